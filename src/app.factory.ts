@@ -1,0 +1,124 @@
+import { type INestApplication, Logger, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { Logger as Pino } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { AppModule } from './app.module';
+import { DEFAULT_JSON_LIMIT, RAISED_JSON_LIMITS } from './common/body-limits';
+import { BadRequestError } from './common/errors';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { uuidv7 } from './common/ids';
+import { createRootLogger, PinoNestLogger } from './common/logger';
+import { RequestContext } from './common/request-context';
+import type { HeldarConfig } from './config/heldar-config';
+import { KERNEL_VERSION } from './version';
+
+type ModuleRef = Parameters<typeof AppModule.register>[1];
+
+function flatten(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${path}: ${m}`));
+    return [...own, ...flatten(e.children ?? [], path)];
+  });
+}
+
+export function buildOpenApi(app: INestApplication): OpenAPIObject {
+  const cfg = new DocumentBuilder()
+    .setTitle('Heldar')
+    .setDescription(
+      'Open, self-hosted video kernel: cameras, recording, timeline, exports, live view, AI ingest, events. ' +
+        'Every route declares the capability it needs; errors are `{"error", "code"}`.',
+    )
+    .setVersion(KERNEL_VERSION)
+    .addBearerAuth()
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    .build();
+  return SwaggerModule.createDocument(app, cfg);
+}
+
+/** Build the whole HTTP application (used by main.ts, the e2e tests and the OpenAPI script). */
+export async function createApp(
+  config: HeldarConfig,
+  opts: { extraModules?: ModuleRef; logger?: Pino } = {},
+): Promise<NestExpressApplication> {
+  const root = opts.logger ?? createRootLogger(config.logLevel);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, opts.extraModules), {
+    bodyParser: false,
+    logger: new PinoNestLogger(root),
+    abortOnError: false,
+  });
+  app.set('trust proxy', false);
+  app.disable('x-powered-by');
+
+  // Request id + structured access log.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : uuidv7();
+    req.headers['x-request-id'] = id;
+    res.setHeader('X-Request-Id', id);
+    RequestContext.run({ requestId: id, ip: req.socket.remoteAddress }, next);
+  });
+  app.use(
+    pinoHttp({
+      logger: root,
+      genReqId: (req) => String(req.headers['x-request-id']),
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+    }),
+  );
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", "'unsafe-inline'"], // Swagger UI's bootstrap script
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+        },
+      },
+    }),
+  );
+  const origins = config.corsOriginList;
+  if (origins.length > 0) {
+    app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: !origins.includes('*') });
+  }
+
+  // JSON bodies: 1 MiB unless a route raised its limit.
+  const parsers = new Map<string, express.RequestHandler>();
+  const parserFor = (limit: string) => {
+    let p = parsers.get(limit);
+    if (!p) parsers.set(limit, (p = express.json({ limit })));
+    return p;
+  };
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const raised = RAISED_JSON_LIMITS.find((r) => r.method === req.method && r.path.test(req.path));
+    parserFor(raised?.limit ?? DEFAULT_JSON_LIMIT)(req, res, next);
+  });
+
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) =>
+        new BadRequestError(flatten(errors).join('; ') || 'invalid request', 'VALIDATION_FAILED'),
+    }),
+  );
+  app.enableShutdownHooks();
+
+  const document = buildOpenApi(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: 'Heldar API' });
+
+  new Logger('Heldar').debug(`application built (auth ${config.authEnabled ? 'on' : 'off'})`);
+  return app;
+}

@@ -1,0 +1,39 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { CamerasModule } from './cameras/cameras.module';
+import { CommonModule } from './common/common.module';
+import { ConfigModule } from './config/config.module';
+import type { HeldarConfig } from './config/heldar-config';
+import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
+import { MediaModule } from './media/media.module';
+import { ProcessModule } from './process/process.module';
+import { SettingsModule } from './settings/settings.module';
+import { SystemModule } from './system/system.module';
+
+type ModuleRef = NonNullable<DynamicModule['imports']>[number];
+
+@Module({})
+export class AppModule {
+  /** The kernel composed from an already-validated config; tests may add modules. */
+  static register(config: HeldarConfig, extra: ModuleRef[] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        DatabaseModule,
+        ProcessModule,
+        MediaModule,
+        AuthModule,
+        AuditModule,
+        EventsModule,
+        SettingsModule,
+        CamerasModule,
+        SystemModule,
+        ...extra,
+      ],
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Capability } from './capabilities';
+
+export const CAPABILITY_KEY = 'heldar:capability';
+export const PUBLIC_KEY = 'heldar:public';
+export const FLEET_KEY = 'heldar:fleet';
+
+export interface CapabilityRequirement {
+  capabilities: Capability[];
+  fleet: boolean;
+}
+
+/** Every route declares who may call it (any one of `caps`); the global guard denies the rest. */
+export function RequireCapability(...caps: [Capability, ...Capability[]]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(CAPABILITY_KEY, caps),
+    ApiBearerAuth(),
+    ApiSecurity('api-key'),
+    ApiUnauthorizedResponse({ description: 'no valid credential (when auth is enabled)' }),
+    ApiForbiddenResponse({ description: `requires ${caps.join(' or ')}` }),
+  );
+}
+
+/** Fleet-wide route: camera-scoped credentials are refused. */
+export function FleetOnly(): MethodDecorator & ClassDecorator {
+  return SetMetadata(FLEET_KEY, true);
+}
+
+/** Explicitly public (health probes, login). */
+export function Public(): MethodDecorator & ClassDecorator {
+  return SetMetadata(PUBLIC_KEY, true);
+}

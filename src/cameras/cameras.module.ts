@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { CamerasController } from './cameras.controller';
+import { CamerasRepository } from './cameras.repository';
+import { CamerasService } from './cameras.service';
+import { SitesController } from './sites.controller';
+import { SitesService } from './sites.service';
+
+@HeldarModule({ id: 'cameras', name: 'Cameras', description: 'Sites, cameras, vendor URL templates, test probe' })
+@Module({
+  controllers: [CamerasController, SitesController],
+  providers: [CamerasRepository, CamerasService, SitesService],
+  exports: [CamerasService],
+})
+export class CamerasModule {}

@@ -1,0 +1,172 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import { assertCameraScope, type Principal } from '../auth/principal';
+import { Clock } from '../common/clock';
+import { BadRequestError, CameraNotFound, ConflictError } from '../common/errors';
+import { slugify } from '../common/ids';
+import { maskUrl } from '../common/redaction';
+import { SecretBox } from '../common/secret-box';
+import { HeldarConfig } from '../config/heldar-config';
+import { EventsService } from '../events/events.service';
+import { MediaService } from '../media/media.service';
+import { toCameraDto, urlInput } from './camera.mapper';
+import { CamerasRepository } from './cameras.repository';
+import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
+import type { CameraEntity } from './entities/camera.entity';
+import { recordUrl, validateUrlTemplate } from './vendor-templates';
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+const GIB = 1024 ** 3;
+
+@Injectable()
+export class CamerasService {
+  constructor(
+    private readonly repo: CamerasRepository,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly events: EventsService,
+    private readonly media: MediaService,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {}
+
+  async getAll(principal: Principal): Promise<CameraDto[]> {
+    const rows = await this.repo.getAll(principal.cameraScope === 'all' ? undefined : principal.cameraScope);
+    return rows.map((c) => toCameraDto(c, this.box));
+  }
+
+  async get(principal: Principal, id: string): Promise<CameraDto> {
+    return toCameraDto(await this.load(principal, id, 'read it'), this.box);
+  }
+
+  /** The entity with decrypted URL inputs — for kernel modules (recorder, sampler, live view). */
+  async getEntity(id: string): Promise<CameraEntity | null> {
+    return this.repo.get(id);
+  }
+
+  /** Decrypted record URL of a camera (kernel-internal; callers must never return it). */
+  async getRecordUrl(id: string): Promise<string | null> {
+    const cam = await this.repo.get(id);
+    return cam ? recordUrl(urlInput(cam, this.box)) : null;
+  }
+
+  async create(principal: Principal, dto: CreateCameraDto): Promise<CameraDto> {
+    const id = slugify(dto.id?.trim() || dto.name);
+    assertCameraScope(principal, id, 'create it'); // scope before existence
+    const tplError = dto.url_template ? validateUrlTemplate(dto.url_template) : null;
+    if (tplError) throw new BadRequestError(`url_template: ${tplError}`, 'VALIDATION_FAILED');
+    await this.assertSite(dto.site_id);
+    const now = this.clock.nowIso();
+    const quotaDefault = this.config.defaultCameraQuotaGb > 0 ? this.config.defaultCameraQuotaGb * GIB : null;
+    const row: CameraEntity = {
+      id,
+      siteId: dto.site_id ?? null,
+      name: dto.name.trim(),
+      vendor: dto.vendor ?? 'generic',
+      model: dto.model ?? null,
+      address: dto.address ?? null,
+      rtspPort: dto.rtsp_port ?? null,
+      channel: dto.channel ?? 1,
+      username: dto.username || null,
+      password: this.box.sealNullable(dto.password),
+      mainStreamUrl: this.box.sealNullable(dto.main_stream_url),
+      subStreamUrl: this.box.sealNullable(dto.sub_stream_url),
+      urlTemplate: this.box.sealNullable(dto.url_template),
+      recordStream: dto.record_stream ?? 'main',
+      recordEnabled: dto.record_enabled ?? true,
+      segmentSeconds: clamp(dto.segment_seconds ?? this.config.defaultSegmentSeconds, 2, 3600),
+      retentionHours: clamp(dto.retention_hours ?? this.config.defaultRetentionHours, 1, 43800),
+      storageQuotaBytes: dto.storage_quota_bytes === undefined ? quotaDefault : dto.storage_quota_bytes || null,
+      recordAudio: dto.record_audio ?? this.config.defaultRecordAudio,
+      enabled: dto.enabled ?? true,
+      priority: dto.priority ?? 100,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.repo.transaction(async () => {
+      if (await this.repo.get(id)) throw new ConflictError(`camera \`${id}\` already exists`, 'CAMERA_EXISTS');
+      await this.repo.insert(row);
+      await this.audit.record(principal, 'create_camera', 'camera', id, { name: row.name, vendor: row.vendor });
+      await this.events.emit({ type: 'camera_created', cameraId: id, payload: { name: row.name } });
+    });
+    return toCameraDto(row, this.box);
+  }
+
+  async update(principal: Principal, id: string, dto: UpdateCameraDto): Promise<CameraDto> {
+    const tplError = dto.url_template ? validateUrlTemplate(dto.url_template) : null;
+    if (tplError) throw new BadRequestError(`url_template: ${tplError}`, 'VALIDATION_FAILED');
+    const patch: Partial<CameraEntity> = {};
+    const set = <K extends keyof CameraEntity>(k: K, v: CameraEntity[K] | undefined) => {
+      if (v !== undefined) patch[k] = v;
+    };
+    if (dto.name !== undefined) set('name', dto.name.trim());
+    set('siteId', dto.site_id);
+    set('vendor', dto.vendor);
+    set('model', dto.model);
+    set('address', dto.address);
+    set('rtspPort', dto.rtsp_port);
+    set('channel', dto.channel);
+    if (dto.username !== undefined) set('username', dto.username || null);
+    if (dto.password !== undefined) set('password', this.box.sealNullable(dto.password));
+    if (dto.main_stream_url !== undefined) set('mainStreamUrl', this.box.sealNullable(dto.main_stream_url));
+    if (dto.sub_stream_url !== undefined) set('subStreamUrl', this.box.sealNullable(dto.sub_stream_url));
+    if (dto.url_template !== undefined) set('urlTemplate', this.box.sealNullable(dto.url_template));
+    set('recordStream', dto.record_stream);
+    set('recordEnabled', dto.record_enabled);
+    if (dto.segment_seconds !== undefined) set('segmentSeconds', clamp(dto.segment_seconds, 2, 3600));
+    if (dto.retention_hours !== undefined) set('retentionHours', clamp(dto.retention_hours, 1, 43800));
+    if (dto.storage_quota_bytes !== undefined) set('storageQuotaBytes', dto.storage_quota_bytes || null);
+    set('recordAudio', dto.record_audio);
+    set('enabled', dto.enabled);
+    set('priority', dto.priority);
+    // Field names only: values may be credentials.
+    const changed = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
+
+    const updated = await this.repo.transaction(async () => {
+      await this.load(principal, id, 'change it');
+      if (dto.site_id) await this.assertSite(dto.site_id);
+      await this.repo.update(id, { ...patch, updatedAt: this.clock.nowIso() });
+      await this.audit.record(principal, 'update_camera', 'camera', id, { fields: changed });
+      await this.events.emit({ type: 'camera_updated', cameraId: id, payload: { fields: changed } });
+      return (await this.repo.get(id))!;
+    });
+    return toCameraDto(updated, this.box);
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    await this.repo.transaction(async () => {
+      await this.load(principal, id, 'delete it');
+      await this.repo.delete(id);
+      await this.audit.record(principal, 'delete_camera', 'camera', id);
+      await this.events.emit({ type: 'camera_deleted', cameraId: id, severity: 'info' });
+    });
+  }
+
+  /** ffprobe the record URL → reachability, codec and size; credentials masked in every answer. */
+  async test(principal: Principal, id: string): Promise<CameraTestDto> {
+    const cam = await this.load(principal, id, 'test it');
+    const url = recordUrl(urlInput(cam, this.box));
+    if (!url) {
+      throw new BadRequestError(
+        `camera \`${id}\` has no ${cam.recordStream} stream URL: set ${cam.recordStream}_stream_url, an address with a vendor template, or url_template`,
+        'NO_STREAM_URL',
+      );
+    }
+    const res = await this.media.probe(url, this.config.cameraTestTimeoutMs);
+    if (!res.ok) return { reachable: false, error: res.error, url: maskUrl(url) };
+    return { reachable: true, codec: res.codec, width: res.width, height: res.height, fps: res.fps, url: maskUrl(url) };
+  }
+
+  private async load(principal: Principal, id: string, action: string): Promise<CameraEntity> {
+    assertCameraScope(principal, id, action);
+    const cam = await this.repo.get(id);
+    if (!cam) throw new CameraNotFound(id);
+    return cam;
+  }
+
+  private async assertSite(siteId: string | null | undefined): Promise<void> {
+    if (siteId && !(await this.repo.getSite(siteId))) {
+      throw new BadRequestError(`site \`${siteId}\` does not exist (create it with POST /api/v1/sites)`, 'SITE_NOT_FOUND');
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from './heldar-config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const cfg = loadConfig({});
+    expect(cfg.databaseUrl).toBe('sqlite://./data/heldar.db');
+    expect(cfg.apiPort).toBe(8080);
+    expect(cfg.authEnabled).toBe(false);
+    expect(cfg.corsOriginList).toEqual([]);
+    expect(cfg.defaultSegmentSeconds).toBe(60);
+    expect(cfg.isSqlite).toBe(true);
+  });
+
+  it('parses numbers, booleans and lists; empty means unset', () => {
+    const cfg = loadConfig({
+      HELDAR_API_PORT: '9000',
+      HELDAR_AUTH_ENABLED: 'yes',
+      HELDAR_CORS_ORIGINS: 'http://a.example, http://b.example',
+      HELDAR_DEFAULT_RECORD_AUDIO: 'off',
+      HELDAR_DATA_DIR: '   ',
+      HELDAR_DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/heldar',
+    });
+    expect(cfg.apiPort).toBe(9000);
+    expect(cfg.authEnabled).toBe(true);
+    expect(cfg.corsOriginList).toEqual(['http://a.example', 'http://b.example']);
+    expect(cfg.defaultRecordAudio).toBe(false);
+    expect(cfg.dataDir).toBe('./data');
+    expect(cfg.isSqlite).toBe(false);
+  });
+
+  it('fails listing every invalid variable, never printing the secret key', () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        HELDAR_API_PORT: 'eighty',
+        HELDAR_AUTH_ENABLED: 'maybe',
+        HELDAR_DATABASE_URL: 'mysql://x',
+        HELDAR_DEFAULT_SEGMENT_SECONDS: '1',
+        HELDAR_SECRET_KEY: 'dG9vLXNob3J0LXNlY3JldA==',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems).toHaveLength(5);
+    const text = problems.join('\n');
+    for (const name of [
+      'HELDAR_API_PORT="eighty"',
+      'HELDAR_AUTH_ENABLED="maybe"',
+      'HELDAR_DATABASE_URL',
+      'HELDAR_DEFAULT_SEGMENT_SECONDS=1',
+      'HELDAR_SECRET_KEY=(hidden)',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(text).not.toContain('dG9vLXNob3J0');
+  });
+});

@@ -1,0 +1,167 @@
+import 'reflect-metadata';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { resolve } from 'node:path';
+import { decodeSecretKey } from '../common/secret-box';
+
+/** Environment variable behind each config field (also the order of `.env.example`). */
+const ENV_NAMES = {
+  databaseUrl: 'HELDAR_DATABASE_URL',
+  dbMaxConnections: 'HELDAR_DB_MAX_CONNECTIONS',
+  dataDir: 'HELDAR_DATA_DIR',
+  recordingsDir: 'HELDAR_RECORDINGS_DIR',
+  ffmpegBin: 'HELDAR_FFMPEG_BIN',
+  ffprobeBin: 'HELDAR_FFPROBE_BIN',
+  logLevel: 'HELDAR_LOG',
+  apiHost: 'HELDAR_API_HOST',
+  apiPort: 'HELDAR_API_PORT',
+  corsOrigins: 'HELDAR_CORS_ORIGINS',
+  authEnabled: 'HELDAR_AUTH_ENABLED',
+  secretKey: 'HELDAR_SECRET_KEY',
+  deploymentMode: 'HELDAR_DEPLOYMENT_MODE',
+  siteId: 'HELDAR_SITE_ID',
+  defaultSegmentSeconds: 'HELDAR_DEFAULT_SEGMENT_SECONDS',
+  defaultRetentionHours: 'HELDAR_DEFAULT_RETENTION_HOURS',
+  defaultCameraQuotaGb: 'HELDAR_DEFAULT_CAMERA_QUOTA_GB',
+  defaultRecordAudio: 'HELDAR_DEFAULT_RECORD_AUDIO',
+  cameraTestTimeoutMs: 'HELDAR_CAMERA_TEST_TIMEOUT_MS',
+} as const satisfies Record<string, `HELDAR_${string}`>;
+
+export type ConfigKey = keyof typeof ENV_NAMES;
+
+const BOOL_TRUE = new Set(['1', 'true', 'yes', 'on']);
+const BOOL_FALSE = new Set(['0', 'false', 'no', 'off']);
+
+/**
+ * Typed configuration, parsed once at boot from `HELDAR_*` variables (and `.env`).
+ * Unlike the reference (which silently falls back on unparseable numbers), every invalid
+ * variable fails the boot, all of them listed in one message.
+ */
+export class HeldarConfig {
+  /** `sqlite://<path>` (default) or `postgres://user:pass@host:port/db`. */
+  @Matches(/^(sqlite:\/\/.+|postgres(ql)?:\/\/.+)$/, {
+    message: 'must be sqlite://<path> or postgres://user:pass@host:port/db',
+  })
+  databaseUrl = 'sqlite://./data/heldar.db';
+
+  /** PostgreSQL pool size (SQLite uses one connection with WAL). */
+  @IsInt() @Min(2) @Max(256) dbMaxConnections = 16;
+
+  @IsString() dataDir = './data';
+  @IsOptional() @IsString() recordingsDir?: string;
+  @IsString() ffmpegBin = 'ffmpeg';
+  @IsString() ffprobeBin = 'ffprobe';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  logLevel = 'info';
+
+  @IsString() apiHost = '0.0.0.0';
+  @IsInt() @Min(0) @Max(65535) apiPort = 8080;
+
+  /** Comma list; empty = same-origin only (no CORS headers); `*` = any origin. */
+  @IsString() corsOrigins = '';
+
+  @IsBoolean() authEnabled = false;
+
+  /** base64 of 32 bytes; when unset a key is generated into `<data>/secret.key` (mode 0600). */
+  @IsOptional() @IsString() secretKey?: string;
+
+  @IsIn(['', 'development', 'production']) deploymentMode = '';
+  @IsOptional() @IsString() siteId?: string;
+
+  @IsInt() @Min(2) @Max(3600) defaultSegmentSeconds = 60;
+  @IsInt() @Min(1) @Max(43800) defaultRetentionHours = 24;
+  @IsInt() @Min(0) defaultCameraQuotaGb = 0;
+  @IsBoolean() defaultRecordAudio = false;
+  @IsInt() @Min(1000) @Max(120000) cameraTestTimeoutMs = 12000;
+
+  get isSqlite(): boolean {
+    return this.databaseUrl.startsWith('sqlite:');
+  }
+
+  /** Absolute path of the SQLite file (`sqlite://./data/heldar.db` → `<cwd>/data/heldar.db`). */
+  get sqlitePath(): string {
+    const p = this.databaseUrl.replace(/^sqlite:\/\//, '');
+    return p === ':memory:' ? p : resolve(p);
+  }
+
+  get dataDirAbs(): string {
+    return resolve(this.dataDir);
+  }
+
+  get recordingsDirAbs(): string {
+    return resolve(this.recordingsDir ?? `${this.dataDir}/recordings`);
+  }
+
+  get corsOriginList(): string[] {
+    return this.corsOrigins
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+  }
+
+  get secretKeyFile(): string {
+    return resolve(this.dataDir, 'secret.key');
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function coerce(defaultValue: unknown, raw: string): unknown {
+  if (typeof defaultValue === 'number') {
+    return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw; // a non-number fails @IsInt with the raw text
+  }
+  if (typeof defaultValue === 'boolean') {
+    const v = raw.toLowerCase();
+    if (BOOL_TRUE.has(v)) return true;
+    if (BOOL_FALSE.has(v)) return false;
+    return raw;
+  }
+  return raw;
+}
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.map((e) => {
+    const name = ENV_NAMES[e.property as ConfigKey] ?? e.property;
+    const shown = name === ENV_NAMES.secretKey ? '(hidden)' : JSON.stringify(e.value);
+    return `${name}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+  });
+}
+
+/** Parse and validate `env`; throws ConfigError listing every invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeldarConfig {
+  const cfg = new HeldarConfig();
+  const target = cfg as unknown as Record<string, unknown>;
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') continue; // empty = unset
+    const value = raw.trim();
+    target[key] = key in target && target[key] !== undefined ? coerce(target[key], value) : value;
+  }
+  const problems = describe(validateSync(cfg, { forbidUnknownValues: false }));
+  if (cfg.secretKey) {
+    const key = decodeSecretKey(cfg.secretKey);
+    if (typeof key === 'string') problems.push(`${ENV_NAMES.secretKey}=(hidden): ${key}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return cfg;
+}
+
+export function envNameOf(key: ConfigKey): string {
+  return ENV_NAMES[key];
+}

@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { HeldarConfig } from '../config/heldar-config';
+import { MIGRATIONS } from '../../migrations';
+import { ENTITIES } from './entities';
+
+export const SQLITE_BUSY_TIMEOUT_MS = 15_000;
+export const PG_ACQUIRE_TIMEOUT_MS = 20_000;
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type Ctor = Function;
+
+/** DataSource options for either engine. Never `synchronize`: migrations own the schema. */
+export function dataSourceOptions(
+  cfg: Pick<HeldarConfig, 'databaseUrl' | 'isSqlite' | 'sqlitePath' | 'dbMaxConnections'>,
+  extraEntities: Ctor[] = [],
+): DataSourceOptions {
+  const common = {
+    entities: [...ENTITIES, ...extraEntities] as Ctor[],
+    migrations: [...MIGRATIONS] as Ctor[],
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    logging: false,
+  } as const;
+  if (cfg.isSqlite) {
+    const path = cfg.sqlitePath;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: path,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+      prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+        db.pragma('foreign_keys = ON');
+      },
+    };
+  }
+  return {
+    ...common,
+    type: 'postgres',
+    url: cfg.databaseUrl,
+    poolSize: cfg.dbMaxConnections,
+    extra: { connectionTimeoutMillis: PG_ACQUIRE_TIMEOUT_MS, max: cfg.dbMaxConnections },
+  };
+}
+
+/** Open the store and bring its schema up to date. */
+export async function openDataSource(
+  cfg: Parameters<typeof dataSourceOptions>[0],
+  extraEntities: Ctor[] = [],
+): Promise<DataSource> {
+  const ds = new DataSource(dataSourceOptions(cfg, extraEntities));
+  await ds.initialize();
+  try {
+    await ds.runMigrations({ transaction: 'each' });
+  } catch (err) {
+    await ds.destroy();
+    throw err;
+  }
+  return ds;
+}
+
+/** SQL statements TypeORM would run to make the schema match the entities (empty = no drift). */
+export async function schemaDrift(ds: DataSource): Promise<string[]> {
+  const log = await ds.driver.createSchemaBuilder().log();
+  return log.upQueries.map((q) => q.query);
+}

@@ -1,0 +1,16 @@
+import { AuditLogEntity } from '../audit/entities/audit-log.entity';
+import { CameraEntity } from '../cameras/entities/camera.entity';
+import { SiteEntity } from '../cameras/entities/site.entity';
+import { EventEntity } from '../events/entities/event.entity';
+import { ModuleRecordEntity } from '../settings/entities/module-record.entity';
+import { SettingEntity } from '../settings/entities/setting.entity';
+
+/** Every entity of the kernel; each belongs to (and is only queried by) its module. */
+export const ENTITIES = [
+  SiteEntity,
+  CameraEntity,
+  EventEntity,
+  AuditLogEntity,
+  SettingEntity,
+  ModuleRecordEntity,
+];

@@ -1,0 +1,28 @@
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(s: string): number {
+  const i = (SEVERITIES as readonly string[]).indexOf(s);
+  return i === -1 ? 0 : i;
+}
+
+/** Kernel-emitted event types (reference Appendix A) with what they mean. */
+export const KERNEL_EVENT_TYPES: Record<string, string> = {
+  camera_created: 'A camera was registered',
+  camera_updated: 'A camera was changed',
+  camera_deleted: 'A camera was removed',
+  camera_offline: 'A recorder lost its camera (the ffmpeg child exited)',
+  recorder_error: 'A recorder cannot run (no URL, stale output, spawn failure)',
+  recording_gap: 'A hole in the recorded timeline, with its cause',
+  sampler_offline: 'An AI frame sampler exited',
+  retention_delete: 'Recordings were pruned by retention',
+  disk_pressure: 'Storage is short (quota, cap or free-disk floor)',
+  storage_error: 'The recordings directory cannot be written',
+  zone_enter: 'A tracked object entered a zone',
+  zone_exit: 'A tracked object left a zone',
+  zone_dwell: 'A tracked object stayed in a zone longer than its dwell time',
+  zone_cross_ab: 'A tracked object crossed a line from A to B',
+  zone_cross_ba: 'A tracked object crossed a line from B to A',
+  webhook_failing: 'A webhook subscription keeps failing',
+  webhook_recovered: 'A failing webhook subscription delivers again',
+};

@@ -1,0 +1,60 @@
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Injectable } from '@nestjs/common';
+import { Database } from '../database/database.service';
+import { EventEntity } from './entities/event.entity';
+import { SEVERITIES, severityRank } from './event-types';
+
+export interface EventQuery {
+  cameraId?: string;
+  eventType?: string;
+  minSeverity?: string;
+  sinceSeq?: number;
+  limit: number;
+}
+
+@Injectable()
+export class EventsRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(row: Omit<EventEntity, 'seq'>): Promise<EventEntity> {
+    return this.db.run(async (m) => {
+      const saved = await m.getRepository(EventEntity).insert(row as unknown as QueryDeepPartialEntity<EventEntity>);
+      return { ...row, seq: Number(saved.identifiers[0].seq) };
+    });
+  }
+
+  /** With `sinceSeq`: ascending after the cursor (polling); otherwise newest first. */
+  async find(q: EventQuery): Promise<EventEntity[]> {
+    return this.db.run((m) => {
+      const qb = m.getRepository(EventEntity).createQueryBuilder('e');
+      if (q.cameraId) qb.andWhere('e.camera_id = :cameraId', { cameraId: q.cameraId });
+      if (q.eventType?.endsWith('*')) {
+        qb.andWhere('e.event_type LIKE :prefix', { prefix: `${q.eventType.slice(0, -1).replace(/[%_]/g, '')}%` });
+      } else if (q.eventType) {
+        qb.andWhere('e.event_type = :eventType', { eventType: q.eventType });
+      }
+      if (q.minSeverity) {
+        qb.andWhere('e.severity IN (:...sev)', { sev: SEVERITIES.filter((s) => severityRank(s) >= severityRank(q.minSeverity!)) });
+      }
+      if (q.sinceSeq !== undefined) {
+        qb.andWhere('e.seq > :since', { since: q.sinceSeq }).orderBy('e.seq', 'ASC');
+      } else {
+        qb.orderBy('e.seq', 'DESC');
+      }
+      return qb.limit(q.limit).getMany();
+    });
+  }
+
+  async distinctTypes(limit: number): Promise<string[]> {
+    return this.db.run(async (m) => {
+      const rows: Array<{ event_type: string }> = await m
+        .getRepository(EventEntity)
+        .createQueryBuilder('e')
+        .select('DISTINCT e.event_type', 'event_type')
+        .orderBy('event_type')
+        .limit(limit)
+        .getRawMany();
+      return rows.map((r) => r.event_type);
+    });
+  }
+}

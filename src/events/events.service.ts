@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { uuidv7 } from '../common/ids';
+import { Database } from '../database/database.service';
+import { EventBus, type KernelEvent } from './event-bus';
+import { KERNEL_EVENT_TYPES, type Severity } from './event-types';
+import { type EventQuery, EventsRepository } from './events.repository';
+import type { EventEntity } from './entities/event.entity';
+
+export interface EmitEvent {
+  type: string;
+  severity?: Severity;
+  cameraId?: string | null;
+  siteId?: string | null;
+  payload?: Record<string, unknown>;
+  /** When it happened (defaults to now). */
+  timestamp?: string;
+}
+
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly repo: EventsRepository,
+    private readonly bus: EventBus,
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Persist an event and publish it on the bus once committed (inside a transaction: after it). */
+  async emit(e: EmitEvent): Promise<KernelEvent> {
+    const now = this.clock.nowIso();
+    const row = await this.repo.insert({
+      id: uuidv7(),
+      cameraId: e.cameraId ?? null,
+      siteId: e.siteId ?? null,
+      eventType: e.type,
+      severity: e.severity ?? 'info',
+      timestamp: e.timestamp ?? now,
+      payload: e.payload ?? {},
+      createdAt: now,
+    });
+    const event = toKernelEvent(row);
+    this.db.afterCommit(() => this.bus.publish(event));
+    return event;
+  }
+
+  async getAll(q: EventQuery): Promise<KernelEvent[]> {
+    return (await this.repo.find(q)).map(toKernelEvent);
+  }
+
+  async getTypes(): Promise<Array<{ event_type: string; description: string; source: 'kernel' | 'observed' }>> {
+    const known = Object.entries(KERNEL_EVENT_TYPES).map(([event_type, description]) => ({
+      event_type,
+      description,
+      source: 'kernel' as const,
+    }));
+    const seen = (await this.repo.distinctTypes(500))
+      .filter((t) => !(t in KERNEL_EVENT_TYPES))
+      .map((event_type) => ({ event_type, description: 'Observed at runtime', source: 'observed' as const }));
+    return [...known, ...seen];
+  }
+}
+
+function toKernelEvent(r: EventEntity): KernelEvent {
+  return {
+    seq: r.seq,
+    id: r.id,
+    cameraId: r.cameraId,
+    siteId: r.siteId,
+    eventType: r.eventType,
+    severity: r.severity,
+    timestamp: r.timestamp,
+    payload: r.payload,
+    createdAt: r.createdAt,
+  };
+}

@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { config as loadDotenv } from 'dotenv';
+import { createApp } from './app.factory';
+import { createRootLogger } from './common/logger';
+import { ConfigError, loadConfig } from './config/heldar-config';
+import { KERNEL_VERSION } from './version';
+
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`heldar: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createRootLogger(config.logLevel);
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.apiHost);
+  if (!config.authEnabled && !loopback) {
+    log.warn(
+      `AUTH IS DISABLED and the API binds ${config.apiHost}: anyone who can reach port ${config.apiPort} is an admin. ` +
+        'Set HELDAR_AUTH_ENABLED=true or HELDAR_API_HOST=127.0.0.1.',
+    );
+  }
+  const app = await createApp(config, { logger: log });
+  await app.listen(config.apiPort, config.apiHost);
+  const shown = config.apiHost === '0.0.0.0' || config.apiHost === '::' ? 'localhost' : config.apiHost;
+  log.info(`Heldar ${KERNEL_VERSION} listening on http://${shown}:${config.apiPort}`);
+  log.info(`API docs (Swagger UI): http://${shown}:${config.apiPort}/docs  ·  OpenAPI JSON: /openapi.json`);
+  process.stdout.write(`\nHeldar is running — Swagger UI: http://${shown}:${config.apiPort}/docs\n\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`heldar: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

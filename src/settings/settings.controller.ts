@@ -1,0 +1,36 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { RequireCapability } from '../auth/decorators';
+import { SettingsService } from './settings.service';
+
+class ModuleRecordDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty({ enum: ['builtin', 'sidecar'] }) kind!: string;
+  @ApiProperty({ enum: ['loaded', 'running', 'stopped', 'failed'] }) state!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty() updated_at!: string;
+}
+
+@ApiTags('system')
+@Controller('api/v1/system')
+export class SettingsController {
+  constructor(private readonly settings: SettingsService) {}
+
+  @Get('modules')
+  @RequireCapability('system:read')
+  @ApiOperation({ summary: 'Kernel modules and their lifecycle state' })
+  @ApiOkResponse({ type: [ModuleRecordDto] })
+  async getModules(): Promise<ModuleRecordDto[]> {
+    return (await this.settings.listModules()).map((m) => ({
+      id: m.id,
+      name: m.name,
+      version: m.version,
+      kind: m.kind,
+      state: m.state,
+      description: m.description,
+      updated_at: m.updatedAt,
+    }));
+  }
+}

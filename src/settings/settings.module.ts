@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { HeldarModule } from './heldar-module.decorator';
+import { ModuleLifecycleService } from './module-lifecycle.service';
+import { SettingsController } from './settings.controller';
+import { SettingsRepository } from './settings.repository';
+import { SettingsService } from './settings.service';
+
+@HeldarModule({ id: 'settings', name: 'Settings registry', description: 'Key/value settings and module records' })
+@Global()
+@Module({
+  controllers: [SettingsController],
+  providers: [SettingsRepository, SettingsService, ModuleLifecycleService],
+  exports: [SettingsService],
+})
+export class SettingsModule {}

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from '../database/database.service';
+import { ModuleRecordEntity } from './entities/module-record.entity';
+import { SettingEntity } from './entities/setting.entity';
+
+@Injectable()
+export class SettingsRepository {
+  constructor(private readonly db: Database) {}
+
+  get(key: string): Promise<SettingEntity | null> {
+    return this.db.run((m) => m.getRepository(SettingEntity).findOneBy({ key }));
+  }
+
+  async upsert(row: SettingEntity): Promise<void> {
+    await this.db.run((m) => m.getRepository(SettingEntity).upsert(row, ['key']));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.db.run(async (m) => ((await m.getRepository(SettingEntity).delete({ key })).affected ?? 0) > 0);
+  }
+
+  async upsertModule(row: ModuleRecordEntity): Promise<void> {
+    await this.db.run((m) => m.getRepository(ModuleRecordEntity).upsert(row, ['id']));
+  }
+
+  async setModuleState(id: string, state: ModuleRecordEntity['state'], updatedAt: string): Promise<boolean> {
+    return this.db.run(
+      async (m) => ((await m.getRepository(ModuleRecordEntity).update({ id }, { state, updatedAt })).affected ?? 0) > 0,
+    );
+  }
+
+  getModule(id: string): Promise<ModuleRecordEntity | null> {
+    return this.db.run((m) => m.getRepository(ModuleRecordEntity).findOneBy({ id }));
+  }
+
+  listModules(): Promise<ModuleRecordEntity[]> {
+    return this.db.run((m) => m.getRepository(ModuleRecordEntity).find({ order: { id: 'ASC' } }));
+  }
+}

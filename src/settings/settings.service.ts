@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { NotFoundError } from '../common/errors';
+import { SecretBox } from '../common/secret-box';
+import type { ModuleKind, ModuleRecordEntity, ModuleState } from './entities/module-record.entity';
+import { SettingsRepository } from './settings.repository';
+
+/**
+ * The settings registry (the oxide_k seed): JSON values by key, sealed with the secret box when
+ * marked secret, and the module records every built-in module writes as it starts and stops.
+ */
+@Injectable()
+export class SettingsService {
+  constructor(
+    private readonly repo: SettingsRepository,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+  ) {}
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const row = await this.repo.get(key);
+    if (!row) return undefined;
+    return JSON.parse(row.secret ? this.box.open(row.value) : row.value) as T;
+  }
+
+  async set(key: string, value: unknown, opts: { secret?: boolean } = {}): Promise<void> {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError(`setting ${key}: value is not JSON-serialisable`);
+    const secret = opts.secret ?? false;
+    await this.repo.upsert({ key, value: secret ? this.box.seal(json) : json, secret, updatedAt: this.clock.nowIso() });
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.repo.delete(key);
+  }
+
+  async upsertModule(meta: {
+    id: string;
+    name: string;
+    version: string;
+    kind: ModuleKind;
+    description?: string | null;
+    state: ModuleState;
+  }): Promise<void> {
+    await this.repo.upsertModule({ ...meta, description: meta.description ?? null, updatedAt: this.clock.nowIso() });
+  }
+
+  async setModuleState(id: string, state: ModuleState): Promise<void> {
+    if (!(await this.repo.setModuleState(id, state, this.clock.nowIso()))) {
+      throw new NotFoundError(`module \`${id}\` is not registered`, 'MODULE_NOT_FOUND');
+    }
+  }
+
+  getModule(id: string): Promise<ModuleRecordEntity | null> {
+    return this.repo.getModule(id);
+  }
+
+  listModules(): Promise<ModuleRecordEntity[]> {
+    return this.repo.listModules();
+  }
+}
