@@ -1,5 +1,5 @@
 import { type MigrationInterface, type QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
-import { col, idCol, seqCol, timestamps } from './helpers';
+import { boolCol, col, idCol, seqCol, timestamps } from './helpers';
 
 /** Foundation: sites, cameras, events, audit log, settings and module records. */
 export class Foundation1764000000000 implements MigrationInterface {
@@ -31,12 +31,12 @@ export class Foundation1764000000000 implements MigrationInterface {
           col('sub_stream_url', 'text', { isNullable: true }),
           col('url_template', 'text', { isNullable: true }),
           col('record_stream', 'text', { default: "'main'" }),
-          col('record_enabled', 'boolean', { default: true }),
+          boolCol(q, 'record_enabled', true),
           col('segment_seconds', 'integer', { default: 60 }),
           col('retention_hours', 'integer', { default: 24 }),
           col('storage_quota_bytes', 'bigint', { isNullable: true }),
-          col('record_audio', 'boolean', { default: false }),
-          col('enabled', 'boolean', { default: true }),
+          boolCol(q, 'record_audio', false),
+          boolCol(q, 'enabled', true),
           col('priority', 'integer', { default: 100 }),
           ...timestamps(),
         ],
@@ -110,7 +110,7 @@ export class Foundation1764000000000 implements MigrationInterface {
         columns: [
           col('key', 'text', { isPrimary: true }),
           col('value'),
-          col('secret', 'boolean', { default: false }),
+          boolCol(q, 'secret', false),
           col('updated_at'),
         ],
       }),

@@ -1,4 +1,4 @@
-import { TableColumn, type TableColumnOptions } from 'typeorm';
+import { type QueryRunner, TableColumn, type TableColumnOptions } from 'typeorm';
 
 /**
  * Column builders for migrations. Migrations use TypeORM's portable Table API (not raw SQL),
@@ -25,4 +25,10 @@ export function seqCol(name = 'seq'): TableColumn {
 
 export function timestamps(): TableColumn[] {
   return [col('created_at'), col('updated_at')];
+}
+
+/** Boolean with a default, spelled as each engine stores it (SQLite 1/0, PostgreSQL true/false). */
+export function boolCol(q: QueryRunner, name: string, def: boolean): TableColumn {
+  const sqlite = q.connection.driver.options.type === 'better-sqlite3';
+  return col(name, 'boolean', { default: sqlite ? (def ? 1 : 0) : String(def) });
 }

@@ -22,3 +22,12 @@ describe('maskUrl', () => {
     expect(maskUrlAndQuery('https://hook.example/x')).toBe('https://hook.example/x');
   });
 });
+
+describe('maskUrl on hostile input', () => {
+  // Used to backtrack quadratically (13 s for 128 KiB); the suite's timeout catches a regression.
+  it('handles long lines without URLs', () => {
+    expect(maskUrl('x'.repeat(256 * 1024))).toHaveLength(256 * 1024);
+    expect(maskUrl('rtsp://' + 'x'.repeat(256 * 1024))).toHaveLength(7 + 256 * 1024);
+    expect(maskUrl('a'.repeat(1000) + ' rtsp://u:p@h/x')).toBe('a'.repeat(1000) + ' rtsp://***@h/x');
+  });
+});

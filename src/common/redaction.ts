@@ -5,7 +5,8 @@
 
 // scheme://<userinfo>@ — userinfo is everything up to the last '@' before the authority ends
 // (a '/', whitespace, a quote or the end of the string), so passwords containing '@' are masked whole.
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/'"?#]*@)/gi;
+// The lookbehind anchors the scheme at a word start, keeping the scan linear on long lines.
+const USERINFO = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)([^\s/'"?#]*@)/gi;
 
 /** Replace the userinfo of every URL in `text` with `***@`. */
 export function maskUrl(text: string): string {

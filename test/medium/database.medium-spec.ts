@@ -1,0 +1,182 @@
+import { Worker } from 'node:worker_threads';
+import { DataSource } from 'typeorm';
+import { BadRequestError, ConflictError } from '../../src/common/errors';
+import { openDataSource, schemaDrift } from '../../src/database/data-source';
+import { Database } from '../../src/database/database.service';
+import { mapDriverError } from '../../src/database/driver-errors';
+import { EventEntity } from '../../src/events/entities/event.entity';
+import { CameraEntity } from '../../src/cameras/entities/camera.entity';
+import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
+
+const event = (i: number): Omit<EventEntity, 'seq'> => ({
+  id: `e-${i}-${Math.random()}`,
+  cameraId: `cam${i % 8}`,
+  siteId: null,
+  eventType: 'test_write',
+  severity: 'info',
+  timestamp: new Date().toISOString(),
+  payload: { i },
+  createdAt: new Date().toISOString(),
+});
+
+const camera = (id: string, siteId: string | null = null): CameraEntity => ({
+  id,
+  siteId,
+  name: id,
+  vendor: 'generic',
+  model: null,
+  address: null,
+  rtspPort: null,
+  channel: 1,
+  username: null,
+  password: null,
+  mainStreamUrl: null,
+  subStreamUrl: null,
+  urlTemplate: null,
+  recordStream: 'main',
+  recordEnabled: true,
+  segmentSeconds: 60,
+  retentionHours: 24,
+  storageQuotaBytes: null,
+  recordAudio: false,
+  enabled: true,
+  priority: 100,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+});
+
+describe(`database (${ENGINE})`, () => {
+  let store: TestStore;
+  let ds: DataSource;
+  let db: Database;
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    ds = await openDataSource(store.config);
+    db = new Database(ds);
+  });
+
+  afterAll(async () => {
+    await ds.destroy();
+    await store.cleanup();
+  });
+
+  it('applies every migration and the schema matches the entities (no drift)', async () => {
+    const applied: Array<{ name: string }> = await ds.query('SELECT name FROM migrations');
+    expect(applied.map((r) => r.name)).toEqual(['Foundation1764000000000']);
+    expect(await schemaDrift(ds)).toEqual([]);
+  });
+
+  it('re-running migrations is a no-op', async () => {
+    expect(await ds.runMigrations()).toEqual([]);
+  });
+
+  if (ENGINE === 'sqlite') {
+    it('sets the SQLite pragmas: WAL, synchronous=NORMAL, busy_timeout 15 s, foreign keys on', async () => {
+      const one = async (sql: string) => Object.values((await ds.query(sql))[0] as object)[0];
+      expect(await one('PRAGMA journal_mode')).toBe('wal');
+      expect(await one('PRAGMA synchronous')).toBe(1);
+      expect(await one('PRAGMA busy_timeout')).toBe(15000);
+      expect(await one('PRAGMA foreign_keys')).toBe(1);
+    });
+  }
+
+  it('64 concurrent writers see zero errors and every row lands', async () => {
+    const before = await db.run((m) => m.count(EventEntity));
+    const results = await Promise.allSettled(
+      Array.from({ length: 64 }, (_, i) =>
+        db.transaction(async (m) => {
+          await m.getRepository(EventEntity).insert(event(i) as EventEntity);
+          await new Promise((r) => setImmediate(r)); // yield mid-transaction
+          await m.getRepository(EventEntity).insert(event(i + 1000) as EventEntity);
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect((await db.run((m) => m.count(EventEntity))) - before).toBe(128);
+  });
+
+  if (ENGINE === 'sqlite') {
+    // better-sqlite3 is synchronous: a second connection must live on another thread (as another
+    // process would), or its busy wait would block the very event loop that holds the lock.
+    it('another thread writing the same file concurrently waits instead of failing (busy_timeout)', async () => {
+      const before = await db.run((m) => m.count(EventEntity));
+      const worker = new Worker(
+        `const Database = require('better-sqlite3');
+         const { workerData, parentPort } = require('node:worker_threads');
+         const db = new Database(workerData.path, { timeout: 15000 });
+         db.pragma('journal_mode = WAL'); db.pragma('busy_timeout = 15000');
+         const ins = db.prepare("INSERT INTO events (id, event_type, timestamp, created_at) VALUES (?, 'other_thread', ?, ?)");
+         let errors = 0;
+         for (let i = 0; i < 200; i++) {
+           try { db.transaction(() => { for (let j = 0; j < 5; j++) ins.run('w-' + i + '-' + j, 't', 't'); })(); }
+           catch (e) { errors++; }
+         }
+         parentPort.postMessage(errors);`,
+        { eval: true, workerData: { path: store.config.sqlitePath } },
+      );
+      const workerErrors = new Promise<number>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      const results = await Promise.allSettled(
+        Array.from({ length: 64 }, (_, i) =>
+          db.transaction((m) => m.getRepository(EventEntity).insert(event(5000 + i) as EventEntity)),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(await workerErrors).toBe(0);
+      await worker.terminate();
+      expect((await db.run((m) => m.count(EventEntity))) - before).toBe(64 + 1000);
+    });
+  }
+
+  it('a rolled-back transaction does not take a concurrent plain write with it', async () => {
+    const a = db.transaction(async (m) => {
+      await m.getRepository(EventEntity).insert({ ...event(1), id: 'rollback-me' } as EventEntity);
+      await new Promise((r) => setTimeout(r, 30));
+      throw new Error('boom');
+    });
+    const b = db.run((m) => m.getRepository(EventEntity).insert({ ...event(2), id: 'keep-me' } as EventEntity));
+    await expect(a).rejects.toThrow('boom');
+    await b;
+    const ids = (await db.run((m) => m.find(EventEntity, { where: [{ id: 'rollback-me' }, { id: 'keep-me' }] }))).map(
+      (e) => e.id,
+    );
+    expect(ids).toEqual(['keep-me']);
+  });
+
+  it('afterCommit hooks run after commit and never after a rollback', async () => {
+    const calls: string[] = [];
+    await db.transaction(async () => {
+      db.afterCommit(() => calls.push('committed'));
+      expect(calls).toEqual([]);
+    });
+    await db
+      .transaction(async () => {
+        db.afterCommit(() => calls.push('rolled-back'));
+        throw new Error('no');
+      })
+      .catch(() => undefined);
+    db.afterCommit(() => calls.push('outside'));
+    expect(calls).toEqual(['committed', 'outside']);
+  });
+
+  it('maps UNIQUE to 409 and a missing FK target to 400', async () => {
+    await db.run((m) => m.getRepository(CameraEntity).insert(camera('dup')));
+    const dup = await db.run((m) => m.getRepository(CameraEntity).insert(camera('dup'))).catch((e: unknown) => e);
+    expect(mapDriverError(dup)).toBeInstanceOf(ConflictError);
+    const fk = await db
+      .run((m) => m.getRepository(CameraEntity).insert(camera('orphan', 'no_such_site')))
+      .catch((e: unknown) => e);
+    expect(mapDriverError(fk)).toBeInstanceOf(BadRequestError);
+  });
+
+  it('ping answers true on a live store and false once closed', async () => {
+    expect(await db.ping()).toBe(true);
+    const other = await openDataSource(store.config);
+    const otherDb = new Database(other);
+    await other.destroy();
+    expect(await otherDb.ping()).toBe(false);
+  });
+});

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { loadConfig, type HeldarConfig } from '../../src/config/heldar-config';
+
+/** Which engine the medium and e2e tiers run on: `DATABASE=postgres` (with HELDAR_TEST_PG_URL) or SQLite. */
+export const ENGINE: 'sqlite' | 'postgres' = process.env.DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+
+export interface TestStore {
+  config: HeldarConfig;
+  dataDir: string;
+  databaseUrl: string;
+  cleanup(): Promise<void>;
+}
+
+function adminUrl(): string {
+  const url = process.env.HELDAR_TEST_PG_URL;
+  if (!url) throw new Error('DATABASE=postgres needs HELDAR_TEST_PG_URL (make test starts a throwaway cluster)');
+  return url;
+}
+
+/**
+ * A fresh store for one test file: a temp data dir with its own SQLite file, or a fresh
+ * PostgreSQL database on the test cluster. Extra HELDAR_* variables may be given.
+ */
+export async function createTestStore(env: Record<string, string> = {}): Promise<TestStore> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'heldar-test-'));
+  let databaseUrl = `sqlite://${join(dataDir, 'heldar.db')}`;
+  let dropDb: (() => Promise<void>) | undefined;
+  if (ENGINE === 'postgres') {
+    const name = `heldar_t_${randomBytes(6).toString('hex')}`;
+    const admin = new Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(adminUrl());
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+    dropDb = async () => {
+      const c = new Client({ connectionString: adminUrl() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const config = loadConfig({
+    HELDAR_DATA_DIR: dataDir,
+    HELDAR_DATABASE_URL: databaseUrl,
+    HELDAR_LOG: 'silent',
+    HELDAR_API_HOST: '127.0.0.1',
+    ...env,
+  });
+  return {
+    config,
+    dataDir,
+    databaseUrl,
+    async cleanup() {
+      await dropDb?.();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
