@@ -8,7 +8,7 @@ import type { Logger as Pino } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
 import { DEFAULT_JSON_LIMIT, RAISED_JSON_LIMITS } from './common/body-limits';
-import { BadRequestError } from './common/errors';
+import { BadRequestError, DomainError } from './common/errors';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { uuidv7 } from './common/ids';
 import { createRootLogger, PinoNestLogger } from './common/logger';
@@ -38,6 +38,17 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .build();
   return SwaggerModule.createDocument(app, cfg);
+}
+
+/** body-parser failures → domain errors with clear messages (else Nest rewraps them). */
+function bodyParserError(err: unknown): unknown {
+  const { type, limit, message } = (err ?? {}) as { type?: unknown; limit?: unknown; message?: string };
+  if (type === 'entity.parse.failed') return new BadRequestError(`request body is not valid JSON: ${message}`, 'INVALID_JSON');
+  if (type === 'entity.too.large') {
+    const kib = typeof limit === 'number' ? Math.round(limit / 1024) : '?';
+    return new DomainError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds the ${kib} KiB limit`);
+  }
+  return err;
 }
 
 /** Build the whole HTTP application (used by main.ts, the e2e tests and the OpenAPI script). */
@@ -101,7 +112,7 @@ export async function createApp(
   };
   app.use((req: Request, res: Response, next: NextFunction) => {
     const raised = RAISED_JSON_LIMITS.find((r) => r.method === req.method && r.path.test(req.path));
-    parserFor(raised?.limit ?? DEFAULT_JSON_LIMIT)(req, res, next);
+    parserFor(raised?.limit ?? DEFAULT_JSON_LIMIT)(req, res, (err?: unknown) => next(bodyParserError(err)));
   });
 
   app.useGlobalFilters(new HttpExceptionFilter());

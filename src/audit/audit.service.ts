@@ -1,4 +1,3 @@
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { prefixedId } from '../common/ids';
@@ -43,7 +42,7 @@ export class AuditService {
       createdAt: this.clock.nowIso(),
     };
     try {
-      await this.db.run((m) => m.getRepository(AuditLogEntity).insert(row as unknown as QueryDeepPartialEntity<AuditLogEntity>));
+      await this.db.run((m) => m.getRepository(AuditLogEntity).insert(row));
     } catch (err) {
       this.logger.error({ err, action, targetType, targetId }, 'audit write failed');
     }

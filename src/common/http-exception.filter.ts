@@ -60,17 +60,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.status(status).json({ error: httpMessage(exception), code });
       return;
     }
-    // body-parser and other express middleware errors carry a status (400 parse, 413 size, 415 charset)
-    const status = (exception as { status?: unknown; statusCode?: unknown })?.status;
+    // other express middleware errors carry a client status (e.g. 415 charset from body-parser)
+    const status = (exception as { status?: unknown })?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const type = (exception as { type?: unknown }).type;
-      const message =
-        type === 'entity.parse.failed'
-          ? 'request body is not valid JSON'
-          : type === 'entity.too.large'
-            ? 'request body too large'
-            : (exception as Error).message;
-      res.status(status).json({ error: message, code: CODES[status] ?? 'BAD_REQUEST' });
+      res.status(status).json({ error: (exception as Error).message, code: CODES[status] ?? 'BAD_REQUEST' });
       return;
     }
     this.logger.error({ requestId, err: exception, method: req.method, path: req.path }, 'unhandled error');

@@ -11,3 +11,7 @@ export const jsonText: ValueTransformer = {
   to: (v: unknown) => (v === undefined ? undefined : JSON.stringify(v ?? null)),
   from: (v: string | null) => (v === null || v === undefined ? v : JSON.parse(v)),
 };
+
+/** A JSON object column's TypeScript type (TypeORM's partial-entity typing rejects `unknown` values). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonObject = Record<string, any>;

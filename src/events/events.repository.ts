@@ -1,4 +1,3 @@
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.service';
 import { EventEntity } from './entities/event.entity';
@@ -18,7 +17,7 @@ export class EventsRepository {
 
   async insert(row: Omit<EventEntity, 'seq'>): Promise<EventEntity> {
     return this.db.run(async (m) => {
-      const saved = await m.getRepository(EventEntity).insert(row as unknown as QueryDeepPartialEntity<EventEntity>);
+      const saved = await m.getRepository(EventEntity).insert(row);
       return { ...row, seq: Number(saved.identifiers[0].seq) };
     });
   }

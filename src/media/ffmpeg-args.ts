@@ -16,6 +16,9 @@ export function buildProbeArgs(url: string, opts: ProbeOptions): string[] {
     '-v',
     'error',
     ...transport,
+    // codec and size are in the first keyframe's parameter sets: 2 s of analysis, not the default 5
+    '-analyzeduration',
+    '2000000',
     '-select_streams',
     'v:0',
     '-show_entries',

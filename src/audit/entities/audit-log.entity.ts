@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { jsonText } from '../../database/columns';
+import { type JsonObject, jsonText } from '../../database/columns';
 
 /** Append-only audit trail. Hash chaining and the UPDATE refusal arrive with the auth issue. */
 @Entity('audit_log')
@@ -16,7 +16,7 @@ export class AuditLogEntity {
   @Column({ type: 'text' }) action!: string;
   @Column({ type: 'text', name: 'target_type', nullable: true }) targetType!: string | null;
   @Column({ type: 'text', name: 'target_id', nullable: true }) targetId!: string | null;
-  @Column({ type: 'text', default: '{}', transformer: jsonText }) detail!: Record<string, unknown>;
+  @Column({ type: 'text', default: '{}', transformer: jsonText }) detail!: JsonObject;
   @Column({ type: 'text', name: 'subject_camera_id', nullable: true }) subjectCameraId!: string | null;
   @Column({ type: 'text', name: 'request_id', nullable: true }) requestId!: string | null;
   @Column({ type: 'text', name: 'created_at' }) createdAt!: string;

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { jsonText } from '../../database/columns';
+import { type JsonObject, jsonText } from '../../database/columns';
 
 /** An event. `seq` is the monotonic cursor (SSE `Last-Event-ID`, webhook cursors); `id` is a
  * UUIDv7 for external references. No FK on camera_id: events outlive their camera. */
@@ -16,6 +16,6 @@ export class EventEntity {
   @Column({ type: 'text', name: 'event_type' }) eventType!: string;
   @Column({ type: 'text', default: 'info' }) severity!: string;
   @Column({ type: 'text' }) timestamp!: string;
-  @Column({ type: 'text', default: '{}', transformer: jsonText }) payload!: Record<string, unknown>;
+  @Column({ type: 'text', default: '{}', transformer: jsonText }) payload!: JsonObject;
   @Column({ type: 'text', name: 'created_at' }) createdAt!: string;
 }
