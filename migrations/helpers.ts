@@ -6,11 +6,7 @@ import { type QueryRunner, TableColumn, type TableColumnOptions } from 'typeorm'
  * (`npm run migration:check`, and a medium test) proves the result matches the entities.
  * Timestamps are ISO-8601 UTC TEXT on both engines (sortable, identical round-trip).
  */
-export function col(
-  name: string,
-  type = 'text',
-  extra: Partial<TableColumnOptions> = {},
-): TableColumn {
+export function col(name: string, type = 'text', extra: Partial<TableColumnOptions> = {}): TableColumn {
   return new TableColumn({ name, type, isNullable: false, ...extra });
 }
 

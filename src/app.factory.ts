@@ -21,7 +21,9 @@ type ModuleRef = Parameters<typeof AppModule.register>[1];
 function flatten(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
     const path = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${path}: ${m}`));
+    const own = Object.values(e.constraints ?? {}).map((m) =>
+      m.startsWith(e.property) ? m : `${path}: ${m}`,
+    );
     return [...own, ...flatten(e.children ?? [], path)];
   });
 }
@@ -43,7 +45,8 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
 /** body-parser failures → domain errors with clear messages (else Nest rewraps them). */
 function bodyParserError(err: unknown): unknown {
   const { type, limit, message } = (err ?? {}) as { type?: unknown; limit?: unknown; message?: string };
-  if (type === 'entity.parse.failed') return new BadRequestError(`request body is not valid JSON: ${message}`, 'INVALID_JSON');
+  if (type === 'entity.parse.failed')
+    return new BadRequestError(`request body is not valid JSON: ${message}`, 'INVALID_JSON');
   if (type === 'entity.too.large') {
     const kib = typeof limit === 'number' ? Math.round(limit / 1024) : '?';
     return new DomainError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds the ${kib} KiB limit`);
@@ -57,11 +60,14 @@ export async function createApp(
   opts: { extraModules?: ModuleRef; logger?: Pino } = {},
 ): Promise<NestExpressApplication> {
   const root = opts.logger ?? createRootLogger(config.logLevel);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, opts.extraModules), {
-    bodyParser: false,
-    logger: new PinoNestLogger(root),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(config, opts.extraModules),
+    {
+      bodyParser: false,
+      logger: new PinoNestLogger(root),
+      abortOnError: false,
+    },
+  );
   app.set('trust proxy', false);
   app.disable('x-powered-by');
 
@@ -79,7 +85,11 @@ export async function createApp(
       genReqId: (req) => String(req.headers['x-request-id']),
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
@@ -125,10 +135,12 @@ export async function createApp(
         new BadRequestError(flatten(errors).join('; ') || 'invalid request', 'VALIDATION_FAILED'),
     }),
   );
-  app.enableShutdownHooks();
 
   const document = buildOpenApi(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: 'Heldar API' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    customSiteTitle: 'Heldar API',
+  });
 
   new Logger('Heldar').debug(`application built (auth ${config.authEnabled ? 'on' : 'off'})`);
   return app;

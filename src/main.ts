@@ -26,6 +26,27 @@ async function main(): Promise<void> {
     );
   }
   const app = await createApp(config, { logger: log });
+  // Graceful stop: children stopped (q → SIGTERM → SIGKILL), module records written, DB closed.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 30 s; exiting anyway');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   await app.listen(config.apiPort, config.apiHost);
   const shown = config.apiHost === '0.0.0.0' || config.apiHost === '::' ? 'localhost' : config.apiHost;
   log.info(`Heldar ${KERNEL_VERSION} listening on http://${shown}:${config.apiPort}`);
@@ -34,6 +55,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`heldar: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(
+    `heldar: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -41,7 +41,10 @@ export function canSeeCamera(p: Principal, cameraId: string): boolean {
 /** Camera scope is checked BEFORE existence: "missing" and "someone else's" answer the same 403. */
 export function assertCameraScope(p: Principal, cameraId: string, action = 'access it'): void {
   if (!canSeeCamera(p, cameraId)) {
-    throw new ForbiddenError(`credential is not scoped to camera \`${cameraId}\` (cannot ${action})`, 'CAMERA_SCOPE');
+    throw new ForbiddenError(
+      `credential is not scoped to camera \`${cameraId}\` (cannot ${action})`,
+      'CAMERA_SCOPE',
+    );
   }
 }
 

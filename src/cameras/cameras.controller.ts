@@ -12,7 +12,13 @@ import {
 import { RequireCapability } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { CamerasService } from './cameras.service';
-import { CameraDto, CameraTestDto, CameraVendorDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
+import {
+  CameraDto,
+  CameraTestDto,
+  CameraVendorDto,
+  CreateCameraDto,
+  UpdateCameraDto,
+} from './dto/camera.dto';
 import { describeVendors } from './vendor-templates';
 
 @ApiTags('cameras')
@@ -51,7 +57,11 @@ export class CamerasController {
   @ApiOperation({ summary: 'Change a camera (only the fields sent)' })
   @ApiOkResponse({ type: CameraDto })
   @ApiNotFoundResponse()
-  update(@Principal() p: Principal, @Param('id') id: string, @Body() dto: UpdateCameraDto): Promise<CameraDto> {
+  update(
+    @Principal() p: Principal,
+    @Param('id') id: string,
+    @Body() dto: UpdateCameraDto,
+  ): Promise<CameraDto> {
     return this.cameras.update(p, id, dto);
   }
 

@@ -6,7 +6,11 @@ import { CamerasService } from './cameras.service';
 import { SitesController } from './sites.controller';
 import { SitesService } from './sites.service';
 
-@HeldarModule({ id: 'cameras', name: 'Cameras', description: 'Sites, cameras, vendor URL templates, test probe' })
+@HeldarModule({
+  id: 'cameras',
+  name: 'Cameras',
+  description: 'Sites, cameras, vendor URL templates, test probe',
+})
 @Module({
   controllers: [CamerasController, SitesController],
   providers: [CamerasRepository, CamerasService, SitesService],

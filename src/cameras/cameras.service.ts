@@ -76,7 +76,8 @@ export class CamerasService {
       recordEnabled: dto.record_enabled ?? true,
       segmentSeconds: clamp(dto.segment_seconds ?? this.config.defaultSegmentSeconds, 2, 3600),
       retentionHours: clamp(dto.retention_hours ?? this.config.defaultRetentionHours, 1, 43800),
-      storageQuotaBytes: dto.storage_quota_bytes === undefined ? quotaDefault : dto.storage_quota_bytes || null,
+      storageQuotaBytes:
+        dto.storage_quota_bytes === undefined ? quotaDefault : dto.storage_quota_bytes || null,
       recordAudio: dto.record_audio ?? this.config.defaultRecordAudio,
       enabled: dto.enabled ?? true,
       priority: dto.priority ?? 100,
@@ -84,9 +85,13 @@ export class CamerasService {
       updatedAt: now,
     };
     await this.repo.transaction(async () => {
-      if (await this.repo.get(id)) throw new ConflictError(`camera \`${id}\` already exists`, 'CAMERA_EXISTS');
+      if (await this.repo.get(id))
+        throw new ConflictError(`camera \`${id}\` already exists`, 'CAMERA_EXISTS');
       await this.repo.insert(row);
-      await this.audit.record(principal, 'create_camera', 'camera', id, { name: row.name, vendor: row.vendor });
+      await this.audit.record(principal, 'create_camera', 'camera', id, {
+        name: row.name,
+        vendor: row.vendor,
+      });
       await this.events.emit({ type: 'camera_created', cameraId: id, payload: { name: row.name } });
     });
     return toCameraDto(row, this.box);
@@ -154,7 +159,14 @@ export class CamerasService {
     }
     const res = await this.media.probe(url, this.config.cameraTestTimeoutMs);
     if (!res.ok) return { reachable: false, error: res.error, url: maskUrl(url) };
-    return { reachable: true, codec: res.codec, width: res.width, height: res.height, fps: res.fps, url: maskUrl(url) };
+    return {
+      reachable: true,
+      codec: res.codec,
+      width: res.width,
+      height: res.height,
+      fps: res.fps,
+      url: maskUrl(url),
+    };
   }
 
   private async load(principal: Principal, id: string, action: string): Promise<CameraEntity> {
@@ -166,7 +178,10 @@ export class CamerasService {
 
   private async assertSite(siteId: string | null | undefined): Promise<void> {
     if (siteId && !(await this.repo.getSite(siteId))) {
-      throw new BadRequestError(`site \`${siteId}\` does not exist (create it with POST /api/v1/sites)`, 'SITE_NOT_FOUND');
+      throw new BadRequestError(
+        `site \`${siteId}\` does not exist (create it with POST /api/v1/sites)`,
+        'SITE_NOT_FOUND',
+      );
     }
   }
 }

@@ -19,7 +19,10 @@ export function isTimeZone(tz: string): boolean {
 
 function checkTimeZone(tz: string | undefined): void {
   if (tz !== undefined && !isTimeZone(tz)) {
-    throw new BadRequestError(`timezone \`${tz}\` is not an IANA time zone (e.g. UTC, Europe/Berlin)`, 'VALIDATION_FAILED');
+    throw new BadRequestError(
+      `timezone \`${tz}\` is not an IANA time zone (e.g. UTC, Europe/Berlin)`,
+      'VALIDATION_FAILED',
+    );
   }
 }
 
@@ -52,9 +55,13 @@ export class SitesService {
       updatedAt: now,
     };
     await this.repo.transaction(async () => {
-      if (await this.repo.getSite(row.id)) throw new ConflictError(`site \`${row.id}\` already exists`, 'SITE_EXISTS');
+      if (await this.repo.getSite(row.id))
+        throw new ConflictError(`site \`${row.id}\` already exists`, 'SITE_EXISTS');
       await this.repo.insertSite(row);
-      await this.audit.record(principal, 'create_site', 'site', row.id, { name: row.name, timezone: row.timezone });
+      await this.audit.record(principal, 'create_site', 'site', row.id, {
+        name: row.name,
+        timezone: row.timezone,
+      });
     });
     return toSiteDto(row);
   }

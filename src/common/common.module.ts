@@ -13,7 +13,9 @@ import { loadOrCreateSecretKey, SecretBox } from './secret-box';
       useFactory: (cfg: HeldarConfig) => {
         const { key, source } = loadOrCreateSecretKey(cfg.secretKey, cfg.secretKeyFile);
         const where = source === 'env' ? 'HELDAR_SECRET_KEY' : cfg.secretKeyFile;
-        new Logger('SecretBox').log(`${source === 'generated' ? 'generated' : 'loaded'} secret key (${where})`);
+        new Logger('SecretBox').log(
+          `${source === 'generated' ? 'generated' : 'loaded'} secret key (${where})`,
+        );
         return new SecretBox(key);
       },
     },

@@ -55,7 +55,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse() as { code?: unknown };
-      const code = typeof body === 'object' && typeof body.code === 'string' ? body.code : CODES[status] ?? 'ERROR';
+      const code =
+        typeof body === 'object' && typeof body.code === 'string' ? body.code : (CODES[status] ?? 'ERROR');
       if (status >= 500) this.logger.error({ requestId, err: exception }, 'request failed');
       res.status(status).json({ error: httpMessage(exception), code });
       return;

@@ -11,7 +11,9 @@ function scrub(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = /pass(word)?|secret|token|authorization|cookie|api[-_]?key/i.test(k) ? '[redacted]' : scrub(v, depth + 1);
+    out[k] = /pass(word)?|secret|token|authorization|cookie|api[-_]?key/i.test(k)
+      ? '[redacted]'
+      : scrub(v, depth + 1);
   }
   return out;
 }
@@ -25,7 +27,10 @@ export function createRootLogger(level: string): Logger {
     formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
     hooks: {
       logMethod(args, method) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? maskUrl(a) : a)) as Parameters<typeof method>);
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? maskUrl(a) : a)) as Parameters<typeof method>,
+        );
       },
     },
   });
@@ -35,10 +40,14 @@ export function createRootLogger(level: string): Logger {
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]) {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    rest: unknown[],
+  ) {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
-      this.logger[level]({ context, ...(message as object) });
+      this.logger[level]({ context, ...message });
     } else if (message instanceof Error) {
       this.logger[level]({ context, err: message }, message.message);
     } else {

@@ -2,7 +2,10 @@ import { maskUrl, maskUrlAndQuery } from './redaction';
 
 describe('maskUrl', () => {
   it.each([
-    ['rtsp://admin:secret@10.0.0.5:554/Streaming/Channels/101', 'rtsp://***@10.0.0.5:554/Streaming/Channels/101'],
+    [
+      'rtsp://admin:secret@10.0.0.5:554/Streaming/Channels/101',
+      'rtsp://***@10.0.0.5:554/Streaming/Channels/101',
+    ],
     ['rtsp://admin@10.0.0.5/x', 'rtsp://***@10.0.0.5/x'],
     ['rtsp://u:p%40ss@cam/x', 'rtsp://***@cam/x'],
     ['rtsp://u:p@ss@cam/x', 'rtsp://***@cam/x'],

@@ -6,6 +6,10 @@ import { HeldarConfig } from './heldar-config';
 @Module({})
 export class ConfigModule {
   static forRoot(config: HeldarConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: HeldarConfig, useValue: config }], exports: [HeldarConfig] };
+    return {
+      module: ConfigModule,
+      providers: [{ provide: HeldarConfig, useValue: config }],
+      exports: [HeldarConfig],
+    };
   }
 }

@@ -5,7 +5,11 @@ import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
 
-@HeldarModule({ id: 'events', name: 'Events', description: 'Event log with a monotonic seq and an in-process bus' })
+@HeldarModule({
+  id: 'events',
+  name: 'Events',
+  description: 'Event log with a monotonic seq and an in-process bus',
+})
 @Global()
 @Module({
   controllers: [EventsController],

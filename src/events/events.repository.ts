@@ -28,12 +28,16 @@ export class EventsRepository {
       const qb = m.getRepository(EventEntity).createQueryBuilder('e');
       if (q.cameraId) qb.andWhere('e.camera_id = :cameraId', { cameraId: q.cameraId });
       if (q.eventType?.endsWith('*')) {
-        qb.andWhere('e.event_type LIKE :prefix', { prefix: `${q.eventType.slice(0, -1).replace(/[%_]/g, '')}%` });
+        qb.andWhere('e.event_type LIKE :prefix', {
+          prefix: `${q.eventType.slice(0, -1).replace(/[%_]/g, '')}%`,
+        });
       } else if (q.eventType) {
         qb.andWhere('e.event_type = :eventType', { eventType: q.eventType });
       }
       if (q.minSeverity) {
-        qb.andWhere('e.severity IN (:...sev)', { sev: SEVERITIES.filter((s) => severityRank(s) >= severityRank(q.minSeverity!)) });
+        qb.andWhere('e.severity IN (:...sev)', {
+          sev: SEVERITIES.filter((s) => severityRank(s) >= severityRank(q.minSeverity!)),
+        });
       }
       if (q.sinceSeq !== undefined) {
         qb.andWhere('e.seq > :since', { since: q.sinceSeq }).orderBy('e.seq', 'ASC');

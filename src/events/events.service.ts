@@ -48,7 +48,9 @@ export class EventsService {
     return (await this.repo.find(q)).map(toKernelEvent);
   }
 
-  async getTypes(): Promise<Array<{ event_type: string; description: string; source: 'kernel' | 'observed' }>> {
+  async getTypes(): Promise<
+    Array<{ event_type: string; description: string; source: 'kernel' | 'observed' }>
+  > {
     const known = Object.entries(KERNEL_EVENT_TYPES).map(([event_type, description]) => ({
       event_type,
       description,

@@ -42,12 +42,16 @@ describe('buildProbeArgs', () => {
 
 describe('parseProbeOutput', () => {
   it('reads codec, size and fps', () => {
-    const out = JSON.stringify({ streams: [{ codec_name: 'h264', width: 320, height: 240, avg_frame_rate: '25/1' }] });
+    const out = JSON.stringify({
+      streams: [{ codec_name: 'h264', width: 320, height: 240, avg_frame_rate: '25/1' }],
+    });
     expect(parseProbeOutput(out)).toEqual({ codec: 'h264', width: 320, height: 240, fps: 25 });
   });
 
   it('tolerates 0/0 frame rates, missing streams and garbage', () => {
-    expect(parseProbeOutput(JSON.stringify({ streams: [{ codec_name: 'hevc', avg_frame_rate: '0/0' }] }))).toEqual({
+    expect(
+      parseProbeOutput(JSON.stringify({ streams: [{ codec_name: 'hevc', avg_frame_rate: '0/0' }] })),
+    ).toEqual({
       codec: 'hevc',
       width: null,
       height: null,

@@ -11,7 +11,9 @@ export interface ProbeOptions {
 /** ffprobe of a live source's first video stream, JSON out. RTSP is pulled over TCP as the recorder does. */
 export function buildProbeArgs(url: string, opts: ProbeOptions): string[] {
   const us = String(Math.round(opts.ioTimeoutMs * 1000));
-  const transport = /^rtsps?:\/\//i.test(url) ? ['-rtsp_transport', 'tcp', '-timeout', us] : ['-rw_timeout', us];
+  const transport = /^rtsps?:\/\//i.test(url)
+    ? ['-rtsp_transport', 'tcp', '-timeout', us]
+    : ['-rw_timeout', us];
   return [
     '-v',
     'error',
@@ -52,5 +54,10 @@ export function parseProbeOutput(stdout: string): ProbedStream | null {
     const [n, d] = s.avg_frame_rate.split('/').map(Number);
     if (n > 0 && d > 0) fps = Math.round((n / d) * 100) / 100;
   }
-  return { codec: typeof s.codec_name === 'string' ? s.codec_name : null, width: num(s.width), height: num(s.height), fps };
+  return {
+    codec: typeof s.codec_name === 'string' ? s.codec_name : null,
+    width: num(s.width),
+    height: num(s.height),
+    fps,
+  };
 }

@@ -19,7 +19,10 @@ export class MediaService {
     const args = buildProbeArgs(url, { ioTimeoutMs: Math.max(1000, timeoutMs - 1000) });
     let res;
     try {
-      res = await this.runner.runToCompletion(this.config.ffprobeBin, args, { timeoutMs, maxOutputBytes: 64 * 1024 });
+      res = await this.runner.runToCompletion(this.config.ffprobeBin, args, {
+        timeoutMs,
+        maxOutputBytes: 64 * 1024,
+      });
     } catch (err) {
       return { ok: false, error: maskUrl(`cannot run ffprobe: ${(err as Error).message}`) };
     }
@@ -29,7 +32,9 @@ export class MediaService {
     const lastLine = res.stderr.trim().split('\n').filter(Boolean).pop();
     return {
       ok: false,
-      error: maskUrl(lastLine ?? (res.code === 0 ? 'no video stream found' : `ffprobe exited with code ${res.code}`)),
+      error: maskUrl(
+        lastLine ?? (res.code === 0 ? 'no video stream found' : `ffprobe exited with code ${res.code}`),
+      ),
     };
   }
 }

@@ -5,7 +5,11 @@ import { SettingsController } from './settings.controller';
 import { SettingsRepository } from './settings.repository';
 import { SettingsService } from './settings.service';
 
-@HeldarModule({ id: 'settings', name: 'Settings registry', description: 'Key/value settings and module records' })
+@HeldarModule({
+  id: 'settings',
+  name: 'Settings registry',
+  description: 'Key/value settings and module records',
+})
 @Global()
 @Module({
   controllers: [SettingsController],

@@ -16,7 +16,9 @@ export class SettingsRepository {
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.db.run(async (m) => ((await m.getRepository(SettingEntity).delete({ key })).affected ?? 0) > 0);
+    return this.db.run(
+      async (m) => ((await m.getRepository(SettingEntity).delete({ key })).affected ?? 0) > 0,
+    );
   }
 
   async upsertModule(row: ModuleRecordEntity): Promise<void> {
@@ -25,7 +27,8 @@ export class SettingsRepository {
 
   async setModuleState(id: string, state: ModuleRecordEntity['state'], updatedAt: string): Promise<boolean> {
     return this.db.run(
-      async (m) => ((await m.getRepository(ModuleRecordEntity).update({ id }, { state, updatedAt })).affected ?? 0) > 0,
+      async (m) =>
+        ((await m.getRepository(ModuleRecordEntity).update({ id }, { state, updatedAt })).affected ?? 0) > 0,
     );
   }
 

@@ -27,7 +27,12 @@ export class SettingsService {
     const json = JSON.stringify(value);
     if (json === undefined) throw new TypeError(`setting ${key}: value is not JSON-serialisable`);
     const secret = opts.secret ?? false;
-    await this.repo.upsert({ key, value: secret ? this.box.seal(json) : json, secret, updatedAt: this.clock.nowIso() });
+    await this.repo.upsert({
+      key,
+      value: secret ? this.box.seal(json) : json,
+      secret,
+      updatedAt: this.clock.nowIso(),
+    });
   }
 
   delete(key: string): Promise<boolean> {
@@ -42,7 +47,11 @@ export class SettingsService {
     description?: string | null;
     state: ModuleState;
   }): Promise<void> {
-    await this.repo.upsertModule({ ...meta, description: meta.description ?? null, updatedAt: this.clock.nowIso() });
+    await this.repo.upsertModule({
+      ...meta,
+      description: meta.description ?? null,
+      updatedAt: this.clock.nowIso(),
+    });
   }
 
   async setModuleState(id: string, state: ModuleState): Promise<void> {

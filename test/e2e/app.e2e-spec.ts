@@ -40,19 +40,35 @@ describe(`platform over HTTP (${ENGINE})`, () => {
     const notFound = await t.http().get('/api/v1/nope').expect(404);
     expect(notFound.body).toEqual({ error: 'Cannot GET /api/v1/nope', code: 'NOT_FOUND' });
 
-    const badJson = await t.http().post('/api/v1/cameras').set('Content-Type', 'application/json').send('{bad').expect(400);
+    const badJson = await t
+      .http()
+      .post('/api/v1/cameras')
+      .set('Content-Type', 'application/json')
+      .send('{bad')
+      .expect(400);
     expect(badJson.body.code).toBe('INVALID_JSON');
     expect(badJson.body.error).toMatch(/^request body is not valid JSON/);
 
     const huge = JSON.stringify({ name: 'x', model: 'y'.repeat(1024 * 1024 + 10) });
-    const tooLarge = await t.http().post('/api/v1/cameras').set('Content-Type', 'application/json').send(huge).expect(413);
-    expect(tooLarge.body).toEqual({ error: 'request body exceeds the 1024 KiB limit', code: 'PAYLOAD_TOO_LARGE' });
+    const tooLarge = await t
+      .http()
+      .post('/api/v1/cameras')
+      .set('Content-Type', 'application/json')
+      .send(huge)
+      .expect(413);
+    expect(tooLarge.body).toEqual({
+      error: 'request body exceeds the 1024 KiB limit',
+      code: 'PAYLOAD_TOO_LARGE',
+    });
 
     const invalid = await t.http().get('/api/v1/events?limit=abc').expect(400);
     expect(invalid.body.code).toBe('VALIDATION_FAILED');
     expect(invalid.body.error).toMatch(/limit/);
 
-    const arrayBody = await t.http().post('/api/v1/cameras').send([{ name: 'x' }]);
+    const arrayBody = await t
+      .http()
+      .post('/api/v1/cameras')
+      .send([{ name: 'x' }]);
     expect(arrayBody.status).toBe(400);
   });
 
@@ -61,7 +77,9 @@ describe(`platform over HTTP (${ENGINE})`, () => {
     expect(ui.text).toContain('swagger-ui');
     const spec = await t.http().get('/openapi.json').expect(200);
     expect(spec.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/v1/cameras', '/api/v1/events', '/readyz']));
+    expect(Object.keys(spec.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/cameras', '/api/v1/events', '/readyz']),
+    );
   });
 
   it('events: list with filters and the type catalogue', async () => {
@@ -76,13 +94,20 @@ describe(`platform over HTTP (${ENGINE})`, () => {
     const warn = await t.http().get('/api/v1/events?severity=warning').expect(200);
     expect(warn.body).toEqual([]);
     const types = await t.http().get('/api/v1/events/types').expect(200);
-    expect(types.body).toEqual(expect.arrayContaining([expect.objectContaining({ event_type: 'camera_offline', source: 'kernel' })]));
+    expect(types.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event_type: 'camera_offline', source: 'kernel' })]),
+    );
   });
 
   it('writes the module records of the built-in modules', async () => {
     const res = await t.http().get('/api/v1/system/modules').expect(200);
     const byId = Object.fromEntries(res.body.map((m: { id: string; state: string }) => [m.id, m.state]));
-    expect(byId).toMatchObject({ cameras: 'running', events: 'running', settings: 'running', audit: 'running' });
+    expect(byId).toMatchObject({
+      cameras: 'running',
+      events: 'running',
+      settings: 'running',
+      audit: 'running',
+    });
   });
 
   it('generates <data>/secret.key with mode 0600', () => {

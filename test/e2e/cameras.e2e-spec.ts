@@ -39,7 +39,13 @@ describe(`cameras and sites over HTTP (${ENGINE})`, () => {
     const res = await t
       .http()
       .post('/api/v1/cameras')
-      .send({ name: 'Front Door', vendor: 'hikvision', address: '127.0.0.1', username: 'admin', password: 'p@ss:w/rd' })
+      .send({
+        name: 'Front Door',
+        vendor: 'hikvision',
+        address: '127.0.0.1',
+        username: 'admin',
+        password: 'p@ss:w/rd',
+      })
       .expect(201);
     expect(res.body).toMatchObject({
       id: 'front_door',
@@ -105,7 +111,11 @@ describe(`cameras and sites over HTTP (${ENGINE})`, () => {
       .expect(201);
     expect(res.body.segment_seconds).toBe(2);
     expect(res.body.retention_hours).toBe(43800);
-    const patched = await t.http().patch('/api/v1/cameras/clamped').send({ segment_seconds: 99999 }).expect(200);
+    const patched = await t
+      .http()
+      .patch('/api/v1/cameras/clamped')
+      .send({ segment_seconds: 99999 })
+      .expect(200);
     expect(patched.body.segment_seconds).toBe(3600);
   });
 
@@ -119,13 +129,21 @@ describe(`cameras and sites over HTTP (${ENGINE})`, () => {
   });
 
   it('sites: CRUD, timezone validation, camera assignment and SET NULL on delete', async () => {
-    const site = await t.http().post('/api/v1/sites').send({ name: 'HQ Berlin', timezone: 'Europe/Berlin' }).expect(201);
+    const site = await t
+      .http()
+      .post('/api/v1/sites')
+      .send({ name: 'HQ Berlin', timezone: 'Europe/Berlin' })
+      .expect(201);
     expect(site.body).toMatchObject({ id: 'hq_berlin', name: 'HQ Berlin', timezone: 'Europe/Berlin' });
     await t.http().post('/api/v1/sites').send({ name: 'Bad', timezone: 'Mars/Olympus' }).expect(400);
     await t.http().post('/api/v1/sites').send({ name: 'HQ Berlin' }).expect(409);
     const renamed = await t.http().patch('/api/v1/sites/hq_berlin').send({ name: 'HQ' }).expect(200);
     expect(renamed.body.name).toBe('HQ');
-    const assigned = await t.http().patch('/api/v1/cameras/lobby_cam').send({ site_id: 'hq_berlin' }).expect(200);
+    const assigned = await t
+      .http()
+      .patch('/api/v1/cameras/lobby_cam')
+      .send({ site_id: 'hq_berlin' })
+      .expect(200);
     expect(assigned.body.site_id).toBe('hq_berlin');
     expect((await t.http().get('/api/v1/sites').expect(200)).body.map((s: { id: string }) => s.id)).toEqual([
       'hq_berlin',
@@ -136,19 +154,33 @@ describe(`cameras and sites over HTTP (${ENGINE})`, () => {
   });
 
   it('PATCH changes only what is sent; clearing the password works', async () => {
-    const res = await t.http().patch('/api/v1/cameras/front_door').send({ password: null, priority: 7 }).expect(200);
-    expect(res.body).toMatchObject({ has_password: false, priority: 7, name: 'Front Door', vendor: 'hikvision' });
+    const res = await t
+      .http()
+      .patch('/api/v1/cameras/front_door')
+      .send({ password: null, priority: 7 })
+      .expect(200);
+    expect(res.body).toMatchObject({
+      has_password: false,
+      priority: 7,
+      name: 'Front Door',
+      vendor: 'hikvision',
+    });
     expect(res.body.record_url_masked).toBe('rtsp://***@127.0.0.1:554/Streaming/Channels/101');
   });
 
   it('writes audit rows and events for each change, without credentials', async () => {
-    const audit = await rawQuery(t, "SELECT action, target_id, detail FROM audit_log WHERE target_type = 'camera'");
-    expect(audit.map((r) => r.action)).toEqual(
-      expect.arrayContaining(['create_camera', 'update_camera']),
+    const audit = await rawQuery(
+      t,
+      "SELECT action, target_id, detail FROM audit_log WHERE target_type = 'camera'",
     );
+    expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(['create_camera', 'update_camera']));
     expect(JSON.stringify(audit)).not.toContain('p@ss');
     const events = await t.http().get('/api/v1/events?event_type=camera_*&since_seq=0').expect(200);
-    expect(events.body[0]).toMatchObject({ event_type: 'camera_created', camera_id: 'front_door', severity: 'info' });
+    expect(events.body[0]).toMatchObject({
+      event_type: 'camera_created',
+      camera_id: 'front_door',
+      severity: 'info',
+    });
     const seqs = events.body.map((e: { seq: number }) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
@@ -157,9 +189,22 @@ describe(`cameras and sites over HTTP (${ENGINE})`, () => {
     const res = await t.http().get('/api/v1/camera-vendors').expect(200);
     const ids = res.body.map((v: { id: string }) => v.id);
     expect(ids).toEqual(
-      expect.arrayContaining(['hikvision', 'dahua', 'amcrest', 'axis', 'reolink', 'uniview', 'hanwha', 'tapo', 'foscam', 'generic']),
+      expect.arrayContaining([
+        'hikvision',
+        'dahua',
+        'amcrest',
+        'axis',
+        'reolink',
+        'uniview',
+        'hanwha',
+        'tapo',
+        'foscam',
+        'generic',
+      ]),
     );
-    expect(res.body.find((v: { id: string }) => v.id === 'hikvision').main_url).toContain('/Streaming/Channels/');
+    expect(res.body.find((v: { id: string }) => v.id === 'hikvision').main_url).toContain(
+      '/Streaming/Channels/',
+    );
   });
 
   it('POST /test probes the real RTSP camera: h264 at its size, credentials masked', async () => {

@@ -86,9 +86,9 @@ describe(`database (${ENGINE})`, () => {
     const results = await Promise.allSettled(
       Array.from({ length: 64 }, (_, i) =>
         db.transaction(async (m) => {
-          await m.getRepository(EventEntity).insert(event(i) as EventEntity);
+          await m.getRepository(EventEntity).insert(event(i));
           await new Promise((r) => setImmediate(r)); // yield mid-transaction
-          await m.getRepository(EventEntity).insert(event(i + 1000) as EventEntity);
+          await m.getRepository(EventEntity).insert(event(i + 1000));
         }),
       ),
     );
@@ -133,16 +133,16 @@ describe(`database (${ENGINE})`, () => {
 
   it('a rolled-back transaction does not take a concurrent plain write with it', async () => {
     const a = db.transaction(async (m) => {
-      await m.getRepository(EventEntity).insert({ ...event(1), id: 'rollback-me' } as EventEntity);
+      await m.getRepository(EventEntity).insert({ ...event(1), id: 'rollback-me' });
       await new Promise((r) => setTimeout(r, 30));
       throw new Error('boom');
     });
-    const b = db.run((m) => m.getRepository(EventEntity).insert({ ...event(2), id: 'keep-me' } as EventEntity));
+    const b = db.run((m) => m.getRepository(EventEntity).insert({ ...event(2), id: 'keep-me' }));
     await expect(a).rejects.toThrow('boom');
     await b;
-    const ids = (await db.run((m) => m.find(EventEntity, { where: [{ id: 'rollback-me' }, { id: 'keep-me' }] }))).map(
-      (e) => e.id,
-    );
+    const ids = (
+      await db.run((m) => m.find(EventEntity, { where: [{ id: 'rollback-me' }, { id: 'keep-me' }] }))
+    ).map((e) => e.id);
     expect(ids).toEqual(['keep-me']);
   });
 
@@ -164,7 +164,9 @@ describe(`database (${ENGINE})`, () => {
 
   it('maps UNIQUE to 409 and a missing FK target to 400', async () => {
     await db.run((m) => m.getRepository(CameraEntity).insert(camera('dup')));
-    const dup = await db.run((m) => m.getRepository(CameraEntity).insert(camera('dup'))).catch((e: unknown) => e);
+    const dup = await db
+      .run((m) => m.getRepository(CameraEntity).insert(camera('dup')))
+      .catch((e: unknown) => e);
     expect(mapDriverError(dup)).toBeInstanceOf(ConflictError);
     const fk = await db
       .run((m) => m.getRepository(CameraEntity).insert(camera('orphan', 'no_such_site')))

@@ -14,7 +14,9 @@ export interface TestApp {
 }
 
 /** The real server over HTTP on a free loopback port, on a fresh store. */
-export async function startTestApp(opts: { env?: Record<string, string>; extraModules?: Extra } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { env?: Record<string, string>; extraModules?: Extra } = {},
+): Promise<TestApp> {
   const store = await createTestStore(opts.env);
   const app = await createApp(store.config, { extraModules: opts.extraModules });
   await app.listen(0, '127.0.0.1');

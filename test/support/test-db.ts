@@ -17,7 +17,8 @@ export interface TestStore {
 
 function adminUrl(): string {
   const url = process.env.HELDAR_TEST_PG_URL;
-  if (!url) throw new Error('DATABASE=postgres needs HELDAR_TEST_PG_URL (make test starts a throwaway cluster)');
+  if (!url)
+    throw new Error('DATABASE=postgres needs HELDAR_TEST_PG_URL (make test starts a throwaway cluster)');
   return url;
 }
 

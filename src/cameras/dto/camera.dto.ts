@@ -14,9 +14,11 @@ import {
 import { VENDOR_IDS } from '../vendor-templates';
 
 // No whitespace or control characters anywhere (URLs end up in ffmpeg argv).
+/* eslint-disable no-control-regex */
 const STREAM_URL = /^(rtsps?|https?):\/\/[^\s\x00-\x1f\x7f]+$/i;
 const NO_SPACE = /^[^\s\x00-\x1f\x7f]+$/;
 const NO_CONTROL = /^[^\x00-\x1f\x7f]*$/;
+/* eslint-enable no-control-regex */
 
 export class CreateCameraDto {
   @ApiPropertyOptional({ description: 'slug; derived from the name when absent' })
@@ -41,7 +43,9 @@ export class CreateCameraDto {
 
   @ApiPropertyOptional({ enum: VENDOR_IDS, default: 'generic' })
   @IsOptional()
-  @IsIn(VENDOR_IDS, { message: `vendor must be one of: ${VENDOR_IDS.join(', ')} (see GET /api/v1/camera-vendors)` })
+  @IsIn(VENDOR_IDS, {
+    message: `vendor must be one of: ${VENDOR_IDS.join(', ')} (see GET /api/v1/camera-vendors)`,
+  })
   vendor?: string;
 
   @ApiPropertyOptional({ nullable: true, type: String })
@@ -60,7 +64,11 @@ export class CreateCameraDto {
   @Matches(NO_SPACE, { message: 'address must not contain whitespace or control characters' })
   address?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'defaults to the vendor port (554; foscam 88)' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    description: 'defaults to the vendor port (554; foscam 88)',
+  })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsInt()
@@ -91,12 +99,18 @@ export class CreateCameraDto {
   @Matches(NO_CONTROL, { message: 'password must not contain control characters' })
   password?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'explicit main stream (rtsp/rtsps/http/https)' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'explicit main stream (rtsp/rtsps/http/https)',
+  })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsString()
   @MaxLength(2048)
-  @Matches(STREAM_URL, { message: 'main_stream_url must be an rtsp, rtsps, http or https URL without whitespace' })
+  @Matches(STREAM_URL, {
+    message: 'main_stream_url must be an rtsp, rtsps, http or https URL without whitespace',
+  })
   main_stream_url?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String })
@@ -104,7 +118,9 @@ export class CreateCameraDto {
   @ValidateIf((_, v) => v !== null)
   @IsString()
   @MaxLength(2048)
-  @Matches(STREAM_URL, { message: 'sub_stream_url must be an rtsp, rtsps, http or https URL without whitespace' })
+  @Matches(STREAM_URL, {
+    message: 'sub_stream_url must be an rtsp, rtsps, http or https URL without whitespace',
+  })
   sub_stream_url?: string | null;
 
   @ApiPropertyOptional({
@@ -167,11 +183,18 @@ export class CameraDto {
   @ApiProperty() channel!: number;
   @ApiProperty({ nullable: true, type: String }) username!: string | null;
   @ApiProperty() has_password!: boolean;
-  @ApiProperty({ nullable: true, type: String, description: 'credentials masked' }) main_stream_url!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'credentials masked' }) sub_stream_url!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'credentials masked' }) url_template!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'credentials masked' }) main_stream_url!:
+    string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'credentials masked' }) sub_stream_url!:
+    string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'credentials masked' }) url_template!:
+    string | null;
   @ApiProperty({ enum: ['main', 'sub'] }) record_stream!: string;
-  @ApiProperty({ nullable: true, type: String, description: 'the URL the recorder pulls, credentials masked' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'the URL the recorder pulls, credentials masked',
+  })
   record_url_masked!: string | null;
   @ApiProperty() record_enabled!: boolean;
   @ApiProperty() segment_seconds!: number;

@@ -12,6 +12,7 @@ export class CreateSiteDto {
   @IsString()
   @MaxLength(128)
   @Matches(/\S/, { message: 'name must not be empty' })
+  // eslint-disable-next-line no-control-regex
   @Matches(/^[^\x00-\x1f\x7f]*$/, { message: 'name must not contain control characters' })
   name!: string;
 
