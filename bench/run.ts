@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { benchDetectionInsert } from './detection-insert.bench';
+
+/**
+ * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
+ * run (so the ratio holds on a noisy machine), merged into bench/results.json by section.
+ */
+async function main(): Promise<void> {
+  const file = join(__dirname, '..', '..', 'bench', 'results.json');
+  let results: Record<string, unknown> = {};
+  try {
+    results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    /* first run */
+  }
+  const detection_insert = await benchDetectionInsert();
+  console.log('detection insert (100k rows, batches of 100, SQLite):', detection_insert);
+  results = {
+    ...results,
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    updated_at: new Date().toISOString(),
+    detection_insert,
+  };
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${file}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
