@@ -1,0 +1,146 @@
+import { Test } from '@nestjs/testing';
+import { firstValueFrom, take, toArray, timeout } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { AuditModule } from '../../src/audit/audit.module';
+import { AuditService } from '../../src/audit/audit.service';
+import { SYSTEM_PRINCIPAL } from '../../src/auth/principal';
+import { CommonModule } from '../../src/common/common.module';
+import { ConfigModule } from '../../src/config/config.module';
+import { DatabaseModule } from '../../src/database/database.module';
+import { Database } from '../../src/database/database.service';
+import { EventBus } from '../../src/events/event-bus';
+import { EventsModule } from '../../src/events/events.module';
+import { EventsService } from '../../src/events/events.service';
+import { SettingsModule } from '../../src/settings/settings.module';
+import { SettingsService } from '../../src/settings/settings.service';
+import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
+import type { TestingModule } from '@nestjs/testing';
+
+describe(`events, settings and audit services (${ENGINE})`, () => {
+  let store: TestStore;
+  let mod: TestingModule;
+  let events: EventsService;
+  let bus: EventBus;
+  let db: Database;
+  let settings: SettingsService;
+  let audit: AuditService;
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    mod = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(store.config),
+        CommonModule,
+        DatabaseModule,
+        AuditModule,
+        EventsModule,
+        SettingsModule,
+      ],
+    }).compile();
+    await mod.init();
+    events = mod.get(EventsService);
+    bus = mod.get(EventBus);
+    db = mod.get(Database);
+    settings = mod.get(SettingsService);
+    audit = mod.get(AuditService);
+  });
+
+  afterAll(async () => {
+    await mod.close();
+    await store.cleanup();
+  });
+
+  it('emit persists with a monotonic seq and publishes after commit', async () => {
+    const received = firstValueFrom(bus.events$.pipe(take(3), toArray(), timeout(2000)));
+    const a = await events.emit({
+      type: 'camera_offline',
+      severity: 'warning',
+      cameraId: 'c1',
+      payload: { n: 1 },
+    });
+    const b = await events.emit({ type: 'camera_offline', cameraId: 'c2' });
+    const c = await events.emit({ type: 'worker_thing', cameraId: 'c1' });
+    expect(b.seq).toBeGreaterThan(a.seq);
+    expect(c.seq).toBeGreaterThan(b.seq);
+    expect((await received).map((e) => e.seq)).toEqual([a.seq, b.seq, c.seq]);
+  });
+
+  it('an event emitted in a rolled-back transaction is neither stored nor published', async () => {
+    const seen: string[] = [];
+    const sub = bus.events$.subscribe((e) => seen.push(e.eventType));
+    await db
+      .transaction(async () => {
+        await events.emit({ type: 'ghost_event' });
+        expect(seen).toEqual([]); // not before commit
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
+    await db.transaction(async () => {
+      await events.emit({ type: 'real_event' });
+      expect(seen).toEqual([]);
+    });
+    sub.unsubscribe();
+    expect(seen).toEqual(['real_event']);
+    expect(await events.getAll({ eventType: 'ghost_event', limit: 10 })).toEqual([]);
+  });
+
+  it('queries: camera, exact and prefix type, minimum severity, since_seq ascending', async () => {
+    const newest = await events.getAll({ limit: 100 });
+    expect(newest.map((e) => e.seq)).toEqual([...newest.map((e) => e.seq)].sort((x, y) => y - x));
+    expect((await events.getAll({ cameraId: 'c1', limit: 10 })).map((e) => e.eventType).sort()).toEqual([
+      'camera_offline',
+      'worker_thing',
+    ]);
+    expect((await events.getAll({ eventType: 'camera_*', limit: 10 })).length).toBe(2);
+    expect((await events.getAll({ minSeverity: 'warning', limit: 10 })).map((e) => e.cameraId)).toEqual([
+      'c1',
+    ]);
+    const first = newest[newest.length - 1];
+    const after = await events.getAll({ sinceSeq: first.seq, limit: 10 });
+    expect(after[0].seq).toBeGreaterThan(first.seq);
+    expect(after.map((e) => e.seq)).toEqual([...after.map((e) => e.seq)].sort((x, y) => x - y));
+    const types = await events.getTypes();
+    expect(types).toContainEqual({
+      event_type: 'worker_thing',
+      description: 'Observed at runtime',
+      source: 'observed',
+    });
+  });
+
+  it('settings: JSON round-trip; secret values are sealed at rest', async () => {
+    await settings.set('recording_max_bytes', 1234);
+    await settings.set('smtp', { user: 'a', password: 'hunter2' }, { secret: true });
+    expect(await settings.get('recording_max_bytes')).toBe(1234);
+    expect(await settings.get('smtp')).toEqual({ user: 'a', password: 'hunter2' });
+    const raw: Array<{ value: string }> = await mod
+      .get(DataSource)
+      .query("SELECT value FROM settings WHERE key = 'smtp'");
+    expect(raw[0].value).toMatch(/^enc:v1:/);
+    expect(raw[0].value).not.toContain('hunter2');
+    expect(await settings.delete('smtp')).toBe(true);
+    expect(await settings.get('smtp')).toBeUndefined();
+  });
+
+  it('module records: built-in modules are running; unknown module state change is a 404 error', async () => {
+    const mods = await settings.listModules();
+    expect(mods.find((m) => m.id === 'events')).toMatchObject({ kind: 'builtin', state: 'running' });
+    await settings.setModuleState('events', 'failed');
+    expect((await settings.getModule('events'))?.state).toBe('failed');
+    await expect(settings.setModuleState('nope', 'running')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('audit: rows carry actor, action, target and camera subject', async () => {
+    await audit.record(SYSTEM_PRINCIPAL, 'update_camera', 'camera', 'c9', { fields: ['name'] });
+    const [row] = await audit.list(1);
+    expect(row).toMatchObject({
+      actorKind: 'system',
+      actorId: 'system',
+      action: 'update_camera',
+      targetType: 'camera',
+      targetId: 'c9',
+      subjectCameraId: 'c9',
+      detail: { fields: ['name'] },
+    });
+    expect(row.id).toMatch(/^aud_[0-9a-f]{32}$/);
+  });
+});
