@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 REPORTS=$(mktemp -d /tmp/heldar-jest.XXXXXX)
+trap 'rm -rf "$REPORTS"' EXIT
 n=0
 # Each jest run leaves a JSON report; the closing line sums them ("N passed, N failed").
 jest() { n=$((n + 1)); npx jest --ci --json --outputFile="$REPORTS/$n.json" "$@"; }

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { maskUrl } from './redaction';
 
 function scrub(value: unknown, depth = 0): unknown {
@@ -19,8 +19,8 @@ function scrub(value: unknown, depth = 0): unknown {
 }
 
 /** Structured JSON logs (pino) with `user:pass@` and secret-looking fields redacted everywhere. */
-export function createRootLogger(level: string): Logger {
-  return pino({
+export function createRootLogger(level: string, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'heldar' },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -33,7 +33,8 @@ export function createRootLogger(level: string): Logger {
         );
       },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's LoggerService on top of pino. */

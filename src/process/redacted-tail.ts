@@ -3,24 +3,9 @@ import { maskUrl } from '../common/redaction';
 
 /** A line longer than this without a line break is flushed early (ffmpeg never gets close). */
 const MAX_PENDING_LINE_BYTES = 64 * 1024;
-/** maskUrl backtracks quadratically on long runs of letters/digits, so it only sees tokens up to
- * this length; a longer token that looks like it holds credentials is dropped whole. */
-const MAX_MASKED_TOKEN = 4096;
-
-/**
- * maskUrl for arbitrary child output, in linear time for pathological input. A URL's scheme and
- * userinfo never contain whitespace, so masking whitespace-separated tokens one by one is
- * equivalent to masking the whole line.
- */
+/** maskUrl for child output; lines without a URL and userinfo skip the regex. */
 export function redactLine(line: string): string {
-  if (!line.includes('://') || !line.includes('@')) return line;
-  return line
-    .split(/(\s+)/)
-    .map((token) => {
-      if (!token.includes('://') || !token.includes('@')) return token;
-      return token.length <= MAX_MASKED_TOKEN ? maskUrl(token) : `[${token.length} chars omitted]`;
-    })
-    .join('');
+  return line.includes('://') && line.includes('@') ? maskUrl(line) : line;
 }
 
 /**

@@ -121,3 +121,22 @@ describe(`platform over HTTP (${ENGINE})`, () => {
     expect((await t.http().get('/healthz').expect(200)).body).toEqual({ status: 'ok' });
   });
 });
+
+describe('CORS allowlist', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { HELDAR_CORS_ORIGINS: 'http://console.example' } });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers listed origins only', async () => {
+    const ok = await t.http().get('/api/v1/cameras').set('Origin', 'http://console.example').expect(200);
+    expect(ok.headers['access-control-allow-origin']).toBe('http://console.example');
+    const other = await t.http().get('/api/v1/cameras').set('Origin', 'http://evil.example').expect(200);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
