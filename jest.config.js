@@ -3,7 +3,12 @@
  * with real ffmpeg and the RTSP test camera). Type-checking is `npm run typecheck`, so
  * ts-jest only transpiles here. */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  testEnvironment: 'node',
+  transform,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+};
 module.exports = {
   // Jest reads testTimeout only at the top level (not per project).
   testTimeout: 120000,
