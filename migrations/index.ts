@@ -1,4 +1,5 @@
 import { Foundation1764000000000 } from './1764000000000-foundation';
+import { Recording1764100000000 } from './1764100000000-recording';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
-export const MIGRATIONS = [Foundation1764000000000];
+export const MIGRATIONS = [Foundation1764000000000, Recording1764100000000];

@@ -11,6 +11,8 @@ import { MediaModule } from './media/media.module';
 import { ProcessModule } from './process/process.module';
 import { SettingsModule } from './settings/settings.module';
 import { SystemModule } from './system/system.module';
+import { RecorderModule } from './recorder/recorder.module';
+import { TimelineModule } from './timeline/timeline.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -32,6 +34,8 @@ export class AppModule {
         SettingsModule,
         CamerasModule,
         SystemModule,
+        RecorderModule,
+        TimelineModule,
         ...extra,
       ],
     };

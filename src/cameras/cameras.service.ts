@@ -15,6 +15,15 @@ import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from 
 import type { CameraEntity } from './entities/camera.entity';
 import { recordUrl, validateUrlTemplate } from './vendor-templates';
 
+export interface RecordTarget {
+  id: string;
+  enabled: boolean;
+  recordEnabled: boolean;
+  recordUrl: string | null;
+  recordAudio: boolean;
+  segmentSeconds: number;
+}
+
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 const GIB = 1024 ** 3;
 
@@ -39,15 +48,29 @@ export class CamerasService {
     return toCameraDto(await this.load(principal, id, 'read it'), this.box);
   }
 
-  /** The entity with decrypted URL inputs — for kernel modules (recorder, sampler, live view). */
-  async getEntity(id: string): Promise<CameraEntity | null> {
-    return this.repo.get(id);
+  /** Ids of every camera (kernel-internal: no scope). */
+  async getAllIds(): Promise<string[]> {
+    return (await this.repo.getAll()).map((c) => c.id);
   }
 
-  /** Decrypted record URL of a camera (kernel-internal; callers must never return it). */
-  async getRecordUrl(id: string): Promise<string | null> {
+  /** What the recorder needs of a camera, with the decrypted record URL (kernel-internal: never
+   * return it to a client). Null when the camera does not exist. */
+  async getRecordTarget(id: string): Promise<RecordTarget | null> {
     const cam = await this.repo.get(id);
-    return cam ? recordUrl(urlInput(cam, this.box)) : null;
+    if (!cam) return null;
+    return {
+      id: cam.id,
+      enabled: cam.enabled,
+      recordEnabled: cam.recordEnabled,
+      recordUrl: recordUrl(urlInput(cam, this.box)),
+      recordAudio: cam.recordAudio,
+      segmentSeconds: cam.segmentSeconds,
+    };
+  }
+
+  /** Existence check after the scope check, for other modules' camera-keyed routes. */
+  async assertVisible(principal: Principal, id: string, action: string): Promise<void> {
+    await this.load(principal, id, action);
   }
 
   async create(principal: Principal, dto: CreateCameraDto): Promise<CameraDto> {

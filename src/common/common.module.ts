@@ -1,12 +1,16 @@
 import { Global, Logger, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { HeldarConfig } from '../config/heldar-config';
 import { Clock } from './clock';
+import { Loops } from './loops';
 import { loadOrCreateSecretKey, SecretBox } from './secret-box';
 
 @Global()
 @Module({
+  imports: [ScheduleModule.forRoot()],
   providers: [
     Clock,
+    Loops,
     {
       provide: SecretBox,
       inject: [HeldarConfig],
@@ -20,6 +24,6 @@ import { loadOrCreateSecretKey, SecretBox } from './secret-box';
       },
     },
   ],
-  exports: [Clock, SecretBox],
+  exports: [Clock, SecretBox, Loops],
 })
 export class CommonModule {}

@@ -35,6 +35,9 @@ const ENV_NAMES = {
   defaultCameraQuotaGb: 'HELDAR_DEFAULT_CAMERA_QUOTA_GB',
   defaultRecordAudio: 'HELDAR_DEFAULT_RECORD_AUDIO',
   cameraTestTimeoutMs: 'HELDAR_CAMERA_TEST_TIMEOUT_MS',
+  recorderEnabled: 'HELDAR_RECORDER_ENABLED',
+  indexerIntervalS: 'HELDAR_INDEXER_INTERVAL_S',
+  healthIntervalS: 'HELDAR_HEALTH_INTERVAL_S',
 } as const satisfies Record<string, `HELDAR_${string}`>;
 
 export type ConfigKey = keyof typeof ENV_NAMES;
@@ -84,6 +87,13 @@ export class HeldarConfig {
   @IsInt() @Min(0) defaultCameraQuotaGb = 0;
   @IsBoolean() defaultRecordAudio = false;
   @IsInt() @Min(1000) @Max(120000) cameraTestTimeoutMs = 12000;
+
+  /** Master switch for the recorders (cameras are still registered and probed when off). */
+  @IsBoolean() recorderEnabled = true;
+  /** How often the indexer scans the recordings directories (seconds). */
+  @IsInt() @Min(1) @Max(3600) indexerIntervalS = 10;
+  /** How often stale recorders are detected (seconds). */
+  @IsInt() @Min(1) @Max(3600) healthIntervalS = 15;
 
   get isSqlite(): boolean {
     return this.databaseUrl.startsWith('sqlite:');

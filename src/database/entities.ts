@@ -2,6 +2,10 @@ import { AuditLogEntity } from '../audit/entities/audit-log.entity';
 import { CameraEntity } from '../cameras/entities/camera.entity';
 import { SiteEntity } from '../cameras/entities/site.entity';
 import { EventEntity } from '../events/entities/event.entity';
+import { CameraStatusEntity } from '../recorder/entities/camera-status.entity';
+import { RecorderRunEntity } from '../recorder/entities/recorder-run.entity';
+import { RecordingGapEntity } from '../timeline/entities/recording-gap.entity';
+import { SegmentEntity } from '../timeline/entities/segment.entity';
 import { ModuleRecordEntity } from '../settings/entities/module-record.entity';
 import { SettingEntity } from '../settings/entities/setting.entity';
 
@@ -13,4 +17,8 @@ export const ENTITIES = [
   AuditLogEntity,
   SettingEntity,
   ModuleRecordEntity,
+  CameraStatusEntity,
+  RecorderRunEntity,
+  SegmentEntity,
+  RecordingGapEntity,
 ];

@@ -1,4 +1,10 @@
-import { buildProbeArgs, parseProbeOutput } from './ffmpeg-args';
+import {
+  buildFileProbeArgs,
+  buildProbeArgs,
+  buildRecordArgs,
+  parseFileProbe,
+  parseProbeOutput,
+} from './ffmpeg-args';
 
 describe('buildProbeArgs', () => {
   it('pulls RTSP over TCP with a socket timeout', () => {
@@ -59,5 +65,77 @@ describe('parseProbeOutput', () => {
     });
     expect(parseProbeOutput('{"streams":[]}')).toBeNull();
     expect(parseProbeOutput('not json')).toBeNull();
+  });
+});
+
+describe('buildRecordArgs', () => {
+  it('stream-copies video into 2 s+ fragmented MP4 segments named in UTC, audio dropped', () => {
+    expect(
+      buildRecordArgs({ url: 'rtsp://u:p@cam/s', recordAudio: false, segmentSeconds: 60 }, '/rec/front_door'),
+    ).toEqual([
+      '-hide_banner',
+      '-loglevel',
+      'warning',
+      '-rtsp_transport',
+      'tcp',
+      '-timeout',
+      '15000000',
+      '-analyzeduration',
+      '2000000',
+      '-i',
+      'rtsp://u:p@cam/s',
+      '-map',
+      '0:v:0',
+      '-c:v',
+      'copy',
+      '-f',
+      'segment',
+      '-segment_time',
+      '60',
+      '-segment_format',
+      'mp4',
+      '-segment_format_options',
+      'movflags=+frag_keyframe+empty_moov+default_base_moof',
+      '-reset_timestamps',
+      '1',
+      '-strftime',
+      '1',
+      '/rec/front_door/%Y%m%d_%H%M%S.mp4',
+    ]);
+  });
+
+  it('copies audio when asked (if the camera has any), uses rw_timeout for HTTP, floors at 2 s', () => {
+    const args = buildRecordArgs({ url: 'http://cam/live', recordAudio: true, segmentSeconds: 1 }, '/r/c');
+    expect(args.slice(0, 5)).toEqual(['-hide_banner', '-loglevel', 'warning', '-rw_timeout', '15000000']);
+    expect(args).toEqual(expect.arrayContaining(['-map', '0:a:0?', '-c:a', 'copy']));
+    expect(args[args.indexOf('-segment_time') + 1]).toBe('2');
+  });
+});
+
+describe('buildFileProbeArgs / parseFileProbe', () => {
+  it('asks for duration and the video stream', () => {
+    expect(buildFileProbeArgs('/r/c/x.mp4')).toEqual([
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration:stream=codec_type,codec_name,width,height,avg_frame_rate',
+      '-of',
+      'json',
+      '/r/c/x.mp4',
+    ]);
+  });
+
+  it('parses, and refuses empty or zero-length files', () => {
+    const ok = JSON.stringify({
+      format: { duration: '2.000000' },
+      streams: [
+        { codec_type: 'audio', codec_name: 'aac' },
+        { codec_type: 'video', codec_name: 'h264', width: 320, height: 240, avg_frame_rate: '5/1' },
+      ],
+    });
+    expect(parseFileProbe(ok)).toEqual({ durationS: 2, codec: 'h264', width: 320, height: 240, fps: 5 });
+    expect(parseFileProbe(JSON.stringify({ format: { duration: '0.01' } }))).toBeNull();
+    expect(parseFileProbe(JSON.stringify({ format: {} }))).toBeNull();
+    expect(parseFileProbe('')).toBeNull();
   });
 });

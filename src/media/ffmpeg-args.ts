@@ -61,3 +61,99 @@ export function parseProbeOutput(stdout: string): ProbedStream | null {
     fps,
   };
 }
+
+/** Input options for a live source: RTSP over TCP like the recorder pulls cameras, with a socket timeout. */
+function liveInputArgs(url: string, ioTimeoutUs: number): string[] {
+  return /^rtsps?:\/\//i.test(url)
+    ? ['-rtsp_transport', 'tcp', '-timeout', String(ioTimeoutUs)]
+    : ['-rw_timeout', String(ioTimeoutUs)];
+}
+
+export interface RecordArgsInput {
+  url: string;
+  recordAudio: boolean;
+  segmentSeconds: number;
+}
+
+/** Socket timeout of a recorder: a stalled source ends ffmpeg after this long (then supervised restart). */
+export const RECORD_IO_TIMEOUT_US = 15_000_000;
+
+/**
+ * The recorder: stream copy into fragmented MP4 segments named by their UTC open time
+ * (`%Y%m%d_%H%M%S.mp4`, run with TZ=UTC). No `-nostdin`: the supervisor stops ffmpeg with `q`
+ * on stdin so the last fragment is flushed. Fragmented MP4 keeps a segment readable while written.
+ */
+export function buildRecordArgs(input: RecordArgsInput, outDir: string): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    ...liveInputArgs(input.url, RECORD_IO_TIMEOUT_US),
+    // The default 5 s of input analysis can outlast the RTSP packet buffer at low frame rates and
+    // drop the first seconds; 2 s finds H.264/H.265 parameters and keeps every packet.
+    '-analyzeduration',
+    '2000000',
+    '-i',
+    input.url,
+    '-map',
+    '0:v:0',
+    ...(input.recordAudio ? ['-map', '0:a:0?', '-c:a', 'copy'] : []),
+    '-c:v',
+    'copy',
+    '-f',
+    'segment',
+    '-segment_time',
+    String(Math.max(2, Math.round(input.segmentSeconds))),
+    '-segment_format',
+    'mp4',
+    '-segment_format_options',
+    'movflags=+frag_keyframe+empty_moov+default_base_moof',
+    '-reset_timestamps',
+    '1',
+    '-strftime',
+    '1',
+    `${outDir}/%Y%m%d_%H%M%S.mp4`,
+  ];
+}
+
+/** ffprobe of a recorded file: container duration and the video stream's codec, size and rate. */
+export function buildFileProbeArgs(path: string): string[] {
+  return [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration:stream=codec_type,codec_name,width,height,avg_frame_rate',
+    '-of',
+    'json',
+    path,
+  ];
+}
+
+export interface ProbedFile {
+  durationS: number;
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+}
+
+/** Parse `buildFileProbeArgs` output; null when there is no usable duration. */
+export function parseFileProbe(stdout: string): ProbedFile | null {
+  let parsed: { format?: { duration?: unknown }; streams?: Array<Record<string, unknown>> };
+  try {
+    parsed = JSON.parse(stdout) as typeof parsed;
+  } catch {
+    return null;
+  }
+  const duration = Number(parsed.format?.duration);
+  if (!Number.isFinite(duration) || duration <= 0.05) return null;
+  const video = parsed.streams?.find((s) => s.codec_type === 'video');
+  const stream = video ? parseProbeOutput(JSON.stringify({ streams: [video] })) : null;
+  return {
+    durationS: duration,
+    codec: stream?.codec ?? null,
+    width: stream?.width ?? null,
+    height: stream?.height ?? null,
+    fps: stream?.fps ?? null,
+  };
+}

@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HeldarConfig } from '../config/heldar-config';
 import { maskUrl } from '../common/redaction';
 import { ProcessRunner } from '../process/process-runner';
-import { buildProbeArgs, parseProbeOutput, type ProbedStream } from './ffmpeg-args';
+import {
+  buildFileProbeArgs,
+  buildProbeArgs,
+  parseFileProbe,
+  parseProbeOutput,
+  type ProbedFile,
+  type ProbedStream,
+} from './ffmpeg-args';
 
 export type ProbeResult = ({ ok: true } & ProbedStream) | { ok: false; error: string };
 
@@ -36,5 +43,14 @@ export class MediaService {
         lastLine ?? (res.code === 0 ? 'no video stream found' : `ffprobe exited with code ${res.code}`),
       ),
     };
+  }
+
+  /** Probe a recorded file (duration, codec, size, fps); null when unreadable or empty. */
+  async probeFile(path: string, timeoutMs = 20_000): Promise<ProbedFile | null> {
+    const res = await this.runner.runToCompletion(this.config.ffprobeBin, buildFileProbeArgs(path), {
+      timeoutMs,
+      maxOutputBytes: 64 * 1024,
+    });
+    return res.code === 0 && !res.timedOut ? parseFileProbe(res.stdout) : null;
   }
 }

@@ -11,13 +11,35 @@ export interface TestApp {
   baseUrl: string;
   http: () => ReturnType<typeof request>;
   close(): Promise<void>;
+  /** Stop the server but keep its store (to start it again). */
+  stopServer(): Promise<void>;
+}
+
+/** Poll `fn` until it returns a truthy value (or throw after `timeoutMs`). */
+export async function waitFor<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Error | undefined;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err instanceof Error ? err : new Error(String(err));
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** The real server over HTTP on a free loopback port, on a fresh store. */
 export async function startTestApp(
-  opts: { env?: Record<string, string>; extraModules?: Extra } = {},
+  opts: { env?: Record<string, string>; extraModules?: Extra; store?: TestStore } = {},
 ): Promise<TestApp> {
-  const store = await createTestStore(opts.env);
+  const store = opts.store ?? (await createTestStore(opts.env));
   const app = await createApp(store.config, { extraModules: opts.extraModules });
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };
@@ -30,6 +52,9 @@ export async function startTestApp(
     async close() {
       await app.close();
       await store.cleanup();
+    },
+    async stopServer() {
+      await app.close();
     },
   };
 }

@@ -51,6 +51,8 @@ export async function createTestStore(env: Record<string, string> = {}): Promise
     HELDAR_DATABASE_URL: databaseUrl,
     HELDAR_LOG: 'silent',
     HELDAR_API_HOST: '127.0.0.1',
+    // Recorders only where a test records (they would pull every camera a test registers).
+    HELDAR_RECORDER_ENABLED: 'false',
     ...env,
   });
   return {

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { CamerasModule } from '../cameras/cameras.module';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { RecorderController } from './recorder.controller';
+import { RecorderRepository } from './recorder.repository';
+import { RecorderService } from './recorder.service';
+
+@HeldarModule({ id: 'recorder', name: 'Recorder', description: 'One supervised ffmpeg per recording camera' })
+@Module({
+  imports: [CamerasModule],
+  controllers: [RecorderController],
+  providers: [RecorderRepository, RecorderService],
+  exports: [RecorderService],
+})
+export class RecorderModule {}

@@ -1,0 +1,143 @@
+import { IsNull } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { Database } from '../database/database.service';
+import type { RunEndReason } from '../timeline/timeline-logic';
+import { CameraStatusEntity, type CameraState } from './entities/camera-status.entity';
+import { RecorderRunEntity } from './entities/recorder-run.entity';
+
+@Injectable()
+export class RecorderRepository {
+  constructor(private readonly db: Database) {}
+
+  getStatus(cameraId: string): Promise<CameraStatusEntity | null> {
+    return this.db.run((m) => m.getRepository(CameraStatusEntity).findOneBy({ cameraId }));
+  }
+
+  getStatuses(ids?: readonly string[]): Promise<CameraStatusEntity[]> {
+    return this.db.run((m) => {
+      const qb = m.getRepository(CameraStatusEntity).createQueryBuilder('s').orderBy('s.camera_id', 'ASC');
+      if (ids) {
+        if (ids.length === 0) return Promise.resolve([]);
+        qb.where('s.camera_id IN (:...ids)', { ids: [...ids] });
+      }
+      return qb.getMany();
+    });
+  }
+
+  /** Upsert the status row with `patch` (creating it as `unknown` first when missing). */
+  async patchStatus(cameraId: string, patch: Partial<CameraStatusEntity>, now: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const repo = m.getRepository(CameraStatusEntity);
+      const existing = await repo.findOneBy({ cameraId });
+      if (!existing) {
+        await repo.insert({
+          cameraId,
+          state: 'unknown',
+          lastSegmentAt: null,
+          lastStartedAt: null,
+          reconnectCount: 0,
+          segmentsWritten: 0,
+          fpsObserved: null,
+          bitrateKbps: null,
+          lastError: null,
+          pid: null,
+          ...patch,
+          updatedAt: now,
+        });
+      } else {
+        await repo.update({ cameraId }, { ...patch, updatedAt: now });
+      }
+    });
+  }
+
+  async setState(cameraId: string, state: CameraState, now: string, extra: Partial<CameraStatusEntity> = {}) {
+    await this.patchStatus(cameraId, { state, ...extra }, now);
+  }
+
+  async bumpReconnect(cameraId: string, lastError: string | null, now: string): Promise<void> {
+    await this.db.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(CameraStatusEntity)
+        .set({
+          state: 'offline',
+          pid: null,
+          lastError,
+          updatedAt: now,
+          reconnectCount: () => 'reconnect_count + 1',
+        })
+        .where('camera_id = :cameraId', { cameraId })
+        .execute(),
+    );
+  }
+
+  async segmentIndexed(
+    cameraId: string,
+    s: { endIso: string; bitrateKbps: number | null; fps: number | null; markRecording: boolean },
+    now: string,
+  ): Promise<void> {
+    await this.db.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(CameraStatusEntity)
+        .set({
+          ...(s.markRecording ? { state: 'recording' as const, lastError: null } : {}),
+          lastSegmentAt: s.endIso,
+          bitrateKbps: s.bitrateKbps,
+          fpsObserved: s.fps,
+          updatedAt: now,
+          segmentsWritten: () => 'segments_written + 1',
+        })
+        .where('camera_id = :cameraId', { cameraId })
+        .execute(),
+    );
+  }
+
+  async openRun(cameraId: string, startedAt: string): Promise<number> {
+    return this.db.run(async (m) => {
+      const res = await m
+        .getRepository(RecorderRunEntity)
+        .insert({ cameraId, startedAt, endedAt: null, endReason: null, detail: null });
+      return Number(res.identifiers[0].id);
+    });
+  }
+
+  async closeRun(id: number, endedAt: string, endReason: RunEndReason, detail: string | null): Promise<void> {
+    await this.db.run((m) =>
+      m.getRepository(RecorderRunEntity).update({ id, endedAt: IsNull() }, { endedAt, endReason, detail }),
+    );
+  }
+
+  /** Runs left open by a kernel that died: they ended when it went down. */
+  async closeDanglingRuns(endedAt: string): Promise<number> {
+    return this.db.run(async (m) => {
+      const res = await m
+        .createQueryBuilder()
+        .update(RecorderRunEntity)
+        .set({ endedAt, endReason: 'server_down' })
+        .where('ended_at IS NULL')
+        .execute();
+      return res.affected ?? 0;
+    });
+  }
+
+  /** Runs of a camera that ended inside [from, to]. */
+  runsEndedBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecorderRunEntity[]> {
+    return this.db.run((m) =>
+      m
+        .getRepository(RecorderRunEntity)
+        .createQueryBuilder('r')
+        .where('r.camera_id = :cameraId', { cameraId })
+        .andWhere('r.ended_at >= :fromIso AND r.ended_at <= :toIso', { fromIso, toIso })
+        .orderBy('r.ended_at', 'ASC')
+        .getMany(),
+    );
+  }
+
+  async deleteCamera(cameraId: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.getRepository(CameraStatusEntity).delete({ cameraId });
+      await m.getRepository(RecorderRunEntity).delete({ cameraId });
+    });
+  }
+}

@@ -1,0 +1,305 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { join } from 'node:path';
+import type { Subscription } from 'rxjs';
+import { CamerasService, type RecordTarget } from '../cameras/cameras.service';
+import { Clock } from '../common/clock';
+import { Loops } from '../common/loops';
+import { HeldarConfig } from '../config/heldar-config';
+import { EventBus } from '../events/event-bus';
+import { EventsService } from '../events/events.service';
+import { buildRecordArgs } from '../media/ffmpeg-args';
+import { StorageAdapter } from '../media/storage.adapter';
+import { ProcessSupervisor } from '../process/process-supervisor.service';
+import type { ProcessExitInfo, SupervisedProcess } from '../process/supervised-process';
+import {
+  deriveGapCause,
+  type GapCause,
+  type RunEndReason,
+  CAUSE_TOLERANCE_MS,
+} from '../timeline/timeline-logic';
+import type { CameraStatusEntity } from './entities/camera-status.entity';
+import { RecorderRepository } from './recorder.repository';
+
+interface ActiveRecorder {
+  key: string;
+  target: RecordTarget;
+  proc: SupervisedProcess;
+  runId: number | null;
+  /** Set by stop(): the exit that follows is ours, with this reason. */
+  stopReason: RunEndReason | null;
+  /** Run bookkeeping (open on spawn, close on exit) is serialised per recorder. */
+  book: Promise<void>;
+}
+
+const STORAGE_ERROR = /Permission denied|Read-only file system|No space left on device|Disk quota exceeded/i;
+const LAST_ERROR_CHARS = 800;
+
+/** Stale threshold of a recording camera: max(3 × segment, 30 s). */
+export function staleThresholdMs(segmentSeconds: number): number {
+  return Math.max(3 * segmentSeconds, 30) * 1000;
+}
+
+/**
+ * One supervised ffmpeg per recording camera (stream copy into segments). Reconciled whenever a
+ * camera is created, changed or deleted (from the event bus), never two children per camera.
+ * Every exit of a recorder is a failure to supervise (ffmpeg exits 0 when a camera is lost).
+ */
+@Injectable()
+export class RecorderService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Recorder');
+  private readonly active = new Map<string, ActiveRecorder>();
+  private readonly queues = new Map<string, Promise<void>>();
+  private subscription?: Subscription;
+  private shuttingDown = false;
+
+  constructor(
+    private readonly cameras: CamerasService,
+    private readonly supervisor: ProcessSupervisor,
+    private readonly repo: RecorderRepository,
+    private readonly events: EventsService,
+    private readonly bus: EventBus,
+    private readonly storage: StorageAdapter,
+    private readonly loops: Loops,
+    private readonly clock: Clock,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const dangling = await this.repo.closeDanglingRuns(this.clock.nowIso());
+    if (dangling > 0)
+      this.logger.warn(`${dangling} recorder run(s) were cut by a kernel stop without shutdown`);
+    this.subscription = this.bus.events$.subscribe((e) => {
+      if (!e.cameraId) return;
+      if (e.eventType === 'camera_created' || e.eventType === 'camera_updated')
+        this.schedule(e.cameraId, 'reconcile');
+      if (e.eventType === 'camera_deleted') this.schedule(e.cameraId, 'remove');
+    });
+    if (!this.config.recorderEnabled)
+      this.logger.warn('HELDAR_RECORDER_ENABLED=false: no camera is recorded');
+    for (const id of await this.cameras.getAllIds()) this.schedule(id, 'reconcile');
+    this.loops.start('recorder-health', this.config.healthIntervalS * 1000, () => this.checkHealth());
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    this.subscription?.unsubscribe();
+    await this.loops.stop('recorder-health');
+    await Promise.allSettled([...this.queues.values()]);
+    await Promise.all([...this.active.keys()].map((id) => this.stop(id, 'server_stop')));
+  }
+
+  /** Per-camera serialisation of reconcile/remove; a failure is logged, never thrown. */
+  private schedule(cameraId: string, action: 'reconcile' | 'remove'): void {
+    if (this.shuttingDown) return;
+    const prev = this.queues.get(cameraId) ?? Promise.resolve();
+    const next = prev
+      .then(() => (action === 'reconcile' ? this.reconcile(cameraId) : this.remove(cameraId)))
+      .catch((err: unknown) => this.logger.error({ err, cameraId }, `recorder ${action} failed`));
+    this.queues.set(cameraId, next);
+    void next.finally(() => {
+      if (this.queues.get(cameraId) === next) this.queues.delete(cameraId);
+    });
+  }
+
+  /** Wait until every queued reconcile has run (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  /** Bring one camera's recorder in line with its row. */
+  async reconcile(cameraId: string): Promise<void> {
+    const now = () => this.clock.nowIso();
+    const target = await this.cameras.getRecordTarget(cameraId);
+    if (!target) return this.remove(cameraId);
+    const should = this.config.recorderEnabled && target.enabled && target.recordEnabled;
+    if (!should) {
+      await this.stop(cameraId, 'stopped');
+      await this.repo.setState(cameraId, 'disabled', now(), { pid: null });
+      return;
+    }
+    if (!target.recordUrl) {
+      await this.stop(cameraId, 'stopped');
+      const reason = 'no stream URL: set main_stream_url, an address with a vendor template, or url_template';
+      await this.repo.setState(cameraId, 'error', now(), { pid: null, lastError: reason });
+      await this.events.emit({
+        type: 'recorder_error',
+        severity: 'warning',
+        cameraId,
+        payload: { reason: 'no_url', detail: reason },
+      });
+      return;
+    }
+    const current = this.active.get(cameraId);
+    if (current && sameRecording(current.target, target)) {
+      current.target = target;
+      return;
+    }
+    if (current) await this.stop(cameraId, 'stopped');
+    await this.start(target);
+  }
+
+  private async start(target: RecordTarget): Promise<void> {
+    const cameraId = target.id;
+    const dir = join(this.config.recordingsDirAbs, cameraId);
+    const key = `recorder:${cameraId}`;
+    await this.repo.setState(cameraId, 'connecting', this.clock.nowIso(), { pid: null });
+    const entry: ActiveRecorder = {
+      key,
+      target,
+      proc: undefined as never,
+      runId: null,
+      stopReason: null,
+      book: Promise.resolve(),
+    };
+    const book = (fn: () => Promise<void>) => {
+      entry.book = entry.book
+        .then(fn)
+        .catch((err: unknown) => this.logger.error({ err, cameraId }, 'recorder bookkeeping failed'));
+    };
+    entry.proc = this.supervisor.ensure(key, {
+      name: key,
+      command: this.config.ffmpegBin,
+      env: { ...process.env, TZ: 'UTC' },
+      args: async () => {
+        await this.storage.ensureDir(dir);
+        return buildRecordArgs(
+          { url: target.recordUrl!, recordAudio: target.recordAudio, segmentSeconds: target.segmentSeconds },
+          dir,
+        );
+      },
+      onSpawn: (pid) => book(() => this.onSpawn(entry, pid)),
+      onExit: (info) => book(() => this.onExit(entry, info)),
+    });
+    this.active.set(cameraId, entry);
+  }
+
+  private async onSpawn(entry: ActiveRecorder, pid: number): Promise<void> {
+    const now = this.clock.nowIso();
+    entry.runId = await this.repo.openRun(entry.target.id, now);
+    await this.repo.setState(entry.target.id, 'connecting', now, { pid, lastStartedAt: now });
+  }
+
+  private async onExit(entry: ActiveRecorder, info: ProcessExitInfo): Promise<void> {
+    const cameraId = entry.target.id;
+    const detail = (info.error ?? info.stderrTail).trim().slice(-LAST_ERROR_CHARS) || null;
+    if (entry.stopReason) {
+      if (entry.runId !== null) await this.repo.closeRun(entry.runId, info.at, entry.stopReason, detail);
+      entry.runId = null;
+      return;
+    }
+    const storage = info.error !== undefined || STORAGE_ERROR.test(info.stderrTail);
+    const reason: RunEndReason = storage ? 'storage_error' : 'source_lost';
+    if (entry.runId !== null) await this.repo.closeRun(entry.runId, info.at, reason, detail);
+    entry.runId = null;
+    await this.repo.bumpReconnect(cameraId, detail, this.clock.nowIso());
+    const payload = {
+      ran_seconds: Math.round(info.runtimeMs / 100) / 10,
+      exit_code: info.code,
+      restart_in_seconds: info.restartInMs === null ? null : info.restartInMs / 1000,
+      detail,
+    };
+    if (storage) {
+      await this.repo.setState(cameraId, 'error', this.clock.nowIso());
+      await this.events.emit({ type: 'storage_error', severity: 'critical', cameraId, payload });
+    } else {
+      await this.events.emit({ type: 'camera_offline', severity: 'warning', cameraId, payload });
+    }
+  }
+
+  /** Stop a camera's recorder (graceful: `q`, then signals) and close its run with `reason`. */
+  private async stop(cameraId: string, reason: RunEndReason): Promise<void> {
+    const entry = this.active.get(cameraId);
+    if (!entry) return;
+    entry.stopReason = reason;
+    await this.supervisor.stop(entry.key);
+    await entry.book;
+    if (entry.runId !== null) {
+      await this.repo.closeRun(entry.runId, this.clock.nowIso(), reason, null);
+      entry.runId = null;
+    }
+    this.active.delete(cameraId);
+  }
+
+  /** Camera deleted: stop, forget its status and runs, remove its recordings directory. */
+  private async remove(cameraId: string): Promise<void> {
+    await this.stop(cameraId, 'stopped');
+    await this.repo.deleteCamera(cameraId);
+    await this.storage.removeDir(join(this.config.recordingsDirAbs, cameraId));
+  }
+
+  /** Called by the indexer for every new segment: the camera is recording. */
+  async onSegmentIndexed(
+    cameraId: string,
+    s: { endIso: string; sizeBytes: number; durationS: number; fps: number | null },
+  ): Promise<void> {
+    const bitrateKbps = s.durationS > 0 ? Math.round((s.sizeBytes * 8) / s.durationS / 10) / 100 : null;
+    await this.repo.segmentIndexed(
+      cameraId,
+      { endIso: s.endIso, bitrateKbps, fps: s.fps, markRecording: this.active.has(cameraId) },
+      this.clock.nowIso(),
+    );
+  }
+
+  /** Why footage is missing between `startMs` and `endMs` (from the recorder runs that ended then). */
+  async explainGap(cameraId: string, startMs: number, endMs: number): Promise<GapCause> {
+    const runs = await this.repo.runsEndedBetween(
+      cameraId,
+      new Date(startMs - CAUSE_TOLERANCE_MS).toISOString(),
+      new Date(endMs).toISOString(),
+    );
+    return deriveGapCause(
+      { startMs, endMs },
+      runs.map((r) => ({
+        startedAtMs: Date.parse(r.startedAt),
+        endedAtMs: r.endedAt ? Date.parse(r.endedAt) : null,
+        endReason: r.endReason,
+      })),
+    );
+  }
+
+  getStatus(cameraId: string): Promise<CameraStatusEntity | null> {
+    return this.repo.getStatus(cameraId);
+  }
+
+  getStatuses(ids?: readonly string[]): Promise<CameraStatusEntity[]> {
+    return this.repo.getStatuses(ids);
+  }
+
+  /** A camera "recording" with no new segment for max(3 × segment, 30 s) goes to `error`. */
+  async checkHealth(): Promise<void> {
+    const nowMs = this.clock.nowMs();
+    const statuses = await this.repo.getStatuses([...this.active.keys()]);
+    for (const st of statuses) {
+      const entry = this.active.get(st.cameraId);
+      if (!entry || st.state !== 'recording') continue;
+      const threshold = staleThresholdMs(entry.target.segmentSeconds);
+      const last = Math.max(
+        st.lastSegmentAt ? Date.parse(st.lastSegmentAt) : 0,
+        st.lastStartedAt ? Date.parse(st.lastStartedAt) : 0,
+      );
+      if (nowMs - last <= threshold) continue;
+      const age = Math.round((nowMs - last) / 1000);
+      await this.repo.setState(st.cameraId, 'error', this.clock.nowIso(), {
+        lastError: `no segments for ${age} s while recording`,
+      });
+      await this.events.emit({
+        type: 'recorder_error',
+        severity: 'warning',
+        cameraId: st.cameraId,
+        payload: { reason: 'stale', threshold_seconds: threshold / 1000, last_segment_age_s: age },
+      });
+    }
+  }
+}
+
+function sameRecording(a: RecordTarget, b: RecordTarget): boolean {
+  return (
+    a.recordUrl === b.recordUrl && a.recordAudio === b.recordAudio && a.segmentSeconds === b.segmentSeconds
+  );
+}

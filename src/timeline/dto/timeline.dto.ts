@@ -1,0 +1,104 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+
+export class TimeWindowQueryDto {
+  @ApiPropertyOptional({ description: 'RFC 3339 start of the window' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'from must be an RFC 3339 timestamp' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'RFC 3339 end of the window' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'to must be an RFC 3339 timestamp' })
+  to?: string;
+}
+
+export class SegmentsQueryDto extends TimeWindowQueryDto {
+  @ApiPropertyOptional({ default: 500, minimum: 1, maximum: 5000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  limit?: number;
+}
+
+export class RecordingGapsQueryDto {
+  @ApiPropertyOptional({ enum: ['pending', 'filled', 'failed'] })
+  @IsOptional()
+  @IsIn(['pending', 'filled', 'failed'])
+  state?: string;
+
+  @ApiPropertyOptional({ default: 500, minimum: 1, maximum: 5000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  limit?: number;
+}
+
+export class SegmentDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() camera_id!: string;
+  @ApiProperty({ description: '`<camera>/<file>` under the recordings root' }) path!: string;
+  @ApiProperty() start_time!: string;
+  @ApiProperty() end_time!: string;
+  @ApiProperty() duration_s!: number;
+  @ApiProperty({ nullable: true, type: String }) codec!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) width!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) height!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) fps!: number | null;
+  @ApiProperty() size_bytes!: number;
+  @ApiProperty() container!: string;
+  @ApiProperty({ description: 'transient read-lock count (exports in progress)' }) locked!: number;
+  @ApiProperty() evidence_locked!: boolean;
+  @ApiProperty({ nullable: true, type: String }) incident_id!: string | null;
+  @ApiProperty() created_at!: string;
+  @ApiProperty({ description: 'media URL (served with HTTP Range)' }) url!: string;
+}
+
+export class TimeRangeDto {
+  @ApiProperty() start!: string;
+  @ApiProperty() end!: string;
+  @ApiProperty() seconds!: number;
+}
+
+export class TimelineDto {
+  @ApiProperty() camera_id!: string;
+  @ApiProperty({ nullable: true, type: String }) from!: string | null;
+  @ApiProperty({ nullable: true, type: String }) to!: string | null;
+  @ApiProperty({ type: [TimeRangeDto], description: 'contiguous recorded ranges (holes ≤ 2 s joined)' })
+  ranges!: TimeRangeDto[];
+  @ApiProperty() recorded_seconds!: number;
+  @ApiProperty() segment_count!: number;
+}
+
+export class GapDto extends TimeRangeDto {
+  @ApiProperty({
+    enum: ['camera_offline', 'recorder_stopped', 'server_down', 'storage_error', 'unknown'],
+    description: 'why nothing was recorded',
+  })
+  cause!: string;
+}
+
+export class GapsDto {
+  @ApiProperty() camera_id!: string;
+  @ApiProperty() from!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty({ type: [GapDto] }) gaps!: GapDto[];
+  @ApiProperty() gap_count!: number;
+  @ApiProperty() total_gap_seconds!: number;
+}
+
+export class RecordingGapDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() camera_id!: string;
+  @ApiProperty() gap_start!: string;
+  @ApiProperty() gap_end!: string;
+  @ApiProperty() gap_seconds!: number;
+  @ApiProperty() cause!: string;
+  @ApiProperty() fill_state!: string;
+  @ApiProperty() created_at!: string;
+}

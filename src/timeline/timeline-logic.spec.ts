@@ -1,0 +1,82 @@
+import {
+  deriveGapCause,
+  findHoles,
+  isSegmentClosed,
+  mergeRanges,
+  parseSegmentName,
+  type RecorderRun,
+  segmentTimes,
+} from './timeline-logic';
+
+const T = Date.UTC(2026, 10, 22, 10, 0, 0);
+const s = (a: number, b: number) => ({ startMs: T + a * 1000, endMs: T + b * 1000 });
+
+describe('parseSegmentName', () => {
+  it.each([
+    ['20261122_100000.mp4', T],
+    ['20261122_100000Z.mp4', T],
+    ['20261122_100000.mp4.part', null],
+    ['20261340_100000.mp4', null],
+    ['20261122_250000.mp4', null],
+    ['latest.mp4', null],
+  ])('%s', (name, expected) => {
+    expect(parseSegmentName(name)).toBe(expected);
+  });
+});
+
+describe('isSegmentClosed', () => {
+  const base = { hasLaterSibling: false, mtimeMs: T, segmentSeconds: 60 };
+  it.each([
+    [{ ...base, hasLaterSibling: true, nowMs: T }, true],
+    [{ ...base, nowMs: T + 74_999 }, false],
+    [{ ...base, nowMs: T + 75_000 }, true],
+    [{ ...base, segmentSeconds: 2, nowMs: T + 17_000 }, true],
+    [{ ...base, segmentSeconds: 2, nowMs: T + 16_000 }, false],
+  ])('%j → %s', (input, expected) => {
+    expect(isSegmentClosed(input)).toBe(expected);
+  });
+});
+
+describe('segmentTimes', () => {
+  it('ends at the last write and starts one duration earlier (the first segment is longer than its name says)', () => {
+    expect(segmentTimes(T + 4500, 4.5)).toEqual({ startMs: T, endMs: T + 4500 });
+  });
+});
+
+describe('mergeRanges / findHoles', () => {
+  const segs = [s(0, 2), s(2.1, 4), s(4, 6), s(10, 12), s(13.5, 14)];
+  it('merges holes of up to 2 s', () => {
+    expect(mergeRanges(segs)).toEqual([s(0, 6), s(10, 14)]);
+  });
+  it('finds the holes over 2 s inside the window, including leading and trailing ones', () => {
+    expect(findHoles(segs, T - 5000, T + 20_000)).toEqual([s(-5, 0), s(6, 10), s(14, 20)]);
+    expect(findHoles(segs, T + 1000, T + 13_000)).toEqual([s(6, 10)]);
+    expect(findHoles([], T, T + 1000)).toEqual([]);
+  });
+});
+
+describe('deriveGapCause', () => {
+  const gap = s(100, 130);
+  const run = (start: number, end: number | null, endReason: RecorderRun['endReason']): RecorderRun => ({
+    startedAtMs: T + start * 1000,
+    endedAtMs: end === null ? null : T + end * 1000,
+    endReason,
+  });
+  it.each([
+    ['camera lost', [run(0, 100.2, 'source_lost'), run(101, 101.1, 'source_lost')], 'camera_offline'],
+    ['recorder turned off', [run(0, 100.5, 'stopped')], 'recorder_stopped'],
+    ['kernel stopped', [run(0, 100.3, 'server_stop')], 'server_down'],
+    ['kernel killed', [run(0, 110, 'server_down')], 'server_down'],
+    ['disk gone', [run(0, 99, 'storage_error')], 'storage_error'],
+    [
+      'the first run to end explains it',
+      [run(50, 120, 'stopped'), run(0, 101, 'source_lost')],
+      'camera_offline',
+    ],
+    ['a run that ended long before does not', [run(0, 80, 'source_lost')], 'unknown'],
+    ['a run still going does not', [run(0, null, null)], 'unknown'],
+    ['no runs', [], 'unknown'],
+  ])('%s', (_name, runs, cause) => {
+    expect(deriveGapCause(gap, runs)).toBe(cause);
+  });
+});

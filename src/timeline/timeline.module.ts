@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { CamerasModule } from '../cameras/cameras.module';
+import { RecorderModule } from '../recorder/recorder.module';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { IndexerService } from './indexer.service';
+import { TimelineController } from './timeline.controller';
+import { TimelineRepository } from './timeline.repository';
+import { TimelineService } from './timeline.service';
+
+@HeldarModule({ id: 'timeline', name: 'Timeline', description: 'Indexer, segments, gaps with causes' })
+@Module({
+  imports: [CamerasModule, RecorderModule],
+  controllers: [TimelineController],
+  providers: [TimelineRepository, IndexerService, TimelineService],
+  exports: [TimelineService, IndexerService],
+})
+export class TimelineModule {}

@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Database } from '../database/database.service';
+import { RecordingGapEntity } from './entities/recording-gap.entity';
+import { SegmentEntity } from './entities/segment.entity';
+
+@Injectable()
+export class TimelineRepository {
+  constructor(private readonly db: Database) {}
+
+  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  /** path → size of every indexed file of a camera (the indexer's cache seed). */
+  async indexedFiles(cameraId: string): Promise<Map<string, number>> {
+    const rows = await this.db.run((m) =>
+      m.getRepository(SegmentEntity).find({ select: { path: true, sizeBytes: true }, where: { cameraId } }),
+    );
+    return new Map(rows.map((r) => [r.path, r.sizeBytes]));
+  }
+
+  getByPath(path: string): Promise<SegmentEntity | null> {
+    return this.db.run((m) => m.getRepository(SegmentEntity).findOneBy({ path }));
+  }
+
+  /** Latest end among the camera's segments that start before `startIso`. */
+  async previousEnd(cameraId: string, startIso: string): Promise<string | null> {
+    const row = await this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('MAX(s.end_time)', 'max')
+        .where('s.camera_id = :cameraId AND s.start_time < :startIso', { cameraId, startIso })
+        .getRawOne<{ max: string | null }>(),
+    );
+    return row?.max ?? null;
+  }
+
+  /** Clamp earlier segments that run past `startIso` so segments never overlap. */
+  async clampOverlaps(cameraId: string, startIso: string): Promise<void> {
+    await this.db.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(SegmentEntity)
+        .set({ endTime: startIso })
+        .where('camera_id = :cameraId AND start_time < :startIso AND end_time > :startIso', {
+          cameraId,
+          startIso,
+        })
+        .execute(),
+    );
+  }
+
+  async insertSegment(row: SegmentEntity): Promise<void> {
+    await this.db.run((m) => m.getRepository(SegmentEntity).insert(row));
+  }
+
+  async repairSegment(path: string, patch: Partial<SegmentEntity>): Promise<void> {
+    await this.db.run((m) => m.getRepository(SegmentEntity).update({ path }, patch));
+  }
+
+  /** Inserts a gap unless one already starts there; returns whether it was new. */
+  async insertGap(row: RecordingGapEntity): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(RecordingGapEntity);
+      if (await repo.findOneBy({ cameraId: row.cameraId, gapStart: row.gapStart })) return false;
+      await repo.insert(row);
+      return true;
+    });
+  }
+
+  /** Segments overlapping [from, to] ascending, or the newest `limit` (returned ascending). */
+  async segments(
+    cameraId: string,
+    fromIso: string | null,
+    toIso: string | null,
+    limit: number,
+  ): Promise<SegmentEntity[]> {
+    return this.db.run(async (m) => {
+      const qb = m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .where('s.camera_id = :cameraId', { cameraId });
+      if (fromIso === null && toIso === null) {
+        const newest = await qb.orderBy('s.start_time', 'DESC').limit(limit).getMany();
+        return newest.reverse();
+      }
+      if (toIso !== null) qb.andWhere('s.start_time < :toIso', { toIso });
+      if (fromIso !== null) qb.andWhere('s.end_time > :fromIso', { fromIso });
+      return qb.orderBy('s.start_time', 'ASC').limit(limit).getMany();
+    });
+  }
+
+  firstSegmentStart(cameraId: string): Promise<string | null> {
+    return this.db.run(async (m) => {
+      const row = await m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('MIN(s.start_time)', 'min')
+        .where('s.camera_id = :cameraId', { cameraId })
+        .getRawOne<{ min: string | null }>();
+      return row?.min ?? null;
+    });
+  }
+
+  gaps(cameraId: string, limit: number, fillState?: string): Promise<RecordingGapEntity[]> {
+    return this.db.run((m) =>
+      m.getRepository(RecordingGapEntity).find({
+        where: { cameraId, ...(fillState ? { fillState } : {}) },
+        order: { gapStart: 'DESC' },
+        take: limit,
+      }),
+    );
+  }
+
+  /** Recorded gaps that overlap [from, to]. */
+  gapsBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecordingGapEntity[]> {
+    return this.db.run((m) =>
+      m
+        .getRepository(RecordingGapEntity)
+        .createQueryBuilder('g')
+        .where('g.camera_id = :cameraId AND g.gap_start < :toIso AND g.gap_end > :fromIso', {
+          cameraId,
+          fromIso,
+          toIso,
+        })
+        .orderBy('g.gap_start', 'ASC')
+        .getMany(),
+    );
+  }
+
+  async clearReadLocks(): Promise<number> {
+    return this.db.run(async (m) => {
+      const res = await m
+        .createQueryBuilder()
+        .update(SegmentEntity)
+        .set({ locked: 0 })
+        .where('locked <> 0')
+        .execute();
+      return res.affected ?? 0;
+    });
+  }
+
+  async deleteCamera(cameraId: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.getRepository(SegmentEntity).delete({ cameraId });
+      await m.getRepository(RecordingGapEntity).delete({ cameraId });
+    });
+  }
+}

@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { BadRequestError } from '../common/errors';
+import { RecorderService } from '../recorder/recorder.service';
+import type { GapsDto, RecordingGapDto, SegmentDto, TimelineDto } from './dto/timeline.dto';
+import type { SegmentEntity } from './entities/segment.entity';
+import { findHoles, mergeRanges, type Span } from './timeline-logic';
+import { TimelineRepository } from './timeline.repository';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const secs = (ms: number) => Math.round(ms / 100) / 10;
+const DAY_MS = 86_400_000;
+
+export function toSegmentDto(s: SegmentEntity): SegmentDto {
+  const file = s.path.slice(s.path.lastIndexOf('/') + 1);
+  return {
+    id: s.id,
+    camera_id: s.cameraId,
+    path: s.path,
+    start_time: s.startTime,
+    end_time: s.endTime,
+    duration_s: s.durationS,
+    codec: s.codec,
+    width: s.width,
+    height: s.height,
+    fps: s.fps,
+    size_bytes: s.sizeBytes,
+    container: s.container,
+    locked: s.locked,
+    evidence_locked: s.evidenceLocked,
+    incident_id: s.incidentId,
+    created_at: s.createdAt,
+    url: `/media/recordings/${encodeURIComponent(s.cameraId)}/${encodeURIComponent(file)}`,
+  };
+}
+
+function window(from?: string, to?: string): { fromIso: string | null; toIso: string | null } {
+  const fromIso = from ? new Date(from).toISOString() : null;
+  const toIso = to ? new Date(to).toISOString() : null;
+  if (fromIso && toIso && fromIso > toIso)
+    throw new BadRequestError('from must not be after to', 'VALIDATION_FAILED');
+  return { fromIso, toIso };
+}
+
+const spans = (rows: SegmentEntity[]): Span[] =>
+  rows.map((r) => ({ startMs: Date.parse(r.startTime), endMs: Date.parse(r.endTime) }));
+
+/** Reads of the timeline: segments, merged ranges, holes with causes, recorded gaps. */
+@Injectable()
+export class TimelineService {
+  constructor(
+    private readonly repo: TimelineRepository,
+    private readonly recorder: RecorderService,
+    private readonly clock: Clock,
+  ) {}
+
+  async getSegments(cameraId: string, from?: string, to?: string, limit = 500): Promise<SegmentDto[]> {
+    const { fromIso, toIso } = window(from, to);
+    return (await this.repo.segments(cameraId, fromIso, toIso, limit)).map(toSegmentDto);
+  }
+
+  async getTimeline(cameraId: string, from?: string, to?: string): Promise<TimelineDto> {
+    const { fromIso, toIso } = window(from, to);
+    const rows = await this.repo.segments(
+      cameraId,
+      fromIso ?? iso(0),
+      toIso ?? iso(this.clock.nowMs() + DAY_MS),
+      100_000,
+    );
+    const lo = fromIso ? Date.parse(fromIso) : -Infinity;
+    const hi = toIso ? Date.parse(toIso) : Infinity;
+    const ranges = mergeRanges(spans(rows))
+      .map((r) => ({ startMs: Math.max(r.startMs, lo), endMs: Math.min(r.endMs, hi) }))
+      .filter((r) => r.endMs > r.startMs);
+    return {
+      camera_id: cameraId,
+      from: fromIso,
+      to: toIso,
+      ranges: ranges.map((r) => ({
+        start: iso(r.startMs),
+        end: iso(r.endMs),
+        seconds: secs(r.endMs - r.startMs),
+      })),
+      recorded_seconds: secs(ranges.reduce((sum, r) => sum + r.endMs - r.startMs, 0)),
+      segment_count: rows.length,
+    };
+  }
+
+  /** Holes over 2 s in [from, to] (default: first segment → now), each with its cause. */
+  async getGaps(cameraId: string, from?: string, to?: string): Promise<GapsDto> {
+    const { fromIso, toIso } = window(from, to);
+    const toMs = toIso ? Date.parse(toIso) : this.clock.nowMs();
+    const first = fromIso ?? (await this.repo.firstSegmentStart(cameraId)) ?? iso(toMs);
+    const fromMs = Date.parse(first);
+    const rows = await this.repo.segments(cameraId, iso(fromMs), iso(toMs), 100_000);
+    const recorded = await this.repo.gapsBetween(cameraId, iso(fromMs), iso(toMs));
+    const gaps = [];
+    for (const h of findHoles(spans(rows), fromMs, toMs)) {
+      const known = recorded.find(
+        (g) => Date.parse(g.gapStart) < h.endMs && Date.parse(g.gapEnd) > h.startMs,
+      );
+      const cause = known?.cause ?? (await this.recorder.explainGap(cameraId, h.startMs, h.endMs));
+      gaps.push({ start: iso(h.startMs), end: iso(h.endMs), seconds: secs(h.endMs - h.startMs), cause });
+    }
+    return {
+      camera_id: cameraId,
+      from: iso(fromMs),
+      to: iso(toMs),
+      gaps,
+      gap_count: gaps.length,
+      total_gap_seconds: secs(gaps.reduce((sum, g) => sum + g.seconds * 1000, 0)),
+    };
+  }
+
+  async getRecordingGaps(cameraId: string, state?: string, limit = 500): Promise<RecordingGapDto[]> {
+    const rows = await this.repo.gaps(cameraId, limit, state);
+    return rows.map((g) => ({
+      id: g.id,
+      camera_id: g.cameraId,
+      gap_start: g.gapStart,
+      gap_end: g.gapEnd,
+      gap_seconds: g.gapSeconds,
+      cause: g.cause,
+      fill_state: g.fillState,
+      created_at: g.createdAt,
+    }));
+  }
+}

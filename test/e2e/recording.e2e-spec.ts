@@ -1,0 +1,190 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ffprobeJson } from '../fixtures/ffprobe';
+import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
+import { startTestApp, type TestApp, waitFor } from '../support/test-app';
+import { ENGINE } from '../support/test-db';
+import { Clock } from '../../src/common/clock';
+import { RecorderService } from '../../src/recorder/recorder.service';
+
+interface Segment {
+  path: string;
+  start_time: string;
+  end_time: string;
+  duration_s: number;
+  codec: string;
+  width: number;
+}
+
+const RECORDING_ENV = {
+  HELDAR_RECORDER_ENABLED: 'true',
+  HELDAR_INDEXER_INTERVAL_S: '1',
+  HELDAR_HEALTH_INTERVAL_S: '1',
+};
+
+describe(`recording and the timeline (${ENGINE})`, () => {
+  let t: TestApp;
+  const cams: TestCamera[] = [];
+  const ids = ['rec_a', 'rec_b', 'rec_c'];
+  let createdAt = 0;
+
+  const segments = async (id: string): Promise<Segment[]> =>
+    (await t.http().get(`/api/v1/cameras/${id}/segments?limit=5000`).expect(200)).body as Segment[];
+  const recDir = (id: string) => join(t.store.config.recordingsDirAbs, id);
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: RECORDING_ENV });
+    for (let i = 0; i < 3; i++) cams.push(await startTestCamera({ width: 320, height: 240, fps: 5 }));
+    createdAt = Date.now();
+    for (let i = 0; i < 3; i++) {
+      await t
+        .http()
+        .post('/api/v1/cameras')
+        .send({ id: ids[i], name: `Recorded ${i}`, main_stream_url: cams[i].url, segment_seconds: 2 })
+        .expect(201);
+    }
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await Promise.all(cams.map((c) => c.stop()));
+  });
+
+  it('records three cameras into contiguous, playable, indexed 2 s segments', async () => {
+    await new Promise((r) => setTimeout(r, 20_000));
+    for (const id of ids) {
+      const segs = await segments(id);
+      expect(segs.length).toBeGreaterThanOrEqual(6);
+      const first = Date.parse(segs[0].start_time);
+      const last = Date.parse(segs[segs.length - 1].end_time);
+      expect(first - createdAt).toBeLessThan(5_000); // recording started promptly
+
+      const tl = (await t.http().get(`/api/v1/cameras/${id}/timeline`).expect(200)).body;
+      expect(tl.ranges).toHaveLength(1); // contiguous
+      expect(tl.segment_count).toBe(segs.length);
+      expect(tl.recorded_seconds / ((last - first) / 1000)).toBeGreaterThan(0.9);
+      expect(tl.recorded_seconds / ((Date.now() - createdAt) / 1000)).toBeGreaterThan(0.7); // minus the unfinished last file
+
+      for (const s of segs) {
+        expect(s).toMatchObject({ codec: 'h264', width: 320 });
+        const probe = await ffprobeJson(join(t.store.config.recordingsDirAbs, s.path));
+        expect(probe.streams[0].codec_name).toBe('h264');
+        expect(Number(probe.format?.duration)).toBeGreaterThan(0.5);
+      }
+      const gaps = (await t.http().get(`/api/v1/cameras/${id}/gaps`).expect(200)).body;
+      expect(gaps.gap_count).toBe(0);
+    }
+    const health = (await t.http().get('/api/v1/health/cameras').expect(200)).body as Array<
+      Record<string, unknown>
+    >;
+    expect(health.map((h) => h.camera_id)).toEqual(ids);
+    for (const h of health) {
+      expect(h).toMatchObject({ state: 'recording', reconnect_count: 0 });
+      expect(h.bitrate_kbps).toBeGreaterThan(0);
+      expect(h.segments_written).toBeGreaterThanOrEqual(6);
+      expect(typeof h.pid).toBe('number');
+    }
+  });
+
+  it('an outage of the camera is a camera_offline event and a gap with that cause; recording resumes by itself', async () => {
+    const id = ids[0];
+    const before = (await segments(id)).length;
+    const pausedAt = Date.now();
+    await cams[0].pause();
+    await waitFor(
+      async () => {
+        const ev = await t.http().get(`/api/v1/events?camera_id=${id}&event_type=camera_offline`).expect(200);
+        return ev.body.length > 0 ? ev.body : null;
+      },
+      15_000,
+      'camera_offline event',
+    );
+    await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - pausedAt))));
+    await cams[0].resume();
+    const gap = await waitFor(
+      async () => {
+        const res = await t.http().get(`/api/v1/cameras/${id}/recording-gaps`).expect(200);
+        return res.body[0] as { gap_seconds: number; cause: string } | undefined;
+      },
+      40_000,
+      'the outage gap',
+    );
+    expect(gap.cause).toBe('camera_offline');
+    expect(gap.gap_seconds).toBeGreaterThan(7);
+    expect(gap.gap_seconds).toBeLessThan(30);
+    const after = await segments(id);
+    expect(after.length).toBeGreaterThan(before);
+    const holes = (await t.http().get(`/api/v1/cameras/${id}/gaps`).expect(200)).body;
+    expect(holes.gaps.map((g: { cause: string }) => g.cause)).toContain('camera_offline');
+    const event = (await t.http().get(`/api/v1/events?camera_id=${id}&event_type=recording_gap`).expect(200))
+      .body[0];
+    expect(event).toMatchObject({ severity: 'warning', payload: { cause: 'camera_offline' } });
+    const health = (await t.http().get(`/api/v1/cameras/${id}/health`).expect(200)).body;
+    expect(health.reconnect_count).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a kernel restart keeps the last segment playable and indexed; the hole is caused by server_down', async () => {
+    const id = ids[1];
+    await t.stopServer();
+    const files = readdirSync(recDir(id)).sort();
+    const lastBefore = files[files.length - 1];
+    const probe = await ffprobeJson(join(recDir(id), lastBefore));
+    expect(Number(probe.format?.duration)).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 5_000));
+
+    t = await startTestApp({ env: RECORDING_ENV, store: t.store });
+    const gap = await waitFor(
+      async () => {
+        const res = await t.http().get(`/api/v1/cameras/${id}/recording-gaps`).expect(200);
+        return res.body[0] as { gap_seconds: number; cause: string } | undefined;
+      },
+      30_000,
+      'the restart gap',
+    );
+    expect(gap.cause).toBe('server_down');
+    expect(gap.gap_seconds).toBeGreaterThan(3);
+    const segs = await segments(id);
+    expect(segs.map((s) => s.path)).toContain(`${id}/${lastBefore}`);
+  });
+
+  it('a recording camera without new segments past max(3 × segment, 30 s) turns error (stale); the indexer brings it back', async () => {
+    const id = ids[2];
+    const clock = t.app.get(Clock);
+    const realNow = clock.nowMs.bind(clock);
+    const realIso = clock.nowIso.bind(clock);
+    // Jump the kernel's clock 40 s ahead for one health check: no segment is that fresh.
+    clock.nowMs = () => realNow() + 40_000;
+    clock.nowIso = () => new Date(realNow() + 40_000).toISOString();
+    try {
+      await t.app.get(RecorderService).checkHealth();
+    } finally {
+      clock.nowMs = realNow;
+      clock.nowIso = realIso;
+    }
+    const h = (await t.http().get(`/api/v1/cameras/${id}/health`).expect(200)).body;
+    expect(h.state).toBe('error');
+    expect(h.last_error).toMatch(/no segments for \d+ s while recording/);
+    const ev = (await t.http().get(`/api/v1/events?camera_id=${id}&event_type=recorder_error`).expect(200))
+      .body[0];
+    expect(ev.payload).toMatchObject({ reason: 'stale', threshold_seconds: 30 });
+    await waitFor(
+      async () => (await t.http().get(`/api/v1/cameras/${id}/health`).expect(200)).body.state === 'recording',
+      15_000,
+      'recording again',
+    );
+  });
+
+  it('disabling a camera stops its recorder', async () => {
+    const id = ids[2];
+    await t.http().patch(`/api/v1/cameras/${id}`).send({ enabled: false }).expect(200);
+    const health = await waitFor(
+      async () => {
+        const h = (await t.http().get(`/api/v1/cameras/${id}/health`).expect(200)).body;
+        return h.state === 'disabled' ? h : null;
+      },
+      10_000,
+      'disabled state',
+    );
+    expect(health.pid).toBeNull();
+  });
+});
