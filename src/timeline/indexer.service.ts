@@ -30,6 +30,7 @@ export class IndexerService implements OnApplicationBootstrap {
   /** cameraId → (relative path → indexed size). */
   private readonly indexed = new Map<string, Map<string, number>>();
   private readonly probeFailures = new Map<string, number>();
+  private readonly scans = new Map<string, Promise<void>>();
   private subscription?: Subscription;
   /** Index lag samples (file closed → row committed), for the recorder benchmark. */
   readonly lagSamplesMs: number[] = [];
@@ -78,7 +79,19 @@ export class IndexerService implements OnApplicationBootstrap {
     }
   }
 
+  /** Index one camera's directory; scans of the same camera never run concurrently. */
   async scanCamera(cameraId: string): Promise<void> {
+    const prev = this.scans.get(cameraId) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => this.scanCameraNow(cameraId));
+    this.scans.set(cameraId, next);
+    try {
+      await next;
+    } finally {
+      if (this.scans.get(cameraId) === next) this.scans.delete(cameraId);
+    }
+  }
+
+  private async scanCameraNow(cameraId: string): Promise<void> {
     const dir = join(this.config.recordingsDirAbs, cameraId);
     const files = (await this.storage.listFiles(dir))
       .filter((f) => parseSegmentName(f.name) !== null)

@@ -1,0 +1,124 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IndexerService } from '../../src/timeline/indexer.service';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { ENGINE } from '../support/test-db';
+
+/** A real H.264 MP4 of `seconds` made by ffmpeg. */
+function clip(dir: string, seconds: number): string {
+  const out = join(dir, `clip_${seconds}.mp4`);
+  execFileSync('ffmpeg', [
+    '-v', 'error', '-f', 'lavfi', '-i', `testsrc=size=160x120:rate=5:duration=${seconds}`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '5', '-pix_fmt', 'yuv420p', '-y', out,
+  ]); // prettier-ignore
+  return out;
+}
+
+const name = (ms: number) =>
+  new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15) + '.mp4';
+
+describe(`indexer on real files (${ENGINE})`, () => {
+  let t: TestApp;
+  let indexer: IndexerService;
+  let dir: string;
+  const T = Math.floor(Date.now() / 1000) * 1000 - 600_000; // ten minutes ago: every file is finished
+  const work = mkdtempSync(join(tmpdir(), 'heldar-clips-'));
+  const two = clip(work, 2);
+  const four = clip(work, 4);
+
+  const place = (src: string, at: number, mtime: number): string => {
+    const p = join(dir, name(at));
+    copyFileSync(src, p);
+    utimesSync(p, mtime / 1000, mtime / 1000);
+    return p;
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { HELDAR_INDEXER_INTERVAL_S: '3600' } }); // the test drives the scans
+    await t
+      .http()
+      .post('/api/v1/cameras')
+      .send({ id: 'idx', name: 'Indexed', segment_seconds: 2 })
+      .expect(201);
+    indexer = t.app.get(IndexerService);
+    dir = join(t.store.config.recordingsDirAbs, 'idx');
+    mkdirSync(dir, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('derives times from the media, clamps overlaps, records a gap and ignores other files', async () => {
+    place(two, T, T + 2000); // [T, T+2]
+    place(two, T + 1000, T + 3500); // [T+1.5, T+3.5]: overlaps the first by 0.5 s
+    place(two, T + 10_000, T + 12_000); // [T+10, T+12]: a 6.5 s hole
+    writeFileSync(join(dir, 'notes.txt'), 'not a segment');
+    await indexer.scanCamera('idx');
+
+    const segs = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body;
+    expect(segs.map((s: { start_time: string; end_time: string }) => [s.start_time, s.end_time])).toEqual([
+      [new Date(T).toISOString(), new Date(T + 1500).toISOString()],
+      [new Date(T + 1500).toISOString(), new Date(T + 3500).toISOString()],
+      [new Date(T + 10_000).toISOString(), new Date(T + 12_000).toISOString()],
+    ]);
+    expect(segs[0]).toMatchObject({ codec: 'h264', width: 160, height: 120, fps: 5, duration_s: 2 });
+    expect(segs[0].url).toBe(`/media/recordings/idx/${name(T)}`);
+
+    const gaps = (await t.http().get('/api/v1/cameras/idx/recording-gaps').expect(200)).body;
+    expect(gaps).toEqual([
+      expect.objectContaining({
+        gap_start: new Date(T + 3500).toISOString(),
+        gap_end: new Date(T + 10_000).toISOString(),
+        gap_seconds: 6.5,
+        cause: 'unknown',
+        fill_state: 'pending',
+      }),
+    ]);
+    const tl = (await t.http().get('/api/v1/cameras/idx/timeline').expect(200)).body;
+    expect(tl.ranges.map((r: { seconds: number }) => r.seconds)).toEqual([3.5, 2]);
+    expect(tl.recorded_seconds).toBe(5.5);
+
+    const win = `from=${new Date(T - 5000).toISOString()}&to=${new Date(T + 20_000).toISOString()}`;
+    const holes = (await t.http().get(`/api/v1/cameras/idx/gaps?${win}`).expect(200)).body;
+    expect(holes.gaps.map((g: { seconds: number }) => g.seconds)).toEqual([5, 6.5, 8]);
+  });
+
+  it('a second scan changes nothing; a file that grew is repaired', async () => {
+    await indexer.scanCamera('idx');
+    expect((await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body).toHaveLength(3);
+    place(four, T + 10_000, T + 14_000); // same name, now 4 s long
+    await indexer.scanCamera('idx');
+    const segs = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body;
+    expect(segs).toHaveLength(3);
+    expect(segs[2]).toMatchObject({ duration_s: 4, end_time: new Date(T + 14_000).toISOString() });
+  });
+
+  it('an unreadable file is skipped after a few tries, without breaking the scan', async () => {
+    writeFileSync(join(dir, name(T + 30_000)), Buffer.alloc(4096, 7));
+    utimesSync(join(dir, name(T + 30_000)), (T + 31_000) / 1000, (T + 31_000) / 1000);
+    for (let i = 0; i < 4; i++) await indexer.scanCamera('idx');
+    place(two, T + 40_000, T + 42_000);
+    await indexer.scanCamera('idx');
+    const segs = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body;
+    expect(segs.map((s: { path: string }) => s.path)).toEqual([
+      `idx/${name(T)}`,
+      `idx/${name(T + 1000)}`,
+      `idx/${name(T + 10_000)}`,
+      `idx/${name(T + 40_000)}`,
+    ]);
+  });
+
+  it('rejects a window whose start is after its end, and unknown cameras', async () => {
+    const bad = await t
+      .http()
+      .get(`/api/v1/cameras/idx/segments?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z`);
+    expect(bad.status).toBe(400);
+    expect((await t.http().get('/api/v1/cameras/idx/segments?from=yesterday').expect(400)).body.code).toBe(
+      'VALIDATION_FAILED',
+    );
+    await t.http().get('/api/v1/cameras/nope/timeline').expect(404);
+  });
+});
