@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchDetectionInsert } from './detection-insert.bench';
+import { benchRecorder } from './recorder.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -18,11 +19,16 @@ async function main(): Promise<void> {
   }
   const detection_insert = await benchDetectionInsert();
   console.log('detection insert (100k rows, batches of 100, SQLite):', detection_insert);
+  const cameras = Number(process.env.BENCH_CAMERAS ?? 16);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+  const recorder = await benchRecorder(cameras, seconds);
+  console.log(`recorder (${cameras} cameras, ${seconds} s):`, recorder);
   results = {
     ...results,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
     updated_at: new Date().toISOString(),
     detection_insert,
+    recorder,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`wrote ${file}`);
