@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HeldarConfig } from '../config/heldar-config';
 import { maskUrl } from '../common/redaction';
 import { ProcessRunner } from '../process/process-runner';
+import { probeMp4 } from './mp4-probe';
 import {
   buildFileProbeArgs,
   buildProbeArgs,
@@ -45,8 +46,11 @@ export class MediaService {
     };
   }
 
-  /** Probe a recorded file (duration, codec, size, fps); null when unreadable or empty. */
+  /** Probe a recorded file (duration, codec, size, fps); null when unreadable or empty.
+   * The MP4 boxes are read in-process; ffprobe is the fallback for anything they do not explain. */
   async probeFile(path: string, timeoutMs = 20_000): Promise<ProbedFile | null> {
+    const parsed = await probeMp4(path);
+    if (parsed) return parsed;
     const res = await this.runner.runToCompletion(this.config.ffprobeBin, buildFileProbeArgs(path), {
       timeoutMs,
       maxOutputBytes: 64 * 1024,
