@@ -86,16 +86,19 @@ export class TimelineService {
     };
   }
 
-  /** Holes over 2 s in [from, to] (default: first segment → now), each with its cause. */
+  /** Holes over 2 s in [from, to], each with its cause. As in the reference, a leading hole is
+   * reported only when `from` is given and a trailing one only when `to` is (without `to`, the
+   * segment being written right now would always look like a hole). */
   async getGaps(cameraId: string, from?: string, to?: string): Promise<GapsDto> {
     const { fromIso, toIso } = window(from, to);
-    const toMs = toIso ? Date.parse(toIso) : this.clock.nowMs();
-    const first = fromIso ?? (await this.repo.firstSegmentStart(cameraId)) ?? iso(toMs);
-    const fromMs = Date.parse(first);
-    const rows = await this.repo.segments(cameraId, iso(fromMs), iso(toMs), 100_000);
+    const nowMs = this.clock.nowMs();
+    const all = await this.repo.segments(cameraId, fromIso ?? iso(0), toIso ?? iso(nowMs + DAY_MS), 100_000);
+    const segs = spans(all);
+    const fromMs = fromIso ? Date.parse(fromIso) : (segs[0]?.startMs ?? nowMs);
+    const toMs = toIso ? Date.parse(toIso) : Math.max(fromMs, ...segs.map((x) => x.endMs));
     const recorded = await this.repo.gapsBetween(cameraId, iso(fromMs), iso(toMs));
     const gaps = [];
-    for (const h of findHoles(spans(rows), fromMs, toMs)) {
+    for (const h of findHoles(segs, fromMs, toMs)) {
       const known = recorded.find(
         (g) => Date.parse(g.gapStart) < h.endMs && Date.parse(g.gapEnd) > h.startMs,
       );
