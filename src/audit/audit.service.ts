@@ -1,14 +1,33 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { prefixedId } from '../common/ids';
 import { RequestContext } from '../common/request-context';
 import { Database } from '../database/database.service';
-import type { Principal } from '../auth/principal';
+import { auditHash } from './audit-chain';
 import { AuditLogEntity } from './entities/audit-log.entity';
+import type { JsonObject } from '../database/columns';
+
+export interface AuditQuery {
+  from?: string;
+  to?: string;
+  actor?: string;
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  cameraId?: string;
+  /** Only rows older than this seq (pagination, newest first). */
+  cursor?: number;
+  limit: number;
+}
+
+/** Arbitrary constant naming the audit chain's PostgreSQL advisory lock. */
+const CHAIN_LOCK = 74_201_001;
 
 /**
  * Audit writer, called by every mutating handler. Best effort: a failure is logged, never
- * fails the request. Inside a transaction the row joins it (and rolls back with it).
+ * fails the request. Rows are hash-chained (each stores the SHA-256 of the previous hash and its
+ * own content) and the database refuses UPDATE; inside a transaction the row joins it.
  */
 @Injectable()
 export class AuditService {
@@ -27,7 +46,7 @@ export class AuditService {
     detail: Record<string, unknown> = {},
     opts: { subjectCameraId?: string | null } = {},
   ): Promise<void> {
-    const row: Omit<AuditLogEntity, 'seq'> = {
+    const content = {
       id: prefixedId('aud_'),
       actorKind: principal.kind,
       actorId: principal.id,
@@ -36,20 +55,74 @@ export class AuditService {
       action,
       targetType,
       targetId,
-      detail,
-      subjectCameraId: opts.subjectCameraId ?? (targetType === 'camera' ? targetId : null),
+      detail: detail as JsonObject,
+      subjectCameraId: opts.subjectCameraId ?? subjectCamera(targetType, targetId, detail),
       requestId: RequestContext.current()?.requestId ?? null,
       createdAt: this.clock.nowIso(),
     };
     try {
-      await this.db.run((m) => m.getRepository(AuditLogEntity).insert(row));
+      await this.db.transaction(async (m) => {
+        if (!this.db.isSqlite) await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+        const last = await m.getRepository(AuditLogEntity).find({ select: { hash: true }, order: { seq: 'DESC' }, take: 1 });
+        const prevHash = last[0]?.hash ?? '';
+        await m.getRepository(AuditLogEntity).insert({ ...content, prevHash, hash: auditHash(prevHash, content) });
+      });
     } catch (err) {
       this.logger.error({ err, action, targetType, targetId }, 'audit write failed');
     }
   }
 
-  /** Newest first (the query API with filters and chain verification comes with the auth issue). */
-  list(limit = 100): Promise<AuditLogEntity[]> {
-    return this.db.run((m) => m.getRepository(AuditLogEntity).find({ order: { seq: 'DESC' }, take: limit }));
+  /** Newest first, filtered; `next_cursor` pages further back. */
+  async getAll(q: AuditQuery): Promise<{ entries: AuditLogEntity[]; nextCursor: number | null }> {
+    const rows = await this.db.run((m) => {
+      const qb = m.getRepository(AuditLogEntity).createQueryBuilder('a');
+      if (q.from) qb.andWhere('a.created_at >= :from', { from: q.from });
+      if (q.to) qb.andWhere('a.created_at <= :to', { to: q.to });
+      if (q.actor) qb.andWhere('a.actor_id = :actor', { actor: q.actor });
+      if (q.action) qb.andWhere('a.action = :action', { action: q.action });
+      if (q.targetType) qb.andWhere('a.target_type = :tt', { tt: q.targetType });
+      if (q.targetId) qb.andWhere('a.target_id = :tid', { tid: q.targetId });
+      if (q.cameraId) qb.andWhere('a.subject_camera_id = :cam', { cam: q.cameraId });
+      if (q.cursor !== undefined) qb.andWhere('a.seq < :cursor', { cursor: q.cursor });
+      return qb.orderBy('a.seq', 'DESC').limit(q.limit).getMany();
+    });
+    return { entries: rows, nextCursor: rows.length === q.limit ? rows[rows.length - 1].seq : null };
   }
+
+  /** Walk the chain from the oldest row; report the first row whose link does not hold. */
+  async verify(): Promise<{ ok: boolean; checked: number; first_broken_id: string | null }> {
+    let prev: string | null = null;
+    let after = 0;
+    let checked = 0;
+    for (;;) {
+      const batch = await this.db.run((m) =>
+        m
+          .getRepository(AuditLogEntity)
+          .createQueryBuilder('a')
+          .where('a.seq > :after', { after })
+          .orderBy('a.seq', 'ASC')
+          .limit(1000)
+          .getMany(),
+      );
+      for (const row of batch) {
+        // The oldest remaining row's prev_hash is trusted (retention may have removed its predecessors).
+        const expectedPrev = prev ?? row.prevHash;
+        if (row.prevHash !== expectedPrev || row.hash !== auditHash(row.prevHash, row)) {
+          return { ok: false, checked, first_broken_id: row.id };
+        }
+        prev = row.hash;
+        checked++;
+      }
+      if (batch.length < 1000) return { ok: true, checked, first_broken_id: null };
+      after = batch[batch.length - 1].seq;
+    }
+  }
+}
+
+/** The camera an audit row is about: a camera target, else `detail.camera_id`, else a single `detail.camera_ids`. */
+function subjectCamera(targetType: string | null, targetId: string | null, detail: Record<string, unknown>): string | null {
+  if (targetType === 'camera' && targetId && targetId !== '*') return targetId;
+  if (typeof detail.camera_id === 'string') return detail.camera_id;
+  const ids = detail.camera_ids;
+  return Array.isArray(ids) && ids.length === 1 && typeof ids[0] === 'string' ? ids[0] : null;
 }

@@ -8,6 +8,7 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -35,6 +36,14 @@ const ENV_NAMES = {
   defaultCameraQuotaGb: 'HELDAR_DEFAULT_CAMERA_QUOTA_GB',
   defaultRecordAudio: 'HELDAR_DEFAULT_RECORD_AUDIO',
   cameraTestTimeoutMs: 'HELDAR_CAMERA_TEST_TIMEOUT_MS',
+  sessionTtlHours: 'HELDAR_SESSION_TTL_HOURS',
+  sessionIdleTimeoutMin: 'HELDAR_SESSION_IDLE_TIMEOUT_MIN',
+  authCookieSecure: 'HELDAR_AUTH_COOKIE_SECURE',
+  loginMaxFailures: 'HELDAR_LOGIN_MAX_FAILURES',
+  loginLockoutMin: 'HELDAR_LOGIN_LOCKOUT_MIN',
+  loginRateLimitPerMin: 'HELDAR_LOGIN_RATE_LIMIT_PER_MIN',
+  bootstrapAdminUser: 'HELDAR_BOOTSTRAP_ADMIN_USER',
+  bootstrapAdminPassword: 'HELDAR_BOOTSTRAP_ADMIN_PASSWORD',
   recorderEnabled: 'HELDAR_RECORDER_ENABLED',
   indexerIntervalS: 'HELDAR_INDEXER_INTERVAL_S',
   healthIntervalS: 'HELDAR_HEALTH_INTERVAL_S',
@@ -87,6 +96,19 @@ export class HeldarConfig {
   @IsInt() @Min(0) defaultCameraQuotaGb = 0;
   @IsBoolean() defaultRecordAudio = false;
   @IsInt() @Min(1000) @Max(120000) cameraTestTimeoutMs = 12000;
+
+  /** Absolute session lifetime (and cookie Max-Age). */
+  @IsInt() @Min(1) @Max(8760) sessionTtlHours = 12;
+  /** Sessions unused this long end; 0 = no idle timeout. */
+  @IsInt() @Min(0) @Max(10080) sessionIdleTimeoutMin = 0;
+  @IsBoolean() authCookieSecure = false;
+  /** Per-account lockout after this many failed logins (0 disables). */
+  @IsInt() @Min(0) @Max(100) loginMaxFailures = 5;
+  @IsInt() @Min(0) @Max(1440) loginLockoutMin = 15;
+  /** Login attempts per client IP per minute (0 disables). */
+  @IsInt() @Min(0) @Max(10000) loginRateLimitPerMin = 20;
+  @IsOptional() @IsString() bootstrapAdminUser?: string;
+  @IsOptional() @IsString() @MinLength(8, { message: 'must be at least 8 characters' }) bootstrapAdminPassword?: string;
 
   /** Master switch for the recorders (cameras are still registered and probed when off). */
   @IsBoolean() recorderEnabled = true;
@@ -148,7 +170,8 @@ function coerce(defaultValue: unknown, raw: string): unknown {
 function describe(errors: ValidationError[]): string[] {
   return errors.map((e) => {
     const name = ENV_NAMES[e.property as ConfigKey] ?? e.property;
-    const shown = name === ENV_NAMES.secretKey ? '(hidden)' : JSON.stringify(e.value);
+    const secret = name === ENV_NAMES.secretKey || name === ENV_NAMES.bootstrapAdminPassword;
+    const shown = secret ? '(hidden)' : JSON.stringify(e.value);
     return `${name}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
   });
 }

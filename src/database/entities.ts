@@ -1,4 +1,7 @@
 import { AuditLogEntity } from '../audit/entities/audit-log.entity';
+import { ApiKeyEntity } from '../auth/entities/api-key.entity';
+import { SessionEntity } from '../auth/entities/session.entity';
+import { UserEntity } from '../auth/entities/user.entity';
 import { CameraEntity } from '../cameras/entities/camera.entity';
 import { SiteEntity } from '../cameras/entities/site.entity';
 import { EventEntity } from '../events/entities/event.entity';
@@ -21,4 +24,7 @@ export const ENTITIES = [
   RecorderRunEntity,
   SegmentEntity,
   RecordingGapEntity,
+  UserEntity,
+  SessionEntity,
+  ApiKeyEntity,
 ];

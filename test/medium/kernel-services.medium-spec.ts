@@ -131,7 +131,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
 
   it('audit: rows carry actor, action, target and camera subject', async () => {
     await audit.record(SYSTEM_PRINCIPAL, 'update_camera', 'camera', 'c9', { fields: ['name'] });
-    const [row] = await audit.list(1);
+    const [row] = (await audit.getAll({ limit: 1 })).entries;
     expect(row).toMatchObject({
       actorKind: 'system',
       actorId: 'system',
@@ -142,5 +142,22 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
       detail: { fields: ['name'] },
     });
     expect(row.id).toMatch(/^aud_[0-9a-f]{32}$/);
+    expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('audit: rows chain by hash; the database refuses UPDATE; verify finds an edited row', async () => {
+    for (let i = 0; i < 5; i++) await audit.record(SYSTEM_PRINCIPAL, 'chain_test', 'thing', `t${i}`, { i });
+    expect(await audit.verify()).toEqual({ ok: true, checked: expect.any(Number), first_broken_id: null });
+    const ds = mod.get(DataSource);
+    await expect(ds.query("UPDATE audit_log SET action = 'forged' WHERE target_id = 't2'")).rejects.toThrow(
+      /append-only/,
+    );
+    // Someone with the database file drops the trigger and edits a row behind the API's back.
+    const sqlite = ds.options.type === 'better-sqlite3';
+    await ds.query(sqlite ? 'DROP TRIGGER audit_log_append_only' : 'DROP TRIGGER audit_log_append_only ON audit_log');
+    await ds.query(`UPDATE audit_log SET detail = '{"i":99}' WHERE target_id = 't2'`);
+    const edited = (await audit.getAll({ targetId: 't2', limit: 1 })).entries[0];
+    const res = await audit.verify();
+    expect(res).toMatchObject({ ok: false, first_broken_id: edited.id });
   });
 });

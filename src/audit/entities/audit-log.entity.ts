@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { type JsonObject, jsonText } from '../../database/columns';
 
-/** Append-only audit trail. Hash chaining and the UPDATE refusal arrive with the auth issue. */
+/** Append-only audit trail: rows are hash-chained and the database refuses UPDATE. */
 @Entity('audit_log')
 @Index('idx_audit_created', ['createdAt'])
 @Index('idx_audit_actor', ['actorId'])
@@ -20,4 +20,7 @@ export class AuditLogEntity {
   @Column({ type: 'text', name: 'subject_camera_id', nullable: true }) subjectCameraId!: string | null;
   @Column({ type: 'text', name: 'request_id', nullable: true }) requestId!: string | null;
   @Column({ type: 'text', name: 'created_at' }) createdAt!: string;
+  /** SHA-256 of the previous row's hash and this row's content (the tamper-evident chain). */
+  @Column({ type: 'text', name: 'prev_hash', default: '' }) prevHash!: string;
+  @Column({ type: 'text', default: '' }) hash!: string;
 }
