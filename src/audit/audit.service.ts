@@ -63,9 +63,13 @@ export class AuditService {
     try {
       await this.db.transaction(async (m) => {
         if (!this.db.isSqlite) await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-        const last = await m.getRepository(AuditLogEntity).find({ select: { hash: true }, order: { seq: 'DESC' }, take: 1 });
+        const last = await m
+          .getRepository(AuditLogEntity)
+          .find({ select: { hash: true }, order: { seq: 'DESC' }, take: 1 });
         const prevHash = last[0]?.hash ?? '';
-        await m.getRepository(AuditLogEntity).insert({ ...content, prevHash, hash: auditHash(prevHash, content) });
+        await m
+          .getRepository(AuditLogEntity)
+          .insert({ ...content, prevHash, hash: auditHash(prevHash, content) });
       });
     } catch (err) {
       this.logger.error({ err, action, targetType, targetId }, 'audit write failed');
@@ -120,7 +124,11 @@ export class AuditService {
 }
 
 /** The camera an audit row is about: a camera target, else `detail.camera_id`, else a single `detail.camera_ids`. */
-function subjectCamera(targetType: string | null, targetId: string | null, detail: Record<string, unknown>): string | null {
+function subjectCamera(
+  targetType: string | null,
+  targetId: string | null,
+  detail: Record<string, unknown>,
+): string | null {
   if (targetType === 'camera' && targetId && targetId !== '*') return targetId;
   if (typeof detail.camera_id === 'string') return detail.camera_id;
   const ids = detail.camera_ids;

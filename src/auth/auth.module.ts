@@ -1,11 +1,24 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeysController, AuthController, UsersController } from './auth.controller';
+import { AuthRepository } from './auth.repository';
 import { CapabilityGuard } from './capability.guard';
 import { PrincipalResolver } from './principal-resolver';
+import { UsersService } from './users.service';
 
+@HeldarModule({ id: 'auth', name: 'Auth', description: 'Users, sessions, API keys, capabilities' })
 @Global()
 @Module({
-  providers: [PrincipalResolver, { provide: APP_GUARD, useClass: CapabilityGuard }],
+  controllers: [AuthController, UsersController, ApiKeysController],
+  providers: [
+    AuthRepository,
+    PrincipalResolver,
+    UsersService,
+    ApiKeysService,
+    { provide: APP_GUARD, useClass: CapabilityGuard },
+  ],
   exports: [PrincipalResolver],
 })
 export class AuthModule {}

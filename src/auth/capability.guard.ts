@@ -2,15 +2,15 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { HeldarConfig } from '../config/heldar-config';
-import { ForbiddenError, UnauthorizedError } from '../common/errors';
+import { ForbiddenError } from '../common/errors';
 import type { Capability } from './capabilities';
-import { CAPABILITY_KEY, FLEET_KEY, PUBLIC_KEY } from './decorators';
+import { AUTHENTICATED_KEY, CAPABILITY_KEY, FLEET_KEY, PUBLIC_KEY } from './decorators';
 import { assertFleet, hasCapability, PRINCIPAL_KEY, SYSTEM_PRINCIPAL } from './principal';
 import { PrincipalResolver } from './principal-resolver';
 
 /**
- * Global guard. A route without `@RequireCapability` or `@Public` is denied for everyone
- * (a forgotten declaration fails closed). With auth disabled the caller is the system admin.
+ * Global guard. A route without `@RequireCapability`, `@Authenticated` or `@Public` is denied for
+ * everyone (a forgotten declaration fails closed). With auth disabled the caller is the system admin.
  */
 @Injectable()
 export class CapabilityGuard implements CanActivate {
@@ -24,15 +24,15 @@ export class CapabilityGuard implements CanActivate {
     if (ctx.getType() !== 'http') return true;
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const caps = this.reflector.getAllAndOverride<Capability[] | undefined>(CAPABILITY_KEY, targets);
-    if (!caps || caps.length === 0) {
+    const caps = this.reflector.getAllAndOverride<Capability[] | undefined>(CAPABILITY_KEY, targets) ?? [];
+    const anyPrincipal = this.reflector.getAllAndOverride<boolean>(AUTHENTICATED_KEY, targets) === true;
+    if (caps.length === 0 && !anyPrincipal) {
       throw new ForbiddenError('route declares no capability; denied', 'ROUTE_UNDECLARED');
     }
     const req = ctx.switchToHttp().getRequest<Request>();
     const principal = this.config.authEnabled ? await this.resolver.resolve(req) : SYSTEM_PRINCIPAL;
-    if (!principal) throw new UnauthorizedError();
     (req as unknown as Record<string, unknown>)[PRINCIPAL_KEY] = principal;
-    if (!caps.some((c) => hasCapability(principal, c))) {
+    if (caps.length > 0 && !caps.some((c) => hasCapability(principal, c))) {
       throw new ForbiddenError(`requires capability ${caps.join(' or ')}`, 'MISSING_CAPABILITY');
     }
     if (this.reflector.getAllAndOverride<boolean>(FLEET_KEY, targets)) assertFleet(principal);

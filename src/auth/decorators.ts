@@ -22,6 +22,18 @@ export function RequireCapability(...caps: [Capability, ...Capability[]]): Metho
   );
 }
 
+export const AUTHENTICATED_KEY = 'heldar:authenticated';
+
+/** Any authenticated caller, whatever its capabilities (e.g. `GET /auth/me`). */
+export function Authenticated(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(AUTHENTICATED_KEY, true),
+    ApiBearerAuth(),
+    ApiSecurity('api-key'),
+    ApiUnauthorizedResponse({ description: 'no valid credential (when auth is enabled)' }),
+  );
+}
+
 /** Fleet-wide route: camera-scoped credentials are refused. */
 export function FleetOnly(): MethodDecorator & ClassDecorator {
   return SetMetadata(FLEET_KEY, true);

@@ -1,14 +1,103 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
+import { Clock } from '../common/clock';
+import { UnauthorizedError } from '../common/errors';
+import { HeldarConfig } from '../config/heldar-config';
+import { AuthRepository } from './auth.repository';
+import { type Capability, isCapability, ROLE_CAPABILITIES, ROLES, type Role } from './capabilities';
+import type { ApiKeyEntity } from './entities/api-key.entity';
 import type { Principal } from './principal';
+import { readCookie, sha256Hex } from './tokens';
+
+export const SESSION_COOKIE = 'heldar_session';
+/** last_used_at is written at most this often per credential. */
+const TOUCH_EVERY_MS = 60_000;
+
+/** The credential a request carries: `Authorization: Bearer`, then `X-API-Key`, then the session cookie. */
+export function extractToken(req: Request): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth))
+    return auth.replace(/^bearer\s+/i, '').trim() || undefined;
+  const key = req.headers['x-api-key'];
+  if (typeof key === 'string' && key.trim()) return key.trim();
+  return readCookie(req.headers.cookie, SESSION_COOKIE) || undefined;
+}
+
+export function apiKeyCapabilities(key: Pick<ApiKeyEntity, 'role' | 'capabilities'>): Capability[] {
+  if (key.capabilities) return key.capabilities.filter(isCapability);
+  return [...(ROLE_CAPABILITIES[key.role] ?? [])];
+}
 
 /**
- * Turns a request's credential (bearer token, X-API-Key, session cookie) into a Principal.
- * The foundation knows no credentials yet: users, sessions and API keys replace this provider.
+ * Resolves a request's credential into a Principal: `vok_` API keys by SHA-256, anything else as a
+ * session token. Any failure is a 401; the reasons are logged, never told to the caller.
  */
 @Injectable()
 export class PrincipalResolver {
-  async resolve(_req: Request): Promise<Principal | null> {
-    return null;
+  private readonly logger = new Logger('Auth');
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly repo: AuthRepository,
+    private readonly clock: Clock,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {}
+
+  async resolve(req: Request): Promise<Principal> {
+    const token = extractToken(req);
+    if (!token) throw new UnauthorizedError('authentication required');
+    const principal = token.startsWith('vok_') ? await this.fromApiKey(token) : await this.fromSession(token);
+    if (!principal) throw new UnauthorizedError('invalid or expired credentials', 'INVALID_CREDENTIALS');
+    return principal;
+  }
+
+  private async fromApiKey(token: string): Promise<Principal | null> {
+    const key = await this.repo.getApiKeyByHash(sha256Hex(token));
+    const nowMs = this.clock.nowMs();
+    if (!key || !key.active || key.revokedAt) return null;
+    if (key.expiresAt && Date.parse(key.expiresAt) <= nowMs) return null;
+    if (!(ROLES as readonly string[]).includes(key.role)) return null;
+    if (this.shouldTouch(key.id, nowMs))
+      await this.repo.updateApiKey(key.id, { lastUsedAt: this.clock.nowIso() });
+    return {
+      kind: 'api_key',
+      id: key.id,
+      name: key.name,
+      role: key.role,
+      capabilities: new Set(apiKeyCapabilities(key)),
+      cameraScope: key.scopeKind === 'cameras' ? [...(key.scopeCameras ?? [])] : 'all',
+    };
+  }
+
+  private async fromSession(token: string): Promise<Principal | null> {
+    const id = sha256Hex(token);
+    const session = await this.repo.getSession(id);
+    if (!session) return null;
+    const nowMs = this.clock.nowMs();
+    const idleMs = this.config.sessionIdleTimeoutMin * 60_000;
+    const lastUsed = Math.max(Date.parse(session.lastUsedAt), this.seen.get(id) ?? 0);
+    if (Date.parse(session.expiresAt) <= nowMs || (idleMs > 0 && nowMs - lastUsed > idleMs)) {
+      await this.repo.deleteSession(id);
+      this.seen.delete(id);
+      this.logger.log({ userId: session.userId }, 'session ended (expired or idle)');
+      return null;
+    }
+    const user = await this.repo.getUser(session.userId);
+    if (!user || !user.active || !(ROLES as readonly string[]).includes(user.role)) return null;
+    if (this.shouldTouch(id, nowMs)) await this.repo.touchSession(id, this.clock.nowIso());
+    return {
+      kind: 'user',
+      id: user.id,
+      name: user.username,
+      role: user.role as Role,
+      capabilities: new Set(ROLE_CAPABILITIES[user.role]),
+      cameraScope: 'all',
+    };
+  }
+
+  private shouldTouch(id: string, nowMs: number): boolean {
+    const last = this.seen.get(id) ?? 0;
+    this.seen.set(id, Math.max(last, nowMs));
+    return nowMs - last >= TOUCH_EVERY_MS;
   }
 }

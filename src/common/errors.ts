@@ -60,3 +60,11 @@ export class SiteNotFound extends NotFoundError {
     super(`site \`${id}\` not found`, 'SITE_NOT_FOUND');
   }
 }
+
+export class TooManyRequestsError extends DomainError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, 'TOO_MANY_REQUESTS', message, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
+  }
+}

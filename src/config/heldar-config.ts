@@ -108,7 +108,10 @@ export class HeldarConfig {
   /** Login attempts per client IP per minute (0 disables). */
   @IsInt() @Min(0) @Max(10000) loginRateLimitPerMin = 20;
   @IsOptional() @IsString() bootstrapAdminUser?: string;
-  @IsOptional() @IsString() @MinLength(8, { message: 'must be at least 8 characters' }) bootstrapAdminPassword?: string;
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'must be at least 8 characters' })
+  bootstrapAdminPassword?: string;
 
   /** Master switch for the recorders (cameras are still registered and probed when off). */
   @IsBoolean() recorderEnabled = true;
@@ -190,6 +193,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeldarConfig {
   if (cfg.secretKey) {
     const key = decodeSecretKey(cfg.secretKey);
     if (typeof key === 'string') problems.push(`${ENV_NAMES.secretKey}=(hidden): ${key}`);
+  }
+  if (cfg.deploymentMode === 'production' && !cfg.authEnabled) {
+    problems.push(
+      `${ENV_NAMES.deploymentMode}=production requires ${ENV_NAMES.authEnabled}=true (refusing to serve an open admin API)`,
+    );
+  }
+  if (cfg.bootstrapAdminPassword && !cfg.bootstrapAdminUser) {
+    problems.push(`${ENV_NAMES.bootstrapAdminPassword} is set but ${ENV_NAMES.bootstrapAdminUser} is not`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;

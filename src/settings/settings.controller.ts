@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { RequireCapability } from '../auth/decorators';
+import { FleetOnly, RequireCapability } from '../auth/decorators';
 import { SettingsService } from './settings.service';
 
 class ModuleRecordDto {
@@ -20,6 +20,7 @@ export class SettingsController {
 
   @Get('modules')
   @RequireCapability('system:read')
+  @FleetOnly()
   @ApiOperation({ summary: 'Kernel modules and their lifecycle state' })
   @ApiOkResponse({ type: [ModuleRecordDto] })
   async getModules(): Promise<ModuleRecordDto[]> {

@@ -63,7 +63,11 @@ describe(`database (${ENGINE})`, () => {
 
   it('applies every migration and the schema matches the entities (no drift)', async () => {
     const applied: Array<{ name: string }> = await ds.query('SELECT name FROM migrations');
-    expect(applied.map((r) => r.name)).toEqual(['Foundation1764000000000', 'Recording1764100000000', 'Auth1764200000000']);
+    expect(applied.map((r) => r.name)).toEqual([
+      'Foundation1764000000000',
+      'Recording1764100000000',
+      'Auth1764200000000',
+    ]);
     expect(await schemaDrift(ds)).toEqual([]);
   });
 

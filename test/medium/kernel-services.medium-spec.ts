@@ -154,7 +154,9 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     );
     // Someone with the database file drops the trigger and edits a row behind the API's back.
     const sqlite = ds.options.type === 'better-sqlite3';
-    await ds.query(sqlite ? 'DROP TRIGGER audit_log_append_only' : 'DROP TRIGGER audit_log_append_only ON audit_log');
+    await ds.query(
+      sqlite ? 'DROP TRIGGER audit_log_append_only' : 'DROP TRIGGER audit_log_append_only ON audit_log',
+    );
     await ds.query(`UPDATE audit_log SET detail = '{"i":99}' WHERE target_id = 't2'`);
     const edited = (await audit.getAll({ targetId: 't2', limit: 1 })).entries[0];
     const res = await audit.verify();

@@ -13,7 +13,8 @@ export class ApiKeyEntity {
   /** Explicit capability list, or null = the role's capabilities. */
   @Column({ type: 'text', nullable: true, transformer: jsonText }) capabilities!: Capability[] | null;
   @Column({ type: 'text', name: 'scope_kind', default: 'all' }) scopeKind!: 'all' | 'cameras';
-  @Column({ type: 'text', name: 'scope_cameras', nullable: true, transformer: jsonText }) scopeCameras!: string[] | null;
+  @Column({ type: 'text', name: 'scope_cameras', nullable: true, transformer: jsonText }) scopeCameras!:
+    string[] | null;
   @Column({ type: 'boolean', default: true }) active!: boolean;
   @Column({ type: 'text', name: 'expires_at', nullable: true }) expiresAt!: string | null;
   @Column({ type: 'text', name: 'revoked_at', nullable: true }) revokedAt!: string | null;

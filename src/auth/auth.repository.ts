@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { LessThan } from 'typeorm';
+import { Database } from '../database/database.service';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { SessionEntity } from './entities/session.entity';
+import { UserEntity } from './entities/user.entity';
+
+@Injectable()
+export class AuthRepository {
+  constructor(private readonly db: Database) {}
+
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.transaction(() => fn());
+  }
+
+  countUsers(): Promise<number> {
+    return this.db.run((m) => m.getRepository(UserEntity).count());
+  }
+
+  getUsers(): Promise<UserEntity[]> {
+    return this.db.run((m) => m.getRepository(UserEntity).find({ order: { username: 'ASC' } }));
+  }
+
+  getUser(id: string): Promise<UserEntity | null> {
+    return this.db.run((m) => m.getRepository(UserEntity).findOneBy({ id }));
+  }
+
+  getUserByName(username: string): Promise<UserEntity | null> {
+    return this.db.run((m) => m.getRepository(UserEntity).findOneBy({ username }));
+  }
+
+  async insertUser(row: UserEntity): Promise<void> {
+    await this.db.run((m) => m.getRepository(UserEntity).insert(row));
+  }
+
+  async updateUser(id: string, patch: Partial<UserEntity>): Promise<void> {
+    await this.db.run((m) => m.getRepository(UserEntity).update({ id }, patch));
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    await this.db.run((m) => m.getRepository(UserEntity).delete({ id }));
+  }
+
+  countActiveAdmins(): Promise<number> {
+    return this.db.run((m) => m.getRepository(UserEntity).countBy({ role: 'admin', active: true }));
+  }
+
+  /** failed_login_count + 1, locking the account when it reaches `max`. Returns the new count. */
+  async recordFailure(id: string, max: number, lockUntil: string, now: string): Promise<number> {
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(UserEntity);
+      const u = await repo.findOneBy({ id });
+      if (!u) return 0;
+      const count = u.failedLoginCount + 1;
+      await repo.update(
+        { id },
+        {
+          failedLoginCount: count,
+          lockedUntil: max > 0 && count >= max ? lockUntil : u.lockedUntil,
+          updatedAt: now,
+        },
+      );
+      return count;
+    });
+  }
+
+  async insertSession(row: SessionEntity): Promise<void> {
+    await this.db.run((m) => m.getRepository(SessionEntity).insert(row));
+  }
+
+  getSession(id: string): Promise<SessionEntity | null> {
+    return this.db.run((m) => m.getRepository(SessionEntity).findOneBy({ id }));
+  }
+
+  async touchSession(id: string, lastUsedAt: string): Promise<void> {
+    await this.db.run((m) => m.getRepository(SessionEntity).update({ id }, { lastUsedAt }));
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.db.run((m) => m.getRepository(SessionEntity).delete({ id }));
+  }
+
+  async deleteUserSessions(userId: string): Promise<void> {
+    await this.db.run((m) => m.getRepository(SessionEntity).delete({ userId }));
+  }
+
+  async deleteExpiredSessions(now: string): Promise<void> {
+    await this.db.run((m) => m.getRepository(SessionEntity).delete({ expiresAt: LessThan(now) }));
+  }
+
+  getApiKeys(): Promise<ApiKeyEntity[]> {
+    return this.db.run((m) => m.getRepository(ApiKeyEntity).find({ order: { createdAt: 'DESC' } }));
+  }
+
+  getApiKey(id: string): Promise<ApiKeyEntity | null> {
+    return this.db.run((m) => m.getRepository(ApiKeyEntity).findOneBy({ id }));
+  }
+
+  getApiKeyByHash(keyHash: string): Promise<ApiKeyEntity | null> {
+    return this.db.run((m) => m.getRepository(ApiKeyEntity).findOneBy({ keyHash }));
+  }
+
+  async insertApiKey(row: ApiKeyEntity): Promise<void> {
+    await this.db.run((m) => m.getRepository(ApiKeyEntity).insert(row));
+  }
+
+  async updateApiKey(id: string, patch: Partial<ApiKeyEntity>): Promise<void> {
+    await this.db.run((m) => m.getRepository(ApiKeyEntity).update({ id }, patch));
+  }
+
+  async deleteApiKey(id: string): Promise<boolean> {
+    return this.db.run(async (m) => ((await m.getRepository(ApiKeyEntity).delete({ id })).affected ?? 0) > 0);
+  }
+}
