@@ -44,7 +44,9 @@ describe('route declarations (auth off)', () => {
   it('census: every kernel route declares a capability or is explicitly public', () => {
     const routes = census(t.app).filter((r) => !r.path.startsWith('/api/v1/test-undeclared'));
     expect(routes.length).toBeGreaterThan(15);
-    const undeclared = routes.filter((r) => !r.isPublic && !r.authenticatedOnly && r.capabilities.length === 0);
+    const undeclared = routes.filter(
+      (r) => !r.isPublic && !r.authenticatedOnly && r.capabilities.length === 0,
+    );
     expect(undeclared).toEqual([]);
     expect(
       routes

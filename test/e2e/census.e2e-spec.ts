@@ -1,0 +1,204 @@
+import { ROLE_CAPABILITIES, type Role } from '../../src/auth/capabilities';
+import { census, type RouteInfo } from '../support/census';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { ENGINE } from '../support/test-db';
+
+const ADMIN = { username: 'root', password: 'root-password-1' };
+const ROLES_UNDER_TEST: Role[] = ['manager', 'guard', 'viewer', 'integration'];
+
+/** Routes a camera-scoped credential may call whatever its scope, and why. */
+const SCOPE_NEUTRAL: Record<string, string> = {
+  'GET /api/v1/cameras': 'the list is filtered to the scope (asserted below)',
+  'POST /api/v1/cameras': 'the new id must be inside the scope (asserted below)',
+  'GET /api/v1/camera-vendors': 'a static catalogue',
+  'GET /api/v1/auth/me': 'the caller itself',
+  'GET /api/v1/health/cameras': 'filtered to the scope (asserted below)',
+  'GET /api/v1/events': 'camera-scoped keys cannot hold events:read',
+  'GET /api/v1/events/types': 'camera-scoped keys cannot hold events:read',
+  'GET /api/v1/sites': 'sites carry no camera data',
+  'GET /api/v1/sites/:id': 'sites carry no camera data',
+};
+
+/** Mutating routes that write no audit row, and why. */
+const NOT_AUDITED: Record<string, string> = {
+  'POST /api/v1/cameras/:id/test': 'a probe: it reads the stream and changes nothing',
+};
+
+const key = (r: RouteInfo) => `${r.method} ${r.path}`;
+const isCameraKeyed = (r: RouteInfo) => r.path.startsWith('/api/v1/cameras/:id');
+
+describe(`route census with auth on (${ENGINE})`, () => {
+  let t: TestApp;
+  let routes: RouteInfo[];
+  let adminToken: string;
+  const tokens = new Map<Role, string>();
+  let scopedKey: string;
+
+  const call = (r: RouteInfo, path: string, token?: string) => {
+    const verb = r.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+    const req = t.http()[verb](path);
+    if (token) req.set('Authorization', `Bearer ${token}`);
+    return req.send({});
+  };
+  const login = async (username: string, password: string) =>
+    (await t.http().post('/api/v1/auth/login').send({ username, password }).expect(200)).body.token as string;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: {
+        HELDAR_AUTH_ENABLED: 'true',
+        HELDAR_BOOTSTRAP_ADMIN_USER: ADMIN.username,
+        HELDAR_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+        HELDAR_LOGIN_RATE_LIMIT_PER_MIN: '0',
+      },
+    });
+    routes = census(t.app);
+    adminToken = await login(ADMIN.username, ADMIN.password);
+    const admin = () => ({ Authorization: `Bearer ${adminToken}` });
+    for (const id of ['cam_a', 'cam_b']) {
+      await t.http().post('/api/v1/cameras').set(admin()).send({ id, name: id }).expect(201);
+    }
+    for (const role of ROLES_UNDER_TEST) {
+      const username = `u_${role}`;
+      await t
+        .http()
+        .post('/api/v1/users')
+        .set(admin())
+        .send({ username, password: `${role}-password`, role })
+        .expect(201);
+      tokens.set(role, await login(username, `${role}-password`));
+    }
+    const created = await t
+      .http()
+      .post('/api/v1/api-keys')
+      .set(admin())
+      .send({
+        name: 'scoped to cam_b',
+        capabilities: [
+          'registry:manage',
+          'camera:read',
+          'video:live',
+          'video:playback',
+          'video:export',
+          'system:read',
+        ],
+        scope_kind: 'cameras',
+        scope_cameras: ['cam_b'],
+        confirm_privileged: true,
+      })
+      .expect(201);
+    scopedKey = created.body.key;
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('an anonymous caller gets 401 everywhere but the public routes', async () => {
+    for (const r of routes) {
+      const res = await call(r, r.path.replace(':id', 'cam_a'));
+      if (r.isPublic) {
+        expect({ route: key(r), status: res.status === 401 }).toEqual({ route: key(r), status: false });
+      } else {
+        expect({ route: key(r), status: res.status, code: res.body.code }).toEqual({
+          route: key(r),
+          status: 401,
+          code: 'UNAUTHORIZED',
+        });
+      }
+    }
+  });
+
+  it('a role lacking every capability a route declares gets 403; one holding it gets through', async () => {
+    for (const r of routes.filter((x) => !x.isPublic)) {
+      for (const role of ROLES_UNDER_TEST) {
+        const held =
+          r.authenticatedOnly ||
+          r.capabilities.some((c) => (ROLE_CAPABILITIES[role] as readonly string[]).includes(c));
+        const res = await call(
+          r,
+          r.path.replace(':id', r.method === 'DELETE' ? 'missing' : 'cam_a'),
+          tokens.get(role),
+        );
+        const denied = res.status === 401 || (res.status === 403 && res.body.code === 'MISSING_CAPABILITY');
+        expect({ route: key(r), role, denied }).toEqual({ route: key(r), role, denied: !held });
+      }
+    }
+  });
+
+  it('a key scoped to another camera gets 403 on camera-keyed and fleet routes; every route has a census answer', async () => {
+    const unanswered: string[] = [];
+    for (const r of routes.filter((x) => !x.isPublic)) {
+      if (isCameraKeyed(r)) {
+        const other = await call(r, r.path.replace(':id', 'cam_a'), scopedKey);
+        const missing = await call(r, r.path.replace(':id', 'no_such_camera'), scopedKey);
+        expect({ route: key(r), status: other.status }).toEqual({ route: key(r), status: 403 });
+        expect({ route: key(r), missing: missing.body }).toEqual({
+          route: key(r),
+          missing: { ...other.body, error: other.body.error.replace('cam_a', 'no_such_camera') },
+        });
+      } else if (r.fleet) {
+        const res = await call(r, r.path.replace(':id', 'x'), scopedKey);
+        expect({ route: key(r), status: res.status }).toEqual({ route: key(r), status: 403 });
+      } else if (!(key(r) in SCOPE_NEUTRAL)) {
+        unanswered.push(key(r));
+      }
+    }
+    expect(unanswered).toEqual([]);
+  });
+
+  it('the scoped key sees only its cameras and cannot create one outside its scope', async () => {
+    const h = { 'X-API-Key': scopedKey };
+    expect(
+      (await t.http().get('/api/v1/cameras').set(h).expect(200)).body.map((c: { id: string }) => c.id),
+    ).toEqual(['cam_b']);
+    expect((await t.http().get('/api/v1/cameras/cam_b').set(h).expect(200)).body.id).toBe('cam_b');
+    const res = await t.http().post('/api/v1/cameras').set(h).send({ id: 'cam_c', name: 'C' }).expect(403);
+    expect(res.body.code).toBe('CAMERA_SCOPE');
+    const health = (await t.http().get('/api/v1/health/cameras').set(h).expect(200)).body;
+    expect(health.every((s: { camera_id: string }) => s.camera_id === 'cam_b')).toBe(true);
+  });
+
+  it('every mutating route writes an audit row (walked from the census)', async () => {
+    const admin = { Authorization: `Bearer ${adminToken}` };
+    const ctx: Record<string, string> = {};
+    const auditCount = async (action: string) =>
+      (await t.http().get(`/api/v1/audit?action=${action}&limit=1000`).set(admin).expect(200)).body.entries
+        .length;
+    const steps: Array<[string, string, () => Promise<unknown>]> = [
+      ['POST /api/v1/cameras', 'create_camera', () => t.http().post('/api/v1/cameras').set(admin).send({ name: 'Walk' }).expect(201)],
+      ['PATCH /api/v1/cameras/:id', 'update_camera', () => t.http().patch('/api/v1/cameras/walk').set(admin).send({ priority: 5 }).expect(200)],
+      ['DELETE /api/v1/cameras/:id', 'delete_camera', () => t.http().delete('/api/v1/cameras/walk').set(admin).expect(204)],
+      ['POST /api/v1/sites', 'create_site', () => t.http().post('/api/v1/sites').set(admin).send({ name: 'Walk Site' }).expect(201)],
+      ['PATCH /api/v1/sites/:id', 'update_site', () => t.http().patch('/api/v1/sites/walk_site').set(admin).send({ name: 'W' }).expect(200)],
+      ['DELETE /api/v1/sites/:id', 'delete_site', () => t.http().delete('/api/v1/sites/walk_site').set(admin).expect(204)],
+      ['POST /api/v1/users', 'create_user', async () => {
+        const res = await t.http().post('/api/v1/users').set(admin).send({ username: 'walker', password: 'walker-pass-1' }).expect(201);
+        ctx.user = res.body.id;
+      }],
+      ['PATCH /api/v1/users/:id', 'update_user', () => t.http().patch(`/api/v1/users/${ctx.user}`).set(admin).send({ display_name: 'W' }).expect(200)],
+      ['POST /api/v1/users/:id/unlock', 'unlock_user', () => t.http().post(`/api/v1/users/${ctx.user}/unlock`).set(admin).expect(200)],
+      ['POST /api/v1/auth/login', 'login', async () => {
+        ctx.token = (await t.http().post('/api/v1/auth/login').send({ username: 'walker', password: 'walker-pass-1' }).expect(200)).body.token;
+      }],
+      ['POST /api/v1/auth/logout', 'logout', () => t.http().post('/api/v1/auth/logout').set('Authorization', `Bearer ${ctx.token}`).expect(204)],
+      ['DELETE /api/v1/users/:id', 'delete_user', () => t.http().delete(`/api/v1/users/${ctx.user}`).set(admin).expect(204)],
+      ['POST /api/v1/api-keys', 'create_api_key', async () => {
+        ctx.key = (await t.http().post('/api/v1/api-keys').set(admin).send({ name: 'walk' }).expect(201)).body.id;
+      }],
+      ['PATCH /api/v1/api-keys/:id', 'update_api_key', () => t.http().patch(`/api/v1/api-keys/${ctx.key}`).set(admin).send({ name: 'w' }).expect(200)],
+      ['DELETE /api/v1/api-keys/:id', 'delete_api_key', () => t.http().delete(`/api/v1/api-keys/${ctx.key}`).set(admin).expect(204)],
+    ]; // prettier-ignore
+    const mutating = routes.filter((r) => r.method !== 'GET').map(key);
+    expect(mutating.filter((k) => !(k in NOT_AUDITED)).sort()).toEqual(steps.map((s) => s[0]).sort());
+    for (const [route, action, run] of steps) {
+      const before = await auditCount(action);
+      await run();
+      expect({ route, written: (await auditCount(action)) - before }).toEqual({ route, written: 1 });
+    }
+    expect((await t.http().get('/api/v1/audit/verify').set(admin).expect(200)).body).toMatchObject({
+      ok: true,
+      first_broken_id: null,
+    });
+  });
+});
