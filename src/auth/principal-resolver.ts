@@ -89,7 +89,7 @@ export class PrincipalResolver {
       kind: 'user',
       id: user.id,
       name: user.username,
-      role: user.role as Role,
+      role: user.role,
       capabilities: new Set(ROLE_CAPABILITIES[user.role]),
       cameraScope: 'all',
     };
