@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { UnauthorizedError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
 import { AuthRepository } from './auth.repository';
-import { type Capability, isCapability, ROLE_CAPABILITIES, ROLES, type Role } from './capabilities';
+import { type Capability, isCapability, ROLE_CAPABILITIES, ROLES } from './capabilities';
 import type { ApiKeyEntity } from './entities/api-key.entity';
 import type { Principal } from './principal';
 import { readCookie, sha256Hex } from './tokens';
