@@ -57,3 +57,28 @@ describe('loadConfig', () => {
     expect(text).not.toContain('dG9vLXNob3J0');
   });
 });
+
+describe('loadConfig cross-checks', () => {
+  it('refuses production mode with auth off', () => {
+    expect(() => loadConfig({ HELDAR_DEPLOYMENT_MODE: 'production' })).toThrow(
+      /requires HELDAR_AUTH_ENABLED=true/,
+    );
+    expect(
+      loadConfig({ HELDAR_DEPLOYMENT_MODE: 'production', HELDAR_AUTH_ENABLED: 'true' }).authEnabled,
+    ).toBe(true);
+  });
+
+  it('checks the bootstrap admin pair and hides its password', () => {
+    expect(() => loadConfig({ HELDAR_BOOTSTRAP_ADMIN_PASSWORD: 'long-enough-1' })).toThrow(
+      /HELDAR_BOOTSTRAP_ADMIN_USER is not/,
+    );
+    let message = '';
+    try {
+      loadConfig({ HELDAR_BOOTSTRAP_ADMIN_USER: 'root', HELDAR_BOOTSTRAP_ADMIN_PASSWORD: 'short' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('HELDAR_BOOTSTRAP_ADMIN_PASSWORD=(hidden): must be at least 8 characters');
+    expect(message).not.toContain('short');
+  });
+});
