@@ -97,6 +97,7 @@ export class PrincipalResolver {
 
   private shouldTouch(id: string, nowMs: number): boolean {
     const last = this.seen.get(id) ?? 0;
+    if (this.seen.size > 100_000) this.seen.clear(); // bounded; the DB stamp still carries idle time
     this.seen.set(id, Math.max(last, nowMs));
     return nowMs - last >= TOUCH_EVERY_MS;
   }
