@@ -1,43 +1,7 @@
-import BetterSqlite3 from 'better-sqlite3';
-import { Client } from 'pg';
-import { Clock } from '../../src/common/clock';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { rawQuery as raw, startTestApp, type TestApp, withClockAhead as later } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
 const ADMIN = { username: 'root', password: 'root-password-1' };
-
-async function raw(t: TestApp, sql: string): Promise<Array<Record<string, unknown>>> {
-  if (ENGINE === 'postgres') {
-    const c = new Client({ connectionString: t.store.databaseUrl });
-    await c.connect();
-    try {
-      return (await c.query(sql)).rows as Array<Record<string, unknown>>;
-    } finally {
-      await c.end();
-    }
-  }
-  const db = new BetterSqlite3(t.store.config.sqlitePath, { readonly: true });
-  try {
-    return db.prepare(sql).all() as Array<Record<string, unknown>>;
-  } finally {
-    db.close();
-  }
-}
-
-/** Run `fn` with the kernel's clock `ms` ahead. */
-async function later<T>(t: TestApp, ms: number, fn: () => Promise<T>): Promise<T> {
-  const clock = t.app.get(Clock);
-  const realMs = clock.nowMs.bind(clock);
-  const realIso = clock.nowIso.bind(clock);
-  clock.nowMs = () => realMs() + ms;
-  clock.nowIso = () => new Date(realMs() + ms).toISOString();
-  try {
-    return await fn();
-  } finally {
-    clock.nowMs = realMs;
-    clock.nowIso = realIso;
-  }
-}
 
 describe(`auth flows (${ENGINE})`, () => {
   let t: TestApp;

@@ -1,27 +1,6 @@
-import BetterSqlite3 from 'better-sqlite3';
-import { Client } from 'pg';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { rawQuery, startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
-
-/** Read rows straight from the store, bypassing the API (to see what is really at rest). */
-async function rawQuery(t: TestApp, sql: string): Promise<Array<Record<string, unknown>>> {
-  if (ENGINE === 'postgres') {
-    const c = new Client({ connectionString: t.store.databaseUrl });
-    await c.connect();
-    try {
-      return (await c.query(sql)).rows as Array<Record<string, unknown>>;
-    } finally {
-      await c.end();
-    }
-  }
-  const db = new BetterSqlite3(t.store.config.sqlitePath, { readonly: true });
-  try {
-    return db.prepare(sql).all() as Array<Record<string, unknown>>;
-  } finally {
-    db.close();
-  }
-}
 
 describe(`cameras and sites over HTTP (${ENGINE})`, () => {
   let t: TestApp;

@@ -2,9 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ffprobeJson } from '../fixtures/ffprobe';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
-import { startTestApp, type TestApp, waitFor } from '../support/test-app';
+import { startTestApp, type TestApp, waitFor, withClockAhead } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
-import { Clock } from '../../src/common/clock';
 import { RecorderService } from '../../src/recorder/recorder.service';
 
 interface Segment {
@@ -153,18 +152,8 @@ describe(`recording and the timeline (${ENGINE})`, () => {
 
   it('a recording camera without new segments past max(3 × segment, 30 s) turns error (stale); the indexer brings it back', async () => {
     const id = ids[2];
-    const clock = t.app.get(Clock);
-    const realNow = clock.nowMs.bind(clock);
-    const realIso = clock.nowIso.bind(clock);
     // Jump the kernel's clock 40 s ahead for one health check: no segment is that fresh.
-    clock.nowMs = () => realNow() + 40_000;
-    clock.nowIso = () => new Date(realNow() + 40_000).toISOString();
-    try {
-      await t.app.get(RecorderService).checkHealth();
-    } finally {
-      clock.nowMs = realNow;
-      clock.nowIso = realIso;
-    }
+    await withClockAhead(t, 40_000, () => t.app.get(RecorderService).checkHealth());
     const h = (await t.http().get(`/api/v1/cameras/${id}/health`).expect(200)).body;
     expect(h.state).toBe('error');
     expect(h.last_error).toMatch(/no segments for \d+ s while recording/);

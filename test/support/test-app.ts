@@ -1,7 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
-import { createTestStore, type TestStore } from './test-db';
+import BetterSqlite3 from 'better-sqlite3';
+import { Client } from 'pg';
+import { Clock } from '../../src/common/clock';
+import { createTestStore, ENGINE, type TestStore } from './test-db';
 
 type Extra = NonNullable<Parameters<typeof createApp>[1]>['extraModules'];
 
@@ -57,4 +60,38 @@ export async function startTestApp(
       await app.close();
     },
   };
+}
+
+/** Rows straight from the store, bypassing the API (to see what is really at rest). */
+export async function rawQuery(t: TestApp, sql: string): Promise<Array<Record<string, unknown>>> {
+  if (ENGINE === 'postgres') {
+    const c = new Client({ connectionString: t.store.databaseUrl });
+    await c.connect();
+    try {
+      return (await c.query(sql)).rows as Array<Record<string, unknown>>;
+    } finally {
+      await c.end();
+    }
+  }
+  const db = new BetterSqlite3(t.store.config.sqlitePath, { readonly: true });
+  try {
+    return db.prepare(sql).all() as Array<Record<string, unknown>>;
+  } finally {
+    db.close();
+  }
+}
+
+/** Run `fn` with the kernel's clock `ms` ahead (expiry, idle and stale checks without waiting). */
+export async function withClockAhead<T>(t: TestApp, ms: number, fn: () => Promise<T>): Promise<T> {
+  const clock = t.app.get(Clock);
+  const realMs = clock.nowMs.bind(clock);
+  const realIso = clock.nowIso.bind(clock);
+  clock.nowMs = () => realMs() + ms;
+  clock.nowIso = () => new Date(realMs() + ms).toISOString();
+  try {
+    return await fn();
+  } finally {
+    clock.nowMs = realMs;
+    clock.nowIso = realIso;
+  }
 }
