@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchDetectionInsert } from './detection-insert.bench';
 import { benchRecorder } from './recorder.bench';
+import { benchTimeline } from './timeline.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -17,17 +18,22 @@ async function main(): Promise<void> {
   } catch {
     /* first run */
   }
-  const detection_insert = await benchDetectionInsert();
+  const only = process.env.BENCH_ONLY; // e.g. BENCH_ONLY=timeline
+  const detection_insert =
+    only && only !== 'detection_insert' ? results.detection_insert : await benchDetectionInsert();
   console.log('detection insert (100k rows, batches of 100, SQLite):', detection_insert);
+  const timeline = only && only !== 'timeline' ? results.timeline : await benchTimeline();
+  console.log('timeline queries (one camera, 43,200 segments):', JSON.stringify(timeline, null, 2));
   const cameras = Number(process.env.BENCH_CAMERAS ?? 16);
   const seconds = Number(process.env.BENCH_SECONDS ?? 60);
-  const recorder = await benchRecorder(cameras, seconds);
+  const recorder = only && only !== 'recorder' ? results.recorder : await benchRecorder(cameras, seconds);
   console.log(`recorder (${cameras} cameras, ${seconds} s):`, recorder);
   results = {
     ...results,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
     updated_at: new Date().toISOString(),
     detection_insert,
+    timeline,
     recorder,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');

@@ -4,6 +4,10 @@ import { Database } from '../database/database.service';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
 import { SegmentEntity } from './entities/segment.entity';
 
+/** Segments are clamped to 3600 s, so none that overlaps `from` starts more than an hour before it. */
+const MAX_SEGMENT_MS = 3_600_000;
+const lowerBound = (fromIso: string) => new Date(Date.parse(fromIso) - MAX_SEGMENT_MS - 1000).toISOString();
+
 @Injectable()
 export class TimelineRepository {
   constructor(private readonly db: Database) {}
@@ -70,7 +74,9 @@ export class TimelineRepository {
     });
   }
 
-  /** Segments overlapping [from, to] ascending, or the newest `limit` (returned ascending). */
+  /** Segments overlapping [from, to] ascending, or the newest `limit` (returned ascending).
+   * A segment is at most an hour long, so `start_time > from − 1 h` bounds the index scan from
+   * both sides (without it, a window scans every older segment of the camera). */
   async segments(
     cameraId: string,
     fromIso: string | null,
@@ -87,9 +93,40 @@ export class TimelineRepository {
         return newest.reverse();
       }
       if (toIso !== null) qb.andWhere('s.start_time < :toIso', { toIso });
-      if (fromIso !== null) qb.andWhere('s.end_time > :fromIso', { fromIso });
+      if (fromIso !== null) {
+        qb.andWhere('s.start_time > :lower AND s.end_time > :fromIso', {
+          lower: lowerBound(fromIso),
+          fromIso,
+        });
+      }
       return qb.orderBy('s.start_time', 'ASC').limit(limit).getMany();
     });
+  }
+
+  /** Just the [start, end] of the segments overlapping [from, to], ascending (timeline and gaps
+   * need nothing else; skipping entity hydration matters at 40k rows). */
+  async spans(
+    cameraId: string,
+    fromIso: string,
+    toIso: string,
+    limit: number,
+  ): Promise<Array<{ start: string; end: string }>> {
+    return this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('s.start_time', 'start')
+        .addSelect('s.end_time', 'end')
+        .where('s.camera_id = :cameraId', { cameraId })
+        .andWhere('s.start_time < :toIso AND s.start_time > :lower AND s.end_time > :fromIso', {
+          toIso,
+          lower: lowerBound(fromIso),
+          fromIso,
+        })
+        .orderBy('s.start_time', 'ASC')
+        .limit(limit)
+        .getRawMany<{ start: string; end: string }>(),
+    );
   }
 
   firstSegmentStart(cameraId: string): Promise<string | null> {

@@ -42,8 +42,8 @@ function window(from?: string, to?: string): { fromIso: string | null; toIso: st
   return { fromIso, toIso };
 }
 
-const spans = (rows: SegmentEntity[]): Span[] =>
-  rows.map((r) => ({ startMs: Date.parse(r.startTime), endMs: Date.parse(r.endTime) }));
+const spans = (rows: Array<{ start: string; end: string }>): Span[] =>
+  rows.map((r) => ({ startMs: Date.parse(r.start), endMs: Date.parse(r.end) }));
 
 /** Reads of the timeline: segments, merged ranges, holes with causes, recorded gaps. */
 @Injectable()
@@ -61,15 +61,12 @@ export class TimelineService {
 
   async getTimeline(cameraId: string, from?: string, to?: string): Promise<TimelineDto> {
     const { fromIso, toIso } = window(from, to);
-    const rows = await this.repo.segments(
-      cameraId,
-      fromIso ?? iso(0),
-      toIso ?? iso(this.clock.nowMs() + DAY_MS),
-      100_000,
+    const rows = spans(
+      await this.repo.spans(cameraId, fromIso ?? iso(0), toIso ?? iso(this.clock.nowMs() + DAY_MS), 200_000),
     );
     const lo = fromIso ? Date.parse(fromIso) : -Infinity;
     const hi = toIso ? Date.parse(toIso) : Infinity;
-    const ranges = mergeRanges(spans(rows))
+    const ranges = mergeRanges(rows)
       .map((r) => ({ startMs: Math.max(r.startMs, lo), endMs: Math.min(r.endMs, hi) }))
       .filter((r) => r.endMs > r.startMs);
     return {
@@ -92,8 +89,9 @@ export class TimelineService {
   async getGaps(cameraId: string, from?: string, to?: string): Promise<GapsDto> {
     const { fromIso, toIso } = window(from, to);
     const nowMs = this.clock.nowMs();
-    const all = await this.repo.segments(cameraId, fromIso ?? iso(0), toIso ?? iso(nowMs + DAY_MS), 100_000);
-    const segs = spans(all);
+    const segs = spans(
+      await this.repo.spans(cameraId, fromIso ?? iso(0), toIso ?? iso(nowMs + DAY_MS), 200_000),
+    );
     const fromMs = fromIso ? Date.parse(fromIso) : (segs[0]?.startMs ?? nowMs);
     const toMs = toIso ? Date.parse(toIso) : Math.max(fromMs, ...segs.map((x) => x.endMs));
     const recorded = await this.repo.gapsBetween(cameraId, iso(fromMs), iso(toMs));
