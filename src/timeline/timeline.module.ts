@@ -3,6 +3,7 @@ import { CamerasModule } from '../cameras/cameras.module';
 import { RecorderModule } from '../recorder/recorder.module';
 import { HeldarModule } from '../settings/heldar-module.decorator';
 import { IndexerService } from './indexer.service';
+import { MediaController } from './media.controller';
 import { TimelineController } from './timeline.controller';
 import { TimelineRepository } from './timeline.repository';
 import { TimelineService } from './timeline.service';
@@ -10,7 +11,7 @@ import { TimelineService } from './timeline.service';
 @HeldarModule({ id: 'timeline', name: 'Timeline', description: 'Indexer, segments, gaps with causes' })
 @Module({
   imports: [CamerasModule, RecorderModule],
-  controllers: [TimelineController],
+  controllers: [TimelineController, MediaController],
   providers: [TimelineRepository, IndexerService, TimelineService],
   exports: [TimelineService, IndexerService],
 })

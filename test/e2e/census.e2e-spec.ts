@@ -25,7 +25,12 @@ const NOT_AUDITED: Record<string, string> = {
 };
 
 const key = (r: RouteInfo) => `${r.method} ${r.path}`;
-const isCameraKeyed = (r: RouteInfo) => r.path.startsWith('/api/v1/cameras/:id');
+/** Routes whose camera comes from the path: `/cameras/:id/…` and the media files `/media/recordings/<camera>/…`. */
+const isCameraKeyed = (r: RouteInfo) =>
+  r.path.startsWith('/api/v1/cameras/:id') || r.path.startsWith('/media/recordings/');
+/** A concrete URL of a route for `camera` (or another id). */
+const concrete = (r: RouteInfo, id: string) =>
+  r.path.replace(':id', id).replace('*path', `${id}/20260101_000000.mp4`);
 
 describe(`route census with auth on (${ENGINE})`, () => {
   let t: TestApp;
@@ -96,7 +101,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
 
   it('an anonymous caller gets 401 everywhere but the public routes', async () => {
     for (const r of routes) {
-      const res = await call(r, r.path.replace(':id', 'cam_a'));
+      const res = await call(r, concrete(r, 'cam_a'));
       if (r.isPublic) {
         expect({ route: key(r), status: res.status === 401 }).toEqual({ route: key(r), status: false });
       } else {
@@ -115,11 +120,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
         const held =
           r.authenticatedOnly ||
           r.capabilities.some((c) => (ROLE_CAPABILITIES[role] as readonly string[]).includes(c));
-        const res = await call(
-          r,
-          r.path.replace(':id', r.method === 'DELETE' ? 'missing' : 'cam_a'),
-          tokens.get(role),
-        );
+        const res = await call(r, concrete(r, r.method === 'DELETE' ? 'missing' : 'cam_a'), tokens.get(role));
         const denied = res.status === 401 || (res.status === 403 && res.body.code === 'MISSING_CAPABILITY');
         expect({ route: key(r), role, denied }).toEqual({ route: key(r), role, denied: !held });
       }
@@ -130,15 +131,15 @@ describe(`route census with auth on (${ENGINE})`, () => {
     const unanswered: string[] = [];
     for (const r of routes.filter((x) => !x.isPublic)) {
       if (isCameraKeyed(r)) {
-        const other = await call(r, r.path.replace(':id', 'cam_a'), scopedKey);
-        const missing = await call(r, r.path.replace(':id', 'no_such_camera'), scopedKey);
+        const other = await call(r, concrete(r, 'cam_a'), scopedKey);
+        const missing = await call(r, concrete(r, 'no_such_camera'), scopedKey);
         expect({ route: key(r), status: other.status }).toEqual({ route: key(r), status: 403 });
         expect({ route: key(r), missing: missing.body }).toEqual({
           route: key(r),
           missing: { ...other.body, error: other.body.error.replace('cam_a', 'no_such_camera') },
         });
       } else if (r.fleet) {
-        const res = await call(r, r.path.replace(':id', 'x'), scopedKey);
+        const res = await call(r, concrete(r, 'x'), scopedKey);
         expect({ route: key(r), status: res.status }).toEqual({ route: key(r), status: 403 });
       } else if (!(key(r) in SCOPE_NEUTRAL)) {
         unanswered.push(key(r));

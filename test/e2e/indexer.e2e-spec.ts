@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IndexerService } from '../../src/timeline/indexer.service';
@@ -109,6 +117,44 @@ describe(`indexer on real files (${ENGINE})`, () => {
       `idx/${name(T + 10_000)}`,
       `idx/${name(T + 40_000)}`,
     ]);
+  });
+
+  it('serves a segment from its url, whole and by HTTP Range', async () => {
+    const seg = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body[0];
+    const bytes = readFileSync(join(dir, name(T)));
+    const whole = await t.http().get(seg.url).buffer(true).expect(200);
+    expect(whole.headers['content-type']).toBe('video/mp4');
+    expect(whole.headers['accept-ranges']).toBe('bytes');
+    expect(Buffer.compare(whole.body as Buffer, bytes)).toBe(0);
+    const part = await t.http().get(seg.url).set('Range', 'bytes=100-199').buffer(true).expect(206);
+    expect(part.headers['content-range']).toBe(`bytes 100-199/${bytes.length}`);
+    expect(Buffer.compare(part.body as Buffer, bytes.subarray(100, 200))).toBe(0);
+    await t
+      .http()
+      .get(seg.url)
+      .set('Range', `bytes=${bytes.length + 10}-`)
+      .expect(416);
+  });
+
+  it('never serves a file outside the recordings root, however the path is spelled', async () => {
+    writeFileSync(join(t.store.dataDir, 'outside.txt'), 'do not serve');
+    symlinkSync(join(t.store.dataDir, 'outside.txt'), join(dir, 'link.mp4'));
+    for (const path of [
+      '/media/recordings/idx/..%2f..%2foutside.txt',
+      '/media/recordings/%2e%2e/%2e%2e/outside.txt',
+      '/media/recordings/idx%2f..%2f..%2foutside.txt',
+      '/media/recordings/idx/..%5c..%5coutside.txt',
+      '/media/recordings/idx/link.mp4',
+      '/media/recordings/idx/missing.mp4',
+      '/media/recordings/nope/x.mp4',
+    ]) {
+      const res = await t.http().get(path);
+      expect({ path, status: [400, 403, 404].includes(res.status) }).toEqual({ path, status: true });
+      expect(res.text ?? '').not.toContain('do not serve');
+    }
+    const dots = await t.http().get('/media/recordings/idx/../../outside.txt');
+    expect([400, 404]).toContain(dots.status);
+    expect(dots.text ?? '').not.toContain('do not serve');
   });
 
   it('rejects a window whose start is after its end, and unknown cameras', async () => {

@@ -1,0 +1,36 @@
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { RequireCapability } from '../auth/decorators';
+import { authorizeMediaPath, resolveUnderRoot } from '../auth/media-guard';
+import { Principal } from '../auth/principal';
+import { HeldarConfig } from '../config/heldar-config';
+
+/** The raw (still percent-encoded) path after `/media/`, so encoded traversal can be seen and refused. */
+function rawMediaPath(req: Request): string {
+  const url = req.originalUrl;
+  const q = url.indexOf('?');
+  return (q === -1 ? url : url.slice(0, q)).replace(/^\/media\//, '');
+}
+
+@ApiTags('media')
+@Controller('media')
+export class MediaController {
+  constructor(@Inject(HeldarConfig) private readonly config: HeldarConfig) {}
+
+  @Get('recordings/*path')
+  @RequireCapability('video:playback')
+  @ApiOperation({ summary: 'A recorded segment (HTTP Range supported); the URL comes from the segments API' })
+  @ApiParam({ name: 'path', description: '`<camera>/<file>.mp4`' })
+  @ApiProduces('video/mp4')
+  @ApiOkResponse({ description: 'the file, or 206 with the requested range' })
+  async getRecording(@Principal() p: Principal, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const target = authorizeMediaPath(p, rawMediaPath(req));
+    const file = await resolveUnderRoot(this.config.recordingsDirAbs, target.relPath);
+    await new Promise<void>((resolve, reject) => {
+      res.sendFile(file, { dotfiles: 'deny', headers: { 'Cache-Control': 'private, max-age=0' } }, (err) =>
+        err && !res.headersSent ? reject(err) : resolve(),
+      );
+    });
+  }
+}
