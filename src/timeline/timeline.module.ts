@@ -3,6 +3,7 @@ import { CamerasModule } from '../cameras/cameras.module';
 import { RecorderModule } from '../recorder/recorder.module';
 import { HeldarModule } from '../settings/heldar-module.decorator';
 import { IndexerService } from './indexer.service';
+import { EvidenceController } from './evidence.controller';
 import { MediaController } from './media.controller';
 import { TimelineController } from './timeline.controller';
 import { TimelineRepository } from './timeline.repository';
@@ -11,7 +12,7 @@ import { TimelineService } from './timeline.service';
 @HeldarModule({ id: 'timeline', name: 'Timeline', description: 'Indexer, segments, gaps with causes' })
 @Module({
   imports: [CamerasModule, RecorderModule],
-  controllers: [TimelineController, MediaController],
+  controllers: [TimelineController, MediaController, EvidenceController],
   providers: [TimelineRepository, IndexerService, TimelineService],
   exports: [TimelineService, IndexerService],
 })

@@ -167,6 +167,66 @@ export class TimelineRepository {
     );
   }
 
+  getSegment(id: string): Promise<SegmentEntity | null> {
+    return this.db.run((m) => m.getRepository(SegmentEntity).findOneBy({ id }));
+  }
+
+  async setEvidence(id: string, evidenceLocked: boolean, incidentId?: string): Promise<void> {
+    await this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .update({ id }, { evidenceLocked, ...(incidentId ? { incidentId } : {}) }),
+    );
+  }
+
+  /** Incidents (segments grouped by incident_id), newest first, optionally only for `cameraIds`. */
+  incidents(cameraIds: readonly string[] | null): Promise<
+    Array<{
+      incident_id: string;
+      segment_count: number;
+      total_bytes: number;
+      oldest_start: string;
+      newest_end: string;
+    }>
+  > {
+    return this.db.run(async (m) => {
+      if (cameraIds && cameraIds.length === 0) return [];
+      const qb = m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('s.incident_id', 'incident_id')
+        .addSelect('COUNT(*)', 'segment_count')
+        .addSelect('SUM(s.size_bytes)', 'total_bytes')
+        .addSelect('MIN(s.start_time)', 'oldest_start')
+        .addSelect('MAX(s.end_time)', 'newest_end')
+        .where('s.incident_id IS NOT NULL')
+        .groupBy('s.incident_id')
+        .orderBy('newest_end', 'DESC')
+        .limit(1000);
+      if (cameraIds) qb.andWhere('s.camera_id IN (:...cameraIds)', { cameraIds: [...cameraIds] });
+      const rows = await qb.getRawMany<Record<string, string | number>>();
+      return rows.map((r) => ({
+        incident_id: String(r.incident_id),
+        segment_count: Number(r.segment_count),
+        total_bytes: Number(r.total_bytes),
+        oldest_start: String(r.oldest_start),
+        newest_end: String(r.newest_end),
+      }));
+    });
+  }
+
+  incidentSegments(incidentId: string, cameraIds: readonly string[] | null): Promise<SegmentEntity[]> {
+    return this.db.run((m) => {
+      if (cameraIds && cameraIds.length === 0) return Promise.resolve([]);
+      const qb = m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .where('s.incident_id = :incidentId', { incidentId });
+      if (cameraIds) qb.andWhere('s.camera_id IN (:...cameraIds)', { cameraIds: [...cameraIds] });
+      return qb.orderBy('s.start_time', 'ASC').limit(5000).getMany();
+    });
+  }
+
   async clearReadLocks(): Promise<number> {
     return this.db.run(async (m) => {
       const res = await m

@@ -1,5 +1,7 @@
 import { ROLE_CAPABILITIES, type Role } from '../../src/auth/capabilities';
 import { census, type RouteInfo } from '../support/census';
+import { Database } from '../../src/database/database.service';
+import { SegmentEntity } from '../../src/timeline/entities/segment.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -17,7 +19,15 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/events/types': 'camera-scoped keys cannot hold events:read',
   'GET /api/v1/sites': 'sites carry no camera data',
   'GET /api/v1/sites/:id': 'sites carry no camera data',
+  'GET /api/v1/incidents': 'camera-scoped keys cannot hold events:read (and the list is filtered)',
+  'GET /api/v1/incidents/:id/segments': 'the segments are filtered to the scope',
 };
+
+/** Routes keyed by a resource whose camera is resolved first: the id of one on cam_a. */
+const RESOURCE_KEYED: Record<string, string> = {
+  '/api/v1/segments/:id': 'seg_on_cam_a',
+};
+const resourceOf = (r: RouteInfo) => Object.keys(RESOURCE_KEYED).find((prefix) => r.path.startsWith(prefix));
 
 /** Mutating routes that write no audit row, and why. */
 const NOT_AUDITED: Record<string, string> = {
@@ -93,6 +103,27 @@ describe(`route census with auth on (${ENGINE})`, () => {
       })
       .expect(201);
     scopedKey = created.body.key;
+    const now = new Date().toISOString();
+    await t.app.get(Database).run((m) =>
+      m.getRepository(SegmentEntity).insert({
+        id: 'seg_on_cam_a',
+        cameraId: 'cam_a',
+        path: 'cam_a/20260101_000000.mp4',
+        startTime: now,
+        endTime: now,
+        durationS: 2,
+        codec: 'h264',
+        width: 320,
+        height: 240,
+        fps: 5,
+        sizeBytes: 1000,
+        container: 'mp4',
+        locked: 0,
+        evidenceLocked: false,
+        incidentId: null,
+        createdAt: now,
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -137,6 +168,15 @@ describe(`route census with auth on (${ENGINE})`, () => {
         expect({ route: key(r), missing: missing.body }).toEqual({
           route: key(r),
           missing: { ...other.body, error: other.body.error.replace('cam_a', 'no_such_camera') },
+        });
+      } else if (resourceOf(r)) {
+        const id = RESOURCE_KEYED[resourceOf(r)!];
+        const other = await call(r, r.path.replace(':id', id), scopedKey);
+        const missing = await call(r, r.path.replace(':id', 'no_such_thing'), scopedKey);
+        expect({ route: key(r), status: other.status }).toEqual({ route: key(r), status: 403 });
+        expect({ route: key(r), missing: missing.body }).toEqual({
+          route: key(r),
+          missing: { ...other.body, error: other.body.error.replace(id, 'no_such_thing') },
         });
       } else if (r.fleet) {
         const res = await call(r, concrete(r, 'x'), scopedKey);
@@ -184,6 +224,8 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }],
       ['POST /api/v1/auth/logout', 'logout', () => t.http().post('/api/v1/auth/logout').set('Authorization', `Bearer ${ctx.token}`).expect(204)],
       ['DELETE /api/v1/users/:id', 'delete_user', () => t.http().delete(`/api/v1/users/${ctx.user}`).set(admin).expect(204)],
+      ['POST /api/v1/segments/:id/evidence-lock', 'evidence_lock', () => t.http().post('/api/v1/segments/seg_on_cam_a/evidence-lock').set(admin).send({ incident_id: 'inc-1' }).expect(200)],
+      ['DELETE /api/v1/segments/:id/evidence-lock', 'evidence_unlock', () => t.http().delete('/api/v1/segments/seg_on_cam_a/evidence-lock').set(admin).expect(200)],
       ['POST /api/v1/api-keys', 'create_api_key', async () => {
         ctx.key = (await t.http().post('/api/v1/api-keys').set(admin).send({ name: 'walk' }).expect(201)).body.id;
       }],

@@ -157,6 +157,30 @@ describe(`indexer on real files (${ENGINE})`, () => {
     expect(dots.text ?? '').not.toContain('do not serve');
   });
 
+  it('evidence locks hold segments under an incident', async () => {
+    const seg = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body[1];
+    const locked = await t
+      .http()
+      .post(`/api/v1/segments/${seg.id}/evidence-lock`)
+      .send({ incident_id: 'case-42' })
+      .expect(200);
+    expect(locked.body).toMatchObject({ id: seg.id, evidence_locked: true, incident_id: 'case-42' });
+    const incidents = (await t.http().get('/api/v1/incidents').expect(200)).body;
+    expect(incidents).toEqual([
+      expect.objectContaining({ incident_id: 'case-42', segment_count: 1, total_bytes: seg.size_bytes }),
+    ]);
+    const segs = (await t.http().get('/api/v1/incidents/case-42/segments').expect(200)).body;
+    expect(segs.map((s: { id: string }) => s.id)).toEqual([seg.id]);
+    const unlocked = await t.http().delete(`/api/v1/segments/${seg.id}/evidence-lock`).expect(200);
+    expect(unlocked.body).toMatchObject({ evidence_locked: false, incident_id: 'case-42' });
+    await t.http().post('/api/v1/segments/seg_nope/evidence-lock').send({}).expect(404);
+    await t
+      .http()
+      .post(`/api/v1/segments/${seg.id}/evidence-lock`)
+      .send({ incident_id: 'bad id!' })
+      .expect(400);
+  });
+
   it('rejects a window whose start is after its end, and unknown cameras', async () => {
     const bad = await t
       .http()
