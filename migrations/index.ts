@@ -1,6 +1,12 @@
 import { Foundation1764000000000 } from './1764000000000-foundation';
 import { Recording1764100000000 } from './1764100000000-recording';
 import { Auth1764200000000 } from './1764200000000-auth';
+import { Clips1764300000000 } from './1764300000000-clips';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
-export const MIGRATIONS = [Foundation1764000000000, Recording1764100000000, Auth1764200000000];
+export const MIGRATIONS = [
+  Foundation1764000000000,
+  Recording1764100000000,
+  Auth1764200000000,
+  Clips1764300000000,
+];

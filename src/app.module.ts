@@ -13,6 +13,7 @@ import { SettingsModule } from './settings/settings.module';
 import { SystemModule } from './system/system.module';
 import { RecorderModule } from './recorder/recorder.module';
 import { TimelineModule } from './timeline/timeline.module';
+import { ExportsModule } from './exports/exports.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -36,6 +37,7 @@ export class AppModule {
         SystemModule,
         RecorderModule,
         TimelineModule,
+        ExportsModule,
         ...extra,
       ],
     };

@@ -5,7 +5,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import { ForbiddenError } from '../common/errors';
 import type { Capability } from './capabilities';
 import { AUTHENTICATED_KEY, CAPABILITY_KEY, FLEET_KEY, PUBLIC_KEY } from './decorators';
-import { assertFleet, hasCapability, PRINCIPAL_KEY, SYSTEM_PRINCIPAL } from './principal';
+import { assertCameraScope, assertFleet, hasCapability, PRINCIPAL_KEY, SYSTEM_PRINCIPAL } from './principal';
 import { PrincipalResolver } from './principal-resolver';
 
 /**
@@ -36,6 +36,16 @@ export class CapabilityGuard implements CanActivate {
       throw new ForbiddenError(`requires capability ${caps.join(' or ')}`, 'MISSING_CAPABILITY');
     }
     if (this.reflector.getAllAndOverride<boolean>(FLEET_KEY, targets)) assertFleet(principal);
+    // Camera-keyed routes: the scope is enforced here, before validation or any lookup, so a scoped
+    // credential learns nothing about a camera outside its scope.
+    const routePath = (req.route as { path?: unknown } | undefined)?.path;
+    if (
+      typeof routePath === 'string' &&
+      routePath.startsWith('/api/v1/cameras/:id') &&
+      typeof req.params.id === 'string'
+    ) {
+      assertCameraScope(principal, req.params.id);
+    }
     return true;
   }
 }

@@ -44,6 +44,8 @@ const ENV_NAMES = {
   loginRateLimitPerMin: 'HELDAR_LOGIN_RATE_LIMIT_PER_MIN',
   bootstrapAdminUser: 'HELDAR_BOOTSTRAP_ADMIN_USER',
   bootstrapAdminPassword: 'HELDAR_BOOTSTRAP_ADMIN_PASSWORD',
+  clipsDir: 'HELDAR_CLIPS_DIR',
+  mediaJobConcurrency: 'HELDAR_MEDIA_JOB_CONCURRENCY',
   recorderEnabled: 'HELDAR_RECORDER_ENABLED',
   indexerIntervalS: 'HELDAR_INDEXER_INTERVAL_S',
   healthIntervalS: 'HELDAR_HEALTH_INTERVAL_S',
@@ -113,6 +115,10 @@ export class HeldarConfig {
   @MinLength(8, { message: 'must be at least 8 characters' })
   bootstrapAdminPassword?: string;
 
+  @IsOptional() @IsString() clipsDir?: string;
+  /** Clip/snapshot jobs at once; a request waiting longer than 10 s gets 503. */
+  @IsInt() @Min(1) @Max(64) mediaJobConcurrency = 3;
+
   /** Master switch for the recorders (cameras are still registered and probed when off). */
   @IsBoolean() recorderEnabled = true;
   /** How often the indexer scans the recordings directories (seconds). */
@@ -136,6 +142,10 @@ export class HeldarConfig {
 
   get recordingsDirAbs(): string {
     return resolve(this.recordingsDir ?? `${this.dataDir}/recordings`);
+  }
+
+  get clipsDirAbs(): string {
+    return resolve(this.clipsDir ?? `${this.dataDir}/clips`);
   }
 
   get corsOriginList(): string[] {

@@ -2,6 +2,7 @@ import { AuditLogEntity } from '../audit/entities/audit-log.entity';
 import { ApiKeyEntity } from '../auth/entities/api-key.entity';
 import { SessionEntity } from '../auth/entities/session.entity';
 import { UserEntity } from '../auth/entities/user.entity';
+import { ClipEntity } from '../exports/entities/clip.entity';
 import { CameraEntity } from '../cameras/entities/camera.entity';
 import { SiteEntity } from '../cameras/entities/site.entity';
 import { EventEntity } from '../events/entities/event.entity';
@@ -27,4 +28,5 @@ export const ENTITIES = [
   UserEntity,
   SessionEntity,
   ApiKeyEntity,
+  ClipEntity,
 ];

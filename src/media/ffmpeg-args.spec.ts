@@ -1,4 +1,6 @@
 import {
+  buildClipArgs,
+  buildConcatList,
   buildFileProbeArgs,
   buildProbeArgs,
   buildRecordArgs,
@@ -137,5 +139,22 @@ describe('buildFileProbeArgs / parseFileProbe', () => {
     expect(parseFileProbe(JSON.stringify({ format: { duration: '0.01' } }))).toBeNull();
     expect(parseFileProbe(JSON.stringify({ format: {} }))).toBeNull();
     expect(parseFileProbe('')).toBeNull();
+  });
+});
+
+describe('buildConcatList / buildClipArgs', () => {
+  it('escapes single quotes in paths', () => {
+    expect(buildConcatList(['/r/a/1.mp4', "/r/o'neil/2.mp4"])).toBe(
+      "file '/r/a/1.mp4'\nfile '/r/o'\\''neil/2.mp4'\n",
+    );
+  });
+
+  it('copies the range out of the concatenated segments', () => {
+    expect(buildClipArgs('/c/x.txt', 1.23456, 30, '/c/clip_x.mp4')).toEqual([
+      '-hide_banner', '-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', '/c/x.txt',
+      '-ss', '1.235', '-t', '30.000', '-c', 'copy', '-avoid_negative_ts', 'make_zero',
+      '-movflags', '+faststart', '-y', '/c/clip_x.mp4',
+    ]); // prettier-ignore
+    expect(buildClipArgs('/c/x.txt', -2, 1, '/o.mp4')[10]).toBe('0.000');
   });
 });

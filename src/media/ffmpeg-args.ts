@@ -157,3 +157,40 @@ export function parseFileProbe(stdout: string): ProbedFile | null {
     fps: stream?.fps ?? null,
   };
 }
+
+/** An ffmpeg concat-demuxer list; single quotes in paths are escaped as `'\''`. */
+export function buildConcatList(paths: string[]): string {
+  return paths.map((p) => `file '${p.replace(/'/g, `'\\''`)}'`).join('\n') + '\n';
+}
+
+/** A clip by stream copy from a concat list: keyframe-aligned, timestamps from zero, `+faststart`. */
+export function buildClipArgs(
+  listPath: string,
+  offsetS: number,
+  durationS: number,
+  outPath: string,
+): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    listPath,
+    '-ss',
+    Math.max(0, offsetS).toFixed(3),
+    '-t',
+    durationS.toFixed(3),
+    '-c',
+    'copy',
+    '-avoid_negative_ts',
+    'make_zero',
+    '-movflags',
+    '+faststart',
+    '-y',
+    outPath,
+  ];
+}

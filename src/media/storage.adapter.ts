@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface FileEntry {
@@ -38,5 +40,31 @@ export class StorageAdapter {
 
   async removeDir(dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
+  }
+
+  async writeText(path: string, text: string): Promise<void> {
+    await writeFile(path, text, 'utf8');
+  }
+
+  async remove(path: string): Promise<void> {
+    await unlink(path).catch(() => undefined);
+  }
+
+  async size(path: string): Promise<number | null> {
+    return stat(path).then(
+      (s) => s.size,
+      () => null,
+    );
+  }
+
+  /** SHA-256 of a file, streamed. */
+  sha256(path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const h = createHash('sha256');
+      createReadStream(path)
+        .on('data', (chunk) => h.update(chunk))
+        .on('error', reject)
+        .on('end', () => resolve(h.digest('hex')));
+    });
   }
 }

@@ -227,6 +227,19 @@ export class TimelineRepository {
     });
   }
 
+  /** Transient read-lock counter: retention never deletes a segment while it is above zero. */
+  async addReadLock(ids: string[], delta: 1 | -1): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(SegmentEntity)
+        .set({ locked: () => (delta > 0 ? 'locked + 1' : 'CASE WHEN locked > 0 THEN locked - 1 ELSE 0 END') })
+        .where('id IN (:...ids)', { ids })
+        .execute(),
+    );
+  }
+
   async clearReadLocks(): Promise<number> {
     return this.db.run(async (m) => {
       const res = await m

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { join } from 'node:path';
+import { HeldarConfig } from '../config/heldar-config';
 import { Clock } from '../common/clock';
 import { BadRequestError } from '../common/errors';
 import { RecorderService } from '../recorder/recorder.service';
@@ -52,6 +54,7 @@ export class TimelineService {
     private readonly repo: TimelineRepository,
     private readonly recorder: RecorderService,
     private readonly clock: Clock,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
   async getSegments(cameraId: string, from?: string, to?: string, limit = 500): Promise<SegmentDto[]> {
@@ -125,5 +128,20 @@ export class TimelineService {
       fill_state: g.fillState,
       created_at: g.createdAt,
     }));
+  }
+
+  /** Segments overlapping [from, to) for an export, ascending, with their absolute file paths. */
+  async segmentsForExport(
+    cameraId: string,
+    fromIso: string,
+    toIso: string,
+  ): Promise<Array<SegmentEntity & { file: string }>> {
+    const rows = await this.repo.segments(cameraId, fromIso, toIso, 5000);
+    return rows.map((r) => ({ ...r, file: join(this.config.recordingsDirAbs, r.path) }));
+  }
+
+  /** Hold (or release) the transient read-lock of segments an export is reading. */
+  lockForRead(ids: string[], hold: boolean): Promise<void> {
+    return this.repo.addReadLock(ids, hold ? 1 : -1);
   }
 }

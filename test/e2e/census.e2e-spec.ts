@@ -1,6 +1,10 @@
 import { ROLE_CAPABILITIES, type Role } from '../../src/auth/capabilities';
 import { census, type RouteInfo } from '../support/census';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Database } from '../../src/database/database.service';
+import { ClipEntity } from '../../src/exports/entities/clip.entity';
 import { SegmentEntity } from '../../src/timeline/entities/segment.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
@@ -21,11 +25,14 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/sites/:id': 'sites carry no camera data',
   'GET /api/v1/incidents': 'camera-scoped keys cannot hold events:read (and the list is filtered)',
   'GET /api/v1/incidents/:id/segments': 'the segments are filtered to the scope',
+  'GET /api/v1/clips': 'the list is filtered to the scope',
 };
 
 /** Routes keyed by a resource whose camera is resolved first: the id of one on cam_a. */
 const RESOURCE_KEYED: Record<string, string> = {
   '/api/v1/segments/:id': 'seg_on_cam_a',
+  '/api/v1/clips/:id': 'clip_on_cam_a',
+  '/media/clips/': `clip_${'a'.repeat(32)}.mp4`,
 };
 const resourceOf = (r: RouteInfo) => Object.keys(RESOURCE_KEYED).find((prefix) => r.path.startsWith(prefix));
 
@@ -33,6 +40,9 @@ const resourceOf = (r: RouteInfo) => Object.keys(RESOURCE_KEYED).find((prefix) =
 const NOT_AUDITED: Record<string, string> = {
   'POST /api/v1/cameras/:id/test': 'a probe: it reads the stream and changes nothing',
 };
+
+const SEG_START = new Date(Date.now() - 60_000).toISOString();
+const SEG_END = new Date(Date.now() - 58_000).toISOString();
 
 const key = (r: RouteInfo) => `${r.method} ${r.path}`;
 /** Routes whose camera comes from the path: `/cameras/:id/…` and the media files `/media/recordings/<camera>/…`. */
@@ -103,14 +113,39 @@ describe(`route census with auth on (${ENGINE})`, () => {
       })
       .expect(201);
     scopedKey = created.body.key;
+    // A real 2 s recording on cam_a (for the export in the audit walk) and a clip of it.
+    const recDir = join(t.store.config.recordingsDirAbs, 'cam_a');
+    mkdirSync(recDir, { recursive: true });
+    execFileSync('ffmpeg', [
+      '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=5:duration=2', '-c:v', 'libx264',
+      '-preset', 'ultrafast', '-g', '5', '-pix_fmt', 'yuv420p', '-y', join(recDir, '20260101_000000.mp4'),
+    ]); // prettier-ignore
     const now = new Date().toISOString();
+    await t.app.get(Database).run((m) =>
+      m.getRepository(ClipEntity).insert({
+        id: 'clip_on_cam_a',
+        cameraId: 'cam_a',
+        file: `clip_${'a'.repeat(32)}.mp4`,
+        fromTime: now,
+        toTime: now,
+        requestedSeconds: 1,
+        coveredSeconds: 1,
+        gaps: [],
+        segmentCount: 1,
+        sizeBytes: 1,
+        sha256: '0'.repeat(64),
+        createdBy: 'system',
+        createdByName: 'system',
+        createdAt: now,
+      }),
+    );
     await t.app.get(Database).run((m) =>
       m.getRepository(SegmentEntity).insert({
         id: 'seg_on_cam_a',
         cameraId: 'cam_a',
         path: 'cam_a/20260101_000000.mp4',
-        startTime: now,
-        endTime: now,
+        startTime: SEG_START,
+        endTime: SEG_END,
         durationS: 2,
         codec: 'h264',
         width: 320,
@@ -171,8 +206,12 @@ describe(`route census with auth on (${ENGINE})`, () => {
         });
       } else if (resourceOf(r)) {
         const id = RESOURCE_KEYED[resourceOf(r)!];
-        const other = await call(r, r.path.replace(':id', id), scopedKey);
-        const missing = await call(r, r.path.replace(':id', 'no_such_thing'), scopedKey);
+        const other = await call(r, r.path.replace(':id', id).replace('*path', id), scopedKey);
+        const missing = await call(
+          r,
+          r.path.replace(':id', 'no_such_thing').replace('*path', 'no_such_thing'),
+          scopedKey,
+        );
         expect({ route: key(r), status: other.status }).toEqual({ route: key(r), status: 403 });
         expect({ route: key(r), missing: missing.body }).toEqual({
           route: key(r),
@@ -224,6 +263,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }],
       ['POST /api/v1/auth/logout', 'logout', () => t.http().post('/api/v1/auth/logout').set('Authorization', `Bearer ${ctx.token}`).expect(204)],
       ['DELETE /api/v1/users/:id', 'delete_user', () => t.http().delete(`/api/v1/users/${ctx.user}`).set(admin).expect(204)],
+      ['POST /api/v1/cameras/:id/clip', 'export_clip', () => t.http().post('/api/v1/cameras/cam_a/clip').set(admin).send({ from: SEG_START, to: SEG_END }).expect(201)],
       ['POST /api/v1/segments/:id/evidence-lock', 'evidence_lock', () => t.http().post('/api/v1/segments/seg_on_cam_a/evidence-lock').set(admin).send({ incident_id: 'inc-1' }).expect(200)],
       ['DELETE /api/v1/segments/:id/evidence-lock', 'evidence_unlock', () => t.http().delete('/api/v1/segments/seg_on_cam_a/evidence-lock').set(admin).expect(200)],
       ['POST /api/v1/api-keys', 'create_api_key', async () => {

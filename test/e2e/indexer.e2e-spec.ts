@@ -10,7 +10,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { IndexerService } from '../../src/timeline/indexer.service';
+import { ffprobeJson } from '../fixtures/ffprobe';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -179,6 +181,74 @@ describe(`indexer on real files (${ENGINE})`, () => {
       .post(`/api/v1/segments/${seg.id}/evidence-lock`)
       .send({ incident_id: 'bad id!' })
       .expect(400);
+  });
+
+  it('exports a clip across three segments: plays, covers the right seconds, reports the gap, hashes the file', async () => {
+    const from = new Date(T).toISOString();
+    const to = new Date(T + 12_000).toISOString();
+    const res = await t.http().post('/api/v1/cameras/idx/clip').send({ from, to }).expect(201);
+    expect(res.body).toMatchObject({
+      camera_id: 'idx',
+      from,
+      to,
+      requested_seconds: 12,
+      covered_seconds: 5.5,
+      gaps: [{ from: new Date(T + 3500).toISOString(), to: new Date(T + 10_000).toISOString() }],
+      segment_count: 3,
+    });
+    const file = await t.http().get(res.body.url).buffer(true).expect(200);
+    expect(file.headers['content-type']).toBe('video/mp4');
+    expect(
+      createHash('sha256')
+        .update(file.body as Buffer)
+        .digest('hex'),
+    ).toBe(res.body.sha256);
+    expect((file.body as Buffer).length).toBe(res.body.size_bytes);
+    const local = join(t.store.config.clipsDirAbs, res.body.url.split('/').pop());
+    const probe = await ffprobeJson(local);
+    expect(probe.streams[0].codec_name).toBe('h264');
+    expect(Number(probe.format?.duration)).toBeGreaterThan(7);
+    // the read-locks taken for the export are released
+    const segs = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body;
+    expect(segs.every((s: { locked: number }) => s.locked === 0)).toBe(true);
+    const listed = (await t.http().get('/api/v1/clips').expect(200)).body;
+    expect(listed.map((c: { id: string }) => c.id)).toContain(res.body.id);
+    expect((await t.http().get(`/api/v1/clips/${res.body.id}`).expect(200)).body.sha256).toBe(
+      res.body.sha256,
+    );
+  });
+
+  it('clip requests outside what exists or allowed are clear 4xx', async () => {
+    const at = (s: number) => new Date(T + s * 1000).toISOString();
+    expect(
+      (
+        await t
+          .http()
+          .post('/api/v1/cameras/idx/clip')
+          .send({ from: at(100), to: at(110) })
+          .expect(404)
+      ).body.code,
+    ).toBe('NO_FOOTAGE');
+    await t
+      .http()
+      .post('/api/v1/cameras/idx/clip')
+      .send({ from: at(10), to: at(5) })
+      .expect(400);
+    await t
+      .http()
+      .post('/api/v1/cameras/idx/clip')
+      .send({ from: at(0), to: at(3601) })
+      .expect(400);
+    await t
+      .http()
+      .post('/api/v1/cameras/idx/clip')
+      .send({ from: 'soon', to: at(5) })
+      .expect(400);
+    await t.http().get('/api/v1/clips/clip_nope').expect(404);
+    await t
+      .http()
+      .get(`/media/clips/clip_${'0'.repeat(32)}.mp4`)
+      .expect(404);
   });
 
   it('rejects a window whose start is after its end, and unknown cameras', async () => {

@@ -1,0 +1,143 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import type { Request, Response } from 'express';
+import { RequireCapability } from '../auth/decorators';
+import { authorizeMediaPath, resolveUnderRoot } from '../auth/media-guard';
+import { canSeeCamera, Principal } from '../auth/principal';
+import { CamerasService } from '../cameras/cameras.service';
+import { ForbiddenError, NotFoundError } from '../common/errors';
+import { HeldarConfig } from '../config/heldar-config';
+import type { ClipEntity } from './entities/clip.entity';
+import { ExportsService } from './exports.service';
+
+class ClipRequestDto {
+  @ApiProperty({ description: 'RFC 3339 start' }) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ description: 'RFC 3339 end (at most 1 h after from)' })
+  @IsISO8601({ strict: true })
+  to!: string;
+}
+
+class ClipsQueryDto {
+  @ApiPropertyOptional({ default: 100, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+class ClipGapDto {
+  @ApiProperty() from!: string;
+  @ApiProperty() to!: string;
+}
+
+class ClipDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() camera_id!: string;
+  @ApiProperty() url!: string;
+  @ApiProperty() from!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty() requested_seconds!: number;
+  @ApiProperty() covered_seconds!: number;
+  @ApiProperty({ type: [ClipGapDto], description: 'holes inside the range' }) gaps!: ClipGapDto[];
+  @ApiProperty() segment_count!: number;
+  @ApiProperty() size_bytes!: number;
+  @ApiProperty({ description: 'SHA-256 of the file, for chain of custody' }) sha256!: string;
+  @ApiProperty() created_by!: string;
+  @ApiProperty() created_at!: string;
+}
+
+function toDto(c: ClipEntity): ClipDto {
+  return {
+    id: c.id,
+    camera_id: c.cameraId,
+    url: `/media/clips/${c.file}`,
+    from: c.fromTime,
+    to: c.toTime,
+    requested_seconds: c.requestedSeconds,
+    covered_seconds: c.coveredSeconds,
+    gaps: c.gaps as ClipGapDto[],
+    segment_count: c.segmentCount,
+    size_bytes: c.sizeBytes,
+    sha256: c.sha256,
+    created_by: c.createdByName ?? c.createdBy,
+    created_at: c.createdAt,
+  };
+}
+
+@ApiTags('exports')
+@Controller()
+export class ExportsController {
+  constructor(
+    private readonly exportsService: ExportsService,
+    private readonly cameras: CamerasService,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {}
+
+  @Post('api/v1/cameras/:id/clip')
+  @RequireCapability('video:export')
+  @ApiOperation({ summary: 'Export a clip (stream copy, keyframe-aligned, ≤ 1 h) with its SHA-256' })
+  @ApiCreatedResponse({ type: ClipDto })
+  async clip(
+    @Principal() p: Principal,
+    @Param('id') id: string,
+    @Body() dto: ClipRequestDto,
+  ): Promise<ClipDto> {
+    await this.cameras.assertVisible(p, id, 'export from it');
+    return toDto(await this.exportsService.clip(p, id, dto.from, dto.to));
+  }
+
+  @Get('api/v1/clips')
+  @RequireCapability('video:export')
+  @ApiOkResponse({ type: [ClipDto] })
+  async getAll(@Principal() p: Principal, @Query() q: ClipsQueryDto): Promise<ClipDto[]> {
+    return (
+      await this.exportsService.getAll(p.cameraScope === 'all' ? null : p.cameraScope, q.limit ?? 100)
+    ).map(toDto);
+  }
+
+  @Get('api/v1/clips/:id')
+  @RequireCapability('video:export')
+  @ApiOkResponse({ type: ClipDto })
+  async get(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
+    const clip = await this.exportsService.get(id);
+    if (p.cameraScope !== 'all' && (!clip || !canSeeCamera(p, clip.cameraId))) {
+      throw new ForbiddenError(`credential is not scoped to the camera of clip \`${id}\``, 'CAMERA_SCOPE');
+    }
+    if (!clip) throw new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND');
+    return toDto(clip);
+  }
+
+  @Get('media/clips/*path')
+  @RequireCapability('video:export')
+  @ApiOperation({ summary: 'An exported clip file (HTTP Range supported)' })
+  async media(@Principal() p: Principal, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const raw = req.originalUrl.split('?')[0].replace(/^\/media\//, '');
+    const fileName = raw.slice(raw.lastIndexOf('/') + 1);
+    const clip = /^clip_[0-9a-f]{32}\.mp4$/.test(fileName)
+      ? await this.exportsService.getByFile(fileName)
+      : null;
+    if (p.cameraScope !== 'all' && (!clip || !canSeeCamera(p, clip.cameraId))) {
+      // Same answer for "missing" and "another camera's": no existence oracle.
+      throw new ForbiddenError('credential is not scoped to the camera of this clip', 'CAMERA_SCOPE');
+    }
+    const target = authorizeMediaPath(p, raw, () => clip?.cameraId ?? null);
+    if (!clip) throw new NotFoundError('no such media', 'MEDIA_NOT_FOUND');
+    const file = await resolveUnderRoot(this.config.clipsDirAbs, target.relPath);
+    await new Promise<void>((resolve, reject) => {
+      res.sendFile(file, { dotfiles: 'deny', headers: { 'Cache-Control': 'private, max-age=0' } }, (err) =>
+        err && !res.headersSent ? reject(err) : resolve(),
+      );
+    });
+  }
+}

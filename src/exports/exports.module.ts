@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { CamerasModule } from '../cameras/cameras.module';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { TimelineModule } from '../timeline/timeline.module';
+import { ExportsController } from './exports.controller';
+import { ExportsService } from './exports.service';
+import { MediaJobs } from './media-jobs';
+
+@HeldarModule({ id: 'exports', name: 'Exports', description: 'Clips with SHA-256, media governor' })
+@Module({
+  imports: [CamerasModule, TimelineModule],
+  controllers: [ExportsController],
+  providers: [ExportsService, MediaJobs],
+  exports: [ExportsService, MediaJobs],
+})
+export class ExportsModule {}
