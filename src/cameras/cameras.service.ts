@@ -13,7 +13,7 @@ import { toCameraDto, urlInput } from './camera.mapper';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
 import type { CameraEntity } from './entities/camera.entity';
-import { recordUrl, validateUrlTemplate } from './vendor-templates';
+import { liveUrl, recordUrl, validateUrlTemplate } from './vendor-templates';
 
 export interface RecordTarget {
   id: string;
@@ -66,6 +66,12 @@ export class CamerasService {
       recordAudio: cam.recordAudio,
       segmentSeconds: cam.segmentSeconds,
     };
+  }
+
+  /** Decrypted live URL (sub stream, else main) — kernel-internal, never returned to a client. */
+  async getLiveUrl(id: string): Promise<string | null> {
+    const cam = await this.repo.get(id);
+    return cam ? liveUrl(urlInput(cam, this.box)) : null;
   }
 
   /** Existence check after the scope check, for other modules' camera-keyed routes. */

@@ -3,6 +3,7 @@ import {
   ApiCreatedResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
@@ -24,6 +25,13 @@ class ClipRequestDto {
   @ApiProperty({ description: 'RFC 3339 end (at most 1 h after from)' })
   @IsISO8601({ strict: true })
   to!: string;
+}
+
+class SnapshotQueryDto {
+  @ApiPropertyOptional({ description: 'RFC 3339; absent = live' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'at must be an RFC 3339 timestamp' })
+  at?: string;
 }
 
 class ClipsQueryDto {
@@ -95,6 +103,23 @@ export class ExportsController {
   ): Promise<ClipDto> {
     await this.cameras.assertVisible(p, id, 'export from it');
     return toDto(await this.exportsService.clip(p, id, dto.from, dto.to));
+  }
+
+  @Get('api/v1/cameras/:id/snapshot')
+  @RequireCapability('video:playback')
+  @ApiOperation({ summary: 'A JPEG: the frame recorded at `at`, or a live grab (sub stream, else main)' })
+  @ApiProduces('image/jpeg')
+  async snapshot(
+    @Principal() p: Principal,
+    @Param('id') id: string,
+    @Query() q: SnapshotQueryDto,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.cameras.assertVisible(p, id, 'take a snapshot');
+    const jpeg = await this.exportsService.snapshot(id, q.at);
+    res.setHeader('Content-Type', 'image/jpeg');
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(jpeg);
   }
 
   @Get('api/v1/clips')

@@ -7,7 +7,14 @@ import { Clock } from '../common/clock';
 import { BadRequestError, DomainError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { HeldarConfig } from '../config/heldar-config';
-import { buildClipArgs, buildConcatList } from '../media/ffmpeg-args';
+import {
+  buildClipArgs,
+  buildConcatList,
+  buildLiveSnapshotArgs,
+  buildSnapshotAtArgs,
+} from '../media/ffmpeg-args';
+import { maskUrl } from '../common/redaction';
+import { CamerasService } from '../cameras/cameras.service';
 import { StorageAdapter } from '../media/storage.adapter';
 import { ProcessRunner } from '../process/process-runner';
 import { findHoles } from '../timeline/timeline-logic';
@@ -17,6 +24,7 @@ import { MediaJobs } from './media-jobs';
 
 export const MAX_CLIP_SECONDS = 3600;
 const CLIP_TIMEOUT_MS = 180_000;
+const SNAPSHOT_TIMEOUT_MS = 20_000;
 
 /** Clip export: stream copy of the segments covering a range, with coverage, gaps and SHA-256. */
 @Injectable()
@@ -25,6 +33,7 @@ export class ExportsService {
 
   constructor(
     private readonly timeline: TimelineService,
+    private readonly cameras: CamerasService,
     private readonly jobs: MediaJobs,
     private readonly runner: ProcessRunner,
     private readonly storage: StorageAdapter,
@@ -110,6 +119,50 @@ export class ExportsService {
       } finally {
         await this.storage.remove(list);
         await this.timeline.lockForRead(ids, false);
+      }
+    });
+  }
+
+  /** A JPEG: the frame recorded at `at`, or (without `at`) a live grab from the sub stream (else main). */
+  async snapshot(cameraId: string, at?: string): Promise<Buffer> {
+    let args: (out: string) => string[];
+    let lockIds: string[] = [];
+    if (at) {
+      const atIso = new Date(at).toISOString();
+      const seg = await this.timeline.segmentAt(cameraId, atIso);
+      if (!seg) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
+      lockIds = [seg.id];
+      args = (out) =>
+        buildSnapshotAtArgs(seg.file, (Date.parse(atIso) - Date.parse(seg.startTime)) / 1000, out);
+    } else {
+      const url = await this.cameras.getLiveUrl(cameraId);
+      if (!url) throw new BadRequestError(`camera \`${cameraId}\` has no stream URL`, 'NO_STREAM_URL');
+      args = (out) => buildLiveSnapshotArgs(url, out);
+    }
+    return this.jobs.run(async () => {
+      const dir = join(this.config.dataDirAbs, 'tmp');
+      await this.storage.ensureDir(dir);
+      const out = join(dir, `${prefixedId('snap_')}.jpg`);
+      await this.timeline.lockForRead(lockIds, true);
+      try {
+        const res = await this.runner.runToCompletion(this.config.ffmpegBin, args(out), {
+          timeoutMs: SNAPSHOT_TIMEOUT_MS,
+          maxOutputBytes: 16 * 1024,
+        });
+        const size = await this.storage.size(out);
+        if (res.code !== 0 || res.timedOut || !size) {
+          const detail = maskUrl(res.stderr.trim().split('\n').pop() ?? '');
+          if (at) throw new NotFoundError('no decodable frame at that time', 'NO_FOOTAGE');
+          throw new DomainError(
+            502,
+            'CAMERA_UNREACHABLE',
+            `no frame from the camera${detail ? `: ${detail}` : ''}`,
+          );
+        }
+        return await this.storage.read(out);
+      } finally {
+        await this.storage.remove(out);
+        await this.timeline.lockForRead(lockIds, false);
       }
     });
   }

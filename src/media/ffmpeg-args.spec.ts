@@ -1,5 +1,7 @@
 import {
   buildClipArgs,
+  buildLiveSnapshotArgs,
+  buildSnapshotAtArgs,
   buildConcatList,
   buildFileProbeArgs,
   buildProbeArgs,
@@ -156,5 +158,21 @@ describe('buildConcatList / buildClipArgs', () => {
       '-movflags', '+faststart', '-y', '/c/clip_x.mp4',
     ]); // prettier-ignore
     expect(buildClipArgs('/c/x.txt', -2, 1, '/o.mp4')[10]).toBe('0.000');
+  });
+});
+
+describe('snapshot args', () => {
+  it('grabs one JPEG frame at an offset of a recorded file', () => {
+    expect(buildSnapshotAtArgs('/r/c/x.mp4', 1.5, '/t/s.jpg')).toEqual([
+      '-hide_banner', '-loglevel', 'error', '-ss', '1.500', '-i', '/r/c/x.mp4',
+      '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', '-y', '/t/s.jpg',
+    ]); // prettier-ignore
+  });
+
+  it('grabs one JPEG frame from a live RTSP source over TCP', () => {
+    expect(buildLiveSnapshotArgs('rtsp://u:p@cam/s', '/t/s.jpg')).toEqual([
+      '-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-i', 'rtsp://u:p@cam/s',
+      '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', '-y', '/t/s.jpg',
+    ]); // prettier-ignore
   });
 });

@@ -194,3 +194,19 @@ export function buildClipArgs(
     outPath,
   ];
 }
+
+/** One JPEG frame `offsetS` into a recorded file. */
+export function buildSnapshotAtArgs(file: string, offsetS: number, outPath: string): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'error', '-ss', Math.max(0, offsetS).toFixed(3), '-i', file,
+    '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', '-y', outPath,
+  ]; // prettier-ignore
+}
+
+/** One JPEG frame from a live source (RTSP over TCP). */
+export function buildLiveSnapshotArgs(url: string, outPath: string): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'error', ...liveInputArgs(url, 10_000_000), '-i', url,
+    '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', '-y', outPath,
+  ]; // prettier-ignore
+}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface FileEntry {
@@ -66,5 +66,9 @@ export class StorageAdapter {
         .on('error', reject)
         .on('end', () => resolve(h.digest('hex')));
     });
+  }
+
+  read(path: string): Promise<Buffer> {
+    return readFile(path);
   }
 }

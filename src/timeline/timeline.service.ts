@@ -144,4 +144,11 @@ export class TimelineService {
   lockForRead(ids: string[], hold: boolean): Promise<void> {
     return this.repo.addReadLock(ids, hold ? 1 : -1);
   }
+
+  /** The segment covering `atIso` (the latest one starting at or before it), with its file path. */
+  async segmentAt(cameraId: string, atIso: string): Promise<(SegmentEntity & { file: string }) | null> {
+    const rows = await this.repo.segments(cameraId, atIso, new Date(Date.parse(atIso) + 1).toISOString(), 50);
+    const hit = rows.filter((r) => r.startTime <= atIso && r.endTime >= atIso).pop();
+    return hit ? { ...hit, file: join(this.config.recordingsDirAbs, hit.path) } : null;
+  }
 }

@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ffprobeJson } from '../fixtures/ffprobe';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
 import { rawQuery, startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
@@ -192,6 +195,19 @@ describe(`cameras and sites over HTTP (${ENGINE})`, () => {
     const res = await t.http().post('/api/v1/cameras/test_cam/test').expect(200);
     expect(res.body).toMatchObject({ reachable: true, codec: 'h264', width: 320, height: 240 });
     expect(res.body.url).toBe(cam.url.replace('rtsp://', 'rtsp://***@'));
+  });
+
+  it('a live snapshot is a JPEG from the camera', async () => {
+    const res = await t.http().get('/api/v1/cameras/test_cam/snapshot').buffer(true).expect(200);
+    expect(res.headers['content-type']).toBe('image/jpeg');
+    expect((res.body as Buffer).subarray(0, 2).toString('hex')).toBe('ffd8');
+    const file = join(t.store.dataDir, 'live.jpg');
+    writeFileSync(file, res.body as Buffer);
+    expect((await ffprobeJson(file)).streams[0]).toMatchObject({
+      codec_name: 'mjpeg',
+      width: 320,
+      height: 240,
+    });
   });
 
   it('POST /test reports an unreachable camera as reachable:false with a masked error', async () => {

@@ -218,6 +218,29 @@ describe(`indexer on real files (${ENGINE})`, () => {
     );
   });
 
+  it('a snapshot at a recorded time is a JPEG of that camera; a time in a hole is a 404', async () => {
+    const at = new Date(T + 1000).toISOString();
+    const res = await t.http().get(`/api/v1/cameras/idx/snapshot?at=${at}`).buffer(true).expect(200);
+    expect(res.headers['content-type']).toBe('image/jpeg');
+    expect(res.headers['cache-control']).toBe('no-store');
+    const jpeg = res.body as Buffer;
+    expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+    const local = join(work, 'snap.jpg');
+    writeFileSync(local, jpeg);
+    expect((await ffprobeJson(local)).streams[0]).toMatchObject({
+      codec_name: 'mjpeg',
+      width: 160,
+      height: 120,
+    });
+    const hole = await t
+      .http()
+      .get(`/api/v1/cameras/idx/snapshot?at=${new Date(T + 6000).toISOString()}`)
+      .expect(404);
+    expect(hole.body).toEqual({ error: 'no footage at that time', code: 'NO_FOOTAGE' });
+    await t.http().get('/api/v1/cameras/idx/snapshot?at=noon').expect(400);
+    expect((await t.http().get('/api/v1/cameras/idx/snapshot').expect(400)).body.code).toBe('NO_STREAM_URL');
+  });
+
   it('clip requests outside what exists or allowed are clear 4xx', async () => {
     const at = (s: number) => new Date(T + s * 1000).toISOString();
     expect(
