@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchDetectionInsert } from './detection-insert.bench';
+import { benchExport } from './export.bench';
 import { benchRecorder } from './recorder.bench';
 import { benchTimeline } from './timeline.bench';
 
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   console.log('detection insert (100k rows, batches of 100, SQLite):', detection_insert);
   const timeline = only && only !== 'timeline' ? results.timeline : await benchTimeline();
   console.log('timeline queries (one camera, 43,200 segments):', JSON.stringify(timeline, null, 2));
+  const exportClip = only && only !== 'export' ? results.export : await benchExport();
+  console.log('export (10-minute clip from 2 s segments):', exportClip);
   const cameras = Number(process.env.BENCH_CAMERAS ?? 16);
   const seconds = Number(process.env.BENCH_SECONDS ?? 60);
   const recorder = only && only !== 'recorder' ? results.recorder : await benchRecorder(cameras, seconds);
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     updated_at: new Date().toISOString(),
     detection_insert,
     timeline,
+    export: exportClip,
     recorder,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
