@@ -17,7 +17,8 @@ export class EventsRepository {
 
   async insert(row: Omit<EventEntity, 'seq'>): Promise<EventEntity> {
     return this.db.run(async (m) => {
-      const saved = await m.getRepository(EventEntity).insert(row);
+      // A copy: on PostgreSQL TypeORM writes RETURNING values (untransformed) back into the object.
+      const saved = await m.getRepository(EventEntity).insert({ ...row });
       return { ...row, seq: Number(saved.identifiers[0].seq) };
     });
   }

@@ -107,7 +107,7 @@ export class ExportsService {
           createdAt: this.clock.nowIso(),
         };
         await this.db.transaction(async (m) => {
-          await m.getRepository(ClipEntity).insert(row);
+          await m.getRepository(ClipEntity).insert({ ...row }); // a copy: PostgreSQL RETURNING writes back
           await this.audit.record(principal, 'export_clip', 'clip', id, {
             camera_id: cameraId,
             from: fromIso,

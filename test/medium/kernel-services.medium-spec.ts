@@ -63,6 +63,9 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     expect(b.seq).toBeGreaterThan(a.seq);
     expect(c.seq).toBeGreaterThan(b.seq);
     expect((await received).map((e) => e.seq)).toEqual([a.seq, b.seq, c.seq]);
+    // What the bus carries is the real object, on both engines (not a JSON string from the driver).
+    expect(a.payload).toEqual({ n: 1 });
+    expect(b.payload).toEqual({});
   });
 
   it('an event emitted in a rolled-back transaction is neither stored nor published', async () => {
