@@ -1,3 +1,4 @@
+import type { Response } from 'express';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
@@ -80,4 +81,13 @@ export async function resolveUnderRoot(root: string, relPath: string): Promise<s
     throw new NotFoundError('no such media', 'MEDIA_NOT_FOUND');
   }
   return real;
+}
+
+/** Send a media file (HTTP Range, correct Content-Type, never cached by shared caches). */
+export function sendMediaFile(res: Response, file: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    res.sendFile(file, { dotfiles: 'deny', headers: { 'Cache-Control': 'private, max-age=0' } }, (err) =>
+      err && !res.headersSent ? reject(err) : resolve(),
+    );
+  });
 }

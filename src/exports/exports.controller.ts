@@ -12,7 +12,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
-import { authorizeMediaPath, resolveUnderRoot } from '../auth/media-guard';
+import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
 import { canSeeCamera, Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
 import { ForbiddenError, NotFoundError } from '../common/errors';
@@ -159,10 +159,6 @@ export class ExportsController {
     const target = authorizeMediaPath(p, raw, () => clip?.cameraId ?? null);
     if (!clip) throw new NotFoundError('no such media', 'MEDIA_NOT_FOUND');
     const file = await resolveUnderRoot(this.config.clipsDirAbs, target.relPath);
-    await new Promise<void>((resolve, reject) => {
-      res.sendFile(file, { dotfiles: 'deny', headers: { 'Cache-Control': 'private, max-age=0' } }, (err) =>
-        err && !res.headersSent ? reject(err) : resolve(),
-      );
-    });
+    await sendMediaFile(res, file);
   }
 }

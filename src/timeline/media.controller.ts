@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
-import { authorizeMediaPath, resolveUnderRoot } from '../auth/media-guard';
+import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
 import { Principal } from '../auth/principal';
 import { HeldarConfig } from '../config/heldar-config';
 
@@ -27,10 +27,6 @@ export class MediaController {
   async getRecording(@Principal() p: Principal, @Req() req: Request, @Res() res: Response): Promise<void> {
     const target = authorizeMediaPath(p, rawMediaPath(req));
     const file = await resolveUnderRoot(this.config.recordingsDirAbs, target.relPath);
-    await new Promise<void>((resolve, reject) => {
-      res.sendFile(file, { dotfiles: 'deny', headers: { 'Cache-Control': 'private, max-age=0' } }, (err) =>
-        err && !res.headersSent ? reject(err) : resolve(),
-      );
-    });
+    await sendMediaFile(res, file);
   }
 }
