@@ -1,0 +1,174 @@
+import {
+  floorBatchSize,
+  forecast,
+  maxMinShares,
+  pickEvictionCamera,
+  type ForecastCamera,
+} from './retention-logic';
+
+const GB = 1024 ** 3;
+
+describe('maxMinShares', () => {
+  it('meets small demands in full and splits the rest evenly', () => {
+    expect(maxMinShares(100, [10, 80, 80])).toEqual([10, 45, 45]);
+  });
+
+  it('never hands out more than the demands', () => {
+    expect(maxMinShares(1000, [10, 20])).toEqual([10, 20]);
+  });
+
+  it('gives nothing from a non-positive capacity', () => {
+    expect(maxMinShares(0, [5, 5])).toEqual([0, 0]);
+    expect(maxMinShares(-3, [5])).toEqual([0]);
+  });
+
+  it('sums to the capacity when demand exceeds it', () => {
+    const shares = maxMinShares(90, [50, 40, 30, 5]);
+    expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(90);
+    expect(shares[3]).toBe(5);
+  });
+});
+
+describe('pickEvictionCamera', () => {
+  it('picks the camera furthest above its fair share', () => {
+    const usage = [
+      { cameraId: 'small', deletableBytes: 10 },
+      { cameraId: 'big', deletableBytes: 200 },
+      { cameraId: 'mid', deletableBytes: 90 },
+    ];
+    // budget 150: small keeps 10, the others are levelled at 70 → big is 130 over, mid 20.
+    expect(pickEvictionCamera(usage, 150)).toBe('big');
+  });
+
+  it('moves on to the next camera once the first is levelled', () => {
+    const usage = [
+      { cameraId: 'a', deletableBytes: 70 },
+      { cameraId: 'b', deletableBytes: 90 },
+    ];
+    expect(pickEvictionCamera(usage, 140)).toBe('b');
+    expect(
+      pickEvictionCamera(
+        [
+          { cameraId: 'a', deletableBytes: 70 },
+          { cameraId: 'b', deletableBytes: 70 },
+        ],
+        130,
+      ),
+    ).toBe('a');
+  });
+
+  it('returns null when everything fits or nothing is deletable', () => {
+    expect(pickEvictionCamera([{ cameraId: 'a', deletableBytes: 10 }], 10)).toBeNull();
+    expect(pickEvictionCamera([{ cameraId: 'a', deletableBytes: 0 }], -5)).toBeNull();
+  });
+
+  it('evicts everything deletable when the budget is gone (locked footage exceeds the cap)', () => {
+    expect(pickEvictionCamera([{ cameraId: 'a', deletableBytes: 1 }], 0)).toBe('a');
+  });
+});
+
+describe('floorBatchSize', () => {
+  it('covers the deficit in average segments, clamped to [20, 256]', () => {
+    expect(floorBatchSize(100, 10)).toBe(20);
+    expect(floorBatchSize(1000, 10)).toBe(100);
+    expect(floorBatchSize(1e9, 10)).toBe(256);
+    expect(floorBatchSize(1000, 0)).toBe(20);
+  });
+});
+
+describe('forecast', () => {
+  const cam = (over: Partial<ForecastCamera> & { cameraId: string }): ForecastCamera => ({
+    name: over.cameraId,
+    retentionHours: 24 * 7,
+    quotaBytes: null,
+    recordingsBytes: 0,
+    protectedBytes: 0,
+    writeRateBytesPerDay: 0,
+    ...over,
+  });
+
+  it('keeps each camera its retention when the cap allows it', () => {
+    const f = forecast({
+      cameras: [
+        cam({ cameraId: 'a', writeRateBytesPerDay: GB }),
+        cam({ cameraId: 'b', writeRateBytesPerDay: 2 * GB }),
+      ],
+      capBytes: 100 * GB,
+      minFreeBytes: 0,
+      disk: null,
+    });
+    expect(f.bound_by).toBe('cap');
+    expect(f.write_rate_bytes_per_day).toBe(3 * GB);
+    expect(f.store_days).toBeCloseTo(33.33, 2);
+    expect(f.cameras.map((c) => [c.days_kept, c.retention_achievable, c.limited_by])).toEqual([
+      [7, true, 'retention_hours'],
+      [7, true, 'retention_hours'],
+    ]);
+  });
+
+  it('splits a tight cap max-min fairly and says which retention cannot be met', () => {
+    // a wants 7 GB (1 GB/day × 7 d), b wants 70 GB; 30 GB cap → a keeps its 7, b gets 23 → 2.3 days.
+    const f = forecast({
+      cameras: [
+        cam({ cameraId: 'a', writeRateBytesPerDay: GB }),
+        cam({ cameraId: 'b', writeRateBytesPerDay: 10 * GB }),
+      ],
+      capBytes: 30 * GB,
+      minFreeBytes: 0,
+      disk: null,
+    });
+    expect(f.cameras[0]).toMatchObject({
+      days_kept: 7,
+      retention_achievable: true,
+      fair_share_bytes: 7 * GB,
+    });
+    expect(f.cameras[1]).toMatchObject({
+      days_kept: 2.3,
+      retention_achievable: false,
+      limited_by: 'cap',
+      fair_share_bytes: 23 * GB,
+    });
+  });
+
+  it('is bound by the disk when free space above the floor is smaller than the cap', () => {
+    const f = forecast({
+      cameras: [cam({ cameraId: 'a', writeRateBytesPerDay: 10 * GB, recordingsBytes: 5 * GB })],
+      capBytes: 1000 * GB,
+      minFreeBytes: 5 * GB,
+      disk: { totalBytes: 100 * GB, freeBytes: 20 * GB },
+    });
+    expect(f.capacity_bytes).toBe(20 * GB); // 5 used + 20 free − 5 floor
+    expect(f.bound_by).toBe('disk');
+    expect(f.cameras[0]).toMatchObject({ days_kept: 2, limited_by: 'disk', retention_achievable: false });
+  });
+
+  it('names the quota when it, not the cap, shortens retention', () => {
+    const f = forecast({
+      cameras: [cam({ cameraId: 'a', writeRateBytesPerDay: 2 * GB, quotaBytes: 4 * GB })],
+      capBytes: 0,
+      minFreeBytes: 0,
+      disk: null,
+    });
+    expect(f.capacity_bytes).toBeNull();
+    expect(f.store_days).toBeNull();
+    expect(f.cameras[0]).toMatchObject({ days_kept: 2, limited_by: 'quota', retention_achievable: false });
+  });
+
+  it('takes evidence-locked bytes out of the capacity and reports no_data without writes', () => {
+    const f = forecast({
+      cameras: [
+        cam({ cameraId: 'a', writeRateBytesPerDay: GB, protectedBytes: 8 * GB, recordingsBytes: 8 * GB }),
+        cam({ cameraId: 'idle' }),
+      ],
+      capBytes: 10 * GB,
+      minFreeBytes: 0,
+      disk: null,
+    });
+    expect(f.cameras[0]).toMatchObject({ fair_share_bytes: 2 * GB, days_kept: 2 });
+    expect(f.cameras[1]).toMatchObject({
+      days_kept: null,
+      retention_achievable: null,
+      limited_by: 'no_data',
+    });
+  });
+});
