@@ -2,6 +2,7 @@ import { Foundation1764000000000 } from './1764000000000-foundation';
 import { Recording1764100000000 } from './1764100000000-recording';
 import { Auth1764200000000 } from './1764200000000-auth';
 import { Clips1764300000000 } from './1764300000000-clips';
+import { Retention1764400000000 } from './1764400000000-retention';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Recording1764100000000,
   Auth1764200000000,
   Clips1764300000000,
+  Retention1764400000000,
 ];

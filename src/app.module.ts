@@ -14,6 +14,7 @@ import { SystemModule } from './system/system.module';
 import { RecorderModule } from './recorder/recorder.module';
 import { TimelineModule } from './timeline/timeline.module';
 import { ExportsModule } from './exports/exports.module';
+import { RetentionModule } from './retention/retention.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -38,6 +39,7 @@ export class AppModule {
         RecorderModule,
         TimelineModule,
         ExportsModule,
+        RetentionModule,
         ...extra,
       ],
     };

@@ -1,12 +1,15 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { prefixedId } from '../common/ids';
 import { RequestContext } from '../common/request-context';
 import { Database } from '../database/database.service';
+import { RowRetention } from '../common/row-retention';
 import { auditHash } from './audit-chain';
+import { AuditCheckpointEntity } from './entities/audit-checkpoint.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
 import type { JsonObject } from '../database/columns';
+import type { EntityManager } from 'typeorm';
 
 export interface AuditQuery {
   from?: string;
@@ -30,13 +33,53 @@ const CHAIN_LOCK = 74_201_001;
  * own content) and the database refuses UPDATE; inside a transaction the row joins it.
  */
 @Injectable()
-export class AuditService {
+export class AuditService implements OnModuleInit {
   private readonly logger = new Logger('Audit');
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly rowRetention: RowRetention,
   ) {}
+
+  onModuleInit(): void {
+    this.rowRetention.register({ name: 'audit_log', ttl: 'audit', prune: (cutoff) => this.prune(cutoff) });
+  }
+
+  /**
+   * Remove rows older than `cutoffIso` from the head of the chain. A checkpoint (the last removed
+   * row's seq and hash) is written first, in the chain's lock, so `verify` still proves that
+   * nothing else was removed and that the first kept row is the one retention left.
+   */
+  async prune(cutoffIso: string): Promise<number> {
+    await this.db.transaction(async (m) => {
+      if (!this.db.isSqlite) await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+      const last = await m
+        .getRepository(AuditLogEntity)
+        .createQueryBuilder('a')
+        .select(['a.seq', 'a.hash'])
+        .where('a.created_at < :cutoffIso', { cutoffIso })
+        .orderBy('a.seq', 'DESC')
+        .limit(1)
+        .getOne();
+      const known = await this.latestCheckpoint(m);
+      if (!last || (known && known.uptoSeq >= last.seq)) return;
+      await m.getRepository(AuditCheckpointEntity).insert({
+        uptoSeq: last.seq,
+        anchorHash: last.hash,
+        prunedBefore: cutoffIso,
+        createdAt: this.clock.nowIso(),
+      });
+    });
+    const checkpoint = await this.db.run((m) => this.latestCheckpoint(m));
+    if (!checkpoint) return 0;
+    return this.db.deleteInBatches(AuditLogEntity, 'seq', 'x.seq <= :upto', { upto: checkpoint.uptoSeq });
+  }
+
+  private async latestCheckpoint(m: EntityManager): Promise<AuditCheckpointEntity | null> {
+    const rows = await m.getRepository(AuditCheckpointEntity).find({ order: { id: 'DESC' }, take: 1 });
+    return rows[0] ?? null;
+  }
 
   async record(
     principal: Principal,
@@ -95,8 +138,11 @@ export class AuditService {
 
   /** Walk the chain from the oldest row; report the first row whose link does not hold. */
   async verify(): Promise<{ ok: boolean; checked: number; first_broken_id: string | null }> {
-    let prev: string | null = null;
-    let after = 0;
+    const checkpoint = await this.db.run((m) => this.latestCheckpoint(m));
+    // The chain starts empty; after retention, at the last checkpoint's anchor. Rows up to the
+    // checkpoint are being removed and are not checked.
+    let prev: string = checkpoint?.anchorHash ?? '';
+    let after = checkpoint?.uptoSeq ?? 0;
     let checked = 0;
     for (;;) {
       const batch = await this.db.run((m) =>
@@ -109,9 +155,7 @@ export class AuditService {
           .getMany(),
       );
       for (const row of batch) {
-        // The oldest remaining row's prev_hash is trusted (retention may have removed its predecessors).
-        const expectedPrev = prev ?? row.prevHash;
-        if (row.prevHash !== expectedPrev || row.hash !== auditHash(row.prevHash, row)) {
+        if (row.prevHash !== prev || row.hash !== auditHash(row.prevHash, row)) {
           return { ok: false, checked, first_broken_id: row.id };
         }
         prev = row.hash;

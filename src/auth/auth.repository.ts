@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { RowRetention } from '../common/row-retention';
 import { LessThan } from 'typeorm';
 import { Database } from '../database/database.service';
 import { ApiKeyEntity } from './entities/api-key.entity';
@@ -6,8 +7,19 @@ import { SessionEntity } from './entities/session.entity';
 import { UserEntity } from './entities/user.entity';
 
 @Injectable()
-export class AuthRepository {
-  constructor(private readonly db: Database) {}
+export class AuthRepository implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly rowRetention: RowRetention,
+  ) {}
+
+  onModuleInit(): void {
+    this.rowRetention.register({
+      name: 'sessions',
+      ttl: 'expired',
+      prune: (now) => this.db.deleteInBatches(SessionEntity, 'id', 'x.expires_at < :now', { now }),
+    });
+  }
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.db.transaction(() => fn());

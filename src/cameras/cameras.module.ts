@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../settings/heldar-module.decorator';
+import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasController } from './cameras.controller';
 import { CamerasRepository } from './cameras.repository';
 import { CamerasService } from './cameras.service';
@@ -13,7 +14,7 @@ import { SitesService } from './sites.service';
 })
 @Module({
   controllers: [CamerasController, SitesController],
-  providers: [CamerasRepository, CamerasService, SitesService],
-  exports: [CamerasService],
+  providers: [CamerasRepository, CamerasService, SitesService, CameraDeletionChecks],
+  exports: [CamerasService, CameraDeletionChecks],
 })
 export class CamerasModule {}

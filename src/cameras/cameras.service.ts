@@ -10,6 +10,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import { EventsService } from '../events/events.service';
 import { MediaService } from '../media/media.service';
 import { toCameraDto, urlInput } from './camera.mapper';
+import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
 import type { CameraEntity } from './entities/camera.entity';
@@ -36,6 +37,7 @@ export class CamerasService {
     private readonly audit: AuditService,
     private readonly events: EventsService,
     private readonly media: MediaService,
+    private readonly deletionChecks: CameraDeletionChecks,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
@@ -49,6 +51,18 @@ export class CamerasService {
   }
 
   /** Ids of every camera (kernel-internal: no scope). */
+  /** What retention needs of every camera: name, retention hours, quota. */
+  async retentionPolicies(): Promise<
+    Array<{ id: string; name: string; retentionHours: number; quotaBytes: number | null }>
+  > {
+    return (await this.repo.getAll()).map((c) => ({
+      id: c.id,
+      name: c.name,
+      retentionHours: c.retentionHours,
+      quotaBytes: c.storageQuotaBytes && c.storageQuotaBytes > 0 ? c.storageQuotaBytes : null,
+    }));
+  }
+
   async getAllIds(): Promise<string[]> {
     return (await this.repo.getAll()).map((c) => c.id);
   }
@@ -170,6 +184,8 @@ export class CamerasService {
   async delete(principal: Principal, id: string): Promise<void> {
     await this.repo.transaction(async () => {
       await this.load(principal, id, 'delete it');
+      const objection = await this.deletionChecks.objection(id);
+      if (objection) throw new ConflictError(objection, 'CAMERA_HAS_EVIDENCE');
       await this.repo.delete(id);
       await this.audit.record(principal, 'delete_camera', 'camera', id);
       await this.events.emit({ type: 'camera_deleted', cameraId: id, severity: 'info' });

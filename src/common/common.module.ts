@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { HeldarConfig } from '../config/heldar-config';
 import { Clock } from './clock';
 import { Loops } from './loops';
+import { RowRetention } from './row-retention';
 import { loadOrCreateSecretKey, SecretBox } from './secret-box';
 
 @Global()
@@ -11,6 +12,7 @@ import { loadOrCreateSecretKey, SecretBox } from './secret-box';
   providers: [
     Clock,
     Loops,
+    RowRetention,
     {
       provide: SecretBox,
       inject: [HeldarConfig],
@@ -24,6 +26,6 @@ import { loadOrCreateSecretKey, SecretBox } from './secret-box';
       },
     },
   ],
-  exports: [Clock, SecretBox, Loops],
+  exports: [Clock, SecretBox, Loops, RowRetention],
 })
 export class CommonModule {}

@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -49,6 +50,12 @@ const ENV_NAMES = {
   recorderEnabled: 'HELDAR_RECORDER_ENABLED',
   indexerIntervalS: 'HELDAR_INDEXER_INTERVAL_S',
   healthIntervalS: 'HELDAR_HEALTH_INTERVAL_S',
+  retentionIntervalS: 'HELDAR_RETENTION_INTERVAL_S',
+  maxRecordingsGb: 'HELDAR_MAX_RECORDINGS_GB',
+  minFreeDiskGb: 'HELDAR_MIN_FREE_DISK_GB',
+  clipRetentionHours: 'HELDAR_CLIP_RETENTION_HOURS',
+  detectionRetentionHours: 'HELDAR_DETECTION_RETENTION_HOURS',
+  auditRetentionDays: 'HELDAR_AUDIT_RETENTION_DAYS',
 } as const satisfies Record<string, `HELDAR_${string}`>;
 
 export type ConfigKey = keyof typeof ENV_NAMES;
@@ -125,6 +132,18 @@ export class HeldarConfig {
   @IsInt() @Min(1) @Max(3600) indexerIntervalS = 10;
   /** How often stale recorders are detected (seconds). */
   @IsInt() @Min(1) @Max(3600) healthIntervalS = 15;
+
+  /** Retention sweep cadence (seconds); orphan files are reclaimed about hourly. */
+  @IsInt() @Min(30) @Max(86400) retentionIntervalS = 300;
+  /** Cap on all recordings (GiB; 0 = none); `PUT /api/v1/system/retention` overrides it. */
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) maxRecordingsGb = 20;
+  /** Free space kept on the recordings volume (GiB; 0 = none); overridable like the cap. */
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) minFreeDiskGb = 5;
+  @IsInt() @Min(1) @Max(87600) clipRetentionHours = 48;
+  /** Detections, outbox, zone events. */
+  @IsInt() @Min(1) @Max(87600) detectionRetentionHours = 168;
+  /** Audit log (kept verifiable by a checkpoint), events, deliveries, gaps, recorder runs. */
+  @IsInt() @Min(1) @Max(36500) auditRetentionDays = 365;
 
   get isSqlite(): boolean {
     return this.databaseUrl.startsWith('sqlite:');

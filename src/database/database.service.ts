@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { AsyncLock } from './async-lock';
 
 /**
@@ -58,6 +58,40 @@ export class Database {
   /** True inside `transaction()`. */
   get inTransaction(): boolean {
     return this.current.getStore() !== undefined;
+  }
+
+  /**
+   * Delete every row of `entity` matching `where` (SQL over alias `x`), `batch` rows per statement,
+   * so a large prune never holds the store for long. Returns how many rows went.
+   */
+  async deleteInBatches(
+    entity: EntityTarget<ObjectLiteral>,
+    key: string,
+    where: string,
+    params: ObjectLiteral,
+    batch = 5000,
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.run(async (m) => {
+        const sub = m
+          .getRepository(entity)
+          .createQueryBuilder('x')
+          .select(`x.${key}`)
+          .where(where, params)
+          .limit(batch);
+        const res = await m
+          .createQueryBuilder()
+          .delete()
+          .from(entity)
+          .where(`${key} IN (${sub.getQuery()})`)
+          .setParameters(sub.getParameters())
+          .execute();
+        return res.affected ?? 0;
+      });
+      total += n;
+      if (n < batch) return total;
+    }
   }
 
   /** `SELECT 1` within `timeoutMs` (readiness). */

@@ -1,3 +1,4 @@
+import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity';
 import { AuditLogEntity } from '../audit/entities/audit-log.entity';
 import { ApiKeyEntity } from '../auth/entities/api-key.entity';
 import { SessionEntity } from '../auth/entities/session.entity';
@@ -19,6 +20,7 @@ export const ENTITIES = [
   CameraEntity,
   EventEntity,
   AuditLogEntity,
+  AuditCheckpointEntity,
   SettingEntity,
   ModuleRecordEntity,
   CameraStatusEntity,

@@ -17,6 +17,7 @@ export const KERNEL_EVENT_TYPES: Record<string, string> = {
   sampler_offline: 'An AI frame sampler exited',
   retention_delete: 'Recordings were pruned by retention',
   disk_pressure: 'Storage is short (quota, cap or free-disk floor)',
+  recording_orphans: 'Recording files no segment knows were reclaimed',
   storage_error: 'The recordings directory cannot be written',
   zone_enter: 'A tracked object entered a zone',
   zone_exit: 'A tracked object left a zone',

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { RowRetention } from '../common/row-retention';
 import { Database } from '../database/database.service';
 import { EventEntity } from './entities/event.entity';
 import { SEVERITIES, severityRank } from './event-types';
@@ -12,8 +13,19 @@ export interface EventQuery {
 }
 
 @Injectable()
-export class EventsRepository {
-  constructor(private readonly db: Database) {}
+export class EventsRepository implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly rowRetention: RowRetention,
+  ) {}
+
+  onModuleInit(): void {
+    this.rowRetention.register({
+      name: 'events',
+      ttl: 'audit',
+      prune: (cutoff) => this.db.deleteInBatches(EventEntity, 'seq', 'x.created_at < :cutoff', { cutoff }),
+    });
+  }
 
   async insert(row: Omit<EventEntity, 'seq'>): Promise<EventEntity> {
     return this.db.run(async (m) => {

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { RowRetention } from '../common/row-retention';
 import { join } from 'node:path';
 import { Database } from '../database/database.service';
 import { AuditService } from '../audit/audit.service';
@@ -28,7 +29,7 @@ const SNAPSHOT_TIMEOUT_MS = 20_000;
 
 /** Clip export: stream copy of the segments covering a range, with coverage, gaps and SHA-256. */
 @Injectable()
-export class ExportsService {
+export class ExportsService implements OnModuleInit {
   private readonly logger = new Logger('Exports');
 
   constructor(
@@ -40,8 +41,46 @@ export class ExportsService {
     private readonly audit: AuditService,
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly rowRetention: RowRetention,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.rowRetention.register({ name: 'clips', ttl: 'clip', prune: (cutoff) => this.pruneClips(cutoff) });
+  }
+
+  /** Clips exported before `cutoffIso` (file, then row) and stray files of the clips dir as old. */
+  async pruneClips(cutoffIso: string): Promise<number> {
+    const dir = this.config.clipsDirAbs;
+    let removed = 0;
+    for (;;) {
+      const batch = await this.db.run((m) =>
+        m
+          .getRepository(ClipEntity)
+          .createQueryBuilder('c')
+          .select(['c.id', 'c.file'])
+          .where('c.created_at < :cutoffIso', { cutoffIso })
+          .orderBy('c.created_at', 'ASC')
+          .limit(500)
+          .getMany(),
+      );
+      if (batch.length === 0) break;
+      for (const c of batch) await this.storage.remove(join(dir, c.file));
+      await this.db.run((m) => m.getRepository(ClipEntity).delete(batch.map((c) => c.id)));
+      removed += batch.length;
+      if (batch.length < 500) break;
+    }
+    const cutoffMs = Date.parse(cutoffIso);
+    const known = new Set(
+      (await this.db.run((m) => m.getRepository(ClipEntity).find({ select: { file: true } }))).map(
+        (c) => c.file,
+      ),
+    );
+    for (const f of await this.storage.listFiles(dir)) {
+      if (f.mtimeMs < cutoffMs && !known.has(f.name)) await this.storage.remove(join(dir, f.name));
+    }
+    return removed;
+  }
 
   async clip(principal: Principal, cameraId: string, from: string, to: string): Promise<ClipEntity> {
     const fromMs = Date.parse(from);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface FileEntry {
@@ -46,8 +46,39 @@ export class StorageAdapter {
     await writeFile(path, text, 'utf8');
   }
 
-  async remove(path: string): Promise<void> {
-    await unlink(path).catch(() => undefined);
+  /** Unlink a file; false when it could not be removed (a missing file counts as removed). */
+  async remove(path: string): Promise<boolean> {
+    try {
+      await unlink(path);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  }
+
+  /** Names of the sub-directories of `dir`; [] when it does not exist. */
+  async listDirs(dir: string): Promise<string[]> {
+    try {
+      return (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  /** Remove `dir` only if it is empty. */
+  async removeEmptyDir(dir: string): Promise<void> {
+    await rmdir(dir).catch(() => undefined);
+  }
+
+  /** Size and space available to us (f_bavail) of the volume holding `path`; null if unknown. */
+  async diskStats(path: string): Promise<{ totalBytes: number; freeBytes: number } | null> {
+    try {
+      const s = await statfs(path);
+      return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+    } catch {
+      return null;
+    }
   }
 
   async size(path: string): Promise<number | null> {

@@ -1,13 +1,28 @@
 import { IsNull } from 'typeorm';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { RowRetention } from '../common/row-retention';
 import { Database } from '../database/database.service';
 import type { RunEndReason } from '../timeline/timeline-logic';
 import { CameraStatusEntity, type CameraState } from './entities/camera-status.entity';
 import { RecorderRunEntity } from './entities/recorder-run.entity';
 
 @Injectable()
-export class RecorderRepository {
-  constructor(private readonly db: Database) {}
+export class RecorderRepository implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly rowRetention: RowRetention,
+  ) {}
+
+  onModuleInit(): void {
+    this.rowRetention.register({
+      name: 'recorder_runs',
+      ttl: 'audit',
+      prune: (cutoff) =>
+        this.db.deleteInBatches(RecorderRunEntity, 'id', 'x.ended_at IS NOT NULL AND x.ended_at < :cutoff', {
+          cutoff,
+        }),
+    });
+  }
 
   getStatus(cameraId: string): Promise<CameraStatusEntity | null> {
     return this.db.run((m) => m.getRepository(CameraStatusEntity).findOneBy({ cameraId }));

@@ -3,6 +3,7 @@ import {
   forecast,
   maxMinShares,
   pickEvictionCamera,
+  segmentsFor,
   type ForecastCamera,
 } from './retention-logic';
 
@@ -37,7 +38,7 @@ describe('pickEvictionCamera', () => {
       { cameraId: 'mid', deletableBytes: 90 },
     ];
     // budget 150: small keeps 10, the others are levelled at 70 → big is 130 over, mid 20.
-    expect(pickEvictionCamera(usage, 150)).toBe('big');
+    expect(pickEvictionCamera(usage, 150)).toEqual({ cameraId: 'big', overBytes: 130 });
   });
 
   it('moves on to the next camera once the first is levelled', () => {
@@ -45,7 +46,7 @@ describe('pickEvictionCamera', () => {
       { cameraId: 'a', deletableBytes: 70 },
       { cameraId: 'b', deletableBytes: 90 },
     ];
-    expect(pickEvictionCamera(usage, 140)).toBe('b');
+    expect(pickEvictionCamera(usage, 140)?.cameraId).toBe('b');
     expect(
       pickEvictionCamera(
         [
@@ -54,7 +55,7 @@ describe('pickEvictionCamera', () => {
         ],
         130,
       ),
-    ).toBe('a');
+    ).toEqual({ cameraId: 'a', overBytes: 5 });
   });
 
   it('returns null when everything fits or nothing is deletable', () => {
@@ -63,7 +64,20 @@ describe('pickEvictionCamera', () => {
   });
 
   it('evicts everything deletable when the budget is gone (locked footage exceeds the cap)', () => {
-    expect(pickEvictionCamera([{ cameraId: 'a', deletableBytes: 1 }], 0)).toBe('a');
+    expect(pickEvictionCamera([{ cameraId: 'a', deletableBytes: 1 }], 0)).toEqual({
+      cameraId: 'a',
+      overBytes: 1,
+    });
+  });
+});
+
+describe('segmentsFor', () => {
+  it('deletes just enough segments to cover the overage, at most `max`', () => {
+    expect(segmentsFor(70, 10, 20)).toBe(7);
+    expect(segmentsFor(71, 10, 20)).toBe(8);
+    expect(segmentsFor(1, 10, 20)).toBe(1);
+    expect(segmentsFor(1e6, 10, 20)).toBe(20);
+    expect(segmentsFor(5, 0, 20)).toBe(20);
   });
 });
 

@@ -30,25 +30,31 @@ export interface CameraUsage {
 
 /**
  * Which camera gives up its oldest footage when the deletable bytes of all cameras must shrink to
- * `budget`: the one furthest above its max-min fair share of the budget. Protected (locked) bytes
- * are taken out of the budget by the caller, so a camera holding evidence does not push its
- * neighbours out. Null when nothing is over (or nothing is deletable).
+ * `budget`: the one furthest above its max-min fair share of the budget, with how far over it is.
+ * Protected (locked) bytes are taken out of the budget by the caller, so a camera holding evidence
+ * does not push its neighbours out. Null when nothing is over (or nothing is deletable).
  */
-export function pickEvictionCamera(usage: readonly CameraUsage[], budget: number): string | null {
+export function pickEvictionCamera(
+  usage: readonly CameraUsage[],
+  budget: number,
+): { cameraId: string; overBytes: number } | null {
   const shares = maxMinShares(
     budget,
     usage.map((u) => u.deletableBytes),
   );
-  let best: string | null = null;
-  let bestOver = 0;
+  let best: { cameraId: string; overBytes: number } | null = null;
   usage.forEach((u, i) => {
     const over = u.deletableBytes - shares[i];
-    if (u.deletableBytes > 0 && over > bestOver) {
-      bestOver = over;
-      best = u.cameraId;
-    }
+    if (u.deletableBytes > 0 && over > (best?.overBytes ?? 0))
+      best = { cameraId: u.cameraId, overBytes: over };
   });
   return best;
+}
+
+/** Segments to delete to remove about `overBytes` at `avgBytes` each, within [1, max]. */
+export function segmentsFor(overBytes: number, avgBytes: number, max: number): number {
+  if (!(avgBytes > 0)) return max;
+  return Math.min(max, Math.max(1, Math.ceil(overBytes / avgBytes)));
 }
 
 /** Batch size for the free-disk floor: about the deficit in average segments, within [20, 256]. */

@@ -8,12 +8,13 @@ import { MediaController } from './media.controller';
 import { TimelineController } from './timeline.controller';
 import { TimelineRepository } from './timeline.repository';
 import { TimelineService } from './timeline.service';
+import { SegmentPruner } from './segment-pruner.service';
 
 @HeldarModule({ id: 'timeline', name: 'Timeline', description: 'Indexer, segments, gaps with causes' })
 @Module({
   imports: [CamerasModule, RecorderModule],
   controllers: [TimelineController, MediaController, EvidenceController],
-  providers: [TimelineRepository, IndexerService, TimelineService],
-  exports: [TimelineService, IndexerService],
+  providers: [TimelineRepository, IndexerService, TimelineService, SegmentPruner],
+  exports: [TimelineService, IndexerService, SegmentPruner],
 })
 export class TimelineModule {}

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { RowRetention } from '../common/row-retention';
+import { type EntityManager, In } from 'typeorm';
 import { Database } from '../database/database.service';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
 import { SegmentEntity } from './entities/segment.entity';
@@ -8,9 +9,123 @@ import { SegmentEntity } from './entities/segment.entity';
 const MAX_SEGMENT_MS = 3_600_000;
 const lowerBound = (fromIso: string) => new Date(Date.parse(fromIso) - MAX_SEGMENT_MS - 1000).toISOString();
 
+export interface SegmentUsageRow {
+  cameraId: string;
+  totalBytes: number;
+  protectedBytes: number;
+  deletableBytes: number;
+  deletableCount: number;
+}
+
+export interface DeletedSegment {
+  id: string;
+  cameraId: string;
+  path: string;
+  sizeBytes: number;
+}
+
+/** Neither evidence-locked nor read-locked by an export. */
+const DELETABLE = 's.evidence_locked = :no AND s.locked = 0';
+
 @Injectable()
-export class TimelineRepository {
-  constructor(private readonly db: Database) {}
+export class TimelineRepository implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly rowRetention: RowRetention,
+  ) {}
+
+  onModuleInit(): void {
+    // Gaps of footage that is long gone; nothing re-fills them (no edge replay yet).
+    this.rowRetention.register({
+      name: 'recording_gaps',
+      ttl: 'audit',
+      prune: (cutoff) => this.db.deleteInBatches(RecordingGapEntity, 'id', 'x.gap_end < :cutoff', { cutoff }),
+    });
+  }
+
+  /** Bytes per camera: all, protected (evidence- or read-locked) and deletable. */
+  async usageByCamera(): Promise<SegmentUsageRow[]> {
+    const rows = await this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('s.camera_id', 'camera_id')
+        .addSelect('COALESCE(SUM(s.size_bytes), 0)', 'total')
+        .addSelect(`COALESCE(SUM(CASE WHEN ${DELETABLE} THEN s.size_bytes ELSE 0 END), 0)`, 'deletable')
+        .addSelect(`SUM(CASE WHEN ${DELETABLE} THEN 1 ELSE 0 END)`, 'deletable_count')
+        .setParameters({ no: false })
+        .groupBy('s.camera_id')
+        .getRawMany<Record<string, string | number>>(),
+    );
+    return rows.map((r) => {
+      const total = Number(r.total);
+      const deletable = Number(r.deletable);
+      return {
+        cameraId: String(r.camera_id),
+        totalBytes: total,
+        protectedBytes: total - deletable,
+        deletableBytes: deletable,
+        deletableCount: Number(r.deletable_count),
+      };
+    });
+  }
+
+  /** Bytes of the segments per camera that ended at or after `sinceIso` (the write rate). */
+  async bytesEndedSince(sinceIso: string): Promise<Map<string, number>> {
+    const rows = await this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('s.camera_id', 'camera_id')
+        .addSelect('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
+        .where('s.end_time >= :sinceIso', { sinceIso })
+        .groupBy('s.camera_id')
+        .getRawMany<{ camera_id: string; bytes: string | number }>(),
+    );
+    return new Map(rows.map((r) => [r.camera_id, Number(r.bytes)]));
+  }
+
+  /**
+   * Delete the rows of the `limit` oldest deletable segments (of `cameraId`, or of all cameras;
+   * optionally only those that ended before `endBeforeIso`) and return exactly the rows that
+   * went: a segment an export read-locked meanwhile stays.
+   */
+  async deleteOldestDeletable(
+    cameraId: string | null,
+    limit: number,
+    endBeforeIso?: string,
+  ): Promise<DeletedSegment[]> {
+    return this.db.transaction(async (m) => {
+      const qb = m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select(['s.id', 's.cameraId', 's.path', 's.sizeBytes'])
+        .where(DELETABLE, { no: false });
+      if (cameraId !== null) qb.andWhere('s.camera_id = :cameraId', { cameraId });
+      if (endBeforeIso !== undefined) qb.andWhere('s.end_time < :endBeforeIso', { endBeforeIso });
+      const picked = await qb.orderBy('s.end_time', 'ASC').limit(limit).getMany();
+      if (picked.length === 0) return [];
+      const ids = picked.map((p) => p.id);
+      await m
+        .createQueryBuilder()
+        .delete()
+        .from(SegmentEntity)
+        .where('id IN (:...ids) AND evidence_locked = :no AND locked = 0', { ids, no: false })
+        .execute();
+      const kept = new Set(
+        (await m.getRepository(SegmentEntity).find({ select: { id: true }, where: { id: In(ids) } })).map(
+          (r) => r.id,
+        ),
+      );
+      return picked
+        .filter((p) => !kept.has(p.id))
+        .map((p) => ({ id: p.id, cameraId: p.cameraId, path: p.path, sizeBytes: p.sizeBytes }));
+    });
+  }
+
+  async evidenceLockedCount(cameraId: string): Promise<number> {
+    return this.db.run((m) => m.getRepository(SegmentEntity).countBy({ cameraId, evidenceLocked: true }));
+  }
 
   transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(fn);

@@ -53,6 +53,9 @@ export async function createTestStore(env: Record<string, string> = {}): Promise
     HELDAR_API_HOST: '127.0.0.1',
     // Recorders only where a test records (they would pull every camera a test registers).
     HELDAR_RECORDER_ENABLED: 'false',
+    // No cap or floor unless a test sets one: this machine's free space must not prune test footage.
+    HELDAR_MAX_RECORDINGS_GB: '0',
+    HELDAR_MIN_FREE_DISK_GB: '0',
     ...env,
   });
   return {

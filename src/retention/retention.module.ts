@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { CamerasModule } from '../cameras/cameras.module';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { TimelineModule } from '../timeline/timeline.module';
+import { RetentionController } from './retention.controller';
+import { RetentionService } from './retention.service';
+
+@HeldarModule({
+  id: 'retention',
+  name: 'Retention',
+  description: 'Age, quota, cap and free-disk pruning; row TTLs; orphan reclaim',
+})
+@Module({
+  imports: [CamerasModule, TimelineModule],
+  controllers: [RetentionController],
+  providers: [RetentionService],
+  exports: [RetentionService],
+})
+export class RetentionModule {}

@@ -1,0 +1,382 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { CamerasService } from '../cameras/cameras.service';
+import { Clock } from '../common/clock';
+import { Loops } from '../common/loops';
+import { RowRetention, type TtlClass } from '../common/row-retention';
+import { HeldarConfig } from '../config/heldar-config';
+import { EventsService } from '../events/events.service';
+import type { Severity } from '../events/event-types';
+import { StorageAdapter } from '../media/storage.adapter';
+import { SettingsService } from '../settings/settings.service';
+import { type PruneResult, SegmentPruner } from '../timeline/segment-pruner.service';
+import type { SegmentUsageRow } from '../timeline/timeline.repository';
+import { floorBatchSize, pickEvictionCamera, segmentsFor } from './retention-logic';
+
+export const GIB = 1024 ** 3;
+const HOUR_MS = 3_600_000;
+/** Segments deleted per step of the quota and cap loops (re-evaluating fairness in between). */
+const BATCH = 20;
+const AGE_BATCH = 500;
+const MAX_FLOOR_ITERATIONS = 200;
+const ORPHAN_MIN_AGE_MS = HOUR_MS;
+export const SETTING_MAX_BYTES = 'recording_max_bytes';
+export const SETTING_MIN_FREE_BYTES = 'recording_min_free_bytes';
+
+export interface RetentionLimits {
+  capBytes: number;
+  capOverridden: boolean;
+  floorBytes: number;
+  floorOverridden: boolean;
+}
+
+interface StepTotals {
+  deleted: number;
+  bytes: number;
+  cameras: Record<string, { deleted: number; bytes: number }>;
+}
+
+export interface SweepReport {
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  age: StepTotals;
+  camera_quota: StepTotals;
+  size_cap: StepTotals;
+  free_floor: StepTotals;
+  /** Rows removed per table by the row TTLs. */
+  rows: Record<string, number>;
+  orphans: { files: number; bytes: number } | null;
+  /** `disk_pressure` reasons raised by this sweep. */
+  pressure: string[];
+  errors: string[];
+}
+
+const emptyTotals = (): StepTotals => ({ deleted: 0, bytes: 0, cameras: {} });
+
+function add(t: StepTotals, r: PruneResult): void {
+  t.deleted += r.deleted;
+  t.bytes += r.bytes;
+  for (const [cam, c] of r.byCamera) {
+    const cur = t.cameras[cam] ?? { deleted: 0, bytes: 0 };
+    cur.deleted += c.deleted;
+    cur.bytes += c.bytes;
+    t.cameras[cam] = cur;
+  }
+}
+
+/** Take a deletion out of the in-memory usage figures (no re-query between batches). */
+function consume(usage: SegmentUsageRow[], r: PruneResult): void {
+  for (const u of usage) {
+    const c = r.byCamera.get(u.cameraId);
+    if (!c) continue;
+    u.totalBytes -= c.bytes;
+    u.deletableBytes = Math.max(0, u.deletableBytes - c.bytes);
+    u.deletableCount = Math.max(0, u.deletableCount - c.deleted);
+  }
+}
+
+/**
+ * The retention sweep, in the reference's order: age per camera, per-camera quota, global cap by
+ * fair share, free-disk floor with re-measurement, row TTLs, and (about hourly) orphan files.
+ * Never an evidence-locked or read-locked segment. One sweep at a time; callers during a sweep
+ * share its result.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Retention');
+  private running: Promise<SweepReport> | null = null;
+  private sweeps = 0;
+  private last: SweepReport | null = null;
+
+  constructor(
+    private readonly segments: SegmentPruner,
+    private readonly cameras: CamerasService,
+    private readonly rowRetention: RowRetention,
+    private readonly settings: SettingsService,
+    private readonly events: EventsService,
+    private readonly storage: StorageAdapter,
+    private readonly loops: Loops,
+    private readonly clock: Clock,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loops.start('retention', this.config.retentionIntervalS * 1000, async () => {
+      await this.sweep();
+    });
+  }
+
+  get lastSweep(): SweepReport | null {
+    return this.last;
+  }
+
+  /** Effective limits: the settings override, else the environment. */
+  async limits(): Promise<RetentionLimits> {
+    const cap = await this.settings.get<number>(SETTING_MAX_BYTES);
+    const floor = await this.settings.get<number>(SETTING_MIN_FREE_BYTES);
+    return {
+      capBytes: typeof cap === 'number' ? cap : Math.round(this.config.maxRecordingsGb * GIB),
+      capOverridden: typeof cap === 'number',
+      floorBytes: typeof floor === 'number' ? floor : Math.round(this.config.minFreeDiskGb * GIB),
+      floorOverridden: typeof floor === 'number',
+    };
+  }
+
+  /** Run a sweep now (or join the one running). `orphans` forces the hourly orphan pass. */
+  sweep(opts: { orphans?: boolean } = {}): Promise<SweepReport> {
+    if (!this.running) {
+      this.running = this.sweepNow(opts.orphans ?? false).finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  private async sweepNow(forceOrphans: boolean): Promise<SweepReport> {
+    const startedMs = this.clock.nowMs();
+    const everyN = Math.ceil(3600 / this.config.retentionIntervalS);
+    const orphansDue = forceOrphans || this.sweeps % everyN === 0;
+    this.sweeps++;
+    const report: SweepReport = {
+      started_at: new Date(startedMs).toISOString(),
+      finished_at: '',
+      duration_ms: 0,
+      age: emptyTotals(),
+      camera_quota: emptyTotals(),
+      size_cap: emptyTotals(),
+      free_floor: emptyTotals(),
+      rows: {},
+      orphans: null,
+      pressure: [],
+      errors: [],
+    };
+    const limits = await this.limits();
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['age', () => this.byAge(report)],
+      ['camera_quota', () => this.byQuota(report)],
+      ['size_cap', () => this.byCap(report, limits.capBytes)],
+      ['free_floor', () => this.byFloor(report, limits.floorBytes)],
+      ['rows', () => this.rowTtls(report)],
+    ];
+    if (orphansDue) steps.push(['orphans', () => this.orphans(report)]);
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        // One failing step never stops the others (a full disk must still be relieved).
+        this.logger.error({ err, step: name }, `retention step ${name} failed`);
+        report.errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const endMs = this.clock.nowMs();
+    report.finished_at = new Date(endMs).toISOString();
+    report.duration_ms = endMs - startedMs;
+    this.last = report;
+    return report;
+  }
+
+  private async pressure(
+    report: SweepReport,
+    severity: Severity,
+    reason: string,
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    report.pressure.push(reason);
+    this.logger.warn({ reason, ...payload }, `disk pressure: ${reason}`);
+    await this.events.emit({ type: 'disk_pressure', severity, payload: { reason, ...payload } });
+  }
+
+  private async deleted(reason: string, t: StepTotals): Promise<void> {
+    if (t.deleted === 0) return;
+    await this.events.emit({
+      type: 'retention_delete',
+      severity: 'info',
+      payload: { reason, deleted: t.deleted, bytes: t.bytes, cameras: t.cameras },
+    });
+  }
+
+  /** 1. Segments that ended more than the camera's `retention_hours` ago. */
+  private async byAge(report: SweepReport): Promise<void> {
+    const nowMs = this.clock.nowMs();
+    for (const cam of await this.cameras.retentionPolicies()) {
+      const cutoff = new Date(nowMs - Math.max(cam.retentionHours, 1) * HOUR_MS).toISOString();
+      for (;;) {
+        const r = await this.segments.deleteOldest(cam.id, AGE_BATCH, cutoff);
+        add(report.age, r);
+        if (r.deleted < AGE_BATCH) break;
+      }
+    }
+    await this.deleted('age', report.age);
+  }
+
+  /** 2. Cameras over their own `storage_quota_bytes` lose their oldest footage. */
+  private async byQuota(report: SweepReport): Promise<void> {
+    const quotas = new Map(
+      (await this.cameras.retentionPolicies())
+        .filter((c) => c.quotaBytes !== null)
+        .map((c) => [c.id, c.quotaBytes!]),
+    );
+    if (quotas.size === 0) return;
+    for (const u of await this.segments.usage()) {
+      const quota = quotas.get(u.cameraId);
+      if (quota === undefined || u.totalBytes <= quota) continue;
+      const budget = quota - u.protectedBytes;
+      if (budget <= 0) {
+        await this.pressure(report, 'warning', 'camera_quota', {
+          camera_id: u.cameraId,
+          protected_bytes: u.protectedBytes,
+          quota_bytes: quota,
+        });
+        continue; // evidence alone fills the quota: keep what is being recorded now
+      }
+      let deletable = u.deletableBytes;
+      const avg = u.deletableBytes / Math.max(1, u.deletableCount);
+      while (deletable > budget) {
+        const r = await this.segments.deleteOldest(u.cameraId, segmentsFor(deletable - budget, avg, BATCH));
+        if (r.deleted === 0) break;
+        add(report.camera_quota, r);
+        deletable -= r.bytes;
+      }
+    }
+    await this.deleted('camera_quota', report.camera_quota);
+  }
+
+  /** 3. All recordings above the cap: the camera furthest over its fair share goes first. */
+  private async byCap(report: SweepReport, capBytes: number): Promise<void> {
+    if (capBytes <= 0) return;
+    const usage = await this.segments.usage();
+    const total = usage.reduce((s, u) => s + u.totalBytes, 0);
+    if (total <= capBytes) return;
+    const locked = usage.reduce((s, u) => s + u.protectedBytes, 0);
+    const budget = capBytes - locked;
+    if (budget <= 0) {
+      await this.pressure(report, 'warning', 'locked_exceeds_cap', {
+        protected_bytes: locked,
+        max_bytes: capBytes,
+      });
+      return;
+    }
+    for (;;) {
+      const pick = pickEvictionCamera(usage, budget);
+      if (pick === null) break;
+      const u = usage.find((x) => x.cameraId === pick.cameraId)!;
+      const n = segmentsFor(pick.overBytes, u.deletableBytes / Math.max(1, u.deletableCount), BATCH);
+      const r = await this.segments.deleteOldest(pick.cameraId, n);
+      if (r.deleted === 0) {
+        u.deletableBytes = 0; // locked meanwhile: leave it out of this sweep and go on with the others
+        continue;
+      }
+      add(report.size_cap, r);
+      consume(usage, r);
+    }
+    if (report.size_cap.deleted > 0) {
+      await this.pressure(report, 'warning', 'size_cap', {
+        deleted: report.size_cap.deleted,
+        bytes: report.size_cap.bytes,
+        max_bytes: capBytes,
+        cameras: report.size_cap.cameras,
+      });
+    }
+  }
+
+  /**
+   * 4. Free space on the recordings volume below the floor: delete fair-share batches sized to
+   * the deficit, re-measuring after each; stop with a critical event when deleting does not give
+   * space back (files held open or hard-linked elsewhere) or nothing deletable is left.
+   */
+  private async byFloor(report: SweepReport, floorBytes: number): Promise<void> {
+    if (floorBytes <= 0) return;
+    await this.storage.ensureDir(this.config.recordingsDirAbs);
+    let stats = await this.storage.diskStats(this.config.recordingsDirAbs);
+    if (!stats) {
+      await this.pressure(report, 'warning', 'disk_stats_unavailable', { min_free_bytes: floorBytes });
+      return;
+    }
+    if (stats.freeBytes >= floorBytes) return;
+    if (floorBytes >= stats.totalBytes) {
+      await this.pressure(report, 'critical', 'floor_unsatisfiable', {
+        min_free_bytes: floorBytes,
+        disk_total_bytes: stats.totalBytes,
+      });
+      return;
+    }
+    const usage = await this.segments.usage();
+    for (let i = 0; i < MAX_FLOOR_ITERATIONS && stats.freeBytes < floorBytes; i++) {
+      const deficit = floorBytes - stats.freeBytes;
+      const deletable = usage.reduce((s, u) => s + u.deletableBytes, 0);
+      const count = usage.reduce((s, u) => s + u.deletableCount, 0);
+      if (deletable <= 0 || count <= 0) {
+        await this.pressure(report, 'critical', 'floor_blocked_by_protected_share', {
+          min_free_bytes: floorBytes,
+          free_bytes: stats.freeBytes,
+          deleted: report.free_floor.deleted,
+        });
+        break;
+      }
+      const cam =
+        pickEvictionCamera(usage, deletable - deficit)?.cameraId ??
+        usage.reduce((a, b) => (b.deletableBytes > a.deletableBytes ? b : a)).cameraId;
+      const r = await this.segments.deleteOldest(cam, floorBatchSize(deficit, deletable / count));
+      if (r.deleted === 0) {
+        usage.find((x) => x.cameraId === cam)!.deletableBytes = 0;
+        continue;
+      }
+      add(report.free_floor, r);
+      consume(usage, r);
+      const before = stats.freeBytes;
+      stats = (await this.storage.diskStats(this.config.recordingsDirAbs)) ?? stats;
+      // Half of what was deleted must come back; otherwise the files live on (hard links, open
+      // handles) and deleting more footage would destroy it for nothing.
+      if (stats.freeBytes - before < r.bytes / 2) {
+        await this.pressure(report, 'critical', 'prune_not_recovering_space', {
+          min_free_bytes: floorBytes,
+          free_bytes: stats.freeBytes,
+          deleted: report.free_floor.deleted,
+          bytes: report.free_floor.bytes,
+        });
+        break;
+      }
+    }
+    if (report.free_floor.deleted > 0) {
+      await this.pressure(report, 'critical', 'free_floor', {
+        deleted: report.free_floor.deleted,
+        bytes: report.free_floor.bytes,
+        min_free_bytes: floorBytes,
+        cameras: report.free_floor.cameras,
+      });
+    }
+  }
+
+  /** 5. Row TTLs, through the pruners the owning modules registered. */
+  private async rowTtls(report: SweepReport): Promise<void> {
+    const nowMs = this.clock.nowMs();
+    const cutoffs: Record<TtlClass, string> = {
+      detection: new Date(nowMs - this.config.detectionRetentionHours * HOUR_MS).toISOString(),
+      audit: new Date(nowMs - this.config.auditRetentionDays * 24 * HOUR_MS).toISOString(),
+      clip: new Date(nowMs - this.config.clipRetentionHours * HOUR_MS).toISOString(),
+      expired: new Date(nowMs).toISOString(),
+    };
+    for (const p of this.rowRetention.list()) {
+      try {
+        const n = await p.prune(cutoffs[p.ttl]);
+        if (n > 0) report.rows[p.name] = n;
+      } catch (err) {
+        this.logger.error({ err, table: p.name }, `row retention of ${p.name} failed`);
+        report.errors.push(`rows ${p.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  /** 6. Hourly: recording files no segment row knows, older than an hour. */
+  private async orphans(report: SweepReport): Promise<void> {
+    const r = await this.segments.reclaimOrphans(ORPHAN_MIN_AGE_MS);
+    report.orphans = r;
+    if (r.files > 0) {
+      await this.events.emit({
+        type: 'recording_orphans',
+        severity: 'warning',
+        payload: { reclaimed: r.files, bytes: r.bytes },
+      });
+    }
+  }
+}
