@@ -109,7 +109,8 @@ export class AuditService implements OnModuleInit {
         const last = await m
           .getRepository(AuditLogEntity)
           .find({ select: { hash: true }, order: { seq: 'DESC' }, take: 1 });
-        const prevHash = last[0]?.hash ?? '';
+        // After retention removed every row, the chain continues from the checkpoint's anchor.
+        const prevHash = last[0]?.hash ?? (await this.latestCheckpoint(m))?.anchorHash ?? '';
         await m
           .getRepository(AuditLogEntity)
           .insert({ ...content, prevHash, hash: auditHash(prevHash, content) });

@@ -78,8 +78,8 @@ function consume(usage: SegmentUsageRow[], r: PruneResult): void {
 /**
  * The retention sweep, in the reference's order: age per camera, per-camera quota, global cap by
  * fair share, free-disk floor with re-measurement, row TTLs, and (about hourly) orphan files.
- * Never an evidence-locked or read-locked segment. One sweep at a time; callers during a sweep
- * share its result.
+ * Never an evidence-locked or read-locked segment. Sweeps never overlap: a request during one
+ * runs after it.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap {
@@ -122,14 +122,18 @@ export class RetentionService implements OnApplicationBootstrap {
     };
   }
 
-  /** Run a sweep now (or join the one running). `orphans` forces the hourly orphan pass. */
+  /** Run a sweep now; one already running finishes first (sweeps never overlap). `orphans`
+   * forces the hourly orphan pass. */
   sweep(opts: { orphans?: boolean } = {}): Promise<SweepReport> {
-    if (!this.running) {
-      this.running = this.sweepNow(opts.orphans ?? false).finally(() => {
-        this.running = null;
-      });
-    }
-    return this.running;
+    const prev = this.running ?? Promise.resolve(null);
+    const next = prev.catch(() => null).then(() => this.sweepNow(opts.orphans ?? false));
+    this.running = next;
+    void next
+      .finally(() => {
+        if (this.running === next) this.running = null;
+      })
+      .catch(() => undefined);
+    return next;
   }
 
   private async sweepNow(forceOrphans: boolean): Promise<SweepReport> {

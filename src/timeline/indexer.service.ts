@@ -68,6 +68,11 @@ export class IndexerService implements OnApplicationBootstrap {
     this.subscription?.unsubscribe();
   }
 
+  /** True when the indexer will never index this file (empty, or it gave up probing it). */
+  gaveUpOn(rel: string, size: number): boolean {
+    return size === 0 || (this.probeFailures.get(rel) ?? 0) >= MAX_PROBE_FAILURES;
+  }
+
   /** One pass over every camera's directory. */
   async scanAll(): Promise<void> {
     for (const cameraId of await this.cameras.getAllIds()) {

@@ -5,6 +5,7 @@ import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { HeldarConfig } from '../config/heldar-config';
 import { StorageAdapter } from '../media/storage.adapter';
+import { IndexerService } from './indexer.service';
 import { type SegmentUsageRow, TimelineRepository } from './timeline.repository';
 
 export interface PruneResult {
@@ -29,6 +30,7 @@ export class SegmentPruner implements OnModuleInit {
     private readonly storage: StorageAdapter,
     private readonly cameras: CamerasService,
     private readonly deletionChecks: CameraDeletionChecks,
+    private readonly indexer: IndexerService,
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
@@ -73,31 +75,35 @@ export class SegmentPruner implements OnModuleInit {
 
   /**
    * Recording files (`*.mp4`) that no segment row knows and that were last written more than
-   * `minAgeMs` ago: unreadable files the indexer gave up on, files of deleted cameras, leftovers
-   * of a failed unlink. Directories emptied this way of cameras that no longer exist go too.
+   * `minAgeMs` ago: files of deleted cameras, and files of live cameras that the indexer has given
+   * up on (empty or unreadable). The camera is indexed first, so footage written while the kernel
+   * was down is indexed, never mistaken for an orphan. Emptied directories of deleted cameras go.
    */
   async reclaimOrphans(minAgeMs: number): Promise<{ files: number; bytes: number }> {
     const root = this.config.recordingsDirAbs;
-    const nowMs = this.clock.nowMs();
     const known = new Set(await this.cameras.getAllIds());
     let files = 0;
     let bytes = 0;
     for (const dirName of await this.storage.listDirs(root)) {
       const dir = join(root, dirName);
+      const live = known.has(dirName);
+      if (live) await this.indexer.scanCamera(dirName);
+      const nowMs = this.clock.nowMs();
       const old = (await this.storage.listFiles(dir)).filter(
         (f) => f.name.endsWith('.mp4') && nowMs - f.mtimeMs >= minAgeMs,
       );
       if (old.length > 0) {
         const indexed = await this.repo.indexedFiles(dirName);
         for (const f of old) {
-          if (indexed.has(`${dirName}/${f.name}`)) continue;
+          const rel = `${dirName}/${f.name}`;
+          if (indexed.has(rel) || (live && !this.indexer.gaveUpOn(rel, f.size))) continue;
           if (await this.storage.remove(join(dir, f.name))) {
             files++;
             bytes += f.size;
           }
         }
       }
-      if (!known.has(dirName)) await this.storage.removeEmptyDir(dir);
+      if (!live) await this.storage.removeEmptyDir(dir);
     }
     return { files, bytes };
   }
