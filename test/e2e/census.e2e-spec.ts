@@ -26,6 +26,8 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/incidents': 'camera-scoped keys cannot hold events:read (and the list is filtered)',
   'GET /api/v1/incidents/:id/segments': 'the segments are filtered to the scope',
   'GET /api/v1/clips': 'the list is filtered to the scope',
+  'GET /api/v1/system/retention':
+    'the forecast is filtered to the scope, store-wide figures withheld (asserted below)',
 };
 
 /** Routes keyed by a resource whose camera is resolved first: the id of one on cam_a. */
@@ -237,6 +239,9 @@ describe(`route census with auth on (${ENGINE})`, () => {
     expect(res.body.code).toBe('CAMERA_SCOPE');
     const health = (await t.http().get('/api/v1/health/cameras').set(h).expect(200)).body;
     expect(health.every((s: { camera_id: string }) => s.camera_id === 'cam_b')).toBe(true);
+    const retention = (await t.http().get('/api/v1/system/retention').set(h).expect(200)).body;
+    expect(retention).toMatchObject({ usage: null, last_sweep: null });
+    expect(retention.forecast.cameras.map((c: { camera_id: string }) => c.camera_id)).toEqual(['cam_b']);
   });
 
   it('every mutating route writes an audit row (walked from the census)', async () => {
@@ -271,6 +276,8 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }],
       ['PATCH /api/v1/api-keys/:id', 'update_api_key', () => t.http().patch(`/api/v1/api-keys/${ctx.key}`).set(admin).send({ name: 'w' }).expect(200)],
       ['DELETE /api/v1/api-keys/:id', 'delete_api_key', () => t.http().delete(`/api/v1/api-keys/${ctx.key}`).set(admin).expect(204)],
+      ['PUT /api/v1/system/retention', 'update_retention_limits', () => t.http().put('/api/v1/system/retention').set(admin).send({ max_recordings_gb: 100 }).expect(200)],
+      ['POST /api/v1/system/retention/sweep', 'run_retention_sweep', () => t.http().post('/api/v1/system/retention/sweep').set(admin).expect(200)],
     ]; // prettier-ignore
     const mutating = routes.filter((r) => r.method !== 'GET').map(key);
     expect(mutating.filter((k) => !(k in NOT_AUDITED)).sort()).toEqual(steps.map((s) => s[0]).sort());
