@@ -3,6 +3,7 @@ import { Recording1764100000000 } from './1764100000000-recording';
 import { Auth1764200000000 } from './1764200000000-auth';
 import { Clips1764300000000 } from './1764300000000-clips';
 import { Retention1764400000000 } from './1764400000000-retention';
+import { Webhooks1764500000000 } from './1764500000000-webhooks';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Auth1764200000000,
   Clips1764300000000,
   Retention1764400000000,
+  Webhooks1764500000000,
 ];

@@ -15,6 +15,7 @@ import { RecorderModule } from './recorder/recorder.module';
 import { TimelineModule } from './timeline/timeline.module';
 import { ExportsModule } from './exports/exports.module';
 import { RetentionModule } from './retention/retention.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -40,6 +41,7 @@ export class AppModule {
         TimelineModule,
         ExportsModule,
         RetentionModule,
+        WebhooksModule,
         ...extra,
       ],
     };

@@ -56,6 +56,10 @@ const ENV_NAMES = {
   clipRetentionHours: 'HELDAR_CLIP_RETENTION_HOURS',
   detectionRetentionHours: 'HELDAR_DETECTION_RETENTION_HOURS',
   auditRetentionDays: 'HELDAR_AUDIT_RETENTION_DAYS',
+  webhookRetryScheduleS: 'HELDAR_WEBHOOK_RETRY_SCHEDULE_S',
+  webhookTimeoutMs: 'HELDAR_WEBHOOK_TIMEOUT_MS',
+  webhookConcurrency: 'HELDAR_WEBHOOK_CONCURRENCY',
+  webhookFailingAfter: 'HELDAR_WEBHOOK_FAILING_AFTER',
 } as const satisfies Record<string, `HELDAR_${string}`>;
 
 export type ConfigKey = keyof typeof ENV_NAMES;
@@ -144,6 +148,19 @@ export class HeldarConfig {
   @IsInt() @Min(1) @Max(87600) detectionRetentionHours = 168;
   /** Audit log (kept verifiable by a checkpoint), events, deliveries, gaps, recorder runs. */
   @IsInt() @Min(1) @Max(36500) auditRetentionDays = 365;
+
+  /** Seconds before each retry of a failed webhook delivery; after the last one it is `dead`. */
+  @Matches(/^\d+(\.\d+)?(,\d+(\.\d+)?){0,19}$/, { message: 'must be a comma list of seconds, e.g. 5,30,120' })
+  webhookRetryScheduleS = '5,30,120,600,3600,21600';
+  @IsInt() @Min(100) @Max(120000) webhookTimeoutMs = 10000;
+  /** Deliveries in flight at once (all subscriptions). */
+  @IsInt() @Min(1) @Max(256) webhookConcurrency = 8;
+  /** Consecutive failed attempts before `webhook_failing` is raised. */
+  @IsInt() @Min(1) @Max(1000) webhookFailingAfter = 5;
+
+  get webhookRetryDelaysS(): number[] {
+    return this.webhookRetryScheduleS.split(',').map(Number);
+  }
 
   get isSqlite(): boolean {
     return this.databaseUrl.startsWith('sqlite:');

@@ -1,5 +1,8 @@
 import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity';
 import { AuditLogEntity } from '../audit/entities/audit-log.entity';
+import { WebhookAttemptEntity } from '../webhooks/entities/webhook-attempt.entity';
+import { WebhookDeliveryEntity } from '../webhooks/entities/webhook-delivery.entity';
+import { WebhookEntity } from '../webhooks/entities/webhook.entity';
 import { ApiKeyEntity } from '../auth/entities/api-key.entity';
 import { SessionEntity } from '../auth/entities/session.entity';
 import { UserEntity } from '../auth/entities/user.entity';
@@ -21,6 +24,9 @@ export const ENTITIES = [
   EventEntity,
   AuditLogEntity,
   AuditCheckpointEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  WebhookAttemptEntity,
   SettingEntity,
   ModuleRecordEntity,
   CameraStatusEntity,

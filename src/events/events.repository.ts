@@ -1,3 +1,4 @@
+import { In } from 'typeorm';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { Database } from '../database/database.service';
@@ -25,6 +26,22 @@ export class EventsRepository implements OnModuleInit {
       ttl: 'audit',
       prune: (cutoff) => this.db.deleteInBatches(EventEntity, 'seq', 'x.created_at < :cutoff', { cutoff }),
     });
+  }
+
+  bySeqs(seqs: number[]): Promise<EventEntity[]> {
+    if (seqs.length === 0) return Promise.resolve([]);
+    return this.db.run((m) => m.getRepository(EventEntity).findBy({ seq: In(seqs) }));
+  }
+
+  async maxSeq(): Promise<number> {
+    const row = await this.db.run((m) =>
+      m
+        .getRepository(EventEntity)
+        .createQueryBuilder('e')
+        .select('MAX(e.seq)', 'max')
+        .getRawOne<{ max: number | string | null }>(),
+    );
+    return Number(row?.max ?? 0);
   }
 
   async insert(row: Omit<EventEntity, 'seq'>): Promise<EventEntity> {

@@ -48,6 +48,16 @@ export class EventsService {
     return (await this.repo.find(q)).map(toKernelEvent);
   }
 
+  /** Events by seq (those still kept), in seq order. */
+  async getBySeqs(seqs: number[]): Promise<KernelEvent[]> {
+    return (await this.repo.bySeqs(seqs)).map(toKernelEvent).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The newest seq (0 when there is none). */
+  maxSeq(): Promise<number> {
+    return this.repo.maxSeq();
+  }
+
   async getTypes(): Promise<
     Array<{ event_type: string; description: string; source: 'kernel' | 'observed' }>
   > {

@@ -1,0 +1,60 @@
+import { createHmac, randomBytes } from 'node:crypto';
+
+/**
+ * Standard Webhooks (https://www.standardwebhooks.com): the signed content is
+ * `<webhook-id>.<webhook-timestamp>.<body>`, HMAC-SHA256 keyed with the base64 part of the
+ * `whsec_` secret, sent as `webhook-signature: v1,<base64>`.
+ */
+export const SECRET_PREFIX = 'whsec_';
+
+export function newWebhookSecret(): string {
+  return SECRET_PREFIX + randomBytes(32).toString('base64');
+}
+
+/** Null when acceptable, else why not: `whsec_` + base64 of 24 to 64 bytes. */
+export function secretProblem(secret: string): string | null {
+  if (!secret.startsWith(SECRET_PREFIX)) return 'secret must start with whsec_';
+  const b64 = secret.slice(SECRET_PREFIX.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return 'secret must be whsec_ followed by base64';
+  const n = Buffer.from(b64, 'base64').length;
+  if (n < 24 || n > 64) return 'secret must hold 24 to 64 bytes of key material';
+  return null;
+}
+
+export function sign(secret: string, msgId: string, timestampS: number, body: string): string {
+  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+  const mac = createHmac('sha256', key).update(`${msgId}.${timestampS}.${body}`).digest('base64');
+  return `v1,${mac}`;
+}
+
+export function signedHeaders(
+  secret: string,
+  msgId: string,
+  timestampS: number,
+  body: string,
+): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'webhook-id': msgId,
+    'webhook-timestamp': String(timestampS),
+    'webhook-signature': sign(secret, msgId, timestampS, body),
+  };
+}
+
+/** Seconds to wait after attempt `n` (1-based) failed, ±20 % jitter; null = no attempt left. */
+export function retryDelayMs(
+  scheduleS: readonly number[],
+  attempt: number,
+  rand = Math.random,
+): number | null {
+  if (attempt > scheduleS.length) return null;
+  const base = scheduleS[attempt - 1] * 1000;
+  return Math.round(base * (0.8 + 0.4 * rand()));
+}
+
+/** Does `type` match one of the subscription's patterns (exact, `prefix*`, or `*`)? */
+export function typeMatches(patterns: readonly string[], type: string): boolean {
+  return patterns.some(
+    (p) => p === '*' || p === type || (p.endsWith('*') && type.startsWith(p.slice(0, -1))),
+  );
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { WebhookDispatcher } from './webhook-dispatcher.service';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksRepository } from './webhooks.repository';
+import { WebhooksService } from './webhooks.service';
+
+@HeldarModule({
+  id: 'webhooks',
+  name: 'Webhooks',
+  description: 'Standard Webhooks delivery with retries, a ledger and replay',
+})
+@Module({
+  controllers: [WebhooksController],
+  providers: [WebhooksRepository, WebhookDispatcher, WebhooksService],
+  exports: [WebhooksService],
+})
+export class WebhooksModule {}

@@ -1,0 +1,159 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { type EntityManager, In, LessThanOrEqual } from 'typeorm';
+import { RowRetention } from '../common/row-retention';
+import { Database } from '../database/database.service';
+import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
+import { type DeliveryStatus, WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { WebhookEntity } from './entities/webhook.entity';
+
+@Injectable()
+export class WebhooksRepository implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly rowRetention: RowRetention,
+  ) {}
+
+  onModuleInit(): void {
+    // Finished deliveries and the ledger expire with the audit class; open ones are kept.
+    this.rowRetention.register({
+      name: 'webhook_deliveries',
+      ttl: 'audit',
+      prune: async (cutoff) => {
+        const n = await this.db.deleteInBatches(
+          WebhookDeliveryEntity,
+          'id',
+          "x.created_at < :cutoff AND x.status IN ('delivered', 'dead')",
+          { cutoff },
+        );
+        await this.db.deleteInBatches(WebhookAttemptEntity, 'id', 'x.created_at < :cutoff', { cutoff });
+        return n;
+      },
+    });
+  }
+
+  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  all(): Promise<WebhookEntity[]> {
+    return this.db.run((m) => m.getRepository(WebhookEntity).find({ order: { createdAt: 'ASC' } }));
+  }
+
+  get(id: string): Promise<WebhookEntity | null> {
+    return this.db.run((m) => m.getRepository(WebhookEntity).findOneBy({ id }));
+  }
+
+  async insert(row: WebhookEntity): Promise<void> {
+    await this.db.run((m) => m.getRepository(WebhookEntity).insert({ ...row }));
+  }
+
+  async update(id: string, patch: Partial<WebhookEntity>): Promise<void> {
+    await this.db.run((m) => m.getRepository(WebhookEntity).update({ id }, patch));
+  }
+
+  /** The subscription, its deliveries and its ledger, in one transaction. */
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      await m.getRepository(WebhookAttemptEntity).delete({ webhookId: id });
+      await m.getRepository(WebhookDeliveryEntity).delete({ webhookId: id });
+      return ((await m.getRepository(WebhookEntity).delete({ id })).affected ?? 0) > 0;
+    });
+  }
+
+  /** Deliveries for `events` (a duplicate of an existing one is skipped) and the new cursor, atomically. */
+  async schedule(webhookId: string, rows: WebhookDeliveryEntity[], cursorSeq: number): Promise<void> {
+    await this.db.transaction(async (m) => {
+      if (rows.length > 0) {
+        const seqs = rows.map((r) => r.eventSeq);
+        const existing = new Set(
+          (
+            await m
+              .getRepository(WebhookDeliveryEntity)
+              .find({ select: { eventSeq: true }, where: { webhookId, eventSeq: In(seqs) } })
+          ).map((r) => r.eventSeq),
+        );
+        const fresh = rows.filter((r) => !existing.has(r.eventSeq));
+        for (let i = 0; i < fresh.length; i += 200) {
+          await m.getRepository(WebhookDeliveryEntity).insert(fresh.slice(i, i + 200).map((r) => ({ ...r })));
+        }
+      }
+      await m.getRepository(WebhookEntity).update({ id: webhookId }, { cursorSeq });
+    });
+  }
+
+  /** Due deliveries of the given subscriptions, oldest first. */
+  due(
+    webhookIds: string[],
+    nowIso: string,
+    limit: number,
+    exclude: ReadonlySet<string>,
+  ): Promise<WebhookDeliveryEntity[]> {
+    if (webhookIds.length === 0 || limit <= 0) return Promise.resolve([]);
+    return this.db.run(async (m) => {
+      const rows = await m.getRepository(WebhookDeliveryEntity).find({
+        where: {
+          status: In(['pending', 'retrying'] satisfies DeliveryStatus[]),
+          nextAttemptAt: LessThanOrEqual(nowIso),
+          webhookId: In(webhookIds),
+        },
+        order: { nextAttemptAt: 'ASC', eventSeq: 'ASC' },
+        take: limit + exclude.size,
+      });
+      return rows.filter((r) => !exclude.has(r.id)).slice(0, limit);
+    });
+  }
+
+  /** Take a due delivery for sending; false when someone else did. */
+  async claim(id: string, nowIso: string): Promise<boolean> {
+    return this.db.run(async (m) => {
+      const res = await m
+        .createQueryBuilder()
+        .update(WebhookDeliveryEntity)
+        .set({ status: 'delivering', updatedAt: nowIso })
+        .where("id = :id AND status IN ('pending', 'retrying')", { id })
+        .execute();
+      return (res.affected ?? 0) === 1;
+    });
+  }
+
+  /** Deliveries a crash left `delivering` go back to the queue (at-least-once). */
+  async requeueInFlight(nowIso: string): Promise<number> {
+    return this.db.run(async (m) => {
+      const res = await m
+        .getRepository(WebhookDeliveryEntity)
+        .update({ status: 'delivering' }, { status: 'pending', nextAttemptAt: nowIso, updatedAt: nowIso });
+      return res.affected ?? 0;
+    });
+  }
+
+  getDelivery(id: string): Promise<WebhookDeliveryEntity | null> {
+    return this.db.run((m) => m.getRepository(WebhookDeliveryEntity).findOneBy({ id }));
+  }
+
+  async updateDelivery(id: string, patch: Partial<WebhookDeliveryEntity>): Promise<void> {
+    await this.db.run((m) => m.getRepository(WebhookDeliveryEntity).update({ id }, patch));
+  }
+
+  async insertAttempt(row: Omit<WebhookAttemptEntity, 'id'>): Promise<void> {
+    await this.db.run((m) => m.getRepository(WebhookAttemptEntity).insert({ ...row }));
+  }
+
+  deliveries(webhookId: string, status: string | undefined, limit: number): Promise<WebhookDeliveryEntity[]> {
+    return this.db.run((m) =>
+      m.getRepository(WebhookDeliveryEntity).find({
+        where: { webhookId, ...(status ? { status: status as DeliveryStatus } : {}) },
+        order: { eventSeq: 'DESC' },
+        take: limit,
+      }),
+    );
+  }
+
+  attemptsOf(deliveryIds: string[]): Promise<WebhookAttemptEntity[]> {
+    if (deliveryIds.length === 0) return Promise.resolve([]);
+    return this.db.run((m) =>
+      m
+        .getRepository(WebhookAttemptEntity)
+        .find({ where: { deliveryId: In(deliveryIds) }, order: { id: 'ASC' } }),
+    );
+  }
+}
