@@ -73,7 +73,7 @@ function guardedLookup(
 ): void {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return cb(err, '', 0);
-    const list = addresses as LookupAddress[];
+    const list = addresses;
     const bad = list.find((a) => blockedAddress(a.address));
     if (bad) {
       const e: NodeJS.ErrnoException = new Error(
@@ -125,7 +125,7 @@ export function post(
           'content-length': String(Buffer.byteLength(body)),
           'user-agent': 'Heldar-Webhooks/1',
         },
-        lookup: guardedLookup as never,
+        lookup: guardedLookup,
         timeout: timeoutMs,
       },
       (res) => {

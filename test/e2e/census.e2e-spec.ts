@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Database } from '../../src/database/database.service';
 import { ClipEntity } from '../../src/exports/entities/clip.entity';
 import { SegmentEntity } from '../../src/timeline/entities/segment.entity';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { EventsService } from '../../src/events/events.service';
+import { startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
 const ADMIN = { username: 'root', password: 'root-password-1' };
@@ -276,6 +277,20 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }],
       ['PATCH /api/v1/api-keys/:id', 'update_api_key', () => t.http().patch(`/api/v1/api-keys/${ctx.key}`).set(admin).send({ name: 'w' }).expect(200)],
       ['DELETE /api/v1/api-keys/:id', 'delete_api_key', () => t.http().delete(`/api/v1/api-keys/${ctx.key}`).set(admin).expect(204)],
+      ['POST /api/v1/webhooks', 'create_webhook', async () => {
+        ctx.wh = (await t.http().post('/api/v1/webhooks').set(admin).send({ url: 'http://127.0.0.1:9/nobody-listens' }).expect(201)).body.id;
+      }],
+      ['PATCH /api/v1/webhooks/:id', 'update_webhook', () => t.http().patch(`/api/v1/webhooks/${ctx.wh}`).set(admin).send({ name: 'w' }).expect(200)],
+      ['POST /api/v1/webhooks/:id/test', 'test_webhook', () => t.http().post(`/api/v1/webhooks/${ctx.wh}/test`).set(admin).expect(200)],
+      ['POST /api/v1/webhooks/:id/deliveries/:delivery_id/replay', 'replay_webhook_delivery', async () => {
+        await t.app.get(EventsService).emit({ type: 'census_walk' });
+        const d = await waitFor(async () => {
+          const list = (await t.http().get(`/api/v1/webhooks/${ctx.wh}/deliveries?status=retrying`).set(admin).expect(200)).body;
+          return list[0] as { id: string } | undefined;
+        }, 15_000, 'a failed delivery');
+        await t.http().post(`/api/v1/webhooks/${ctx.wh}/deliveries/${d.id}/replay`).set(admin).expect(200);
+      }],
+      ['DELETE /api/v1/webhooks/:id', 'delete_webhook', () => t.http().delete(`/api/v1/webhooks/${ctx.wh}`).set(admin).expect(204)],
       ['PUT /api/v1/system/retention', 'update_retention_limits', () => t.http().put('/api/v1/system/retention').set(admin).send({ max_recordings_gb: 100 }).expect(200)],
       ['POST /api/v1/system/retention/sweep', 'run_retention_sweep', () => t.http().post('/api/v1/system/retention/sweep').set(admin).expect(200)],
     ]; // prettier-ignore

@@ -1,0 +1,347 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { EventsService } from '../../src/events/events.service';
+import { rawQuery, startTestApp, type TestApp, waitFor } from '../support/test-app';
+import { ENGINE } from '../support/test-db';
+
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+  json: {
+    id: string;
+    seq: number;
+    type: string;
+    severity: string;
+    camera_id: string | null;
+    payload: Record<string, unknown>;
+  };
+}
+
+/** A real HTTP receiver on loopback; `answer` decides each response (default 200). */
+class Receiver {
+  readonly got: Received[] = [];
+  answer: (r: Received) => number = () => 200;
+  private server!: Server;
+  port = 0;
+
+  async start(port = 0): Promise<void> {
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const r: Received = { headers: req.headers as Record<string, string>, body, json: JSON.parse(body) };
+        this.got.push(r);
+        const code = this.answer(r);
+        res.writeHead(code, code >= 300 && code < 400 ? { location: 'http://127.0.0.1:1/elsewhere' } : {});
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/hook`;
+  }
+
+  ofType(type: string): Received[] {
+    return this.got.filter((r) => r.json.type === type);
+  }
+}
+
+const FAST = {
+  HELDAR_WEBHOOK_RETRY_SCHEDULE_S: '0.3,0.3,0.3',
+  HELDAR_WEBHOOK_FAILING_AFTER: '3',
+  HELDAR_WEBHOOK_TIMEOUT_MS: '2000',
+};
+
+describe(`webhooks (${ENGINE})`, () => {
+  let t: TestApp;
+  let rx: Receiver;
+
+  beforeEach(async () => {
+    rx = new Receiver();
+    await rx.start();
+    t = await startTestApp({ env: FAST });
+  });
+
+  afterEach(async () => {
+    await t?.close();
+    await rx?.stop();
+  });
+
+  const subscribe = async (extra: Record<string, unknown> = {}) =>
+    (
+      await t
+        .http()
+        .post('/api/v1/webhooks')
+        .send({ url: rx.url, ...extra })
+        .expect(201)
+    ).body as {
+      id: string;
+      secret: string;
+    };
+  const emit = (
+    type: string,
+    payload: Record<string, unknown> = {},
+    severity: 'info' | 'warning' | 'critical' = 'info',
+  ) => t.app.get(EventsService).emit({ type, severity, payload });
+
+  it('delivers matching events signed per Standard Webhooks, and only those', async () => {
+    const hook = await subscribe({ event_types: ['camera_*', 'door_open'], min_severity: 'info' });
+    expect(hook.secret).toMatch(/^whsec_/);
+    await t.http().post('/api/v1/cameras').send({ id: 'wc1', name: 'Door' }).expect(201);
+    const other = await emit('something_else');
+    const door = await emit('door_open', { door: 3 }, 'warning');
+    await waitFor(
+      async () => rx.ofType('door_open').length === 1 && rx.ofType('camera_created').length === 1,
+      10_000,
+      'two deliveries',
+    );
+
+    const verifier = new Webhook(hook.secret);
+    for (const r of rx.got) {
+      expect(verifier.verify(r.body, r.headers)).toEqual(r.json);
+      expect(r.headers['webhook-id']).toMatch(/^msg_/);
+    }
+    const d = rx.ofType('door_open')[0].json;
+    expect(d).toEqual({
+      id: door.id,
+      seq: door.seq,
+      type: 'door_open',
+      severity: 'warning',
+      camera_id: null,
+      site_id: null,
+      timestamp: door.timestamp,
+      payload: { door: 3 },
+    });
+    expect(rx.got.some((r) => r.json.seq === other.seq)).toBe(false);
+
+    const deliveries = (await t.http().get(`/api/v1/webhooks/${hook.id}/deliveries`).expect(200)).body;
+    expect(deliveries.map((x: { event_type: string; status: string }) => [x.event_type, x.status])).toEqual([
+      ['door_open', 'delivered'],
+      ['camera_created', 'delivered'],
+    ]);
+    expect(deliveries[0].attempt_log).toEqual([
+      expect.objectContaining({ attempt: 1, ok: true, status_code: 200 }),
+    ]);
+  });
+
+  it('min_severity filters, and history before the subscription is not replayed', async () => {
+    const before = await emit('early_event', {}, 'critical');
+    const hook = await subscribe({ min_severity: 'warning' });
+    await emit('quiet', {}, 'info');
+    const loud = await emit('loud', {}, 'critical');
+    await waitFor(async () => rx.ofType('loud').length === 1, 10_000, 'the critical event');
+    await t.app.get(EventsService).emit({ type: 'marker', severity: 'warning' });
+    await waitFor(async () => rx.ofType('marker').length === 1, 10_000, 'the marker');
+    expect(rx.got.map((r) => r.json.seq)).not.toContain(before.seq);
+    expect(rx.ofType('quiet')).toEqual([]);
+    expect(rx.ofType('loud')[0].json.seq).toBe(loud.seq);
+    expect(hook.id).toMatch(/^wh_/);
+  });
+
+  it('retries a failing delivery with the same webhook-id, then delivers; the ledger has every attempt', async () => {
+    let failures = 2;
+    rx.answer = () => (failures-- > 0 ? 503 : 200);
+    const hook = await subscribe();
+    const e = await emit('flaky');
+    await waitFor(
+      async () => rx.got.filter((r) => r.json.seq === e.seq).length === 3,
+      15_000,
+      'three attempts',
+    );
+    const ids = new Set(rx.got.filter((r) => r.json.seq === e.seq).map((r) => r.headers['webhook-id']));
+    expect(ids.size).toBe(1);
+    const [d] = await waitFor(
+      async () => {
+        const list = (
+          await t.http().get(`/api/v1/webhooks/${hook.id}/deliveries?status=delivered`).expect(200)
+        ).body;
+        return list.length === 1 ? list : null;
+      },
+      10_000,
+      'delivered status',
+    );
+    expect(d).toMatchObject({ attempts: 3, status: 'delivered', last_status_code: 200 });
+    expect(d.attempt_log.map((a: { ok: boolean; status_code: number }) => [a.ok, a.status_code])).toEqual([
+      [false, 503],
+      [false, 503],
+      [true, 200],
+    ]);
+  });
+
+  it('goes dead after the last attempt, raises webhook_failing, and a replay delivers it (webhook_recovered)', async () => {
+    rx.answer = (r) => (r.json.type === 'doomed' ? 500 : 200);
+    const hook = await subscribe({ event_types: ['doomed', 'fine_*'] });
+    const doomed = await emit('doomed');
+    // A failing event never holds back the others.
+    const fine = await emit('fine_1');
+    await waitFor(async () => rx.ofType('fine_1').length === 1, 5_000, 'the healthy event');
+    const dead = await waitFor(
+      async () => {
+        const list = (await t.http().get(`/api/v1/webhooks/${hook.id}/deliveries?status=dead`).expect(200))
+          .body;
+        return list.length === 1 ? list[0] : null;
+      },
+      15_000,
+      'a dead delivery',
+    );
+    expect(dead).toMatchObject({ event_seq: doomed.seq, attempts: 4, last_status_code: 500 }); // 1 + 3 retries
+    expect(rx.ofType('doomed').length).toBe(4);
+    expect(fine.seq).toBeGreaterThan(doomed.seq);
+
+    const failing = (await t.http().get('/api/v1/events?event_type=webhook_failing').expect(200)).body;
+    expect(failing).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ webhook_id: hook.id }) }),
+    ]);
+    expect((await t.http().get(`/api/v1/webhooks/${hook.id}`).expect(200)).body).toMatchObject({
+      failing: true,
+    });
+
+    rx.answer = () => 200;
+    const replayed = await t
+      .http()
+      .post(`/api/v1/webhooks/${hook.id}/deliveries/${dead.id}/replay`)
+      .expect(200);
+    expect(replayed.body.id).toBe(dead.id);
+    await waitFor(async () => rx.ofType('doomed').length === 5, 10_000, 'the replayed delivery');
+    expect(rx.ofType('doomed')[4].headers['webhook-id']).toBe(dead.id);
+    await waitFor(
+      async () =>
+        (await t.http().get('/api/v1/events?event_type=webhook_recovered').expect(200)).body.length === 1,
+      10_000,
+      'webhook_recovered',
+    );
+    expect((await t.http().get(`/api/v1/webhooks/${hook.id}`).expect(200)).body).toMatchObject({
+      failing: false,
+      consecutive_failures: 0,
+    });
+    await t.http().post(`/api/v1/webhooks/${hook.id}/deliveries/msg_nope/replay`).expect(404);
+  });
+
+  it('redirects are not followed; the test endpoint sends a verifiable message', async () => {
+    const hook = await subscribe();
+    rx.answer = () => 302;
+    const res = (await t.http().post(`/api/v1/webhooks/${hook.id}/test`).expect(200)).body;
+    expect(res).toMatchObject({ ok: false, status_code: 302, error: 'redirect not followed' });
+    rx.answer = () => 200;
+    const ok = (await t.http().post(`/api/v1/webhooks/${hook.id}/test`).expect(200)).body;
+    expect(ok).toMatchObject({ ok: true, status_code: 200 });
+    const sent = rx.got.find((r) => r.headers['webhook-id'] === ok.message_id)!;
+    expect(new Webhook(hook.secret).verify(sent.body, sent.headers)).toMatchObject({ type: 'webhook_test' });
+  });
+
+  it('validates subscriptions: URLs, secrets, patterns; lists mask userinfo and query', async () => {
+    for (const [body, why] of [
+      [{ url: 'ftp://example.org/x' }, /http or https/],
+      [{ url: 'not a url' }, /valid URL/],
+      [{ url: 'http://169.254.169.254/latest/meta-data' }, /link-local/],
+      [{ url: 'http://[fe80::1]/x' }, /link-local/],
+      [{ url: 'http://metadata.google.internal/x' }, /metadata/],
+      [{ url: rx.url, secret: 'plain' }, /whsec_/],
+      [{ url: rx.url, event_types: ['Bad Type'] }, /event_types/],
+      [{ url: rx.url, min_severity: 'loud' }, /min_severity/],
+      [{ url: rx.url, extra: 1 }, /extra/],
+    ] as const) {
+      const res = await t.http().post('/api/v1/webhooks').send(body).expect(400);
+      expect(res.body.error).toMatch(why);
+    }
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const created = (
+      await t
+        .http()
+        .post('/api/v1/webhooks')
+        .send({ url: `http://user:pw@127.0.0.1:${rx.port}/hook?token=abc`, secret, name: 'Ops' })
+        .expect(201)
+    ).body;
+    expect(created.secret).toBe(secret);
+    const listed = (await t.http().get('/api/v1/webhooks').expect(200)).body;
+    expect(listed).toEqual([
+      expect.objectContaining({ id: created.id, url: `http://***@127.0.0.1:${rx.port}/hook?***` }),
+    ]);
+    expect(JSON.stringify(listed)).not.toContain('abc');
+    expect(JSON.stringify(listed)).not.toContain('whsec_');
+    const [row] = await rawQuery(t, `SELECT secret FROM webhooks WHERE id = '${created.id}'`);
+    expect(String(row.secret)).toMatch(/^enc:v1:/); // sealed at rest
+    await t
+      .http()
+      .patch(`/api/v1/webhooks/${created.id}`)
+      .send({ url: 'http://169.254.169.254/' })
+      .expect(400);
+    await t.http().patch(`/api/v1/webhooks/${created.id}`).send({ enabled: false }).expect(200);
+    await t.http().get('/api/v1/webhooks/wh_nope').expect(404);
+    await t.http().delete(`/api/v1/webhooks/${created.id}`).expect(204);
+    await t.http().delete(`/api/v1/webhooks/${created.id}`).expect(404);
+  });
+});
+
+describe(`webhooks across a kernel restart (${ENGINE})`, () => {
+  it('neither loses nor duplicates deliveries: events queued while the receiver was down arrive after a restart', async () => {
+    const rx = new Receiver();
+    await rx.start();
+    const port = rx.port;
+    let t = await startTestApp({ env: { ...FAST, HELDAR_WEBHOOK_RETRY_SCHEDULE_S: '0.2,60' } });
+    try {
+      await t
+        .http()
+        .post('/api/v1/webhooks')
+        .send({ url: rx.url, event_types: ['batch_*'] })
+        .expect(201);
+      const first = await t.app.get(EventsService).emit({ type: 'batch_a' });
+      await waitFor(async () => rx.ofType('batch_a').length === 1, 10_000, 'the first delivery');
+      await rx.stop(); // receiver down: the next events fail and wait 60 s for their second retry
+      const queued = [];
+      for (let i = 0; i < 5; i++)
+        queued.push(await t.app.get(EventsService).emit({ type: 'batch_b', payload: { i } }));
+      await waitFor(
+        async () => {
+          const rows = await rawQuery(
+            t,
+            'SELECT COUNT(*) AS n FROM webhook_attempts WHERE ok = ' +
+              (ENGINE === 'postgres' ? 'false' : '0'),
+          );
+          return Number(rows[0].n) >= 10 ? true : null; // two failed attempts each
+        },
+        10_000,
+        'failed attempts',
+      );
+      await t.stopServer();
+
+      // The receiver is back; a new kernel on the same store picks the queue up.
+      await rx.start(port);
+      t = await startTestApp({ store: t.store });
+      // Retries are 60 s away: replay is the operator's way to flush them now…
+      const hooks = (await t.http().get('/api/v1/webhooks').expect(200)).body;
+      const pending = (
+        await t.http().get(`/api/v1/webhooks/${hooks[0].id}/deliveries?status=retrying`).expect(200)
+      ).body;
+      expect(pending.map((d: { event_seq: number }) => d.event_seq).sort()).toEqual(
+        queued.map((e) => e.seq).sort(),
+      );
+      for (const d of pending)
+        await t.http().post(`/api/v1/webhooks/${hooks[0].id}/deliveries/${d.id}/replay`).expect(200);
+      // …and events committed by the new kernel flow as usual.
+      const after = await t.app.get(EventsService).emit({ type: 'batch_c' });
+      await waitFor(
+        async () => rx.ofType('batch_b').length === 5 && rx.ofType('batch_c').length === 1,
+        10_000,
+        'all deliveries',
+      );
+      const seqs = rx.got.map((r) => r.json.seq);
+      expect(seqs.filter((s) => s === first.seq)).toHaveLength(1);
+      expect(seqs.filter((s) => s === after.seq)).toHaveLength(1);
+      for (const e of queued) expect(seqs.filter((s) => s === e.seq)).toHaveLength(1);
+    } finally {
+      await t.close();
+      await rx.stop().catch(() => undefined);
+    }
+  });
+});
