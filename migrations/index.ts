@@ -4,6 +4,7 @@ import { Auth1764200000000 } from './1764200000000-auth';
 import { Clips1764300000000 } from './1764300000000-clips';
 import { Retention1764400000000 } from './1764400000000-retention';
 import { Webhooks1764500000000 } from './1764500000000-webhooks';
+import { Modules1764600000000 } from './1764600000000-modules';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Clips1764300000000,
   Retention1764400000000,
   Webhooks1764500000000,
+  Modules1764600000000,
 ];

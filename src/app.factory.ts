@@ -121,6 +121,7 @@ export async function createApp(
     return p;
   };
   app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith('/m/')) return next(); // sidecar bodies are streamed through untouched
     const raised = RAISED_JSON_LIMITS.find((r) => r.method === req.method && r.path.test(req.path));
     parserFor(raised?.limit ?? DEFAULT_JSON_LIMIT)(req, res, (err?: unknown) => next(bodyParserError(err)));
   });

@@ -16,6 +16,7 @@ import { TimelineModule } from './timeline/timeline.module';
 import { ExportsModule } from './exports/exports.module';
 import { RetentionModule } from './retention/retention.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { ModulesModule } from './modules/modules.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -42,6 +43,7 @@ export class AppModule {
         ExportsModule,
         RetentionModule,
         WebhooksModule,
+        ModulesModule,
         ...extra,
       ],
     };

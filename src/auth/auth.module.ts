@@ -19,6 +19,6 @@ import { UsersService } from './users.service';
     ApiKeysService,
     { provide: APP_GUARD, useClass: CapabilityGuard },
   ],
-  exports: [PrincipalResolver],
+  exports: [PrincipalResolver, ApiKeysService],
 })
 export class AuthModule {}

@@ -60,6 +60,8 @@ const ENV_NAMES = {
   webhookTimeoutMs: 'HELDAR_WEBHOOK_TIMEOUT_MS',
   webhookConcurrency: 'HELDAR_WEBHOOK_CONCURRENCY',
   webhookFailingAfter: 'HELDAR_WEBHOOK_FAILING_AFTER',
+  moduleHealthIntervalS: 'HELDAR_MODULE_HEALTH_INTERVAL_S',
+  moduleProxyTimeoutMs: 'HELDAR_MODULE_PROXY_TIMEOUT_MS',
 } as const satisfies Record<string, `HELDAR_${string}`>;
 
 export type ConfigKey = keyof typeof ENV_NAMES;
@@ -157,6 +159,11 @@ export class HeldarConfig {
   @IsInt() @Min(1) @Max(256) webhookConcurrency = 8;
   /** Consecutive failed attempts before `webhook_failing` is raised. */
   @IsInt() @Min(1) @Max(1000) webhookFailingAfter = 5;
+
+  /** How often each sidecar's `/heldar/health` is probed (seconds). */
+  @IsInt() @Min(1) @Max(3600) moduleHealthIntervalS = 30;
+  /** Deadline of a proxied `/m/{id}/*` request (ms). */
+  @IsInt() @Min(1000) @Max(600000) moduleProxyTimeoutMs = 30000;
 
   get webhookRetryDelaysS(): number[] {
     return this.webhookRetryScheduleS.split(',').map(Number);

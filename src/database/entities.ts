@@ -3,6 +3,7 @@ import { AuditLogEntity } from '../audit/entities/audit-log.entity';
 import { WebhookAttemptEntity } from '../webhooks/entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from '../webhooks/entities/webhook-delivery.entity';
 import { WebhookEntity } from '../webhooks/entities/webhook.entity';
+import { SidecarModuleEntity } from '../modules/entities/sidecar-module.entity';
 import { ApiKeyEntity } from '../auth/entities/api-key.entity';
 import { SessionEntity } from '../auth/entities/session.entity';
 import { UserEntity } from '../auth/entities/user.entity';
@@ -27,6 +28,7 @@ export const ENTITIES = [
   WebhookEntity,
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
+  SidecarModuleEntity,
   SettingEntity,
   ModuleRecordEntity,
   CameraStatusEntity,

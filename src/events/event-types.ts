@@ -25,5 +25,7 @@ export const KERNEL_EVENT_TYPES: Record<string, string> = {
   zone_cross_ab: 'A tracked object crossed a line from A to B',
   zone_cross_ba: 'A tracked object crossed a line from B to A',
   webhook_failing: 'A webhook subscription keeps failing',
+  module_unreachable: 'A sidecar module stopped answering its health probe',
+  module_recovered: 'A sidecar module answers its health probe again',
   webhook_recovered: 'A failing webhook subscription delivers again',
 };

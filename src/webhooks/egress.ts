@@ -101,6 +101,21 @@ export function post(
   body: string,
   timeoutMs: number,
 ): Promise<PostResult> {
+  return send('POST', url, headers, body, timeoutMs);
+}
+
+/** GET `url` (health probes); 2xx is success. */
+export function get(url: string, timeoutMs: number): Promise<PostResult> {
+  return send('GET', url, {}, null, timeoutMs);
+}
+
+function send(
+  method: 'GET' | 'POST',
+  url: string,
+  headers: Record<string, string>,
+  body: string | null,
+  timeoutMs: number,
+): Promise<PostResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -119,11 +134,11 @@ export function post(
     const req = client.request(
       target,
       {
-        method: 'POST',
+        method,
         headers: {
           ...headers,
-          'content-length': String(Buffer.byteLength(body)),
-          'user-agent': 'Heldar-Webhooks/1',
+          ...(body === null ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+          'user-agent': 'Heldar/1',
         },
         lookup: guardedLookup,
         timeout: timeoutMs,
@@ -144,6 +159,6 @@ export function post(
       req.destroy(new Error(`timed out after ${timeoutMs} ms`));
     });
     req.on('error', (err) => done({ ok: false, statusCode: null, error: err.message }));
-    req.end(body);
+    req.end(body ?? undefined);
   });
 }
