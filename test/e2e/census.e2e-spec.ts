@@ -27,6 +27,11 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/incidents': 'camera-scoped keys cannot hold events:read (and the list is filtered)',
   'GET /api/v1/incidents/:id/segments': 'the segments are filtered to the scope',
   'GET /api/v1/clips': 'the list is filtered to the scope',
+  'GET /api/v1/modules': 'modules carry no camera data',
+  'GET /api/v1/modules/:id': 'modules carry no camera data',
+  'ALL /m/:id': "the sidecar receives the caller's camera scope in x-heldar-camera-scope and must apply it",
+  'ALL /m/:id/*path':
+    "the sidecar receives the caller's camera scope in x-heldar-camera-scope and must apply it",
   'GET /api/v1/system/retention':
     'the forecast is filtered to the scope, store-wide figures withheld (asserted below)',
 };
@@ -42,6 +47,8 @@ const resourceOf = (r: RouteInfo) => Object.keys(RESOURCE_KEYED).find((prefix) =
 /** Mutating routes that write no audit row, and why. */
 const NOT_AUDITED: Record<string, string> = {
   'POST /api/v1/cameras/:id/test': 'a probe: it reads the stream and changes nothing',
+  'ALL /m/:id': "the sidecar's own requests; the kernel audits its registration",
+  'ALL /m/:id/*path': "the sidecar's own requests; the kernel audits its registration",
 };
 
 const SEG_START = new Date(Date.now() - 60_000).toISOString();
@@ -63,7 +70,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
   let scopedKey: string;
 
   const call = (r: RouteInfo, path: string, token?: string) => {
-    const verb = r.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+    const verb = (r.method === 'ALL' ? 'get' : r.method.toLowerCase()) as 'get' | 'post' | 'patch' | 'delete'; // ALL: the proxy
     const req = t.http()[verb](path);
     if (token) req.set('Authorization', `Bearer ${token}`);
     return req.send({});
@@ -291,6 +298,8 @@ describe(`route census with auth on (${ENGINE})`, () => {
         await t.http().post(`/api/v1/webhooks/${ctx.wh}/deliveries/${d.id}/replay`).set(admin).expect(200);
       }],
       ['DELETE /api/v1/webhooks/:id', 'delete_webhook', () => t.http().delete(`/api/v1/webhooks/${ctx.wh}`).set(admin).expect(204)],
+      ['POST /api/v1/modules', 'register_module', () => t.http().post('/api/v1/modules').set(admin).send({ id: 'walk-mod', name: 'Walk', base_url: 'http://127.0.0.1:9' }).expect(201)],
+      ['DELETE /api/v1/modules/:id', 'unregister_module', () => t.http().delete('/api/v1/modules/walk-mod').set(admin).expect(204)],
       ['PUT /api/v1/system/retention', 'update_retention_limits', () => t.http().put('/api/v1/system/retention').set(admin).send({ max_recordings_gb: 100 }).expect(200)],
       ['POST /api/v1/system/retention/sweep', 'run_retention_sweep', () => t.http().post('/api/v1/system/retention/sweep').set(admin).expect(200)],
     ]; // prettier-ignore
