@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchDetectionInsert } from './detection-insert.bench';
+import { benchEvents } from './events.bench';
 import { benchExport } from './export.bench';
 import { benchRecorder } from './recorder.bench';
 import { benchTimeline } from './timeline.bench';
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 60);
   const recorder = only && only !== 'recorder' ? results.recorder : await benchRecorder(cameras, seconds);
   console.log(`recorder (${cameras} cameras, ${seconds} s):`, recorder);
+  const webhooks = only && only !== 'events' ? results.events : await benchEvents();
+  console.log('events out (1,000 events × 5 webhook subscriptions):', webhooks);
   results = {
     ...results,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
     timeline,
     export: exportClip,
     recorder,
+    events: webhooks,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`wrote ${file}`);

@@ -100,8 +100,9 @@ export function post(
   headers: Record<string, string>,
   body: string,
   timeoutMs: number,
+  agent?: http.Agent,
 ): Promise<PostResult> {
-  return send('POST', url, headers, body, timeoutMs);
+  return send('POST', url, headers, body, timeoutMs, agent);
 }
 
 /** GET `url` (health probes); 2xx is success. */
@@ -115,6 +116,7 @@ function send(
   headers: Record<string, string>,
   body: string | null,
   timeoutMs: number,
+  agent?: http.Agent,
 ): Promise<PostResult> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -142,6 +144,7 @@ function send(
         },
         lookup: guardedLookup,
         timeout: timeoutMs,
+        ...(agent ? { agent } : {}),
       },
       (res) => {
         const code = res.statusCode ?? 0;

@@ -5,6 +5,8 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import http from 'node:http';
+import https from 'node:https';
 import { isIP } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { Clock } from '../common/clock';
@@ -56,6 +58,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly inFlight = new Map<string, Promise<void>>();
   private stopped = false;
   private readonly healthChains = new Map<string, Promise<void>>();
+  /** Subscriptions, cached (WebhooksService invalidates on every change). */
+  private hooks: Promise<Map<string, WebhookEntity>> | null = null;
+  /** Due deliveries fetched ahead, so a finished send does not cost a query to find the next. */
+  private queue: WebhookDeliveryEntity[] = [];
+  private refilling: Promise<void> | null = null;
+  /** Recent events by seq: a delivery rarely needs to read its event back. */
+  private readonly recent = new Map<number, KernelEvent>();
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
+  };
 
   constructor(
     private readonly repo: WebhooksRepository,
@@ -79,6 +92,29 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.subscription?.unsubscribe();
     await this.scheduling;
     await Promise.allSettled(this.inFlight.values());
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  /** Drop the cached subscriptions (they changed). */
+  invalidate(): void {
+    this.hooks = null;
+  }
+
+  private subscriptions(): Promise<Map<string, WebhookEntity>> {
+    if (!this.hooks) {
+      const load = this.repo.all().then((rows) => new Map(rows.map((w) => [w.id, w])));
+      this.hooks = load;
+      load.catch(() => {
+        if (this.hooks === load) this.hooks = null;
+      });
+    }
+    return this.hooks;
+  }
+
+  private remember(events: KernelEvent[]): void {
+    for (const e of events) this.recent.set(e.seq, e);
+    while (this.recent.size > 20_000) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** Schedule and send now (after an event commits, a replay, a new subscription). */
@@ -102,9 +138,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       try {
         do {
           this.scheduleAgain = false;
-          for (const w of await this.repo.all()) {
-            if (w.enabled) await this.scheduleFor(w);
-          }
+          await this.scheduleAll();
         } while (this.scheduleAgain && !this.stopped);
       } finally {
         this.scheduling = null;
@@ -113,50 +147,61 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return this.scheduling;
   }
 
-  private async scheduleFor(w: WebhookEntity): Promise<void> {
-    let cursor = w.cursorSeq;
+  /** One read of the events past the lowest cursor serves every subscription. */
+  private async scheduleAll(): Promise<void> {
     for (;;) {
-      const batch = await this.events.getAll({ sinceSeq: cursor, limit: SCHEDULE_BATCH });
+      const hooks = [...(await this.subscriptions()).values()].filter((w) => w.enabled);
+      if (hooks.length === 0) return;
+      const from = Math.min(...hooks.map((w) => w.cursorSeq));
+      const batch = await this.events.getAll({ sinceSeq: from, limit: SCHEDULE_BATCH });
       if (batch.length === 0) return;
+      this.remember(batch);
+      const last = batch[batch.length - 1].seq;
       const now = this.clock.nowIso();
-      const rows: WebhookDeliveryEntity[] = batch
-        .filter((e) => matches(w, e))
-        .map((e) => ({
-          id: `msg_${uuidv7().replace(/-/g, '')}`,
-          webhookId: w.id,
-          eventSeq: e.seq,
-          eventType: e.eventType,
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: now,
-          lastStatusCode: null,
-          lastError: null,
-          deliveredAt: null,
-          createdAt: now,
-          updatedAt: now,
-        }));
-      cursor = batch[batch.length - 1].seq;
-      await this.repo.schedule(w.id, rows, cursor);
+      for (const w of hooks) {
+        if (w.cursorSeq >= last) continue;
+        const rows: WebhookDeliveryEntity[] = batch
+          .filter((e) => e.seq > w.cursorSeq && matches(w, e))
+          .map((e) => ({
+            id: `msg_${uuidv7().replace(/-/g, '')}`,
+            webhookId: w.id,
+            eventSeq: e.seq,
+            eventType: e.eventType,
+            // Queued in memory right away, so written as taken; a crash before the send puts it
+            // back to pending at the next boot (requeueInFlight).
+            status: 'delivering',
+            attempts: 0,
+            nextAttemptAt: now,
+            lastStatusCode: null,
+            lastError: null,
+            deliveredAt: null,
+            createdAt: now,
+            updatedAt: now,
+          }));
+        await this.repo.schedule(w.id, rows, last);
+        w.cursorSeq = last; // the cached row follows the stored one
+        this.queue.push(...rows);
+      }
       if (batch.length < SCHEDULE_BATCH) return;
     }
   }
 
-  /** Start due deliveries up to the concurrency bound. */
+  /** Start due deliveries up to the concurrency bound, from the queue (refilled from the table). */
   private async pump(): Promise<void> {
-    if (this.stopped) return;
-    const free = this.config.webhookConcurrency - this.inFlight.size;
-    if (free <= 0) return;
-    const hooks = new Map((await this.repo.all()).filter((w) => w.enabled).map((w) => [w.id, w]));
-    const due = await this.repo.due(
-      [...hooks.keys()],
-      this.clock.nowIso(),
-      free,
-      new Set(this.inFlight.keys()),
-    );
-    for (const d of due) {
-      if (this.inFlight.size >= this.config.webhookConcurrency) break;
-      if (!(await this.repo.claim(d.id, this.clock.nowIso()))) continue;
-      const p = this.deliver(hooks.get(d.webhookId)!, d)
+    while (!this.stopped && this.inFlight.size < this.config.webhookConcurrency) {
+      if (this.queue.length === 0) {
+        await this.refill();
+        if (this.queue.length === 0) return;
+      }
+      const d = this.queue.shift()!;
+      if (this.inFlight.has(d.id)) continue;
+      const w = (await this.subscriptions()).get(d.webhookId);
+      if (!w || !w.enabled) {
+        // Deleted (its rows went with it) or disabled meanwhile: hand the row back to the table.
+        if (w) await this.repo.updateDelivery(d.id, { status: 'pending', updatedAt: this.clock.nowIso() });
+        continue;
+      }
+      const p = this.deliver(w, d)
         .catch((err: unknown) => this.logger.error({ err, delivery: d.id }, 'delivery failed unexpectedly'))
         .finally(() => {
           this.inFlight.delete(d.id);
@@ -164,6 +209,23 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         });
       this.inFlight.set(d.id, p);
     }
+  }
+
+  private refill(): Promise<void> {
+    this.refilling ??= (async () => {
+      try {
+        const hooks = [...(await this.subscriptions()).values()].filter((w) => w.enabled).map((w) => w.id);
+        const due = await this.repo.due(hooks, this.clock.nowIso(), 200, new Set(this.inFlight.keys()));
+        const taken = await this.repo.claimMany(
+          due.map((d) => d.id),
+          this.clock.nowIso(),
+        );
+        this.queue.push(...due.filter((d) => taken.has(d.id)));
+      } finally {
+        this.refilling = null;
+      }
+    })();
+    return this.refilling;
   }
 
   /** Sign and POST one message to a subscription. */
@@ -174,11 +236,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     const secret = this.box.open(w.secret);
     const headers = signedHeaders(secret, msgId, Math.floor(this.clock.nowMs() / 1000), body);
-    return post(w.url, headers, body, this.config.webhookTimeoutMs);
+    return post(
+      w.url,
+      headers,
+      body,
+      this.config.webhookTimeoutMs,
+      w.url.startsWith('https:') ? this.agents.https : this.agents.http,
+    );
   }
 
   private async deliver(w: WebhookEntity, d: WebhookDeliveryEntity): Promise<void> {
-    const [event] = await this.events.getBySeqs([d.eventSeq]);
+    const event = this.recent.get(d.eventSeq) ?? (await this.events.getBySeqs([d.eventSeq]))[0];
     const attempt = d.attempts + 1;
     const result: PostResult = event
       ? await this.send(w, d.id, deliveryBody(event))
@@ -218,14 +286,19 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
-  /** Consecutive failures per subscription; `webhook_failing` once past the bound, then `webhook_recovered`. */
+  /** Consecutive failures per subscription; `webhook_failing` once past the bound, then
+   * `webhook_recovered`. Kept on the cached row; written only when it changes. */
   private async health(id: string, ok: boolean, error: string | null): Promise<void> {
-    const w = await this.repo.get(id);
+    const w = (await this.subscriptions()).get(id);
     if (!w) return;
     const now = this.clock.nowIso();
     if (ok) {
+      const wasFailing = w.failing;
+      const stale = !w.lastSuccessAt || Date.parse(now) - Date.parse(w.lastSuccessAt) > 5000;
+      if (w.consecutiveFailures === 0 && !wasFailing && !stale) return;
+      Object.assign(w, { consecutiveFailures: 0, failing: false, lastSuccessAt: now });
       await this.repo.update(id, { consecutiveFailures: 0, failing: false, lastSuccessAt: now });
-      if (w.failing) {
+      if (wasFailing) {
         await this.events.emit({
           type: 'webhook_recovered',
           severity: 'info',
@@ -236,8 +309,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     const failures = w.consecutiveFailures + 1;
     const failing = failures >= this.config.webhookFailingAfter;
+    const raise = failing && !w.failing;
+    Object.assign(w, { consecutiveFailures: failures, failing, lastFailureAt: now });
     await this.repo.update(id, { consecutiveFailures: failures, failing, lastFailureAt: now });
-    if (failing && !w.failing) {
+    if (raise) {
       this.logger.warn({ webhook: id, failures, error }, 'webhook keeps failing');
       await this.events.emit({
         type: 'webhook_failing',

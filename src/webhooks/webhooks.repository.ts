@@ -31,6 +31,11 @@ export class WebhooksRepository implements OnModuleInit {
     });
   }
 
+  /** Run `cb` once the surrounding transaction commits (at once outside one). */
+  afterCommit(cb: () => void): void {
+    this.db.afterCommit(cb);
+  }
+
   transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(fn);
   }
@@ -103,16 +108,21 @@ export class WebhooksRepository implements OnModuleInit {
     });
   }
 
-  /** Take a due delivery for sending; false when someone else did. */
-  async claim(id: string, nowIso: string): Promise<boolean> {
-    return this.db.run(async (m) => {
-      const res = await m
+  /** Take due deliveries for sending in one statement; returns the ids actually taken. */
+  async claimMany(ids: string[], nowIso: string): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    return this.db.transaction(async (m) => {
+      await m
         .createQueryBuilder()
         .update(WebhookDeliveryEntity)
         .set({ status: 'delivering', updatedAt: nowIso })
-        .where("id = :id AND status IN ('pending', 'retrying')", { id })
+        .where("id IN (:...ids) AND status IN ('pending', 'retrying')", { ids })
         .execute();
-      return (res.affected ?? 0) === 1;
+      const rows = await m.getRepository(WebhookDeliveryEntity).find({
+        select: { id: true },
+        where: { id: In(ids), status: 'delivering', updatedAt: nowIso },
+      });
+      return new Set(rows.map((r) => r.id));
     });
   }
 

@@ -110,6 +110,7 @@ export class WebhooksService {
         module_id: moduleId,
       });
     });
+    this.repo.afterCommit(() => this.dispatcher.invalidate());
     return { ...toWebhookDto(row), secret };
   }
 
@@ -132,6 +133,7 @@ export class WebhooksService {
         fields: Object.keys(dto),
       });
     });
+    this.repo.afterCommit(() => this.dispatcher.invalidate());
     return toWebhookDto((await this.repo.get(id))!);
   }
 
@@ -141,6 +143,7 @@ export class WebhooksService {
       await this.repo.delete(id);
       await this.audit.record(principal, 'delete_webhook', 'webhook', id);
     });
+    this.repo.afterCommit(() => this.dispatcher.invalidate());
   }
 
   /** Send a signed `webhook_test` message now and report what the receiver answered. */

@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../src/app.factory';
+import { loadConfig } from '../src/config/heldar-config';
+import { EventsService } from '../src/events/events.service';
+
+const EVENTS = 1000;
+const SUBSCRIPTIONS = 5;
+
+export interface EventsBenchResult {
+  events: number;
+  subscriptions: number;
+  /** All 1,000 events emitted back to back: latency is mostly queueing behind the burst. */
+  burst: {
+    deliveries: number;
+    commit_to_receipt_p50_ms: number;
+    commit_to_receipt_p95_ms: number;
+    deliveries_per_s: number;
+  };
+  /** 200 events/s (a busy site): latency of one delivery. */
+  paced_200_per_s: { deliveries: number; commit_to_receipt_p50_ms: number; commit_to_receipt_p95_ms: number };
+  raw_post_p50_ms: number;
+  ratio_paced_p50: number;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 100) / 100;
+};
+
+/** A bare HTTP POST of `body` to `url` (the raw figure: what one delivery costs without the kernel). */
+function rawPost(url: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * 1,000 events, 5 webhook subscriptions on a loopback receiver: time from each event's commit to
+ * its receipt (p50/p95) next to a bare HTTP POST of the same body to the same receiver.
+ */
+export async function benchEvents(): Promise<EventsBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'heldar-bench-ev-'));
+  const received = new Map<string, number>(); // `${sub}:${seq}` → receipt time
+  const rx: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      try {
+        const { seq } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { seq: number };
+        received.set(`${req.url}:${seq}`, at);
+      } catch {
+        /* the raw-post bodies */
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+  const rxBase = `http://127.0.0.1:${(rx.address() as AddressInfo).port}`;
+  const config = loadConfig({
+    HELDAR_DATA_DIR: dir,
+    HELDAR_DATABASE_URL: `sqlite://${join(dir, 'heldar.db')}`,
+    HELDAR_LOG: 'warn',
+    HELDAR_RECORDER_ENABLED: 'false',
+    HELDAR_MIN_FREE_DISK_GB: '0',
+  });
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  try {
+    for (let i = 0; i < SUBSCRIPTIONS; i++) {
+      const res = await fetch(`${base}/api/v1/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${rxBase}/s${i}`, event_types: ['bench_*'] }),
+      });
+      if (res.status !== 201) throw new Error(`webhook: ${res.status} ${await res.text()}`);
+    }
+    const events = app.get(EventsService);
+    const phase = async (tag: string, paceMs: number) => {
+      received.clear();
+      const committed = new Map<number, number>();
+      const started = performance.now();
+      for (let i = 0; i < EVENTS; i++) {
+        const e = await events.emit({ type: `bench_${tag}`, payload: { i, pad: 'x'.repeat(200) } });
+        committed.set(e.seq, performance.now());
+        if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
+      }
+      const deadline = Date.now() + 120_000;
+      while (received.size < EVENTS * SUBSCRIPTIONS && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const elapsedS = (performance.now() - started) / 1000;
+      const latencies: number[] = [];
+      for (const [k, at] of received) {
+        const c = committed.get(Number(k.split(':')[1]));
+        if (c !== undefined) latencies.push(at - c);
+      }
+      return {
+        deliveries: latencies.length,
+        commit_to_receipt_p50_ms: pct(latencies, 50),
+        commit_to_receipt_p95_ms: pct(latencies, 95),
+        deliveries_per_s: Math.round(latencies.length / elapsedS),
+      };
+    };
+    const burst = await phase('burst', 0);
+    const { deliveries_per_s: _rate, ...paced } = await phase('paced', 5);
+    const body = JSON.stringify({ id: 'x', seq: 0, type: 'bench_tick', payload: { pad: 'x'.repeat(200) } });
+    const raw: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const s = performance.now();
+      await rawPost(`${rxBase}/raw`, body);
+      raw.push(performance.now() - s);
+    }
+    const rawP50 = pct(raw, 50);
+    return {
+      events: EVENTS,
+      subscriptions: SUBSCRIPTIONS,
+      burst,
+      paced_200_per_s: paced,
+      raw_post_p50_ms: rawP50,
+      ratio_paced_p50: Math.round((paced.commit_to_receipt_p50_ms / rawP50) * 10) / 10,
+    };
+  } finally {
+    await app.close();
+    await new Promise<void>((r) => rx.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
