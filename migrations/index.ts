@@ -5,6 +5,7 @@ import { Clips1764300000000 } from './1764300000000-clips';
 import { Retention1764400000000 } from './1764400000000-retention';
 import { Webhooks1764500000000 } from './1764500000000-webhooks';
 import { Modules1764600000000 } from './1764600000000-modules';
+import { Perception1764700000000 } from './1764700000000-perception';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Retention1764400000000,
   Webhooks1764500000000,
   Modules1764600000000,
+  Perception1764700000000,
 ];

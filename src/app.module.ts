@@ -17,6 +17,7 @@ import { ExportsModule } from './exports/exports.module';
 import { RetentionModule } from './retention/retention.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { ModulesModule } from './modules/modules.module';
+import { AiModule } from './ai/ai.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -44,6 +45,7 @@ export class AppModule {
         RetentionModule,
         WebhooksModule,
         ModulesModule,
+        AiModule,
         ...extra,
       ],
     };

@@ -63,6 +63,12 @@ export class CamerasService {
     }));
   }
 
+  /** Existence, site and enabled flag of a camera (ingest, samplers). */
+  async lookup(id: string): Promise<{ id: string; siteId: string | null; enabled: boolean; priority: number } | null> {
+    const c = await this.repo.get(id);
+    return c ? { id: c.id, siteId: c.siteId, enabled: c.enabled, priority: c.priority } : null;
+  }
+
   async getAllIds(): Promise<string[]> {
     return (await this.repo.getAll()).map((c) => c.id);
   }

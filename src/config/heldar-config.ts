@@ -62,6 +62,8 @@ const ENV_NAMES = {
   webhookFailingAfter: 'HELDAR_WEBHOOK_FAILING_AFTER',
   moduleHealthIntervalS: 'HELDAR_MODULE_HEALTH_INTERVAL_S',
   moduleProxyTimeoutMs: 'HELDAR_MODULE_PROXY_TIMEOUT_MS',
+  aiDefaultFps: 'HELDAR_AI_DEFAULT_FPS',
+  aiDefaultWidth: 'HELDAR_AI_DEFAULT_WIDTH',
 } as const satisfies Record<string, `HELDAR_${string}`>;
 
 export type ConfigKey = keyof typeof ENV_NAMES;
@@ -164,6 +166,10 @@ export class HeldarConfig {
   @IsInt() @Min(1) @Max(3600) moduleHealthIntervalS = 30;
   /** Deadline of a proxied `/m/{id}/*` request (ms). */
   @IsInt() @Min(1000) @Max(600000) moduleProxyTimeoutMs = 30000;
+
+  /** Sampling of a new AI task when the request does not say (fps 0.1..30, width 160..3840). */
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.1) @Max(30) aiDefaultFps = 5;
+  @IsInt() @Min(160) @Max(3840) aiDefaultWidth = 1280;
 
   get webhookRetryDelaysS(): number[] {
     return this.webhookRetryScheduleS.split(',').map(Number);

@@ -4,6 +4,11 @@ import { WebhookAttemptEntity } from '../webhooks/entities/webhook-attempt.entit
 import { WebhookDeliveryEntity } from '../webhooks/entities/webhook-delivery.entity';
 import { WebhookEntity } from '../webhooks/entities/webhook.entity';
 import { SidecarModuleEntity } from '../modules/entities/sidecar-module.entity';
+import { AiTaskEntity } from '../ai/entities/ai-task.entity';
+import { AiWorkerEntity } from '../ai/entities/ai-worker.entity';
+import { ConsumerFanoutEntity } from '../ai/entities/consumer-fanout.entity';
+import { DetectionEntity } from '../ai/entities/detection.entity';
+import { OutboxEntity } from '../ai/entities/outbox.entity';
 import { ApiKeyEntity } from '../auth/entities/api-key.entity';
 import { SessionEntity } from '../auth/entities/session.entity';
 import { UserEntity } from '../auth/entities/user.entity';
@@ -29,6 +34,11 @@ export const ENTITIES = [
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
   SidecarModuleEntity,
+  AiTaskEntity,
+  AiWorkerEntity,
+  OutboxEntity,
+  DetectionEntity,
+  ConsumerFanoutEntity,
   SettingEntity,
   ModuleRecordEntity,
   CameraStatusEntity,

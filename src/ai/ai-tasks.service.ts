@@ -1,0 +1,250 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import { AuditService } from '../audit/audit.service';
+import { canSeeCamera, type Principal } from '../auth/principal';
+import { CamerasService } from '../cameras/cameras.service';
+import { Clock } from '../common/clock';
+import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors';
+import { prefixedId } from '../common/ids';
+import { HeldarConfig } from '../config/heldar-config';
+import { Database } from '../database/database.service';
+import type { JsonObject } from '../database/columns';
+import { EventBus } from '../events/event-bus';
+import { EventsService } from '../events/events.service';
+import { AiTaskEntity, type StreamProfile } from './entities/ai-task.entity';
+import { AiWorkerEntity } from './entities/ai-worker.entity';
+
+const WORKER_TTL_MS = 60_000;
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+export interface AiTaskDto {
+  id: string;
+  camera_id: string;
+  task_type: string;
+  enabled: boolean;
+  stream_profile: StreamProfile;
+  fps: number;
+  width: number;
+  config: JsonObject;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WorkerTaskDto {
+  id: string;
+  camera_id: string;
+  task_type: string;
+  stream_profile: StreamProfile;
+  fps: number;
+  width: number;
+  config: JsonObject;
+  frame_url: string;
+}
+
+export function toTaskDto(t: AiTaskEntity): AiTaskDto {
+  return {
+    id: t.id,
+    camera_id: t.cameraId,
+    task_type: t.taskType,
+    enabled: t.enabled,
+    stream_profile: t.streamProfile,
+    fps: t.fps,
+    width: t.width,
+    config: t.config,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+  };
+}
+
+export interface TaskInput {
+  task_type?: string;
+  stream_profile?: StreamProfile;
+  fps?: number;
+  width?: number;
+  config?: JsonObject;
+  enabled?: boolean;
+}
+
+/**
+ * AI tasks (what workers do on which camera, and how frames are sampled for them) and worker
+ * discovery: workers of one credential share the enabled tasks by `index mod n`.
+ * Task changes are announced on the bus (`ai_tasks_changed`) so the sampler rebalances.
+ */
+@Injectable()
+export class AiTasksService implements OnApplicationBootstrap {
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly db: Database,
+    private readonly cameras: CamerasService,
+    private readonly audit: AuditService,
+    private readonly events: EventsService,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.bus.events$.subscribe((e) => {
+      if (e.eventType === 'camera_deleted' && e.cameraId) {
+        void this.db
+          .run((m) => m.getRepository(AiTaskEntity).delete({ cameraId: e.cameraId! }))
+          .catch(() => undefined);
+      }
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  listForCamera(cameraId: string): Promise<AiTaskEntity[]> {
+    return this.db.run((m) =>
+      m.getRepository(AiTaskEntity).find({ where: { cameraId }, order: { createdAt: 'ASC' } }),
+    );
+  }
+
+  /** Enabled tasks on enabled cameras, by id. */
+  async enabledTasks(): Promise<AiTaskEntity[]> {
+    const tasks = await this.db.run((m) =>
+      m.getRepository(AiTaskEntity).find({ where: { enabled: true }, order: { id: 'ASC' } }),
+    );
+    const out: AiTaskEntity[] = [];
+    for (const t of tasks) {
+      const cam = await this.cameras.lookup(t.cameraId);
+      if (cam?.enabled) out.push(t);
+    }
+    return out;
+  }
+
+  private async load(p: Principal, id: string): Promise<AiTaskEntity> {
+    const t = await this.db.run((m) => m.getRepository(AiTaskEntity).findOneBy({ id }));
+    if (p.cameraScope !== 'all' && (!t || !canSeeCamera(p, t.cameraId))) {
+      throw new ForbiddenError(`credential is not scoped to the camera of task \`${id}\``, 'CAMERA_SCOPE');
+    }
+    if (!t) throw new NotFoundError(`AI task \`${id}\` not found`, 'AI_TASK_NOT_FOUND');
+    return t;
+  }
+
+  /** Idempotent per (camera, task_type, stream_profile): an existing task is returned as is. */
+  async create(
+    p: Principal,
+    cameraId: string,
+    input: TaskInput & { task_type: string },
+  ): Promise<{ task: AiTaskEntity; created: boolean }> {
+    if (!(await this.cameras.lookup(cameraId))) {
+      throw new NotFoundError(`camera \`${cameraId}\` not found`, 'CAMERA_NOT_FOUND');
+    }
+    const profile = input.stream_profile ?? 'sub';
+    const taskType = input.task_type.trim();
+    const result = await this.db.transaction(async (m) => {
+      const repo = m.getRepository(AiTaskEntity);
+      const existing = await repo.findOneBy({ cameraId, taskType, streamProfile: profile });
+      if (existing) return { task: existing, created: false };
+      const now = this.clock.nowIso();
+      const row: AiTaskEntity = {
+        id: prefixedId('ai_'),
+        cameraId,
+        taskType,
+        enabled: input.enabled ?? true,
+        streamProfile: profile,
+        fps: clamp(input.fps ?? this.config.aiDefaultFps, 0.1, 30),
+        width: Math.round(clamp(input.width ?? this.config.aiDefaultWidth, 160, 3840)),
+        config: input.config ?? {},
+        createdAt: now,
+        updatedAt: now,
+      };
+      await repo.insert({ ...row });
+      await this.audit.record(p, 'create_ai_task', 'ai_task', row.id, {
+        camera_id: cameraId,
+        task_type: taskType,
+      });
+      return { task: row, created: true };
+    });
+    if (result.created) await this.changed(cameraId);
+    return result;
+  }
+
+  async update(p: Principal, id: string, input: TaskInput): Promise<AiTaskEntity> {
+    const t = await this.load(p, id);
+    const patch: Partial<AiTaskEntity> = { updatedAt: this.clock.nowIso() };
+    if (input.task_type !== undefined) patch.taskType = input.task_type.trim();
+    if (input.stream_profile !== undefined) patch.streamProfile = input.stream_profile;
+    if (input.fps !== undefined) patch.fps = clamp(input.fps, 0.1, 30);
+    if (input.width !== undefined) patch.width = Math.round(clamp(input.width, 160, 3840));
+    if (input.config !== undefined) patch.config = input.config;
+    if (input.enabled !== undefined) patch.enabled = input.enabled;
+    await this.db.transaction(async (m) => {
+      const clash = await m.getRepository(AiTaskEntity).findOneBy({
+        cameraId: t.cameraId,
+        taskType: patch.taskType ?? t.taskType,
+        streamProfile: patch.streamProfile ?? t.streamProfile,
+      });
+      if (clash && clash.id !== id) {
+        throw new ConflictError(
+          'another task of this camera has that task_type and stream_profile',
+          'AI_TASK_EXISTS',
+        );
+      }
+      await m.getRepository(AiTaskEntity).update({ id }, patch);
+      await this.audit.record(p, 'update_ai_task', 'ai_task', id, {
+        camera_id: t.cameraId,
+        fields: Object.keys(input),
+      });
+    });
+    await this.changed(t.cameraId);
+    return (await this.db.run((m) => m.getRepository(AiTaskEntity).findOneBy({ id })))!;
+  }
+
+  async delete(p: Principal, id: string): Promise<void> {
+    const t = await this.load(p, id);
+    await this.db.transaction(async (m) => {
+      await m.getRepository(AiTaskEntity).delete({ id });
+      await this.audit.record(p, 'delete_ai_task', 'ai_task', id, { camera_id: t.cameraId });
+    });
+    await this.changed(t.cameraId);
+  }
+
+  private async changed(cameraId: string): Promise<void> {
+    await this.events.emit({ type: 'ai_tasks_changed', severity: 'info', cameraId });
+  }
+
+  /**
+   * Worker discovery. With `workerId`: heartbeat, forget workers unseen for 60 s, and return this
+   * worker's share (task i belongs to the worker at index i mod n among the live workers of the
+   * same credential). A worker id bound to another credential is refused.
+   */
+  async discover(p: Principal, workerId: string | undefined): Promise<WorkerTaskDto[]> {
+    const tasks = (await this.enabledTasks()).filter((t) => canSeeCamera(p, t.cameraId));
+    let mine = tasks;
+    if (workerId !== undefined) {
+      const now = this.clock.nowMs();
+      const live = await this.db.transaction(async (m) => {
+        const repo = m.getRepository(AiWorkerEntity);
+        const stale = new Date(now - WORKER_TTL_MS).toISOString();
+        await repo.createQueryBuilder().delete().where('last_seen < :stale', { stale }).execute();
+        const row = await repo.findOneBy({ workerId });
+        if (row && row.credential !== p.id) {
+          throw new ConflictError(
+            `worker id \`${workerId}\` belongs to another credential`,
+            'WORKER_ID_TAKEN',
+          );
+        }
+        await repo.save({ workerId, credential: p.id, lastSeen: new Date(now).toISOString() });
+        return (await repo.find({ where: { credential: p.id } })).map((w) => w.workerId).sort();
+      });
+      const index = live.indexOf(workerId);
+      mine = tasks.filter((_, i) => i % live.length === index);
+    }
+    return mine.map((t) => ({
+      id: t.id,
+      camera_id: t.cameraId,
+      task_type: t.taskType,
+      stream_profile: t.streamProfile,
+      fps: t.fps,
+      width: t.width,
+      config: t.config,
+      frame_url: `/api/v1/cameras/${encodeURIComponent(t.cameraId)}/frame?profile=${t.streamProfile}&task=${t.id}`,
+    }));
+  }
+}

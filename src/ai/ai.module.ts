@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { CamerasModule } from '../cameras/cameras.module';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { AiController } from './ai.controller';
+import { AiRepository } from './ai.repository';
+import { AiTasksService } from './ai-tasks.service';
+import { FanoutService } from './fanout.service';
+import { IngestService } from './ingest.service';
+
+@HeldarModule({
+  id: 'ai',
+  name: 'AI ingest',
+  description: 'AI tasks, worker discovery, idempotent detection ingest, consumer fan-out and replay',
+})
+@Module({
+  imports: [DiscoveryModule, CamerasModule],
+  controllers: [AiController],
+  providers: [AiRepository, AiTasksService, FanoutService, IngestService],
+  exports: [AiTasksService, FanoutService],
+})
+export class AiModule {}

@@ -1,0 +1,128 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { type EntityManager, In, IsNull, LessThan, Not } from 'typeorm';
+import { RowRetention } from '../common/row-retention';
+import { Database } from '../database/database.service';
+import { ConsumerFanoutEntity } from './entities/consumer-fanout.entity';
+import { DetectionEntity } from './entities/detection.entity';
+import { OutboxEntity } from './entities/outbox.entity';
+
+/** 11 columns per detection row: chunks stay under SQLite's 999 bound parameters. */
+const DETECTION_CHUNK = 90;
+
+@Injectable()
+export class AiRepository implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly rowRetention: RowRetention,
+  ) {}
+
+  onModuleInit(): void {
+    this.rowRetention.register({
+      name: 'detections',
+      ttl: 'detection',
+      prune: (cutoff) => this.db.deleteInBatches(DetectionEntity, 'id', 'x.created_at < :cutoff', { cutoff }),
+    });
+    this.rowRetention.register({
+      name: 'outbox',
+      ttl: 'detection',
+      prune: (cutoff) => this.db.deleteInBatches(OutboxEntity, 'seq', 'x.created_at < :cutoff', { cutoff }),
+    });
+    this.rowRetention.register({
+      name: 'consumer_fanout',
+      ttl: 'detection',
+      prune: async (cutoff) =>
+        (
+          await this.db.run((m) =>
+            m.getRepository(ConsumerFanoutEntity).delete({ fannedAt: LessThan(cutoff) }),
+          )
+        ).affected ?? 0,
+    });
+  }
+
+  /**
+   * The outbox row and the detections in ONE transaction. A frame seen before (same camera and
+   * frame key) writes nothing and returns null.
+   */
+  async ingest(outbox: Omit<OutboxEntity, 'seq'>, rows: DetectionEntity[]): Promise<number | null> {
+    return this.db.transaction(async (m) => {
+      if (outbox.frameId !== null) {
+        const seen = await m
+          .getRepository(OutboxEntity)
+          .findOne({ select: { seq: true }, where: { cameraId: outbox.cameraId, frameId: outbox.frameId } });
+        if (seen) return null;
+      }
+      const res = await m.getRepository(OutboxEntity).insert({ ...outbox });
+      for (let i = 0; i < rows.length; i += DETECTION_CHUNK) {
+        await m.getRepository(DetectionEntity).insert(rows.slice(i, i + DETECTION_CHUNK));
+      }
+      return Number((res.identifiers[0] as { seq: number }).seq);
+    });
+  }
+
+  /** Claim a batch for a consumer: true when this call took it (first time). */
+  async claim(consumer: string, cameraId: string, frameId: string, nowIso: string): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(ConsumerFanoutEntity);
+      if (await repo.findOne({ select: { consumer: true }, where: { consumer, cameraId, frameId } }))
+        return false;
+      await repo.insert({ consumer, cameraId, frameId, fannedAt: nowIso });
+      return true;
+    });
+  }
+
+  async unclaim(consumer: string, cameraId: string, frameId: string): Promise<void> {
+    await this.db.run((m) => m.getRepository(ConsumerFanoutEntity).delete({ consumer, cameraId, frameId }));
+  }
+
+  async markFanned(seq: number, nowIso: string): Promise<void> {
+    await this.db.run((m) => m.getRepository(OutboxEntity).update({ seq }, { fannedOutAt: nowIso }));
+  }
+
+  /** Committed batches whose fan-out did not complete, older than `beforeIso`. */
+  unfanned(beforeIso: string, limit: number): Promise<OutboxEntity[]> {
+    return this.db.run((m) =>
+      m.getRepository(OutboxEntity).find({
+        where: { fannedOutAt: IsNull(), frameId: Not(IsNull()), createdAt: LessThan(beforeIso) },
+        order: { seq: 'ASC' },
+        take: limit,
+      }),
+    );
+  }
+
+  detectionsOfFrame(cameraId: string, frameId: string): Promise<DetectionEntity[]> {
+    return this.db.run((m) =>
+      m.getRepository(DetectionEntity).find({ where: { cameraId, frameId }, order: { id: 'ASC' } }),
+    );
+  }
+
+  detections(q: {
+    cameraId: string;
+    from?: string;
+    to?: string;
+    label?: string;
+    limit: number;
+  }): Promise<DetectionEntity[]> {
+    return this.db.run((m) => {
+      const qb = m
+        .getRepository(DetectionEntity)
+        .createQueryBuilder('d')
+        .where('d.camera_id = :cam', { cam: q.cameraId });
+      if (q.from) qb.andWhere('d.timestamp >= :from', { from: q.from });
+      if (q.to) qb.andWhere('d.timestamp <= :to', { to: q.to });
+      if (q.label) qb.andWhere('d.label = :label', { label: q.label });
+      return qb.orderBy('d.timestamp', 'DESC').addOrderBy('d.id', 'DESC').limit(q.limit).getMany();
+    });
+  }
+
+  async deleteCamera(cameraId: string): Promise<void> {
+    await this.db.transaction(async (m: EntityManager) => {
+      await m.getRepository(DetectionEntity).delete({ cameraId });
+      await m.getRepository(OutboxEntity).delete({ cameraId });
+      await m.getRepository(ConsumerFanoutEntity).delete({ cameraId });
+    });
+  }
+
+  outboxBySeqs(seqs: number[]): Promise<OutboxEntity[]> {
+    return this.db.run((m) => m.getRepository(OutboxEntity).findBy({ seq: In(seqs) }));
+  }
+}

@@ -1,0 +1,108 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { Clock } from '../common/clock';
+import { Loops } from '../common/loops';
+import { AiRepository } from './ai.repository';
+import { DETECTION_CONSUMERS, type DetectionBatch, type DetectionConsumer } from './detection-consumer';
+
+/** Replay committed batches whose fan-out did not complete, this long after their commit. */
+const REPLAY_AFTER_MS = 10_000;
+const REPLAY_BATCH = 200;
+const REPLAY_EVERY_MS = 15_000;
+
+/**
+ * Hands each committed batch to every interested consumer: claim (`consumer_fanout`), then
+ * consume; a consumer that throws gives its claim back so the replay loop retries it. Batches
+ * whose fan-out did not complete (a crash between commit and consume) are replayed from the
+ * outbox. Consumers are collected from every module's `DETECTION_CONSUMERS` provider.
+ */
+@Injectable()
+export class FanoutService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Fanout');
+  private consumers: DetectionConsumer[] = [];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly repo: AiRepository,
+    private readonly loops: Loops,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const found = this.discovery
+      .getProviders()
+      .filter((w) => w.token === DETECTION_CONSUMERS && w.instance)
+      .map((w) => w.instance as DetectionConsumer);
+    const names = new Set<string>();
+    for (const c of found) {
+      if (names.has(c.name)) throw new Error(`two detection consumers are named \`${c.name}\``);
+      names.add(c.name);
+    }
+    this.consumers = found;
+    this.logger.log(`detection consumers: ${found.map((c) => c.name).join(', ') || 'none'}`);
+    this.loops.start('fanout_replay', REPLAY_EVERY_MS, () => this.replay().then(() => undefined));
+  }
+
+  get names(): string[] {
+    return this.consumers.map((c) => c.name);
+  }
+
+  /** True when every interested consumer has the batch (claimed now or before). */
+  async fanOut(batch: DetectionBatch): Promise<boolean> {
+    let complete = true;
+    const now = this.clock.nowIso();
+    for (const c of this.consumers) {
+      if (!c.interestedIn(batch.taskType)) continue;
+      if (batch.frameKey !== null) {
+        try {
+          if (!(await this.repo.claim(c.name, batch.cameraId, batch.frameKey, now))) continue; // delivered before
+        } catch (err) {
+          this.logger.error({ err, consumer: c.name }, 'fan-out claim failed');
+          complete = false;
+          continue;
+        }
+      }
+      try {
+        await c.consume(batch);
+      } catch (err) {
+        this.logger.error(
+          { err, consumer: c.name, camera: batch.cameraId },
+          'consumer failed; the batch will be replayed',
+        );
+        complete = false;
+        if (batch.frameKey !== null)
+          await this.repo.unclaim(c.name, batch.cameraId, batch.frameKey).catch(() => undefined);
+      }
+    }
+    return complete;
+  }
+
+  /** One replay pass; returns how many batches completed. */
+  async replay(): Promise<number> {
+    const before = new Date(this.clock.nowMs() - REPLAY_AFTER_MS).toISOString();
+    let done = 0;
+    for (const o of await this.repo.unfanned(before, REPLAY_BATCH)) {
+      const rows = await this.repo.detectionsOfFrame(o.cameraId, o.frameId!);
+      const complete = await this.fanOut({
+        cameraId: o.cameraId,
+        siteId: o.siteId,
+        taskType: o.taskType,
+        frameKey: o.frameId,
+        timestamp: o.batchTimestamp,
+        detections: rows.map((d) => ({
+          id: d.id,
+          label: d.label,
+          confidence: d.confidence,
+          bbox: d.bbox,
+          trackId: d.trackId,
+          attributes: d.attributes,
+        })),
+      });
+      if (complete) {
+        await this.repo.markFanned(o.seq, this.clock.nowIso());
+        done++;
+      }
+    }
+    return done;
+  }
+}

@@ -1,0 +1,137 @@
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import { assertCameraScope, type Principal } from '../auth/principal';
+import { CamerasService } from '../cameras/cameras.service';
+import { Clock } from '../common/clock';
+import { NotFoundError } from '../common/errors';
+import { uuidv7 } from '../common/ids';
+import { mapDriverError } from '../database/driver-errors';
+import { EventBus } from '../events/event-bus';
+import { EventsService } from '../events/events.service';
+import { AiRepository } from './ai.repository';
+import type { DetectionEntity } from './entities/detection.entity';
+import { FanoutService } from './fanout.service';
+import { parseIngest, stampAttributes } from './ingest-parse';
+
+const CAMERA_CACHE_MS = 10_000;
+
+export interface IngestResult {
+  detections_ingested: number;
+  duplicate: boolean;
+}
+
+/**
+ * `POST /api/v1/ai/events`: validate, stamp provenance, write the outbox row and the detections
+ * in one transaction (a replayed frame writes nothing), then fan out and record the worker event.
+ */
+@Injectable()
+export class IngestService implements OnApplicationBootstrap {
+  private readonly cameras = new Map<string, { siteId: string | null; at: number }>();
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly repo: AiRepository,
+    private readonly fanout: FanoutService,
+    private readonly cameraService: CamerasService,
+    private readonly events: EventsService,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.bus.events$.subscribe((e) => {
+      if (e.cameraId && (e.eventType === 'camera_deleted' || e.eventType === 'camera_updated')) {
+        this.cameras.delete(e.cameraId);
+        if (e.eventType === 'camera_deleted') void this.repo.deleteCamera(e.cameraId).catch(() => undefined);
+      }
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private async site(cameraId: string): Promise<string | null> {
+    const hit = this.cameras.get(cameraId);
+    const now = this.clock.nowMs();
+    if (hit && now - hit.at < CAMERA_CACHE_MS) return hit.siteId;
+    const cam = await this.cameraService.lookup(cameraId);
+    if (!cam) throw new NotFoundError(`camera \`${cameraId}\` not found`, 'CAMERA_NOT_FOUND');
+    this.cameras.set(cameraId, { siteId: cam.siteId, at: now });
+    return cam.siteId;
+  }
+
+  async ingest(principal: Principal, body: unknown): Promise<IngestResult> {
+    const nowIso = this.clock.nowIso();
+    const p = parseIngest(body, nowIso);
+    assertCameraScope(principal, p.cameraId, 'ingest for it');
+    const siteId = await this.site(p.cameraId);
+    const frameKey = p.frameId === null ? null : `w:${p.frameId}`;
+    const prov = { key: principal.id, task: p.taskType };
+    const rows: DetectionEntity[] = p.detections.map((d) => ({
+      id: `det_${uuidv7().replace(/-/g, '')}`,
+      cameraId: p.cameraId,
+      taskType: p.taskType,
+      timestamp: p.timestamp,
+      label: d.label,
+      confidence: d.confidence,
+      bbox: d.bbox,
+      trackId: d.trackId,
+      attributes: stampAttributes(d.attributes, prov),
+      frameId: frameKey,
+      createdAt: nowIso,
+    }));
+    let seq: number | null;
+    try {
+      seq = await this.repo.ingest(
+        {
+          topic: 'detections',
+          cameraId: p.cameraId,
+          siteId,
+          frameId: frameKey,
+          taskType: p.taskType,
+          detectionCount: rows.length,
+          provenance: 'worker',
+          producedBy: `${principal.kind}:${principal.id}`,
+          batchTimestamp: p.timestamp,
+          createdAt: nowIso,
+          fannedOutAt: null,
+        },
+        rows,
+      );
+    } catch (err) {
+      // Two clients racing with the same frame on PostgreSQL: the loser is a duplicate.
+      if (frameKey !== null && mapDriverError(err)?.code === 'ALREADY_EXISTS') seq = null;
+      else throw err;
+    }
+    if (seq === null) return { detections_ingested: 0, duplicate: true };
+
+    const complete = await this.fanout.fanOut({
+      cameraId: p.cameraId,
+      siteId,
+      taskType: p.taskType,
+      frameKey,
+      timestamp: p.timestamp,
+      detections: rows.map((r) => ({
+        id: r.id,
+        label: r.label,
+        confidence: r.confidence,
+        bbox: r.bbox,
+        trackId: r.trackId,
+        attributes: r.attributes,
+      })),
+    });
+    if (complete) await this.repo.markFanned(seq, this.clock.nowIso());
+    if (p.event) {
+      await this.events.emit({
+        type: p.event.eventType,
+        severity: p.event.severity,
+        cameraId: p.cameraId,
+        siteId,
+        timestamp: p.timestamp,
+        payload: { ...p.event.payload, task_type: p.taskType, frame_id: p.frameId },
+      });
+    }
+    return { detections_ingested: rows.length, duplicate: false };
+  }
+}
