@@ -3,6 +3,7 @@ import { census, type RouteInfo } from '../support/census';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { AiTaskEntity } from '../../src/ai/entities/ai-task.entity';
 import { Database } from '../../src/database/database.service';
 import { ClipEntity } from '../../src/exports/entities/clip.entity';
 import { SegmentEntity } from '../../src/timeline/entities/segment.entity';
@@ -28,6 +29,8 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/incidents/:id/segments': 'the segments are filtered to the scope',
   'GET /api/v1/clips': 'the list is filtered to the scope',
   'GET /api/v1/modules': 'modules carry no camera data',
+  'GET /api/v1/ai/tasks': 'the tasks are filtered to the scope',
+  'POST /api/v1/ai/events': 'the body camera_id is checked against the scope (asserted below)',
   'GET /api/v1/modules/:id': 'modules carry no camera data',
   'ALL /m/:id': "the sidecar receives the caller's camera scope in x-heldar-camera-scope and must apply it",
   'ALL /m/:id/*path':
@@ -40,6 +43,7 @@ const SCOPE_NEUTRAL: Record<string, string> = {
 const RESOURCE_KEYED: Record<string, string> = {
   '/api/v1/segments/:id': 'seg_on_cam_a',
   '/api/v1/clips/:id': 'clip_on_cam_a',
+  '/api/v1/ai-tasks/:id': 'ai_on_cam_a',
   '/media/clips/': `clip_${'a'.repeat(32)}.mp4`,
 };
 const resourceOf = (r: RouteInfo) => Object.keys(RESOURCE_KEYED).find((prefix) => r.path.startsWith(prefix));
@@ -47,6 +51,7 @@ const resourceOf = (r: RouteInfo) => Object.keys(RESOURCE_KEYED).find((prefix) =
 /** Mutating routes that write no audit row, and why. */
 const NOT_AUDITED: Record<string, string> = {
   'POST /api/v1/cameras/:id/test': 'a probe: it reads the stream and changes nothing',
+  'POST /api/v1/ai/events': 'the data plane (high volume); the outbox records who produced each batch',
   'ALL /m/:id': "the sidecar's own requests; the kernel audits its registration",
   'ALL /m/:id/*path': "the sidecar's own requests; the kernel audits its registration",
 };
@@ -116,6 +121,9 @@ describe(`route census with auth on (${ENGINE})`, () => {
           'video:playback',
           'video:export',
           'system:read',
+          'ai:tasks',
+          'ai:ingest',
+          'ai:frames',
         ],
         scope_kind: 'cameras',
         scope_cameras: ['cam_b'],
@@ -147,6 +155,20 @@ describe(`route census with auth on (${ENGINE})`, () => {
         createdBy: 'system',
         createdByName: 'system',
         createdAt: now,
+      }),
+    );
+    await t.app.get(Database).run((m) =>
+      m.getRepository(AiTaskEntity).insert({
+        id: 'ai_on_cam_a',
+        cameraId: 'cam_a',
+        taskType: 'census',
+        enabled: true,
+        streamProfile: 'sub',
+        fps: 1,
+        width: 320,
+        config: {},
+        createdAt: now,
+        updatedAt: now,
       }),
     );
     await t.app.get(Database).run((m) =>
@@ -247,6 +269,21 @@ describe(`route census with auth on (${ENGINE})`, () => {
     expect(res.body.code).toBe('CAMERA_SCOPE');
     const health = (await t.http().get('/api/v1/health/cameras').set(h).expect(200)).body;
     expect(health.every((s: { camera_id: string }) => s.camera_id === 'cam_b')).toBe(true);
+    const ingest = await t
+      .http()
+      .post('/api/v1/ai/events')
+      .set(h)
+      .send({ camera_id: 'cam_a', task_type: 'x' })
+      .expect(403);
+    expect(ingest.body.code).toBe('CAMERA_SCOPE');
+    await t
+      .http()
+      .post('/api/v1/ai/events')
+      .set(h)
+      .send({ camera_id: 'cam_b', task_type: 'x', frame_id: 'scoped-1' })
+      .expect(200);
+    const tasks = (await t.http().get('/api/v1/ai/tasks').set(h).expect(200)).body;
+    expect(tasks.map((x: { camera_id: string }) => x.camera_id)).toEqual([]);
     const retention = (await t.http().get('/api/v1/system/retention').set(h).expect(200)).body;
     expect(retention).toMatchObject({ usage: null, last_sweep: null });
     expect(retention.forecast.cameras.map((c: { camera_id: string }) => c.camera_id)).toEqual(['cam_b']);
@@ -300,6 +337,11 @@ describe(`route census with auth on (${ENGINE})`, () => {
       ['DELETE /api/v1/webhooks/:id', 'delete_webhook', () => t.http().delete(`/api/v1/webhooks/${ctx.wh}`).set(admin).expect(204)],
       ['POST /api/v1/modules', 'register_module', () => t.http().post('/api/v1/modules').set(admin).send({ id: 'walk-mod', name: 'Walk', base_url: 'http://127.0.0.1:9' }).expect(201)],
       ['DELETE /api/v1/modules/:id', 'unregister_module', () => t.http().delete('/api/v1/modules/walk-mod').set(admin).expect(204)],
+      ['POST /api/v1/cameras/:id/ai-tasks', 'create_ai_task', async () => {
+        ctx.task = (await t.http().post('/api/v1/cameras/cam_a/ai-tasks').set(admin).send({ task_type: 'walk' }).expect(201)).body.id;
+      }],
+      ['PATCH /api/v1/ai-tasks/:id', 'update_ai_task', () => t.http().patch(`/api/v1/ai-tasks/${ctx.task}`).set(admin).send({ fps: 2 }).expect(200)],
+      ['DELETE /api/v1/ai-tasks/:id', 'delete_ai_task', () => t.http().delete(`/api/v1/ai-tasks/${ctx.task}`).set(admin).expect(204)],
       ['PUT /api/v1/system/retention', 'update_retention_limits', () => t.http().put('/api/v1/system/retention').set(admin).send({ max_recordings_gb: 100 }).expect(200)],
       ['POST /api/v1/system/retention/sweep', 'run_retention_sweep', () => t.http().post('/api/v1/system/retention/sweep').set(admin).expect(200)],
     ]; // prettier-ignore
