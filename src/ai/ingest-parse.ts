@@ -126,7 +126,7 @@ export function parseIngest(body: unknown, nowIso: string): ParsedIngest {
       eventType: type,
       // A worker may raise info or warning; anything else is clamped to warning.
       severity: e.severity === undefined || e.severity === 'info' ? 'info' : 'warning',
-      payload: (e.payload as JsonObject | undefined) ?? {},
+      payload: e.payload ?? {},
     };
   }
   return { cameraId, taskType, timestamp, frameId, detections, event };
