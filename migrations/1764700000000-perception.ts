@@ -54,7 +54,11 @@ export class Perception1764700000000 implements MigrationInterface {
           col('fanned_out_at', 'text', { isNullable: true }),
         ],
         indices: [
-          new TableIndex({ name: 'uq_outbox_camera_frame', columnNames: ['camera_id', 'frame_id'], isUnique: true }),
+          new TableIndex({
+            name: 'uq_outbox_camera_frame',
+            columnNames: ['camera_id', 'frame_id'],
+            isUnique: true,
+          }),
           new TableIndex({ name: 'idx_outbox_created', columnNames: ['created_at'] }),
           new TableIndex({ name: 'idx_outbox_unfanned', columnNames: ['fanned_out_at', 'seq'] }),
         ],
@@ -98,6 +102,7 @@ export class Perception1764700000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['consumer_fanout', 'detections', 'outbox', 'ai_workers', 'ai_tasks']) await q.dropTable(t);
+    for (const t of ['consumer_fanout', 'detections', 'outbox', 'ai_workers', 'ai_tasks'])
+      await q.dropTable(t);
   }
 }

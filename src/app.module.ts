@@ -18,6 +18,7 @@ import { RetentionModule } from './retention/retention.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { ModulesModule } from './modules/modules.module';
 import { AiModule } from './ai/ai.module';
+import { SamplerModule } from './sampler/sampler.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -46,6 +47,7 @@ export class AppModule {
         WebhooksModule,
         ModulesModule,
         AiModule,
+        SamplerModule,
         ...extra,
       ],
     };

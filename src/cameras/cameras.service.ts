@@ -14,7 +14,7 @@ import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
 import type { CameraEntity } from './entities/camera.entity';
-import { liveUrl, recordUrl, validateUrlTemplate } from './vendor-templates';
+import { buildStreamUrl, liveUrl, recordUrl, validateUrlTemplate } from './vendor-templates';
 
 export interface RecordTarget {
   id: string;
@@ -64,7 +64,9 @@ export class CamerasService {
   }
 
   /** Existence, site and enabled flag of a camera (ingest, samplers). */
-  async lookup(id: string): Promise<{ id: string; siteId: string | null; enabled: boolean; priority: number } | null> {
+  async lookup(
+    id: string,
+  ): Promise<{ id: string; siteId: string | null; enabled: boolean; priority: number } | null> {
     const c = await this.repo.get(id);
     return c ? { id: c.id, siteId: c.siteId, enabled: c.enabled, priority: c.priority } : null;
   }
@@ -89,6 +91,14 @@ export class CamerasService {
   }
 
   /** Decrypted live URL (sub stream, else main) — kernel-internal, never returned to a client. */
+  /** A profile's stream URL (kernel-internal): `sub` falls back to main; `main` is the main stream. */
+  async getStreamUrl(id: string, profile: 'main' | 'sub'): Promise<string | null> {
+    const cam = await this.repo.get(id);
+    if (!cam) return null;
+    const input = urlInput(cam, this.box);
+    return profile === 'main' ? buildStreamUrl(input, 'main') : liveUrl(input);
+  }
+
   async getLiveUrl(id: string): Promise<string | null> {
     const cam = await this.repo.get(id);
     return cam ? liveUrl(urlInput(cam, this.box)) : null;

@@ -64,6 +64,8 @@ const ENV_NAMES = {
   moduleProxyTimeoutMs: 'HELDAR_MODULE_PROXY_TIMEOUT_MS',
   aiDefaultFps: 'HELDAR_AI_DEFAULT_FPS',
   aiDefaultWidth: 'HELDAR_AI_DEFAULT_WIDTH',
+  aiEnabled: 'HELDAR_AI_ENABLED',
+  aiMaxTotalFps: 'HELDAR_AI_MAX_TOTAL_FPS',
 } as const satisfies Record<string, `HELDAR_${string}`>;
 
 export type ConfigKey = keyof typeof ENV_NAMES;
@@ -170,6 +172,10 @@ export class HeldarConfig {
   /** Sampling of a new AI task when the request does not say (fps 0.1..30, width 160..3840). */
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.1) @Max(30) aiDefaultFps = 5;
   @IsInt() @Min(160) @Max(3840) aiDefaultWidth = 1280;
+  /** Master switch of the frame samplers. */
+  @IsBoolean() aiEnabled = true;
+  /** Frames per second decoded by all samplers together (at full width), shared by priority. */
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(1) @Max(10000) aiMaxTotalFps = 40;
 
   get webhookRetryDelaysS(): number[] {
     return this.webhookRetryScheduleS.split(',').map(Number);
@@ -191,6 +197,10 @@ export class HeldarConfig {
 
   get recordingsDirAbs(): string {
     return resolve(this.recordingsDir ?? `${this.dataDir}/recordings`);
+  }
+
+  get framesDirAbs(): string {
+    return resolve(this.dataDir, 'frames');
   }
 
   get clipsDirAbs(): string {

@@ -210,3 +210,16 @@ export function buildLiveSnapshotArgs(url: string, outPath: string): string[] {
     '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', '-y', outPath,
   ]; // prettier-ignore
 }
+
+/**
+ * AI frame sampler: decode at `fps`, scale to `width`, and keep overwriting one JPEG atomically
+ * (readers never see a half-written frame).
+ */
+export function buildSamplerArgs(url: string, fps: number, width: number, outFile: string): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-loglevel', 'warning',
+    '-rtsp_transport', 'tcp', '-timeout', '15000000', '-i', url,
+    '-an', '-vf', `fps=${fps},scale=${width}:-2`, '-q:v', '5',
+    '-f', 'image2', '-update', '1', '-atomic_writing', '1', '-y', outFile,
+  ]; // prettier-ignore
+}

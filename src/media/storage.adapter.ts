@@ -56,6 +56,14 @@ export class StorageAdapter {
     }
   }
 
+  /** Size and mtime of a file; null when it does not exist. */
+  async stat(path: string): Promise<{ size: number; mtimeMs: number } | null> {
+    return stat(path).then(
+      (s) => (s.isFile() ? { size: s.size, mtimeMs: s.mtimeMs } : null),
+      () => null,
+    );
+  }
+
   /** Names of the sub-directories of `dir`; [] when it does not exist. */
   async listDirs(dir: string): Promise<string[]> {
     try {
