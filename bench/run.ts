@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchDetectionInsert } from './detection-insert.bench';
 import { benchEvents } from './events.bench';
+import { benchZones } from './zones.bench';
 import { benchExport } from './export.bench';
 import { benchRecorder } from './recorder.bench';
 import { benchTimeline } from './timeline.bench';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   console.log(`recorder (${cameras} cameras, ${seconds} s):`, recorder);
   const webhooks = only && only !== 'events' ? results.events : await benchEvents();
   console.log('events out (1,000 events × 5 webhook subscriptions):', webhooks);
+  const zones = only && only !== 'zones' ? results.zones : await benchZones();
+  console.log('zone engine (3 zones × 50 tracks):', zones);
   results = {
     ...results,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
     export: exportClip,
     recorder,
     events: webhooks,
+    zones,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`wrote ${file}`);

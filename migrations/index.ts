@@ -6,6 +6,7 @@ import { Retention1764400000000 } from './1764400000000-retention';
 import { Webhooks1764500000000 } from './1764500000000-webhooks';
 import { Modules1764600000000 } from './1764600000000-modules';
 import { Perception1764700000000 } from './1764700000000-perception';
+import { Zones1764800000000 } from './1764800000000-zones';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Webhooks1764500000000,
   Modules1764600000000,
   Perception1764700000000,
+  Zones1764800000000,
 ];

@@ -19,6 +19,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 import { ModulesModule } from './modules/modules.module';
 import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
+import { ZonesModule } from './zones/zones.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -48,6 +49,7 @@ export class AppModule {
         ModulesModule,
         AiModule,
         SamplerModule,
+        ZonesModule,
         ...extra,
       ],
     };

@@ -9,6 +9,9 @@ import { AiWorkerEntity } from '../ai/entities/ai-worker.entity';
 import { ConsumerFanoutEntity } from '../ai/entities/consumer-fanout.entity';
 import { DetectionEntity } from '../ai/entities/detection.entity';
 import { OutboxEntity } from '../ai/entities/outbox.entity';
+import { ZoneEntity } from '../zones/entities/zone.entity';
+import { ZoneEventEntity } from '../zones/entities/zone-event.entity';
+import { ZoneOccupancyEntity } from '../zones/entities/zone-occupancy.entity';
 import { ApiKeyEntity } from '../auth/entities/api-key.entity';
 import { SessionEntity } from '../auth/entities/session.entity';
 import { UserEntity } from '../auth/entities/user.entity';
@@ -39,6 +42,9 @@ export const ENTITIES = [
   OutboxEntity,
   DetectionEntity,
   ConsumerFanoutEntity,
+  ZoneEntity,
+  ZoneEventEntity,
+  ZoneOccupancyEntity,
   SettingEntity,
   ModuleRecordEntity,
   CameraStatusEntity,

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { DETECTION_CONSUMERS } from '../ai/detection-consumer';
+import { CamerasModule } from '../cameras/cameras.module';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { ZonesController } from './zones.controller';
+import { ZonesService } from './zones.service';
+
+@HeldarModule({
+  id: 'zones',
+  name: 'Zones',
+  description: 'Zones CRUD and the zone engine (enter, exit, dwell, line crossings, occupancy)',
+})
+@Module({
+  imports: [CamerasModule],
+  controllers: [ZonesController],
+  providers: [ZonesService, { provide: DETECTION_CONSUMERS, useExisting: ZonesService }],
+})
+export class ZonesModule {}
