@@ -20,7 +20,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
@@ -291,11 +290,7 @@ export class ZonesController {
   @RequireCapability('events:read')
   @ApiOperation({ summary: 'Evidence frame of a zone event (camera scope applies)' })
   @ApiProduces('image/jpeg')
-  async evidence(
-    @Principal() p: Principal,
-    @Param('id') file: string,
-    @Res() res: Response,
-  ): Promise<void> {
+  async evidence(@Principal() p: Principal, @Param('id') file: string, @Res() res: Response): Promise<void> {
     const owner = await this.zones.evidenceOwner(file);
     // For a scoped caller "missing" and "another camera's" answer the same 403.
     if (p.cameraScope !== 'all' && (!owner || !canSeeCamera(p, owner.cameraId))) {
