@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { benchDetectionInsert } from './detection-insert.bench';
 import { benchEvents } from './events.bench';
 import { benchZones } from './zones.bench';
+import { benchIngest } from './ingest.bench';
 import { benchExport } from './export.bench';
 import { benchRecorder } from './recorder.bench';
 import { benchTimeline } from './timeline.bench';
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   console.log('events out (1,000 events × 5 webhook subscriptions):', webhooks);
   const zones = only && only !== 'zones' ? results.zones : await benchZones();
   console.log('zone engine (3 zones × 50 tracks):', zones);
+  const ingest = only && only !== 'ingest' ? results.ingest : await benchIngest();
+  console.log('detection ingest (16 clients × 20 detections, 3 zones):', ingest);
   results = {
     ...results,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
     recorder,
     events: webhooks,
     zones,
+    ingest,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`wrote ${file}`);

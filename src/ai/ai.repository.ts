@@ -41,16 +41,12 @@ export class AiRepository implements OnModuleInit {
 
   /**
    * The outbox row and the detections in ONE transaction. A frame seen before (same camera and
-   * frame key) writes nothing and returns null.
+   * frame key) throws the driver's unique violation and writes nothing.
    */
-  async ingest(outbox: Omit<OutboxEntity, 'seq'>, rows: DetectionEntity[]): Promise<number | null> {
+  async ingest(outbox: Omit<OutboxEntity, 'seq'>, rows: DetectionEntity[]): Promise<number> {
     return this.db.transaction(async (m) => {
-      if (outbox.frameId !== null) {
-        const seen = await m
-          .getRepository(OutboxEntity)
-          .findOne({ select: { seq: true }, where: { cameraId: outbox.cameraId, frameId: outbox.frameId } });
-        if (seen) return null;
-      }
+      // The unique (camera_id, frame_id) index is the dedup: a replayed frame fails this insert,
+      // the transaction rolls back and the caller answers "duplicate".
       const res = await m.getRepository(OutboxEntity).insert({ ...outbox });
       for (let i = 0; i < rows.length; i += DETECTION_CHUNK) {
         await m.getRepository(DetectionEntity).insert(rows.slice(i, i + DETECTION_CHUNK));

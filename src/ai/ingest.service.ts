@@ -100,7 +100,7 @@ export class IngestService implements OnApplicationBootstrap {
         rows,
       );
     } catch (err) {
-      // Two clients racing with the same frame on PostgreSQL: the loser is a duplicate.
+      // A frame seen before (or two clients racing with the same frame): a duplicate.
       if (frameKey !== null && mapDriverError(err)?.code === 'ALREADY_EXISTS') seq = null;
       else throw err;
     }

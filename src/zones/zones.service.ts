@@ -112,6 +112,7 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
   private readonly occupancy = new Map<string, number>();
   private subscription?: Subscription;
   private chain = new Map<string, Promise<void>>();
+  private snapshotsReady = false;
 
   constructor(
     private readonly db: Database,
@@ -201,15 +202,15 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
     occupancy: Array<{ zoneId: string; count: number }>,
   ): Promise<void> {
     const now = this.clock.nowIso();
-    for (const o of occupancy) {
-      if (this.occupancy.get(o.zoneId) === o.count) continue;
-      this.occupancy.set(o.zoneId, o.count);
-      await this.db.run((m) =>
-        m
-          .getRepository(ZoneOccupancyEntity)
-          .upsert({ zoneId: o.zoneId, cameraId, count: o.count, updatedAt: now }, ['zoneId']),
-      );
-    }
+    const changed = occupancy.filter((o) => this.occupancy.get(o.zoneId) !== o.count);
+    if (changed.length === 0) return;
+    for (const o of changed) this.occupancy.set(o.zoneId, o.count);
+    await this.db.run((m) =>
+      m.getRepository(ZoneOccupancyEntity).upsert(
+        changed.map((o) => ({ zoneId: o.zoneId, cameraId, count: o.count, updatedAt: now })),
+        ['zoneId'],
+      ),
+    );
   }
 
   private async record(events: ZoneEngineEvent[]): Promise<void> {
@@ -217,49 +218,56 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
     const severities = new Map<string, string>();
     for (const list of this.defs.values())
       for (const z of list) severities.set(z.id, (z as ZoneDef & { severity?: string }).severity ?? 'info');
+    const rows: ZoneEventEntity[] = [];
     for (const e of events) {
       const id = prefixedId('zev_');
-      const at = new Date(e.atMs).toISOString();
       const evidence =
         e.type === 'enter' || e.type.startsWith('cross') ? await this.evidence(e.cameraId, id) : null;
-      await this.db.run((m) =>
-        m.getRepository(ZoneEventEntity).insert({
-          id,
-          cameraId: e.cameraId,
-          zoneId: e.zoneId,
-          zoneName: e.zoneName,
-          trackId: e.trackId,
-          eventType: e.type,
-          label: e.label,
-          timestamp: at,
-          dwellSeconds: e.dwellSeconds,
-          evidencePath: evidence,
-          createdAt: this.clock.nowIso(),
-        }),
-      );
-      await this.events.emit({
-        type: `zone_${e.type}`,
-        severity: (severities.get(e.zoneId) ?? 'info') as 'info',
+      rows.push({
+        id,
         cameraId: e.cameraId,
-        timestamp: at,
-        payload: {
-          zone_event_id: id,
-          zone_id: e.zoneId,
-          zone: e.zoneName,
-          track_id: e.trackId,
-          label: e.label,
-          dwell_seconds: e.dwellSeconds,
-          evidence,
-        },
+        zoneId: e.zoneId,
+        zoneName: e.zoneName,
+        trackId: e.trackId,
+        eventType: e.type,
+        label: e.label,
+        timestamp: new Date(e.atMs).toISOString(),
+        dwellSeconds: e.dwellSeconds,
+        evidencePath: evidence,
+        createdAt: this.clock.nowIso(),
       });
     }
+    // One transaction for the batch's zone events and their kernel events (published on commit).
+    await this.db.transaction(async (m) => {
+      await m.getRepository(ZoneEventEntity).insert(rows.map((r) => ({ ...r })));
+      for (const r of rows) {
+        await this.events.emit({
+          type: `zone_${r.eventType}`,
+          severity: (severities.get(r.zoneId) ?? 'info') as 'info',
+          cameraId: r.cameraId,
+          timestamp: r.timestamp,
+          payload: {
+            zone_event_id: r.id,
+            zone_id: r.zoneId,
+            zone: r.zoneName,
+            track_id: r.trackId,
+            label: r.label,
+            dwell_seconds: r.dwellSeconds,
+            evidence: r.evidencePath,
+          },
+        });
+      }
+    });
   }
 
   /** Copy of the camera's latest sub frame (null without one). */
   private async evidence(cameraId: string, zevId: string): Promise<string | null> {
     const dir = join(this.config.dataDirAbs, 'snapshots');
     try {
-      await mkdir(dir, { recursive: true });
+      if (!this.snapshotsReady) {
+        await mkdir(dir, { recursive: true });
+        this.snapshotsReady = true;
+      }
       await copyFile(
         join(this.config.framesDirAbs, cameraId, 'latest_sub.jpg'),
         join(dir, `zoneevt_${zevId}.jpg`),

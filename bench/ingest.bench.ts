@@ -1,0 +1,213 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../src/app.factory';
+import { loadConfig } from '../src/config/heldar-config';
+
+const CLIENTS = 16;
+const PER_BATCH = 20;
+const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? 20);
+
+export interface IngestBenchResult {
+  clients: number;
+  detections_per_batch: number;
+  seconds: number;
+  batches: number;
+  api_detections_per_s: number;
+  api_p50_ms: number;
+  api_p99_ms: number;
+  raw_detections_per_s: number;
+  ratio: number;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 100) / 100;
+};
+
+function body(client: number, i: number): string {
+  return JSON.stringify({
+    camera_id: 'bench',
+    task_type: 'object_detection',
+    frame_id: `c${client}-${i}`,
+    detections: Array.from({ length: PER_BATCH }, (_, j) => ({
+      label: j % 3 ? 'person' : 'car',
+      confidence: 0.9,
+      bbox: [((i + j) % 90) / 100, 0.3, 0.08, 0.2],
+      track_id: `${client}-${j}`,
+      attributes: { color: 'red' },
+    })),
+  });
+}
+
+function post(port: number, agent: Agent, payload: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/ai/events',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * 16 clients posting batches of 20 detections (unique frame ids) for 20 s at a camera with 3
+ * zones, through the whole kernel (validation, outbox, detections, the zone engine), next to the
+ * raw driver inserting the same rows (outbox + detections) in the same run.
+ */
+export async function benchIngest(): Promise<IngestBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'heldar-bench-ingest-'));
+  const config = loadConfig({
+    HELDAR_DATA_DIR: dir,
+    HELDAR_DATABASE_URL: `sqlite://${join(dir, 'heldar.db')}`,
+    HELDAR_LOG: 'warn',
+    HELDAR_RECORDER_ENABLED: 'false',
+    HELDAR_AI_ENABLED: 'false',
+    HELDAR_MIN_FREE_DISK_GB: '0',
+  });
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as { port: number }).port;
+  const base = `http://127.0.0.1:${port}`;
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  try {
+    const json = { 'content-type': 'application/json' };
+    await fetch(`${base}/api/v1/cameras`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ id: 'bench', name: 'Bench' }),
+    });
+    const zones = [
+      {
+        name: 'left',
+        polygon: [
+          [0, 0],
+          [0.4, 0],
+          [0.4, 1],
+          [0, 1],
+        ],
+      },
+      {
+        name: 'right',
+        polygon: [
+          [0.6, 0],
+          [1, 0],
+          [1, 1],
+          [0.6, 1],
+        ],
+      },
+      {
+        name: 'door',
+        kind: 'line',
+        polygon: [
+          [0.5, 0],
+          [0.5, 1],
+        ],
+      },
+    ];
+    for (const z of zones)
+      await fetch(`${base}/api/v1/cameras/bench/zones`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify(z),
+      });
+
+    const latencies: number[] = [];
+    const deadline = performance.now() + SECONDS * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, c) => {
+        for (let i = 0; performance.now() < deadline; i++) {
+          const payload = body(c, i);
+          const s = performance.now();
+          const status = await post(port, agent, payload);
+          if (status !== 200) throw new Error(`ingest answered ${status}`);
+          latencies.push(performance.now() - s);
+        }
+      }),
+    );
+    const apiS = (performance.now() - started) / 1000;
+    const batches = latencies.length;
+
+    // Raw: the same number of batches, outbox row + detections per transaction, prepared statements.
+    const raw = new BetterSqlite3(join(dir, 'raw.db'));
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.exec(`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, camera_id TEXT, frame_id TEXT, task_type TEXT, n INTEGER, created_at TEXT);
+      CREATE UNIQUE INDEX uq ON outbox (camera_id, frame_id);
+      CREATE TABLE detections (id TEXT PRIMARY KEY, camera_id TEXT, task_type TEXT, timestamp TEXT, label TEXT, confidence REAL, bbox TEXT, track_id TEXT, attributes TEXT, frame_id TEXT, created_at TEXT);
+      CREATE INDEX d1 ON detections (camera_id, timestamp); CREATE INDEX d2 ON detections (camera_id, frame_id); CREATE INDEX d3 ON detections (created_at);`);
+    const ob = raw.prepare(
+      'INSERT INTO outbox (camera_id, frame_id, task_type, n, created_at) VALUES (?,?,?,?,?)',
+    );
+    const det = raw.prepare('INSERT INTO detections VALUES (?,?,?,?,?,?,?,?,?,?,?)');
+    const tx = raw.transaction(
+      (
+        i: number,
+        payload: {
+          frame_id: string;
+          detections: Array<{
+            label: string;
+            confidence: number;
+            bbox: number[];
+            track_id: string;
+            attributes: object;
+          }>;
+        },
+      ) => {
+        const now = new Date().toISOString();
+        ob.run('bench', `w:${payload.frame_id}`, 'object_detection', payload.detections.length, now);
+        payload.detections.forEach((d, j) =>
+          det.run(
+            `det_${i}_${j}`,
+            'bench',
+            'object_detection',
+            now,
+            d.label,
+            d.confidence,
+            JSON.stringify(d.bbox),
+            d.track_id,
+            JSON.stringify({ ...d.attributes, source: 'worker' }),
+            `w:${payload.frame_id}`,
+            now,
+          ),
+        );
+      },
+    );
+    const t0 = performance.now();
+    for (let i = 0; i < batches; i++) tx(i, JSON.parse(body(i % CLIENTS, i)) as never);
+    const rawS = (performance.now() - t0) / 1000;
+    raw.close();
+
+    const apiRate = (batches * PER_BATCH) / apiS;
+    const rawRate = (batches * PER_BATCH) / rawS;
+    return {
+      clients: CLIENTS,
+      detections_per_batch: PER_BATCH,
+      seconds: SECONDS,
+      batches,
+      api_detections_per_s: Math.round(apiRate),
+      api_p50_ms: pct(latencies, 50),
+      api_p99_ms: pct(latencies, 99),
+      raw_detections_per_s: Math.round(rawRate),
+      ratio: Math.round((apiRate / rawRate) * 1000) / 1000,
+    };
+  } finally {
+    agent.destroy();
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
