@@ -1,0 +1,186 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source';
+import { freePort } from '../fixtures/free-port';
+import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
+
+const MAIN = resolve(__dirname, '../../dist/src/main.js');
+const CLIENTS = 4;
+const PER_BATCH = 5;
+const TRIALS = 3;
+
+interface Kernel {
+  child: ChildProcess;
+  exited: Promise<unknown>;
+  base: string;
+}
+
+async function boot(store: TestStore, port: number): Promise<Kernel> {
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: store.dataDir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HELDAR_DATA_DIR: store.dataDir,
+      HELDAR_DATABASE_URL: store.databaseUrl,
+      HELDAR_API_PORT: String(port),
+      HELDAR_API_HOST: '127.0.0.1',
+      HELDAR_RECORDER_ENABLED: 'false',
+      HELDAR_AI_ENABLED: 'false',
+      HELDAR_MIN_FREE_DISK_GB: '0',
+      HELDAR_MAX_RECORDINGS_GB: '0',
+      HELDAR_LOG: 'warn',
+    },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) return { child, exited, base };
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error('the kernel did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const batch = (frame: string) => ({
+  camera_id: 'kc',
+  task_type: 'object_detection',
+  frame_id: frame,
+  detections: Array.from({ length: PER_BATCH }, (_, j) => ({
+    label: 'person',
+    confidence: 0.9,
+    bbox: [0.1 * j, 0.3, 0.1, 0.2],
+    track_id: `${frame}-${j}`,
+  })),
+});
+
+async function ingest(base: string, frame: string): Promise<{ ok: boolean; duplicate?: boolean }> {
+  try {
+    const res = await fetch(`${base}/api/v1/ai/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(batch(frame)),
+    });
+    if (res.status !== 200) return { ok: false };
+    const body = (await res.json()) as { duplicate: boolean };
+    return { ok: true, duplicate: body.duplicate };
+  } catch {
+    return { ok: false }; // the kernel died under us: not acknowledged
+  }
+}
+
+describe(`ingest survives kill -9 (${ENGINE})`, () => {
+  beforeAll(() => {
+    if (!existsSync(MAIN))
+      throw new Error(`${MAIN} is missing: run \`npm run build\` first (make test does)`);
+  });
+
+  it('every acknowledged batch is stored exactly once, whole; replays are duplicates; fan-out completes', async () => {
+    const store = await createTestStore();
+    const port = await freePort();
+    const acked = new Set<string>();
+    const attempted: string[] = [];
+    let k: Kernel | null = null;
+    try {
+      k = await boot(store, port);
+      await fetch(`${k.base}/api/v1/cameras`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'kc', name: 'Crash' }),
+      });
+      await fetch(`${k.base}/api/v1/cameras/kc/zones`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'All',
+          polygon: [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+            [0, 1],
+          ],
+        }),
+      });
+      for (let trial = 0; trial < TRIALS; trial++) {
+        let stop = false;
+        const current = k;
+        const clients = Array.from({ length: CLIENTS }, async (_, c) => {
+          for (let i = 0; !stop; i++) {
+            const frame = `t${trial}-c${c}-${i}`;
+            attempted.push(frame);
+            const r = await ingest(current.base, frame);
+            if (r.ok && !r.duplicate) acked.add(frame);
+            if (!r.ok) return;
+          }
+        });
+        await new Promise((r) => setTimeout(r, 1500));
+        current.child.kill('SIGKILL');
+        await current.exited;
+        stop = true;
+        await Promise.all(clients);
+        k = await boot(store, port);
+      }
+      expect(acked.size).toBeGreaterThan(20);
+
+      const ds = new DataSource(dataSourceOptions(store.config));
+      await ds.initialize();
+      try {
+        const outbox = (await ds.query(
+          "SELECT frame_id, detection_count FROM outbox WHERE camera_id = 'kc'",
+        )) as Array<{ frame_id: string; detection_count: number }>;
+        const stored = new Map(
+          outbox.map((o) => [String(o.frame_id).replace(/^w:/, ''), Number(o.detection_count)]),
+        );
+        expect(stored.size).toBe(outbox.length); // never twice
+        for (const f of acked) expect({ f, stored: stored.has(f) }).toEqual({ f, stored: true });
+        const perFrame = (await ds.query(
+          "SELECT frame_id, COUNT(*) AS n FROM detections WHERE camera_id = 'kc' GROUP BY frame_id",
+        )) as Array<{ frame_id: string; n: number | string }>;
+        // Whole batches only: every stored frame has all its detections, and no detections lack a frame row.
+        expect(perFrame.length).toBe(outbox.length);
+        for (const row of perFrame) expect(Number(row.n)).toBe(PER_BATCH);
+
+        // Re-posting everything: what was stored is a duplicate; nothing gets stored twice.
+        for (const f of attempted) {
+          const r = await ingest(k.base, f);
+          expect({ f, ok: r.ok }).toEqual({ f, ok: true });
+          if (stored.has(f)) expect({ f, duplicate: r.duplicate }).toEqual({ f, duplicate: true });
+        }
+        const after = (await ds.query("SELECT COUNT(*) AS n FROM outbox WHERE camera_id = 'kc'")) as Array<{
+          n: number | string;
+        }>;
+        expect(Number(after[0].n)).toBe(new Set(attempted).size);
+
+        // Batches committed just before a kill had their fan-out interrupted: the replay loop
+        // (15 s cadence, batches older than 10 s) completes them.
+        const deadline = Date.now() + 60_000;
+        let unfanned = -1;
+        while (Date.now() < deadline) {
+          const rows = (await ds.query(
+            'SELECT COUNT(*) AS n FROM outbox WHERE fanned_out_at IS NULL',
+          )) as Array<{ n: number | string }>;
+          unfanned = Number(rows[0].n);
+          if (unfanned === 0) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        expect(unfanned).toBe(0);
+        const claims = (await ds.query(
+          "SELECT COUNT(*) AS n FROM consumer_fanout WHERE consumer = 'zones'",
+        )) as Array<{ n: number | string }>;
+        expect(Number(claims[0].n)).toBe(new Set(attempted).size);
+      } finally {
+        await ds.destroy();
+      }
+    } finally {
+      k?.child.kill('SIGKILL');
+      await k?.exited;
+      await store.cleanup();
+    }
+  }, 180_000);
+});
