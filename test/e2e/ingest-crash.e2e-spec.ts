@@ -131,17 +131,17 @@ describe(`ingest survives kill -9 (${ENGINE})`, () => {
       const ds = new DataSource(dataSourceOptions(store.config));
       await ds.initialize();
       try {
-        const outbox = (await ds.query(
+        const outbox = await ds.query<Array<{ frame_id: string; detection_count: number }>>(
           "SELECT frame_id, detection_count FROM outbox WHERE camera_id = 'kc'",
-        )) as Array<{ frame_id: string; detection_count: number }>;
+        );
         const stored = new Map(
           outbox.map((o) => [String(o.frame_id).replace(/^w:/, ''), Number(o.detection_count)]),
         );
         expect(stored.size).toBe(outbox.length); // never twice
         for (const f of acked) expect({ f, stored: stored.has(f) }).toEqual({ f, stored: true });
-        const perFrame = (await ds.query(
+        const perFrame = await ds.query<Array<{ frame_id: string; n: number | string }>>(
           "SELECT frame_id, COUNT(*) AS n FROM detections WHERE camera_id = 'kc' GROUP BY frame_id",
-        )) as Array<{ frame_id: string; n: number | string }>;
+        );
         // Whole batches only: every stored frame has all its detections, and no detections lack a frame row.
         expect(perFrame.length).toBe(outbox.length);
         for (const row of perFrame) expect(Number(row.n)).toBe(PER_BATCH);
@@ -152,9 +152,11 @@ describe(`ingest survives kill -9 (${ENGINE})`, () => {
           expect({ f, ok: r.ok }).toEqual({ f, ok: true });
           if (stored.has(f)) expect({ f, duplicate: r.duplicate }).toEqual({ f, duplicate: true });
         }
-        const after = (await ds.query("SELECT COUNT(*) AS n FROM outbox WHERE camera_id = 'kc'")) as Array<{
-          n: number | string;
-        }>;
+        const after = await ds.query<
+          Array<{
+            n: number | string;
+          }>
+        >("SELECT COUNT(*) AS n FROM outbox WHERE camera_id = 'kc'");
         expect(Number(after[0].n)).toBe(new Set(attempted).size);
 
         // Batches committed just before a kill had their fan-out interrupted: the replay loop
@@ -162,17 +164,17 @@ describe(`ingest survives kill -9 (${ENGINE})`, () => {
         const deadline = Date.now() + 60_000;
         let unfanned = -1;
         while (Date.now() < deadline) {
-          const rows = (await ds.query(
+          const rows = await ds.query<Array<{ n: number | string }>>(
             'SELECT COUNT(*) AS n FROM outbox WHERE fanned_out_at IS NULL',
-          )) as Array<{ n: number | string }>;
+          );
           unfanned = Number(rows[0].n);
           if (unfanned === 0) break;
           await new Promise((r) => setTimeout(r, 1000));
         }
         expect(unfanned).toBe(0);
-        const claims = (await ds.query(
+        const claims = await ds.query<Array<{ n: number | string }>>(
           "SELECT COUNT(*) AS n FROM consumer_fanout WHERE consumer = 'zones'",
-        )) as Array<{ n: number | string }>;
+        );
         expect(Number(claims[0].n)).toBe(new Set(attempted).size);
       } finally {
         await ds.destroy();
