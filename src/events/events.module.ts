@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { HeldarModule } from '../settings/heldar-module.decorator';
 import { EventBus } from './event-bus';
+import { EventStreamService } from './event-stream.service';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
@@ -13,7 +14,7 @@ import { EventsService } from './events.service';
 @Global()
 @Module({
   controllers: [EventsController],
-  providers: [EventBus, EventsRepository, EventsService],
+  providers: [EventBus, EventsRepository, EventsService, EventStreamService],
   exports: [EventBus, EventsService],
 })
 export class EventsModule {}

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import type { KernelEvent } from '../event-bus';
@@ -31,6 +31,23 @@ export class EventQueryDto {
   @Min(1)
   @Max(2000)
   limit?: number;
+}
+
+/** `GET /events/stream`: the list's filters, `min_severity`, and `since_seq` for clients that cannot send `Last-Event-ID`. */
+export class EventStreamQueryDto extends PickType(EventQueryDto, ['camera_id', 'event_type'] as const) {
+  @ApiPropertyOptional({ enum: SEVERITIES, description: 'minimum severity' })
+  @IsOptional()
+  @IsIn(SEVERITIES)
+  min_severity?: string;
+
+  @ApiPropertyOptional({
+    description: 'replay events after this seq first (the `Last-Event-ID` header wins when both are sent)',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  since_seq?: number;
 }
 
 export class EventDto {

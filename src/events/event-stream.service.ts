@@ -1,0 +1,179 @@
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { EventDto } from './dto/event.dto';
+import { EventBus, type KernelEvent } from './event-bus';
+import { severityRank } from './event-types';
+import { EventsService } from './events.service';
+
+/** Comment line sent every so often, so proxies and clients see a live connection. */
+export const SSE_HEARTBEAT_MS = 15_000;
+/** Replay reads the table in pages of this many events. */
+const REPLAY_PAGE = 500;
+/** A live client whose unsent bytes pass this is too slow: it is cut off (and resumes with Last-Event-ID). */
+const MAX_BUFFERED_BYTES = 1 << 20;
+/** Live events held while a replay runs; past this the stream ends rather than grow without bound. */
+const MAX_BACKLOG = 10_000;
+/** Seqs the replay sent, remembered to drop their live copies (more than the backlog can hold). */
+const REPLAYED_MEMORY = 2 * MAX_BACKLOG;
+
+export interface StreamFilter {
+  cameraId?: string;
+  /** Exact type, or a prefix ending in `*`. */
+  eventType?: string;
+  minSeverity?: string;
+  /** 'all', or the cameras a scoped credential may see. */
+  scope: 'all' | readonly string[];
+}
+
+/** The same test for replayed and live events (so both halves of a stream agree). */
+export function streamMatches(f: StreamFilter, e: KernelEvent): boolean {
+  if (f.cameraId && e.cameraId !== f.cameraId) return false;
+  if (f.scope !== 'all' && (e.cameraId === null || !f.scope.includes(e.cameraId))) return false;
+  if (f.eventType) {
+    const ok = f.eventType.endsWith('*')
+      ? e.eventType.startsWith(f.eventType.slice(0, -1))
+      : e.eventType === f.eventType;
+    if (!ok) return false;
+  }
+  return !f.minSeverity || severityRank(e.severity) >= severityRank(f.minSeverity);
+}
+
+function frame(e: KernelEvent): string {
+  return `id: ${e.seq}\nevent: ${e.eventType}\ndata: ${JSON.stringify(EventDto.from(e))}\n\n`;
+}
+
+interface OpenStream {
+  res: Response;
+  close(reason: 'client' | 'slow' | 'shutdown' | 'error'): void;
+}
+
+/**
+ * Server-Sent Events of kernel events. A resuming stream subscribes to the bus first, replays
+ * the table after the client's last seq while holding live events back, then sends the held
+ * ones it did not replay: no gap, no duplicate. Written straight to the response, paced by the
+ * socket during replay; a live client that stops reading is cut off instead of buffered forever.
+ */
+@Injectable()
+export class EventStreamService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('EventStream');
+  private readonly streams = new Set<OpenStream>();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly events: EventsService,
+  ) {}
+
+  /** How many streams are open. */
+  get openCount(): number {
+    return this.streams.size;
+  }
+
+  /** Start streaming on `res` (validation and authorisation are done: headers go out now). */
+  open(res: Response, filter: StreamFilter, sinceSeq: number | undefined): void {
+    if (!res.socket || res.socket.destroyed) return; // gone while it was authorised
+    let closed = false;
+    let replaying = sinceSeq !== undefined;
+    let held: KernelEvent[] = [];
+    const replayed = new Set<number>();
+
+    /** Live write: a stalled client is cut off past the byte bound. */
+    const push = (chunk: string) => {
+      if (closed) return;
+      if (!res.write(chunk) && res.writableLength > MAX_BUFFERED_BYTES) stream.close('slow');
+    };
+    /** Paced write (replay, held events): wait for the socket to drain. */
+    const pace = async (chunk: string) => {
+      if (closed || res.write(chunk)) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    };
+
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(': connected\n\n');
+    const heartbeat = setInterval(() => push(': ping\n\n'), SSE_HEARTBEAT_MS);
+    // Subscribed before the replay query: whatever commits meanwhile is held, not lost.
+    const sub = this.bus.events$.subscribe((e) => {
+      if (closed || !streamMatches(filter, e)) return;
+      if (!replaying) return push(frame(e));
+      held.push(e);
+      if (held.length > MAX_BACKLOG) stream.close('slow');
+    });
+
+    const stream: OpenStream = {
+      res,
+      close: (reason) => {
+        if (closed) return;
+        closed = true;
+        if (reason === 'slow') {
+          this.logger.warn(
+            { buffered: res.writableLength, held: held.length },
+            'event stream client too slow; disconnected (it resumes with Last-Event-ID)',
+          );
+        }
+        sub.unsubscribe();
+        clearInterval(heartbeat);
+        held = [];
+        this.streams.delete(stream);
+        // Never reused for another request: the socket goes once the end is flushed, at once if stuck.
+        if (reason === 'client' || reason === 'slow' || res.writableNeedDrain) res.destroy();
+        else res.end(() => res.socket?.destroy());
+      },
+    };
+    this.streams.add(stream);
+    // The response's 'close' (the request's fires as soon as its empty body is read, on Node ≥ 16).
+    res.on('close', () => stream.close('client'));
+    res.on('error', () => stream.close('client'));
+    if (sinceSeq === undefined) return;
+
+    const replay = async () => {
+      let cursor = sinceSeq;
+      while (!closed) {
+        const page = await this.events.getAll({
+          cameraId: filter.cameraId,
+          eventType: filter.eventType,
+          minSeverity: filter.minSeverity,
+          sinceSeq: cursor,
+          limit: REPLAY_PAGE,
+        });
+        for (const e of page) {
+          if (closed) return;
+          if (!streamMatches(filter, e)) continue;
+          replayed.add(e.seq);
+          if (replayed.size > REPLAYED_MEMORY) replayed.delete(replayed.values().next().value!);
+          await pace(frame(e));
+        }
+        if (page.length < REPLAY_PAGE) break;
+        cursor = page[page.length - 1].seq;
+      }
+      // Held events (more may arrive while these drain), minus those the replay already sent.
+      for (let i = 0; i < held.length && !closed; i++) {
+        const e = held[i];
+        if (e.seq > sinceSeq && !replayed.has(e.seq)) await pace(frame(e));
+      }
+      held = [];
+      replaying = false;
+    };
+    replay().catch((err: unknown) => {
+      if (closed) return; // e.g. the store closing under a stream ended for shutdown
+      this.logger.error({ err }, 'event stream replay failed');
+      stream.close('error');
+    });
+  }
+
+  /** Open streams would keep the HTTP server from closing: end them first. */
+  beforeApplicationShutdown(): void {
+    for (const s of [...this.streams]) s.close('shutdown');
+  }
+}
