@@ -5,6 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { AiTaskEntity } from '../../src/ai/entities/ai-task.entity';
+import { ZoneEntity } from '../../src/zones/entities/zone.entity';
+import { ZoneEventEntity } from '../../src/zones/entities/zone-event.entity';
 import { Database } from '../../src/database/database.service';
 import { ClipEntity } from '../../src/exports/entities/clip.entity';
 import { SegmentEntity } from '../../src/timeline/entities/segment.entity';
@@ -33,6 +35,7 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/clips': 'the list is filtered to the scope',
   'GET /api/v1/modules': 'modules carry no camera data',
   'GET /api/v1/ai/tasks': 'the tasks are filtered to the scope',
+  'GET /api/v1/ai/samplers': 'the samplers are filtered to the scope',
   'POST /api/v1/ai/events': 'the body camera_id is checked against the scope (asserted below)',
   'GET /api/v1/modules/:id': 'modules carry no camera data',
   'ALL /m/:id': "the sidecar receives the caller's camera scope in x-heldar-camera-scope and must apply it",
@@ -47,6 +50,8 @@ const RESOURCE_KEYED: Record<string, string> = {
   '/api/v1/segments/:id': 'seg_on_cam_a',
   '/api/v1/clips/:id': 'clip_on_cam_a',
   '/api/v1/ai-tasks/:id': 'ai_on_cam_a',
+  '/api/v1/zones/:id': 'zone_on_cam_a',
+  '/media/snapshots/': 'zoneevt_zev_oncama.jpg',
   '/media/clips/': `clip_${'a'.repeat(32)}.mp4`,
 };
 const resourceOf = (r: RouteInfo) => Object.keys(RESOURCE_KEYED).find((prefix) => r.path.startsWith(prefix));
@@ -181,6 +186,41 @@ describe(`route census with auth on (${ENGINE})`, () => {
         sha256: '0'.repeat(64),
         createdBy: 'system',
         createdByName: 'system',
+        createdAt: now,
+      }),
+    );
+    await t.app.get(Database).run((m) =>
+      m.getRepository(ZoneEntity).insert({
+        id: 'zone_on_cam_a',
+        cameraId: 'cam_a',
+        name: 'Census',
+        kind: 'region',
+        polygon: [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+        ],
+        dwellSeconds: 0,
+        labels: [],
+        severity: 'info',
+        config: {},
+        enabled: true,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    await t.app.get(Database).run((m) =>
+      m.getRepository(ZoneEventEntity).insert({
+        id: 'zev_oncama',
+        cameraId: 'cam_a',
+        zoneId: 'zone_on_cam_a',
+        zoneName: 'Census',
+        trackId: '1',
+        eventType: 'enter',
+        label: 'person',
+        timestamp: now,
+        dwellSeconds: null,
+        evidencePath: '/media/snapshots/zoneevt_zev_oncama.jpg',
         createdAt: now,
       }),
     );
@@ -369,6 +409,11 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }],
       ['PATCH /api/v1/ai-tasks/:id', 'update_ai_task', () => t.http().patch(`/api/v1/ai-tasks/${ctx.task}`).set(admin).send({ fps: 2 }).expect(200)],
       ['DELETE /api/v1/ai-tasks/:id', 'delete_ai_task', () => t.http().delete(`/api/v1/ai-tasks/${ctx.task}`).set(admin).expect(204)],
+      ['POST /api/v1/cameras/:id/zones', 'create_zone', async () => {
+        ctx.zone = (await t.http().post('/api/v1/cameras/cam_a/zones').set(admin).send({ name: 'Walk', polygon: [[0, 0], [1, 0], [1, 1]] }).expect(201)).body.id;
+      }],
+      ['PATCH /api/v1/zones/:id', 'update_zone', () => t.http().patch(`/api/v1/zones/${ctx.zone}`).set(admin).send({ severity: 'warning' }).expect(200)],
+      ['DELETE /api/v1/zones/:id', 'delete_zone', () => t.http().delete(`/api/v1/zones/${ctx.zone}`).set(admin).expect(204)],
       ['PUT /api/v1/system/retention', 'update_retention_limits', () => t.http().put('/api/v1/system/retention').set(admin).send({ max_recordings_gb: 100 }).expect(200)],
       ['POST /api/v1/system/retention/sweep', 'run_retention_sweep', () => t.http().post('/api/v1/system/retention/sweep').set(admin).expect(200)],
     ]; // prettier-ignore
