@@ -85,6 +85,8 @@ describe(`retention on real files (${ENGINE})`, () => {
     t = await startTestApp({
       env: { HELDAR_INDEXER_INTERVAL_S: '3600', HELDAR_RETENTION_INTERVAL_S: '86400' },
     });
+    // The boot sweep runs at once; let it finish so it cannot take the files a test places.
+    await t.app.get(RetentionService).sweep();
   });
 
   afterEach(async () => {
