@@ -24,6 +24,46 @@ export interface EventsBenchResult {
   paced_200_per_s: { deliveries: number; commit_to_receipt_p50_ms: number; commit_to_receipt_p95_ms: number };
   raw_post_p50_ms: number;
   ratio_paced_p50: number;
+  /** 1,000 events to 50 SSE clients, against a bare Node server writing the same frames. */
+  sse_50_clients: { events_per_s_delivered: number; raw_events_per_s_delivered: number; ratio: number };
+}
+
+/** Open `n` SSE readers on `url`; resolves when each has seen `expect` `id:` lines. */
+async function sseFanout(url: string, n: number, expect: number, emit: () => Promise<void>): Promise<number> {
+  const { get } = await import('node:http');
+  let done = 0;
+  let finish!: () => void;
+  const all = new Promise<void>((r) => (finish = r));
+  const reqs: Array<ReturnType<typeof get>> = [];
+  await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((ready) => {
+          const req = get(url, (res) => {
+            let seen = 0;
+            let tail = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              if (tail === '' && chunk.startsWith(':')) ready();
+              const text = tail + chunk;
+              const lines = text.split('\n');
+              tail = lines.pop() ?? '';
+              for (const l of lines) if (l.startsWith('id:')) seen++;
+              if (seen === expect && ++done === n) finish();
+            });
+          });
+          reqs.push(req);
+          setTimeout(ready, 2000);
+        }),
+    ),
+  );
+  const started = performance.now();
+  await emit();
+  await Promise.race([all, new Promise((r) => setTimeout(r, 60_000))]);
+  const s = (performance.now() - started) / 1000;
+  for (const r of reqs) r.destroy();
+  return Math.round((n * expect) / s);
 }
 
 const pct = (xs: number[], p: number) => {
@@ -122,6 +162,39 @@ export async function benchEvents(): Promise<EventsBenchResult> {
       raw.push(performance.now() - s);
     }
     const rawP50 = pct(raw, 50);
+
+    // SSE fan-out: 50 readers of the kernel's stream vs 50 readers of a bare Node SSE server.
+    const sseKernel = await sseFanout(
+      `${base}/api/v1/events/stream?event_type=sse_*`,
+      50,
+      EVENTS,
+      async () => {
+        for (let i = 0; i < EVENTS; i++) await events.emit({ type: 'sse_tick', payload: { i } });
+      },
+    );
+    const clients = new Set<import('node:http').ServerResponse>();
+    const bare = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': connected\n\n');
+      clients.add(res);
+      res.on('close', () => clients.delete(res));
+    });
+    await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+    const frame = (i: number) =>
+      `id: ${i}\nevent: sse_tick\ndata: ${JSON.stringify({ seq: i, event_type: 'sse_tick', payload: { i } })}\n\n`;
+    const sseRaw = await sseFanout(
+      `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`,
+      50,
+      EVENTS,
+      async () => {
+        for (let i = 0; i < EVENTS; i++) {
+          for (const c of clients) c.write(frame(i + 1));
+          await new Promise((r) => setImmediate(r));
+        }
+      },
+    );
+    bare.closeAllConnections();
+    await new Promise<void>((r) => bare.close(() => r()));
     return {
       events: EVENTS,
       subscriptions: SUBSCRIPTIONS,
@@ -129,6 +202,11 @@ export async function benchEvents(): Promise<EventsBenchResult> {
       paced_200_per_s: paced,
       raw_post_p50_ms: rawP50,
       ratio_paced_p50: Math.round((paced.commit_to_receipt_p50_ms / rawP50) * 10) / 10,
+      sse_50_clients: {
+        events_per_s_delivered: sseKernel,
+        raw_events_per_s_delivered: sseRaw,
+        ratio: Math.round((sseKernel / sseRaw) * 1000) / 1000,
+      },
     };
   } finally {
     await app.close();
