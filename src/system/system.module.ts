@@ -1,7 +1,15 @@
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../settings/heldar-module.decorator';
+import { CamerasModule } from '../cameras/cameras.module';
+import { RecorderModule } from '../recorder/recorder.module';
+import { RetentionModule } from '../retention/retention.module';
+import { TimelineModule } from '../timeline/timeline.module';
 import { HealthController } from './health.controller';
+import { SystemController } from './system.controller';
 
-@HeldarModule({ id: 'system', name: 'System', description: 'Health and readiness' })
-@Module({ controllers: [HealthController] })
+@HeldarModule({ id: 'system', name: 'System', description: 'Health, readiness and system figures' })
+@Module({
+  imports: [CamerasModule, RecorderModule, TimelineModule, RetentionModule],
+  controllers: [HealthController, SystemController],
+})
 export class SystemModule {}

@@ -49,6 +49,12 @@ export class SegmentPruner implements OnModuleInit {
     return this.repo.usageByCamera();
   }
 
+  totals(
+    cameraIds: readonly string[] | null,
+  ): Promise<{ count: number; oldest: string | null; newest: string | null }> {
+    return this.repo.totals(cameraIds);
+  }
+
   /** Bytes written per camera over the last `hours` (segments that ended in that window). */
   writtenInLast(hours: number): Promise<Map<string, number>> {
     return this.repo.bytesEndedSince(new Date(this.clock.nowMs() - hours * 3_600_000).toISOString());

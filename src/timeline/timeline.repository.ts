@@ -70,6 +70,24 @@ export class TimelineRepository implements OnModuleInit {
     });
   }
 
+  /** Count and oldest/newest times of the segments, optionally only of `cameraIds`. */
+  async totals(
+    cameraIds: readonly string[] | null,
+  ): Promise<{ count: number; oldest: string | null; newest: string | null }> {
+    if (cameraIds && cameraIds.length === 0) return { count: 0, oldest: null, newest: null };
+    const row = await this.db.run((m) => {
+      const qb = m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('COUNT(*)', 'n')
+        .addSelect('MIN(s.start_time)', 'oldest')
+        .addSelect('MAX(s.end_time)', 'newest');
+      if (cameraIds) qb.where('s.camera_id IN (:...cameraIds)', { cameraIds: [...cameraIds] });
+      return qb.getRawOne<{ n: number | string; oldest: string | null; newest: string | null }>();
+    });
+    return { count: Number(row?.n ?? 0), oldest: row?.oldest ?? null, newest: row?.newest ?? null };
+  }
+
   /** Bytes of the segments per camera that ended at or after `sinceIso` (the write rate). */
   async bytesEndedSince(sinceIso: string): Promise<Map<string, number>> {
     const rows = await this.db.run((m) =>

@@ -36,6 +36,7 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/modules': 'modules carry no camera data',
   'GET /api/v1/ai/tasks': 'the tasks are filtered to the scope',
   'GET /api/v1/ai/samplers': 'the samplers are filtered to the scope',
+  'GET /api/v1/system': 'counts filtered to the scope, volume figures withheld (asserted below)',
   'POST /api/v1/ai/events': 'the body camera_id is checked against the scope (asserted below)',
   'GET /api/v1/modules/:id': 'modules carry no camera data',
   'ALL /m/:id': "the sidecar receives the caller's camera scope in x-heldar-camera-scope and must apply it",
@@ -351,6 +352,11 @@ describe(`route census with auth on (${ENGINE})`, () => {
       .expect(200);
     const tasks = (await t.http().get('/api/v1/ai/tasks').set(h).expect(200)).body;
     expect(tasks.map((x: { camera_id: string }) => x.camera_id)).toEqual([]);
+    const system = (await t.http().get('/api/v1/system').set(h).expect(200)).body;
+    expect(system).toMatchObject({
+      cameras_total: 1,
+      storage: { disk: null, write_rate_bytes_per_day: null },
+    });
     const retention = (await t.http().get('/api/v1/system/retention').set(h).expect(200)).body;
     expect(retention).toMatchObject({ usage: null, last_sweep: null });
     expect(retention.forecast.cameras.map((c: { camera_id: string }) => c.camera_id)).toEqual(['cam_b']);
