@@ -56,6 +56,11 @@ const batch = (frame: string | undefined, n = 2, extra: Record<string, unknown> 
   ...extra,
 });
 
+/** A worker timestamp an hour ahead: newer than every batch stamped with the server's now. */
+const LATER_MS = Math.floor(Date.now() / 1000) * 1000 + 3_600_000;
+const LATER = new Date(LATER_MS).toISOString();
+const iso = (offsetMs: number) => new Date(LATER_MS + offsetMs).toISOString();
+
 describe(`AI ingest (${ENGINE})`, () => {
   let t: TestApp;
   let consumer: RecordingConsumer;
@@ -93,7 +98,7 @@ describe(`AI ingest (${ENGINE})`, () => {
     await t
       .http()
       .post('/api/v1/ai/events')
-      .send(batch('f-2', 2, { timestamp: '2026-11-22T10:00:00Z' }))
+      .send(batch('f-2', 2, { timestamp: LATER }))
       .expect(200);
     const list = (await t.http().get('/api/v1/cameras/ai1/detections?limit=2').expect(200)).body;
     expect(list).toHaveLength(2);
@@ -102,7 +107,7 @@ describe(`AI ingest (${ENGINE})`, () => {
       task_type: 'object_detection',
       label: 'person',
       frame_id: 'f-2',
-      timestamp: '2026-11-22T10:00:00.000Z',
+      timestamp: LATER,
     });
     expect(list[0].attributes).toEqual({
       color: 'red',
@@ -113,7 +118,7 @@ describe(`AI ingest (${ENGINE})`, () => {
     const windowed = (
       await t
         .http()
-        .get('/api/v1/cameras/ai1/detections?from=2026-11-22T09:59:00Z&to=2026-11-22T10:01:00Z')
+        .get(`/api/v1/cameras/ai1/detections?from=${iso(-60_000)}&to=${iso(60_000)}`)
         .expect(200)
     ).body;
     expect(windowed).toHaveLength(2);
