@@ -106,7 +106,16 @@ describe(`frame sampler (${ENGINE})`, () => {
     await t.app.get(SamplerService).rebalance();
     const after = await samplers();
     expect(after.map((s) => s.camera_id)).toEqual(['sp1']);
-    expect(after[0].state).toBe('sampling');
+    // Its grant grew back (the budget is free again), so its sampler restarts at the new rate.
+    const back = await waitFor(
+      async () => {
+        const [s] = await samplers();
+        return s?.state === 'sampling' ? s : null;
+      },
+      15_000,
+      'sp1 sampling again',
+    );
+    expect(back).toMatchObject({ fps: 2, width: 320 });
   });
 
   it('bad profile is a 400', async () => {
