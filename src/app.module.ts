@@ -20,6 +20,7 @@ import { ModulesModule } from './modules/modules.module';
 import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
 import { ZonesModule } from './zones/zones.module';
+import { LiveviewModule } from './liveview/liveview.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -50,6 +51,7 @@ export class AppModule {
         AiModule,
         SamplerModule,
         ZonesModule,
+        LiveviewModule,
         ...extra,
       ],
     };

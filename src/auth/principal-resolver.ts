@@ -6,6 +6,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import { AuthRepository } from './auth.repository';
 import { type Capability, isCapability, ROLE_CAPABILITIES, ROLES } from './capabilities';
 import type { ApiKeyEntity } from './entities/api-key.entity';
+import type { UserEntity } from './entities/user.entity';
 import type { Principal } from './principal';
 import { readCookie, sha256Hex } from './tokens';
 
@@ -51,14 +52,33 @@ export class PrincipalResolver {
     return principal;
   }
 
+  /**
+   * The principal behind a credential id as it stands NOW (a revoked or expired key, a deactivated
+   * or deleted user: null). Live-view tokens name their subject and are re-checked through this on
+   * every use, so withdrawing a credential withdraws its live streams too.
+   */
+  async resolveSubject(kind: 'api_key' | 'user', id: string): Promise<Principal | null> {
+    if (kind === 'api_key') {
+      const key = await this.repo.getApiKey(id);
+      return key ? this.keyPrincipal(key, this.clock.nowMs()) : null;
+    }
+    const user = await this.repo.getUser(id);
+    return user ? this.userPrincipal(user) : null;
+  }
+
   private async fromApiKey(token: string): Promise<Principal | null> {
     const key = await this.repo.getApiKeyByHash(sha256Hex(token));
     const nowMs = this.clock.nowMs();
-    if (!key || !key.active || key.revokedAt) return null;
+    const principal = key ? this.keyPrincipal(key, nowMs) : null;
+    if (principal && this.shouldTouch(principal.id, nowMs))
+      await this.repo.updateApiKey(principal.id, { lastUsedAt: this.clock.nowIso() });
+    return principal;
+  }
+
+  private keyPrincipal(key: ApiKeyEntity, nowMs: number): Principal | null {
+    if (!key.active || key.revokedAt) return null;
     if (key.expiresAt && Date.parse(key.expiresAt) <= nowMs) return null;
     if (!(ROLES as readonly string[]).includes(key.role)) return null;
-    if (this.shouldTouch(key.id, nowMs))
-      await this.repo.updateApiKey(key.id, { lastUsedAt: this.clock.nowIso() });
     return {
       kind: 'api_key',
       id: key.id,
@@ -66,6 +86,18 @@ export class PrincipalResolver {
       role: key.role,
       capabilities: new Set(apiKeyCapabilities(key)),
       cameraScope: key.scopeKind === 'cameras' ? [...(key.scopeCameras ?? [])] : 'all',
+    };
+  }
+
+  private userPrincipal(user: UserEntity): Principal | null {
+    if (!user.active || !(ROLES as readonly string[]).includes(user.role)) return null;
+    return {
+      kind: 'user',
+      id: user.id,
+      name: user.username,
+      role: user.role,
+      capabilities: new Set(ROLE_CAPABILITIES[user.role]),
+      cameraScope: 'all',
     };
   }
 
@@ -83,16 +115,10 @@ export class PrincipalResolver {
       return null;
     }
     const user = await this.repo.getUser(session.userId);
-    if (!user || !user.active || !(ROLES as readonly string[]).includes(user.role)) return null;
+    const principal = user ? this.userPrincipal(user) : null;
+    if (!principal) return null;
     if (this.shouldTouch(id, nowMs)) await this.repo.touchSession(id, this.clock.nowIso());
-    return {
-      kind: 'user',
-      id: user.id,
-      name: user.username,
-      role: user.role,
-      capabilities: new Set(ROLE_CAPABILITIES[user.role]),
-      cameraScope: 'all',
-    };
+    return principal;
   }
 
   private shouldTouch(id: string, nowMs: number): boolean {

@@ -66,6 +66,18 @@ const ENV_NAMES = {
   aiDefaultWidth: 'HELDAR_AI_DEFAULT_WIDTH',
   aiEnabled: 'HELDAR_AI_ENABLED',
   aiMaxTotalFps: 'HELDAR_AI_MAX_TOTAL_FPS',
+  mediamtxApiUrl: 'HELDAR_MEDIAMTX_API_URL',
+  mediamtxHlsBase: 'HELDAR_MEDIAMTX_HLS_BASE',
+  mediamtxWebrtcBase: 'HELDAR_MEDIAMTX_WEBRTC_BASE',
+  mediamtxRtspBase: 'HELDAR_MEDIAMTX_RTSP_BASE',
+  liveviewTokenTtlSecs: 'HELDAR_LIVEVIEW_TOKEN_TTL_SECS',
+  liveIdleCloseSecs: 'HELDAR_LIVE_IDLE_CLOSE_SECS',
+  liveMaxPublishers: 'HELDAR_LIVE_MAX_PUBLISHERS',
+  liveReconcileIntervalS: 'HELDAR_LIVE_RECONCILE_INTERVAL_S',
+  overlayEnabled: 'HELDAR_OVERLAY_ENABLED',
+  overlayKind: 'HELDAR_OVERLAY_KIND',
+  overlayIface: 'HELDAR_OVERLAY_IFACE',
+  readyzMinRecordingPercent: 'HELDAR_READYZ_MIN_RECORDING_PERCENT',
 } as const satisfies Record<string, `HELDAR_${string}`>;
 
 export type ConfigKey = keyof typeof ENV_NAMES;
@@ -177,6 +189,38 @@ export class HeldarConfig {
   /** Frames per second decoded by all samplers together (at full width), shared by priority. */
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(1) @Max(10000) aiMaxTotalFps = 40;
 
+  /** MediaMTX control API (v3). Unset: live view uses the built-in HLS publisher. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, {
+    message: 'must be an http(s) URL, e.g. http://127.0.0.1:9997',
+  })
+  mediamtxApiUrl?: string;
+  /** Client URL bases of MediaMTX's servers; a loopback host is rewritten to the request's Host. */
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL' })
+  mediamtxHlsBase = 'http://127.0.0.1:8888';
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL' })
+  mediamtxWebrtcBase = 'http://127.0.0.1:8889';
+  @Matches(/^rtsps?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an rtsp(s) URL' })
+  mediamtxRtspBase = 'rtsp://127.0.0.1:8554';
+  /** Lifetime of a live-view token (seconds). */
+  @IsInt() @Min(30) @Max(86400) liveviewTokenTtlSecs = 3600;
+  /** A built-in HLS publisher nobody has requested for this long is stopped (seconds). */
+  @IsInt() @Min(5) @Max(86400) liveIdleCloseSecs = 60;
+  /** Built-in HLS publishers running at once (each is one stream-copy ffmpeg). */
+  @IsInt() @Min(1) @Max(1024) liveMaxPublishers = 32;
+  /** With MediaMTX: how often paths of deleted/disabled cameras are removed and sources re-checked. */
+  @IsInt() @Min(5) @Max(86400) liveReconcileIntervalS = 30;
+
+  /** Remote-access overlay the kernel observes (never manages). */
+  @IsBoolean() overlayEnabled = false;
+  @IsIn(['none', 'wireguard', 'tailscale', 'netbird']) overlayKind = 'none';
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.:-]{1,15}$/, { message: 'must be a network interface name' })
+  overlayIface?: string;
+
+  /** `/readyz` answers 503 while fewer than this % of the cameras that should record are recording. */
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(100) readyzMinRecordingPercent = 0;
+
   get webhookRetryDelaysS(): number[] {
     return this.webhookRetryScheduleS.split(',').map(Number);
   }
@@ -197,6 +241,10 @@ export class HeldarConfig {
 
   get recordingsDirAbs(): string {
     return resolve(this.recordingsDir ?? `${this.dataDir}/recordings`);
+  }
+
+  get liveDirAbs(): string {
+    return resolve(this.dataDir, 'live');
   }
 
   get framesDirAbs(): string {

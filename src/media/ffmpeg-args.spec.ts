@@ -4,6 +4,7 @@ import {
   buildSnapshotAtArgs,
   buildConcatList,
   buildFileProbeArgs,
+  buildLiveHlsArgs,
   buildProbeArgs,
   buildRecordArgs,
   parseFileProbe,
@@ -173,6 +174,21 @@ describe('snapshot args', () => {
     expect(buildLiveSnapshotArgs('rtsp://u:p@cam/s', '/t/s.jpg')).toEqual([
       '-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-i', 'rtsp://u:p@cam/s',
       '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', '-y', '/t/s.jpg',
+    ]); // prettier-ignore
+  });
+});
+
+describe('buildLiveHlsArgs', () => {
+  it('stream-copies the video into a rolling 1 s HLS playlist written atomically, no stdin refusal', () => {
+    expect(buildLiveHlsArgs('rtsp://u:p@cam/s', '/data/live/cam_x')).toEqual([
+      '-hide_banner', '-loglevel', 'warning', '-rtsp_transport', 'tcp', '-timeout', '10000000',
+      '-analyzeduration', '2000000', '-i', 'rtsp://u:p@cam/s',
+      '-map', '0:v:0', '-an', '-c:v', 'copy',
+      '-f', 'hls', '-hls_time', '1', '-hls_list_size', '6',
+      '-hls_flags', 'delete_segments+temp_file+independent_segments+omit_endlist',
+      '-hls_allow_cache', '0',
+      '-hls_segment_filename', '/data/live/cam_x/seg_%06d.ts',
+      '/data/live/cam_x/index.m3u8',
     ]); // prettier-ignore
   });
 });

@@ -223,3 +223,26 @@ export function buildSamplerArgs(url: string, fps: number, width: number, outFil
     '-f', 'image2', '-update', '1', '-atomic_writing', '1', '-y', outFile,
   ]; // prettier-ignore
 }
+
+/** Seconds per built-in live HLS segment (stream copy cuts at the next keyframe after this). */
+export const LIVE_HLS_SEGMENT_S = 1;
+/** Segments kept in the rolling live playlist (older ones are deleted by ffmpeg). */
+export const LIVE_HLS_LIST_SIZE = 6;
+
+/**
+ * The built-in live publisher: stream copy of a camera into a short rolling HLS playlist
+ * (`index.m3u8` + `seg_<n>.ts`), written atomically (`temp_file`), old segments deleted. No
+ * `-nostdin`: the supervisor stops it with `q`. No re-encode, so it costs what a recorder costs.
+ */
+export function buildLiveHlsArgs(url: string, outDir: string): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'warning', ...liveInputArgs(url, 10_000_000),
+    '-analyzeduration', '2000000', '-i', url,
+    '-map', '0:v:0', '-an', '-c:v', 'copy',
+    '-f', 'hls', '-hls_time', String(LIVE_HLS_SEGMENT_S), '-hls_list_size', String(LIVE_HLS_LIST_SIZE),
+    '-hls_flags', 'delete_segments+temp_file+independent_segments+omit_endlist',
+    '-hls_allow_cache', '0',
+    '-hls_segment_filename', `${outDir}/seg_%06d.ts`,
+    `${outDir}/index.m3u8`,
+  ]; // prettier-ignore
+}

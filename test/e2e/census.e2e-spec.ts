@@ -63,6 +63,8 @@ const NOT_AUDITED: Record<string, string> = {
   'POST /api/v1/ai/events': 'the data plane (high volume); the outbox records who produced each batch',
   'ALL /m/:id': "the sidecar's own requests; the kernel audits its registration",
   'ALL /m/:id/*path': "the sidecar's own requests; the kernel audits its registration",
+  'POST /api/v1/cameras/:id/liveview': 'the same as GET: hands out viewer URLs, changes nothing',
+  'POST /internal/mediamtx-auth': "MediaMTX's allow/deny question about a reader; changes nothing",
 };
 
 /** Routes whose 200 is an open stream (SSE): the census reads the status, then hangs up. */

@@ -53,6 +53,13 @@ describe('route declarations (auth off)', () => {
         .filter((r) => r.isPublic)
         .map((r) => r.path)
         .sort(),
-    ).toEqual(['/api/v1/auth/login', '/api/v1/auth/logout', '/healthz', '/readyz']);
+    ).toEqual([
+      '/api/v1/auth/login',
+      '/api/v1/auth/logout',
+      '/healthz',
+      '/internal/mediamtx-auth', // MediaMTX's callback: allow/deny from the token it forwards
+      '/live/:name/:file', // built-in live HLS: the viewer token in the query is the credential
+      '/readyz',
+    ]);
   });
 });
