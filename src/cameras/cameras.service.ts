@@ -71,6 +71,11 @@ export class CamerasService {
     return c ? { id: c.id, siteId: c.siteId, enabled: c.enabled, priority: c.priority } : null;
   }
 
+  /** Ids of the cameras that should be recording (enabled, with `record_enabled`). */
+  async getRecordingExpectedIds(): Promise<string[]> {
+    return (await this.repo.getAll()).filter((c) => c.enabled && c.recordEnabled).map((c) => c.id);
+  }
+
   async getAllIds(): Promise<string[]> {
     return (await this.repo.getAll()).map((c) => c.id);
   }

@@ -1,13 +1,28 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/decorators';
+import { CamerasService } from '../cameras/cameras.service';
+import { HeldarConfig } from '../config/heldar-config';
 import { Database } from '../database/database.service';
+import { RecorderService } from '../recorder/recorder.service';
+
+interface Readiness {
+  ready: boolean;
+  reason?: string;
+  recording_pct?: number;
+  required_pct?: number;
+}
 
 @ApiTags('system')
 @Controller()
 export class HealthController {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly cameras: CamerasService,
+    private readonly recorder: RecorderService,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {}
 
   @Get('healthz')
   @Public()
@@ -19,12 +34,31 @@ export class HealthController {
   @Get('readyz')
   @Public()
   @ApiOkResponse({ schema: { example: { ready: true } } })
-  @ApiServiceUnavailableResponse({ schema: { example: { ready: false, reason: 'database' } } })
-  async readyz(@Res({ passthrough: true }) res: Response): Promise<{ ready: boolean; reason?: string }> {
+  @ApiServiceUnavailableResponse({
+    schema: {
+      example: { ready: false, reason: 'insufficient_recorders', recording_pct: 50, required_pct: 90 },
+    },
+    description:
+      '`database` when the store does not answer; `insufficient_recorders` below HELDAR_READYZ_MIN_RECORDING_PERCENT',
+  })
+  async readyz(@Res({ passthrough: true }) res: Response): Promise<Readiness> {
     if (!(await this.db.ping())) {
       res.status(503).setHeader('Retry-After', '5');
       return { ready: false, reason: 'database' };
     }
-    return { ready: true };
+    const required = this.config.readyzMinRecordingPercent;
+    if (required <= 0) return { ready: true };
+    // Of the cameras that should record (enabled, record_enabled; none when recording is off
+    // globally), the share actually recording; no such camera counts as 100 %.
+    const expected = this.config.recorderEnabled ? await this.cameras.getRecordingExpectedIds() : [];
+    const recording = expected.length
+      ? (await this.recorder.getStatuses(expected)).filter((s) => s.state === 'recording').length
+      : 0;
+    const pct = expected.length ? Math.round((recording / expected.length) * 1000) / 10 : 100;
+    if (pct < required) {
+      res.status(503).setHeader('Retry-After', '15');
+      return { ready: false, reason: 'insufficient_recorders', recording_pct: pct, required_pct: required };
+    }
+    return { ready: true, recording_pct: pct, required_pct: required };
   }
 }

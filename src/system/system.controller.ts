@@ -6,6 +6,7 @@ import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { HeldarConfig } from '../config/heldar-config';
 import { StorageAdapter } from '../media/storage.adapter';
+import { OverlayService } from '../overlay/overlay.service';
 import { RecorderService } from '../recorder/recorder.service';
 import { RetentionService } from '../retention/retention.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';
@@ -25,6 +26,7 @@ export class SystemController {
     private readonly segments: SegmentPruner,
     private readonly retention: RetentionService,
     private readonly storage: StorageAdapter,
+    private readonly overlay: OverlayService,
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {
@@ -81,6 +83,8 @@ export class SystemController {
         write_rate_bytes_per_day: fleet ? written : null,
         projected_days_remaining: fleet && disk && written > 0 ? round(disk.freeBytes / written, 1) : null,
       },
+      // The tunnel the site is reached through (observed, never managed); fleet callers only.
+      remote_access: fleet ? await this.overlay.probe() : null,
     };
   }
 }

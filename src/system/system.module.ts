@@ -4,12 +4,13 @@ import { CamerasModule } from '../cameras/cameras.module';
 import { RecorderModule } from '../recorder/recorder.module';
 import { RetentionModule } from '../retention/retention.module';
 import { TimelineModule } from '../timeline/timeline.module';
+import { OverlayModule } from '../overlay/overlay.module';
 import { HealthController } from './health.controller';
 import { SystemController } from './system.controller';
 
 @HeldarModule({ id: 'system', name: 'System', description: 'Health, readiness and system figures' })
 @Module({
-  imports: [CamerasModule, RecorderModule, TimelineModule, RetentionModule],
+  imports: [CamerasModule, RecorderModule, TimelineModule, RetentionModule, OverlayModule],
   controllers: [HealthController, SystemController],
 })
 export class SystemModule {}
