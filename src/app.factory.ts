@@ -15,6 +15,7 @@ import { createRootLogger, PinoNestLogger } from './common/logger';
 import { RequestContext } from './common/request-context';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
+import { Telemetry } from './metrics/telemetry';
 
 type ModuleRef = Parameters<typeof AppModule.register>[1];
 
@@ -70,6 +71,9 @@ export async function createApp(
   );
   app.set('trust proxy', false);
   app.disable('x-powered-by');
+
+  // Request duration by route pattern (Prometheus), measured around everything below.
+  app.use(app.get(Telemetry).httpMiddleware());
 
   // Request id + structured access log.
   app.use((req: Request, res: Response, next: NextFunction) => {

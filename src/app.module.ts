@@ -21,6 +21,8 @@ import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
 import { ZonesModule } from './zones/zones.module';
 import { LiveviewModule } from './liveview/liveview.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { TelemetryModule } from './metrics/telemetry';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -33,6 +35,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
+        TelemetryModule,
         DatabaseModule,
         ProcessModule,
         MediaModule,
@@ -52,6 +55,7 @@ export class AppModule {
         SamplerModule,
         ZonesModule,
         LiveviewModule,
+        MetricsModule,
         ...extra,
       ],
     };

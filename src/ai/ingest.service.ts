@@ -3,6 +3,7 @@ import type { Subscription } from 'rxjs';
 import { assertCameraScope, type Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
+import { Telemetry } from '../metrics/telemetry';
 import { NotFoundError } from '../common/errors';
 import { uuidv7 } from '../common/ids';
 import { mapDriverError } from '../database/driver-errors';
@@ -36,6 +37,7 @@ export class IngestService implements OnApplicationBootstrap {
     private readonly events: EventsService,
     private readonly bus: EventBus,
     private readonly clock: Clock,
+    private readonly telemetry: Telemetry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -62,6 +64,21 @@ export class IngestService implements OnApplicationBootstrap {
   }
 
   async ingest(principal: Principal, body: unknown): Promise<IngestResult> {
+    const done = this.telemetry.ingestDuration.startTimer();
+    let result: IngestResult;
+    try {
+      result = await this.ingestBatch(principal, body);
+    } catch (err) {
+      this.telemetry.ingestBatches.inc({ outcome: 'rejected' });
+      throw err;
+    }
+    done();
+    this.telemetry.ingestBatches.inc({ outcome: result.duplicate ? 'duplicate' : 'stored' });
+    this.telemetry.ingestDetections.inc(result.detections_ingested);
+    return result;
+  }
+
+  private async ingestBatch(principal: Principal, body: unknown): Promise<IngestResult> {
     const nowIso = this.clock.nowIso();
     const p = parseIngest(body, nowIso);
     assertCameraScope(principal, p.cameraId, 'ingest for it');

@@ -71,6 +71,11 @@ export class CamerasService {
     return c ? { id: c.id, siteId: c.siteId, enabled: c.enabled, priority: c.priority } : null;
   }
 
+  /** Id and name of every camera (metrics labels). */
+  async getNames(): Promise<Array<{ id: string; name: string }>> {
+    return (await this.repo.getAll()).map((c) => ({ id: c.id, name: c.name }));
+  }
+
   /** Ids of the cameras that should be recording (enabled, with `record_enabled`). */
   async getRecordingExpectedIds(): Promise<string[]> {
     return (await this.repo.getAll()).filter((c) => c.enabled && c.recordEnabled).map((c) => c.id);

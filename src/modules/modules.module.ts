@@ -14,5 +14,6 @@ import { ModulesService } from './modules.service';
   imports: [WebhooksModule],
   controllers: [ModulesController, ModuleProxyController],
   providers: [ModulesService, ModuleProxy],
+  exports: [ModulesService],
 })
 export class ModulesModule {}

@@ -8,6 +8,12 @@ import { RecorderRunEntity } from './entities/recorder-run.entity';
 
 @Injectable()
 export class RecorderRepository implements OnModuleInit {
+  /**
+   * Write-through mirror of `camera_status` (this repository is its only writer), so metrics and
+   * readiness read memory instead of querying per scrape. Loaded once at boot by `loadMirror()`.
+   */
+  private readonly mirror = new Map<string, CameraStatusEntity>();
+
   constructor(
     private readonly db: Database,
     private readonly rowRetention: RowRetention,
@@ -22,6 +28,22 @@ export class RecorderRepository implements OnModuleInit {
           cutoff,
         }),
     });
+  }
+
+  async loadMirror(): Promise<void> {
+    this.mirror.clear();
+    for (const s of await this.getStatuses()) this.mirror.set(s.cameraId, s);
+  }
+
+  /** Every camera's status as last written (no query). */
+  mirrored(): CameraStatusEntity[] {
+    return [...this.mirror.values()];
+  }
+
+  private async remember(cameraId: string): Promise<void> {
+    const s = await this.getStatus(cameraId);
+    if (s) this.mirror.set(cameraId, s);
+    else this.mirror.delete(cameraId);
   }
 
   getStatus(cameraId: string): Promise<CameraStatusEntity | null> {
@@ -63,6 +85,7 @@ export class RecorderRepository implements OnModuleInit {
         await repo.update({ cameraId }, { ...patch, updatedAt: now });
       }
     });
+    await this.remember(cameraId);
   }
 
   async setState(cameraId: string, state: CameraState, now: string, extra: Partial<CameraStatusEntity> = {}) {
@@ -84,6 +107,7 @@ export class RecorderRepository implements OnModuleInit {
         .where('camera_id = :cameraId', { cameraId })
         .execute(),
     );
+    await this.remember(cameraId);
   }
 
   async segmentIndexed(
@@ -106,6 +130,7 @@ export class RecorderRepository implements OnModuleInit {
         .where('camera_id = :cameraId', { cameraId })
         .execute(),
     );
+    await this.remember(cameraId);
   }
 
   async openRun(cameraId: string, startedAt: string): Promise<number> {
@@ -154,5 +179,6 @@ export class RecorderRepository implements OnModuleInit {
       await m.getRepository(CameraStatusEntity).delete({ cameraId });
       await m.getRepository(RecorderRunEntity).delete({ cameraId });
     });
+    this.mirror.delete(cameraId);
   }
 }

@@ -71,6 +71,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.repo.loadMirror();
     const dangling = await this.repo.closeDanglingRuns(this.clock.nowIso());
     if (dangling > 0)
       this.logger.warn(`${dangling} recorder run(s) were cut by a kernel stop without shutdown`);
@@ -269,6 +270,11 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
 
   getStatuses(ids?: readonly string[]): Promise<CameraStatusEntity[]> {
     return this.repo.getStatuses(ids);
+  }
+
+  /** Every camera's status from memory (kept in step with each write): for metrics and readiness. */
+  statusSnapshot(): CameraStatusEntity[] {
+    return this.repo.mirrored();
   }
 
   /** A camera "recording" with no new segment for max(3 × segment, 30 s) goes to `error`. */

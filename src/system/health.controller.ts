@@ -51,9 +51,10 @@ export class HealthController {
     // Of the cameras that should record (enabled, record_enabled; none when recording is off
     // globally), the share actually recording; no such camera counts as 100 %.
     const expected = this.config.recorderEnabled ? await this.cameras.getRecordingExpectedIds() : [];
-    const recording = expected.length
-      ? (await this.recorder.getStatuses(expected)).filter((s) => s.state === 'recording').length
-      : 0;
+    const want = new Set(expected);
+    const recording = this.recorder
+      .statusSnapshot()
+      .filter((s) => want.has(s.cameraId) && s.state === 'recording').length;
     const pct = expected.length ? Math.round((recording / expected.length) * 1000) / 10 : 100;
     if (pct < required) {
       res.status(503).setHeader('Retry-After', '15');

@@ -10,6 +10,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { Clock } from '../common/clock';
+import { Telemetry } from '../metrics/telemetry';
 import { uuidv7 } from '../common/ids';
 import { Loops } from '../common/loops';
 import { SecretBox } from '../common/secret-box';
@@ -78,6 +79,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly loops: Loops,
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -253,6 +255,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       : { ok: false, statusCode: null, error: 'the event no longer exists (retention)', durationMs: 0 };
     const now = this.clock.nowIso();
     const delay = result.ok || !event ? null : retryDelayMs(this.config.webhookRetryDelaysS, attempt);
+    this.telemetry.webhookDeliveries.inc({
+      outcome: result.ok ? 'delivered' : delay === null ? 'dead' : 'retrying',
+    });
     await this.repo.transaction(async () => {
       await this.repo.insertAttempt({
         deliveryId: d.id,
