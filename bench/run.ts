@@ -9,6 +9,8 @@ import { benchIngest } from './ingest.bench';
 import { benchExport } from './export.bench';
 import { benchRecorder } from './recorder.bench';
 import { benchTimeline } from './timeline.bench';
+import { benchBoot } from './boot.bench';
+import { benchMetrics } from './metrics.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -40,6 +42,10 @@ async function main(): Promise<void> {
   console.log('zone engine (3 zones × 50 tracks):', zones);
   const ingest = only && only !== 'ingest' ? results.ingest : await benchIngest();
   console.log('detection ingest (16 clients × 20 detections, 3 zones):', ingest);
+  const boot = only && only !== 'boot' ? results.boot : await benchBoot();
+  console.log('boot (process start to /readyz 200, idle RSS):', JSON.stringify(boot, null, 2));
+  const metrics = only && only !== 'metrics' ? results.metrics : await benchMetrics();
+  console.log('/metrics with 64 cameras:', metrics);
   results = {
     ...results,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -51,6 +57,8 @@ async function main(): Promise<void> {
     events: webhooks,
     zones,
     ingest,
+    boot,
+    metrics,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`wrote ${file}`);
