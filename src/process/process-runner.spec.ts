@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessRunner, type ChildHandle } from './process-runner';
+import { ProcessRunner, type ChildHandle, withParentDeathSignal } from './process-runner';
 
 interface Exit {
   code: number | null;
@@ -167,5 +167,41 @@ describe('ProcessRunner', () => {
         runner.runToCompletion('/nonexistent/heldar-nope', [], { timeoutMs: 1000, maxOutputBytes: 1024 }),
       ).rejects.toMatchObject({ code: 'ENOENT' });
     });
+  });
+});
+
+describe('withParentDeathSignal', () => {
+  it('wraps an executable in setpriv --pdeathsig TERM (same pid after exec) and leaves a missing one alone', () => {
+    expect(withParentDeathSignal('sh', ['-c', 'true'])).toEqual([
+      '/usr/bin/setpriv',
+      ['--pdeathsig', 'TERM', '--', 'sh', '-c', 'true'],
+    ]);
+    // A command that cannot be found is not wrapped, so its spawn still fails with ENOENT.
+    expect(withParentDeathSignal('/nonexistent/heldar-nope', ['x'])).toEqual([
+      '/nonexistent/heldar-nope',
+      ['x'],
+    ]);
+    expect(withParentDeathSignal('heldar-nope-not-on-path', [])).toEqual(['heldar-nope-not-on-path', []]);
+  });
+
+  it('a wrapped child keeps the pid the runner reports and is signalled when its parent dies', async () => {
+    const runner = new ProcessRunner();
+    // A parent shell that starts a wrapped sleeper, prints its pid, then dies by SIGKILL.
+    const [cmd, args] = withParentDeathSignal('sleep', ['60']);
+    const script = `${[cmd, ...args].join(' ')} & echo $!; sleep 0.3; kill -9 $$`;
+    const r = await runner.runToCompletion('sh', ['-c', script], { timeoutMs: 10_000, maxOutputBytes: 1000 });
+    const pid = Number(r.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    const deadline = Date.now() + 3000;
+    let alive = true;
+    while (alive && Date.now() < deadline) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((res) => setTimeout(res, 50));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
   });
 });

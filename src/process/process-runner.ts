@@ -1,4 +1,6 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { RedactedTail } from './redacted-tail';
 
@@ -9,6 +11,43 @@ const STDIO_GRACE_MS = 250;
 export interface SpawnOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The child gets SIGTERM when the kernel dies, even by SIGKILL (Linux `PR_SET_PDEATHSIG`, through
+   * util-linux `setpriv`, which then execs the command: same pid). Without it a recorder outlives a
+   * crashed kernel and the restarted kernel starts a second writer for the same camera.
+   */
+  dieWithParent?: boolean;
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+let setprivUsable: boolean | undefined;
+
+/** An executable `command` (absolute, or found on PATH): only then is it wrapped (else ENOENT stays an error). */
+function resolvable(command: string, env: NodeJS.ProcessEnv | undefined): boolean {
+  const isExec = (p: string) => {
+    try {
+      accessSync(p, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes('/')) return isExec(command);
+  return (env?.PATH ?? process.env.PATH ?? '')
+    .split(delimiter)
+    .some((dir) => dir && isExec(join(dir, command)));
+}
+
+/** `[command, args]`, wrapped in `setpriv --pdeathsig TERM --` where that works. */
+export function withParentDeathSignal(
+  command: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): [string, string[]] {
+  if (process.platform !== 'linux') return [command, args];
+  setprivUsable ??= resolvable(SETPRIV, undefined);
+  if (!setprivUsable || !resolvable(command, env)) return [command, args];
+  return [SETPRIV, ['--pdeathsig', 'TERM', '--', command, ...args]];
 }
 
 export interface RunToCompletionOptions extends SpawnOptions {
@@ -136,7 +175,8 @@ export class ProcessRunner {
   /** Spawns with piped stdio, not detached. Throws only for invalid arguments (e.g. NUL bytes);
    * runtime spawn failures arrive through `onError`. */
   spawn(command: string, args: string[], opts: SpawnOptions = {}): ChildHandle {
-    const child = spawnChild(command, args, {
+    const [cmd, argv] = opts.dieWithParent ? withParentDeathSignal(command, args, opts.env) : [command, args];
+    const child = spawnChild(cmd, argv, {
       cwd: opts.cwd,
       env: opts.env,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -247,7 +247,11 @@ export class SupervisedProcess {
     if (gen !== this.generation) return;
     let handle: ChildHandle;
     try {
-      handle = this.spec.runner.spawn(this.spec.command, args, { cwd: this.spec.cwd, env: this.spec.env });
+      handle = this.spec.runner.spawn(this.spec.command, args, {
+        cwd: this.spec.cwd,
+        env: this.spec.env,
+        dieWithParent: true,
+      });
     } catch (err) {
       this.childGone(gen, null, null, 0, `spawn failed: ${message(err)}`);
       return;
