@@ -107,8 +107,9 @@ describe(`the reference motion worker (${ENGINE})`, () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'heldar-motion-worker-'));
-    [cam, t, main] = await Promise.all([
-      startTestCamera({ width: 320, height: 240, fps: 10 }),
+    // Started together; each assigned as it comes up, so a failure of one still tears down the others.
+    const started = await Promise.allSettled([
+      startTestCamera({ width: 320, height: 240, fps: 10 }).then((c) => (cam = c)),
       startTestApp({
         env: {
           HELDAR_AUTH_ENABLED: 'true',
@@ -116,9 +117,10 @@ describe(`the reference motion worker (${ENGINE})`, () => {
           HELDAR_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
           HELDAR_LOGIN_RATE_LIMIT_PER_MIN: '0',
         },
-      }),
-      buildWorker(tmp),
+      }).then((a) => (t = a)),
+      buildWorker(tmp).then((m) => (main = m)),
     ]);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     const login = await t.http().post('/api/v1/auth/login').send(ADMIN).expect(200);
     admin = { Authorization: `Bearer ${login.body.token}` };
     await t
