@@ -4,13 +4,17 @@ export SCARF_ANALYTICS := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: run test build deps system-deps test-system-deps openapi bench clean
+.PHONY: run test test-resilience build deps system-deps test-system-deps openapi bench clean
 
 run: system-deps deps build
 	node dist/src/main.js
 
 test: test-system-deps deps build
 	bash scripts/test-all.sh
+
+# Faults, bad input and load against the built kernel; figures → bench/results.json ("resilience").
+test-resilience: test-system-deps deps build
+	bash scripts/test-resilience.sh
 
 build: deps
 	npm run -s build

@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import type { Logger as Pino } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
-import { DEFAULT_JSON_LIMIT, RAISED_JSON_LIMITS } from './common/body-limits';
+import { DEFAULT_JSON_LIMIT, jsonDeeperThan, MAX_JSON_DEPTH, RAISED_JSON_LIMITS } from './common/body-limits';
 import { BadRequestError, DomainError } from './common/errors';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { uuidv7 } from './common/ids';
@@ -46,6 +46,8 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
 /** body-parser failures → domain errors with clear messages (else Nest rewraps them). */
 function bodyParserError(err: unknown): unknown {
   const { type, limit, message } = (err ?? {}) as { type?: unknown; limit?: unknown; message?: string };
+  if (type === 'entity.too.deep')
+    return new BadRequestError(`request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'JSON_TOO_DEEP');
   if (type === 'entity.parse.failed')
     return new BadRequestError(`request body is not valid JSON: ${message}`, 'INVALID_JSON');
   if (type === 'entity.too.large') {
@@ -121,7 +123,17 @@ export async function createApp(
   const parsers = new Map<string, express.RequestHandler>();
   const parserFor = (limit: string) => {
     let p = parsers.get(limit);
-    if (!p) parsers.set(limit, (p = express.json({ limit })));
+    if (!p) {
+      p = express.json({
+        limit,
+        // Refused before parsing: a body nested thousands deep would overflow the validator's stack.
+        verify: (_req, _res, buf) => {
+          if (jsonDeeperThan(buf, MAX_JSON_DEPTH))
+            throw Object.assign(new Error('too deep'), { status: 400, type: 'entity.too.deep' });
+        },
+      });
+      parsers.set(limit, p);
+    }
     return p;
   };
   app.use((req: Request, res: Response, next: NextFunction) => {

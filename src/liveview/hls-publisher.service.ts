@@ -27,8 +27,8 @@ interface Publisher {
   lastError: string | null;
 }
 
-/** How long a first request waits for the playlist of a publisher that is starting. */
-const READY_WAIT_MS = 10_000;
+/** How long a first request waits for the playlist of a publisher that is starting (then `ready: false`). */
+const READY_WAIT_MS = 4_000;
 const READY_POLL_MS = 200;
 
 /**
@@ -150,7 +150,9 @@ export class HlsPublisherService implements OnApplicationShutdown {
         p.state = 'live';
         return true;
       }
-      if (this.clock.nowMs() >= deadline || this.pubs.get(p.cameraId) !== p) return false;
+      // A source that refused or failed ends the wait at once (the supervisor retries meanwhile).
+      if (this.clock.nowMs() >= deadline || this.pubs.get(p.cameraId) !== p || p.state === 'offline')
+        return false;
       await new Promise((r) => setTimeout(r, READY_POLL_MS));
     }
   }

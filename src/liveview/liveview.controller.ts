@@ -44,7 +44,7 @@ class LiveFileQuery {
 
 const PLAYLIST = 'index.m3u8';
 const SEGMENT = /^seg_\d{6,9}\.ts$/;
-const PLAYLIST_WAIT_MS = 5_000;
+const PLAYLIST_WAIT_MS = 4_000;
 
 /** Appends the viewer token to every URI line of a playlist, so segment fetches carry it too. */
 export function tokenizePlaylist(text: string, token: string): string {

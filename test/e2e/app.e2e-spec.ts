@@ -49,6 +49,15 @@ describe(`platform over HTTP (${ENGINE})`, () => {
     expect(badJson.body.code).toBe('INVALID_JSON');
     expect(badJson.body.error).toMatch(/^request body is not valid JSON/);
 
+    // Nested thousands deep it would overflow the validator's stack: refused before parsing.
+    const deep = await t
+      .http()
+      .post('/api/v1/cameras')
+      .set('Content-Type', 'application/json')
+      .send(`{"name":"x","model":${'['.repeat(5000)}${']'.repeat(5000)}}`)
+      .expect(400);
+    expect(deep.body).toEqual({ error: 'request body nests deeper than 64 levels', code: 'JSON_TOO_DEEP' });
+
     const huge = JSON.stringify({ name: 'x', model: 'y'.repeat(1024 * 1024 + 10) });
     const tooLarge = await t
       .http()
