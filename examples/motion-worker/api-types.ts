@@ -1015,6 +1015,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cameras/{id}/liveview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live view URLs (HLS; with MediaMTX also WebRTC/WHEP and RTSP) carrying a viewer token — never the camera's URL */
+        get: operations["LiveviewController_get"];
+        put?: never;
+        /** Same as GET (for clients that start a stream with POST) */
+        post: operations["LiveviewController_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/live/{name}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Built-in live HLS: the playlist (token appended to its segments) and segments; needs ?token= */
+        get: operations["LiveviewController_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/mediamtx-auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** MediaMTX auth callback (authMethod: http): 200 allow, 403 deny */
+        post: operations["LiveviewController_mediamtxAuth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics: cameras, recorders, samplers, ingest, webhooks, sidecars, HTTP, process */
+        get: operations["MetricsController_index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1843,6 +1912,22 @@ export interface components {
             dwell_seconds: number | null;
             evidence_path: string | null;
             created_at: string;
+        };
+        LiveViewResponse: {
+            /** @example cam_lobby */
+            name: string;
+            /** @enum {string} */
+            mode: "mediamtx" | "builtin";
+            /** @description HLS playlist URL with the viewer token (same-origin path for the built-in publisher) */
+            hls_url: string;
+            /** @description WHEP endpoint (MediaMTX only) */
+            webrtc_url?: string | null;
+            /** @description RTSP URL (MediaMTX only) */
+            rtsp_url?: string | null;
+            /** @description viewer token (HMAC, this camera only, expires at expires_at) */
+            token: string;
+            expires_at: string;
+            ready: boolean;
         };
     };
     responses: never;
@@ -3016,6 +3101,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description `database` when the store does not answer; `insufficient_recorders` below HELDAR_READYZ_MIN_RECORDING_PERCENT */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4754,6 +4840,148 @@ export interface operations {
                 content?: never;
             };
             /** @description requires events:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    LiveviewController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveViewResponse"];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires video:live */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    LiveviewController_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveViewResponse"];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires video:live */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    LiveviewController_file: {
+        parameters: {
+            query?: {
+                /** @description the viewer token from /liveview */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    LiveviewController_mediamtxAuth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    MetricsController_index: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires system:read */
             403: {
                 headers: {
                     [name: string]: unknown;
