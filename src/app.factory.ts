@@ -72,6 +72,13 @@ export async function createApp(
     },
   );
   app.set('trust proxy', false);
+  // Slow senders (slow-loris) are cut with a 408: the whole request within HELDAR_HTTP_REQUEST_TIMEOUT_S,
+  // the headers within 15 s of it, checked every second (Node's default check runs every 30 s).
+  // Responses are not limited: event streams and downloads last as long as the client reads.
+  const server = app.getHttpServer();
+  server.requestTimeout = config.httpRequestTimeoutS * 1000;
+  server.headersTimeout = Math.min(server.requestTimeout, 15_000);
+  (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
   app.disable('x-powered-by');
 
   // Request duration by route pattern (Prometheus), measured around everything below.

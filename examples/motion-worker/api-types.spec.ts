@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 const ROOT = join(__dirname, '..', '..');
 const TYPES = 'examples/motion-worker/api-types.ts';
 /** The one command that writes api-types.ts (run it from the repository root after `npm run openapi`). */
-const REGENERATE = `npx openapi-typescript openapi.json --empty-objects-unknown -o ${TYPES}`;
+const REGENERATE = `npm run openapi (or: npx openapi-typescript openapi.json --empty-objects-unknown -o ${TYPES})`;
 
 describe('the worker’s typed client', () => {
   it('api-types.ts is what openapi-typescript makes of the committed openapi.json', async () => {

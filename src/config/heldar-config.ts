@@ -28,6 +28,7 @@ const ENV_NAMES = {
   apiHost: 'HELDAR_API_HOST',
   apiPort: 'HELDAR_API_PORT',
   corsOrigins: 'HELDAR_CORS_ORIGINS',
+  httpRequestTimeoutS: 'HELDAR_HTTP_REQUEST_TIMEOUT_S',
   authEnabled: 'HELDAR_AUTH_ENABLED',
   secretKey: 'HELDAR_SECRET_KEY',
   deploymentMode: 'HELDAR_DEPLOYMENT_MODE',
@@ -110,6 +111,9 @@ export class HeldarConfig {
 
   @IsString() apiHost = '0.0.0.0';
   @IsInt() @Min(0) @Max(65535) apiPort = 8080;
+
+  /** A client must send its whole request (headers and body) within this; slow-loris senders get 408. */
+  @IsInt() @Min(1) @Max(3600) httpRequestTimeoutS = 60;
 
   /** Comma list; empty = same-origin only (no CORS headers); `*` = any origin. */
   @IsString() corsOrigins = '';

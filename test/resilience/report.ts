@@ -53,7 +53,7 @@ export class Report {
 
   /** A figure reported without a bar (context: counts, durations). */
   info(name: string, value: unknown): void {
-    this.figures[name] = { value } as Record<string, unknown>;
+    this.figures[name] = { value };
     this.flush();
   }
 
