@@ -7,7 +7,7 @@ import {
   type ZoneDef,
   type ZoneEngineEvent,
 } from './zone-engine';
-import { pointInPolygon } from './zone-geometry';
+import { clampToFrame, pointInPolygon } from './zone-geometry';
 
 const T0 = 1_700_000_000_000;
 
@@ -932,7 +932,9 @@ describe('ZoneEngine — membership agrees with pointInPolygon', () => {
         fc.array(point, { minLength: 3, maxLength: 8 }),
         fc.array(point, { minLength: 1, maxLength: 30 }),
         (polygon, points) => {
-          expect(entered(polygon, points)).toEqual(points.map((p) => pointInPolygon(p, polygon)));
+          expect(entered(polygon, points)).toEqual(
+            points.map(([x, y]) => pointInPolygon([clampToFrame(x), clampToFrame(y)], polygon)),
+          );
         },
       ),
       { numRuns: 500 },
@@ -947,10 +949,22 @@ describe('ZoneEngine — membership agrees with pointInPolygon', () => {
         fc.array(point, { minLength: 3, maxLength: 12 }),
         fc.array(point, { minLength: 1, maxLength: 30 }),
         (polygon, points) => {
-          expect(entered(polygon, points)).toEqual(points.map((p) => pointInPolygon(p, polygon)));
+          expect(entered(polygon, points)).toEqual(
+            points.map(([x, y]) => pointInPolygon([clampToFrame(x), clampToFrame(y)], polygon)),
+          );
         },
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('objects at the frame edge', () => {
+  it('a track standing on the bottom edge of the image enters a whole-frame zone', () => {
+    const whole = [zone({ confirmFrames: 1, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] })]; // prettier-ignore
+    // bbox [0.4, 0.6, 0.2, 0.4]: its bottom-centre is (0.5, 1.0), on the image's bottom edge.
+    expect(events(0, whole, [det('t_edge', 0.4, 0.6, { bbox: [0.4, 0.6, 0.2, 0.4] })])).toEqual([
+      ev('enter', 't_edge', 0),
+    ]);
   });
 });

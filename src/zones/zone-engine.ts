@@ -1,4 +1,4 @@
-import { isValidBbox } from './zone-geometry';
+import { clampToFrame, isValidBbox } from './zone-geometry';
 
 /**
  * The zone engine as pure logic: tracked detections of one camera in, zone events out. No I/O, no
@@ -377,7 +377,7 @@ export class ZoneEngine {
         continue;
       }
 
-      const raw = insideCompiled(z, x, y);
+      const raw = insideCompiled(z, clampToFrame(x), clampToFrame(y)); // on the frame edge = in the frame
       if (raw === s.inside) {
         s.flipCount = 0;
       } else if (++s.flipCount >= z.confirmFrames) {

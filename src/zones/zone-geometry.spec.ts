@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import {
+  clampToFrame,
   cross,
+  FRAME_EDGE,
   distance,
   groundPoint,
   isValidBbox,
@@ -217,5 +219,24 @@ describe('distance', () => {
     expect(distance([0, 0], [0.3, 0.4])).toBeCloseTo(0.5);
     expect(distance([0.3, 0.4], [0, 0])).toBeCloseTo(0.5);
     expect(distance([0.1, 0.1], [0.1, 0.1])).toBe(0);
+  });
+});
+
+describe('the frame edge', () => {
+  const WHOLE_FRAME: Array<[number, number]> = [
+    [0, 0],
+    [1, 0],
+    [1, 1],
+    [0, 1],
+  ];
+
+  it('a box standing on the bottom (or right) edge of the image is inside a whole-frame zone', () => {
+    const judged = (b: number[]) => groundPoint(b)!.map(clampToFrame) as [number, number];
+    const p = groundPoint([0.4, 0.7, 0.2, 0.3])!; // y + h = 1: the object touches the bottom of the frame
+    expect(pointInPolygon(p, WHOLE_FRAME)).toBe(false); // half-open edges alone would miss it
+    expect(pointInPolygon(judged([0.4, 0.7, 0.2, 0.3]), WHOLE_FRAME)).toBe(true);
+    expect(pointInPolygon(judged([0.8, 0.5, 0.4, 0.5]), WHOLE_FRAME)).toBe(true); // spills past both edges
+    expect(clampToFrame(0.5)).toBe(0.5);
+    expect(clampToFrame(1.2)).toBe(FRAME_EDGE);
   });
 });

@@ -19,6 +19,17 @@ export function isValidBbox(bbox: unknown): bbox is readonly number[] {
   return true;
 }
 
+/** Largest coordinate a judged point takes: just inside the frame's right and bottom edges. */
+export const FRAME_EDGE = 1 - 1e-9;
+
+/** A ground coordinate kept just inside the frame, for region membership: a box touching the bottom
+ * (or right) edge of the image stands ON the frame, and a zone drawn to that edge must contain it
+ * (polygon edges are half-open, so an exact 1 would fall outside a whole-frame zone). Line
+ * crossings use the unclamped point. */
+export function clampToFrame(v: number): number {
+  return v > FRAME_EDGE ? FRAME_EDGE : v;
+}
+
 /**
  * The ground-contact point of a normalized `[x, y, w, h]` bbox: its bottom-centre
  * `[x + w/2, y + h]`. Null unless the bbox has at least four finite numbers.
