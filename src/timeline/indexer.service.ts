@@ -17,6 +17,8 @@ import { TimelineRepository } from './timeline.repository';
 /** A hole longer than this between two segments is a recorded gap. */
 export const GAP_THRESHOLD_MS = 3000;
 /** A file that cannot be probed this many times is left alone (logged once). */
+/** A finished file this small that cannot be probed holds only an MP4 header (no fragment). */
+const EMPTY_SEGMENT_MAX_BYTES = 4096;
 const MAX_PROBE_FAILURES = 3;
 
 /**
@@ -114,7 +116,6 @@ export class IndexerService implements OnApplicationBootstrap {
       const f = files[i];
       const rel = `${cameraId}/${f.name}`;
       if (known.get(rel) === f.size) continue;
-      if (f.size === 0) continue;
       const closed = isSegmentClosed({
         hasLaterSibling: i < files.length - 1,
         mtimeMs: f.mtimeMs,
@@ -122,9 +123,19 @@ export class IndexerService implements OnApplicationBootstrap {
         segmentSeconds: target.segmentSeconds,
       });
       if (!closed) continue;
+      if (f.size === 0) {
+        await this.discardEmpty(cameraId, rel, join(dir, f.name));
+        continue;
+      }
       if ((this.probeFailures.get(rel) ?? 0) >= MAX_PROBE_FAILURES) continue;
       await this.indexFile(cameraId, rel, join(dir, f.name), f, known);
     }
+  }
+
+  private async discardEmpty(cameraId: string, rel: string, abs: string): Promise<void> {
+    if (await this.storage.remove(abs))
+      this.logger.log({ cameraId, file: rel }, 'removed a segment file without media');
+    this.probeFailures.delete(rel);
   }
 
   private async indexFile(
@@ -135,6 +146,12 @@ export class IndexerService implements OnApplicationBootstrap {
     known: Map<string, number>,
   ): Promise<void> {
     const probe = await this.media.probeFile(abs);
+    if (!probe && f.size < EMPTY_SEGMENT_MAX_BYTES) {
+      // Opened by ffmpeg but never given media (it was stopped or cut at a segment boundary):
+      // only an MP4 header, nothing to play, nothing lost by removing it.
+      await this.discardEmpty(cameraId, rel, abs);
+      return;
+    }
     if (!probe) {
       const n = (this.probeFailures.get(rel) ?? 0) + 1;
       this.probeFailures.set(rel, n);

@@ -7,6 +7,7 @@ import {
   symlinkSync,
   utimesSync,
   writeFileSync,
+  existsSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,25 @@ describe(`indexer on real files (${ENGINE})`, () => {
       `idx/${name(T + 10_000)}`,
       `idx/${name(T + 40_000)}`,
     ]);
+  });
+
+  it('a finished file that holds only an MP4 header (or nothing) is removed, not left unindexed', async () => {
+    // What ffmpeg leaves when it is stopped right after opening the next segment: ftyp, no fragment.
+    const ftyp = Buffer.from('0000001c6674797069736f6d0000020069736f6d69736f32', 'hex');
+    const husk = join(dir, name(T + 50_000));
+    const zero = join(dir, name(T + 52_000));
+    writeFileSync(husk, Buffer.concat([ftyp, Buffer.alloc(28 - ftyp.length)]));
+    writeFileSync(zero, Buffer.alloc(0));
+    for (const f of [husk, zero]) utimesSync(f, (T + 53_000) / 1000, (T + 53_000) / 1000);
+    place(two, T + 60_000, T + 62_000); // a later file: the two above are finished
+    await indexer.scanCamera('idx');
+    expect(existsSync(husk)).toBe(false);
+    expect(existsSync(zero)).toBe(false);
+    const paths = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body.map(
+      (s: { path: string }) => s.path,
+    );
+    expect(paths).not.toContain(`idx/${name(T + 50_000)}`);
+    expect(paths).toContain(`idx/${name(T + 60_000)}`);
   });
 
   it('serves a segment from its url, whole and by HTTP Range', async () => {

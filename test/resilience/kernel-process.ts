@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { TestStore } from '../support/test-db';
+
+export const MAIN = resolve(__dirname, '../../dist/src/main.js');
+
+export interface Kernel {
+  child: ChildProcess;
+  exited: Promise<unknown>;
+  base: string;
+}
+
+/** The built kernel as a real process on `store` (SQLite), ready when `/readyz` answers 200. */
+export async function bootKernel(
+  store: TestStore,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<Kernel> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (make does)`);
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: store.dataDir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HELDAR_DATA_DIR: store.dataDir,
+      HELDAR_DATABASE_URL: store.databaseUrl,
+      HELDAR_API_PORT: String(port),
+      HELDAR_API_HOST: '127.0.0.1',
+      HELDAR_AI_ENABLED: 'false',
+      HELDAR_MIN_FREE_DISK_GB: '0',
+      HELDAR_MAX_RECORDINGS_GB: '0',
+      HELDAR_LOG: 'warn',
+      ...env,
+    },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) return { child, exited, base };
+    } catch {
+      /* not yet */
+    }
+    if (child.exitCode !== null) throw new Error(`the kernel exited with ${child.exitCode} during boot`);
+    if (Date.now() > deadline) throw new Error('the kernel did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function kill9(k: Kernel | null): Promise<void> {
+  if (!k || k.child.exitCode !== null) return;
+  k.child.kill('SIGKILL');
+  await k.exited;
+}
+
+/** Rows straight from the SQLite file (read-only connection). */
+export function sqliteRows<T = Record<string, unknown>>(store: TestStore, sql: string): T[] {
+  const db = new BetterSqlite3(store.config.sqlitePath, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Pids of running ffmpeg processes whose command line mentions `needle` (a test's data dir). */
+export function ffmpegPidsMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((a) => a.endsWith('ffmpeg')) && cmd.some((a) => a.includes(needle)))
+        out.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
