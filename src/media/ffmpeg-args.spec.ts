@@ -84,7 +84,7 @@ describe('buildRecordArgs', () => {
       '-rtsp_transport',
       'tcp',
       '-timeout',
-      '15000000',
+      '5000000',
       '-analyzeduration',
       '2000000',
       '-i',
@@ -111,7 +111,7 @@ describe('buildRecordArgs', () => {
 
   it('copies audio when asked (if the camera has any), uses rw_timeout for HTTP, floors at 2 s', () => {
     const args = buildRecordArgs({ url: 'http://cam/live', recordAudio: true, segmentSeconds: 1 }, '/r/c');
-    expect(args.slice(0, 5)).toEqual(['-hide_banner', '-loglevel', 'warning', '-rw_timeout', '15000000']);
+    expect(args.slice(0, 5)).toEqual(['-hide_banner', '-loglevel', 'warning', '-rw_timeout', '5000000']);
     expect(args).toEqual(expect.arrayContaining(['-map', '0:a:0?', '-c:a', 'copy']));
     expect(args[args.indexOf('-segment_time') + 1]).toBe('2');
   });

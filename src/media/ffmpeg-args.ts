@@ -75,8 +75,12 @@ export interface RecordArgsInput {
   segmentSeconds: number;
 }
 
-/** Socket timeout of a recorder: a stalled source ends ffmpeg after this long (then supervised restart). */
-export const RECORD_IO_TIMEOUT_US = 15_000_000;
+/**
+ * Socket timeout of a recorder. A source that stalls mid-stream (connected, silent) ends ffmpeg
+ * after about three times this (measured: 15 s → 45 s), then the supervisor restarts it; a live
+ * RTSP stream is never silent for 5 s. The health loop's stale check backs this up.
+ */
+export const RECORD_IO_TIMEOUT_US = 5_000_000;
 
 /**
  * The recorder: stream copy into fragmented MP4 segments named by their UTC open time

@@ -221,6 +221,22 @@ describe('SupervisedProcess', () => {
     expect(proc.restarts).toBe(0);
   });
 
+  it('kick() ends a hung child as a failure: SIGTERM (then SIGKILL), and it is restarted with backoff', async () => {
+    const exits: ProcessExitInfo[] = [];
+    const pids: number[] = [];
+    const proc = supervise('trap "" TERM; while :; do sleep 0.05; done', {
+      onExit: (info) => exits.push(info),
+      onSpawn: (pid) => pids.push(pid),
+    });
+    await waitFor(() => proc.state === 'running');
+    await new Promise((r) => setTimeout(r, 200)); // the trap is set
+    proc.kick(); // TERM is trapped: SIGKILL after termMs
+    await waitFor(() => pids.length >= 2);
+    expect(exits[0]).toMatchObject({ signal: 'SIGKILL', willRestart: true, restartInMs: 50 });
+    expect(proc.stopRequested).toBe(false);
+    expect(proc.restarts).toBe(1);
+  });
+
   it('stop() is idempotent', async () => {
     const proc = supervise('exec sleep 30', { stopTimeouts: { quitMs: 50, termMs: 200 } });
     const first = proc.stop();

@@ -219,6 +219,18 @@ export class SupervisedProcess {
     return this.stopPromise;
   }
 
+  /**
+   * Ends the current child as a failure, not a stop (a watchdog found it hung): SIGTERM, then
+   * SIGKILL after termMs; its exit is supervised like any other (backoff, restart). No-op while
+   * no child runs.
+   */
+  kick(): void {
+    const child = this.child;
+    if (!child || this.stopRequestedFlag) return;
+    child.kill('SIGTERM');
+    this.stopTimers.push(setTimeout(() => child.kill('SIGKILL'), this.termMs));
+  }
+
   private launch(): void {
     const gen = ++this.generation;
     this.tail.reset();
@@ -302,8 +314,10 @@ export class SupervisedProcess {
       at: new Date().toISOString(),
     };
 
+    // Escalation timers (stop, kick) aimed at the child that just exited.
+    this.stopTimers.forEach((t) => clearTimeout(t));
+    this.stopTimers.length = 0;
     if (this.stopRequestedFlag) {
-      this.stopTimers.forEach((t) => clearTimeout(t));
       const info: ProcessExitInfo = { ...base, willRestart: false, restartInMs: null };
       this._lastExit = info;
       this.setState('stopped', info);

@@ -300,6 +300,9 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
         cameraId: st.cameraId,
         payload: { reason: 'stale', threshold_seconds: threshold / 1000, last_segment_age_s: age },
       });
+      // A recorder that writes nothing is hung on its source (connected but silent): restart it
+      // rather than wait for ffmpeg's own socket timeout. Its exit is supervised as a lost source.
+      entry.proc.kick();
     }
   }
 }
