@@ -37,7 +37,9 @@ interface ActiveRecorder {
   book: Promise<void>;
 }
 
-const STORAGE_ERROR = /Permission denied|Read-only file system|No space left on device|Disk quota exceeded/i;
+/** ffmpeg's words when the output cannot be written (read-only, full, gone), not the camera's fault. */
+const STORAGE_ERROR =
+  /Permission denied|Read-only file system|No space left on device|Disk quota exceeded|No such file or directory|Failed to open segment/i;
 const LAST_ERROR_CHARS = 800;
 
 /** Stale threshold of a recording camera: max(3 × segment, 30 s). */
@@ -195,15 +197,23 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
       return;
     }
     const storage = info.error !== undefined || STORAGE_ERROR.test(info.stderrTail);
+    // For a storage failure the telling line, not whatever ffmpeg printed last.
+    const storageLine = storage
+      ? info.stderrTail
+          .split('\n')
+          .reverse()
+          .find((l) => STORAGE_ERROR.test(l))
+      : undefined;
+    const shown = storageLine?.trim().slice(-LAST_ERROR_CHARS) ?? detail;
     const reason: RunEndReason = storage ? 'storage_error' : 'source_lost';
-    if (entry.runId !== null) await this.repo.closeRun(entry.runId, info.at, reason, detail);
+    if (entry.runId !== null) await this.repo.closeRun(entry.runId, info.at, reason, shown);
     entry.runId = null;
-    await this.repo.bumpReconnect(cameraId, detail, this.clock.nowIso());
+    await this.repo.bumpReconnect(cameraId, shown, this.clock.nowIso());
     const payload = {
       ran_seconds: Math.round(info.runtimeMs / 100) / 10,
       exit_code: info.code,
       restart_in_seconds: info.restartInMs === null ? null : info.restartInMs / 1000,
-      detail,
+      detail: shown,
     };
     if (storage) {
       await this.repo.setState(cameraId, 'error', this.clock.nowIso());
