@@ -1,79 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { freePort } from '../fixtures/free-port';
+import { bootKernel, detectionBatch, type Kernel, MAIN, postBatch } from '../support/kernel-process';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
 
-const MAIN = resolve(__dirname, '../../dist/src/main.js');
 const CLIENTS = 4;
 const PER_BATCH = 5;
 const TRIALS = 3;
 
-interface Kernel {
-  child: ChildProcess;
-  exited: Promise<unknown>;
-  base: string;
-}
-
-async function boot(store: TestStore, port: number): Promise<Kernel> {
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: store.dataDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HELDAR_DATA_DIR: store.dataDir,
-      HELDAR_DATABASE_URL: store.databaseUrl,
-      HELDAR_API_PORT: String(port),
-      HELDAR_API_HOST: '127.0.0.1',
-      HELDAR_RECORDER_ENABLED: 'false',
-      HELDAR_AI_ENABLED: 'false',
-      HELDAR_MIN_FREE_DISK_GB: '0',
-      HELDAR_MAX_RECORDINGS_GB: '0',
-      HELDAR_LOG: 'warn',
-    },
-    stdio: 'ignore',
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) return { child, exited, base };
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error('the kernel did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const batch = (frame: string) => ({
-  camera_id: 'kc',
-  task_type: 'object_detection',
-  frame_id: frame,
-  detections: Array.from({ length: PER_BATCH }, (_, j) => ({
-    label: 'person',
-    confidence: 0.9,
-    bbox: [0.1 * j, 0.3, 0.1, 0.2],
-    track_id: `${frame}-${j}`,
-  })),
-});
-
-async function ingest(base: string, frame: string): Promise<{ ok: boolean; duplicate?: boolean }> {
-  try {
-    const res = await fetch(`${base}/api/v1/ai/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(batch(frame)),
-    });
-    if (res.status !== 200) return { ok: false };
-    const body = (await res.json()) as { duplicate: boolean };
-    return { ok: true, duplicate: body.duplicate };
-  } catch {
-    return { ok: false }; // the kernel died under us: not acknowledged
-  }
-}
+/** The kernel without recorders or samplers: this file is about ingest alone. */
+const boot = (store: TestStore, port: number) =>
+  bootKernel(store, port, { HELDAR_RECORDER_ENABLED: 'false' });
+const ingest = (base: string, frame: string) => postBatch(base, detectionBatch('kc', frame, PER_BATCH));
 
 describe(`ingest survives kill -9 (${ENGINE})`, () => {
   beforeAll(() => {

@@ -252,10 +252,13 @@ describe(`retention on real files (${ENGINE})`, () => {
     const kept = await record(t, 'ro', 2, 3 * 3_600_000); // indexed and old: not orphans
     const root = t.store.config.recordingsDirAbs;
     const twoHoursAgo = (Date.now() - 2 * 3_600_000) / 1000;
-    const junk = join(root, 'ro', '20200101_000000.mp4'); // unreadable: the indexer gave up on it
-    writeFileSync(junk, 'not a video');
+    // Unreadable and not a bare header (the indexer removes those at once): it gives up on it.
+    const junk = join(root, 'ro', '20200101_000000.mp4');
+    const junkBytes = Buffer.alloc(8192, 'not a video');
+    writeFileSync(junk, junkBytes);
     utimesSync(junk, twoHoursAgo, twoHoursAgo);
-    const fresh = join(root, 'ro', '20200101_000100.mp4'); // still being written, perhaps
+    // The newest file, touched just now: still being written (neither indexed nor reclaimed).
+    const fresh = join(root, 'ro', '20991231_235959.mp4');
     writeFileSync(fresh, 'x');
     mkdirSync(join(root, 'gone'));
     const ofDeletedCamera = join(root, 'gone', '20200101_000000.mp4');
@@ -268,7 +271,7 @@ describe(`retention on real files (${ENGINE})`, () => {
     // The indexer tries an unreadable file three times before giving up on it.
     for (let i = 0; i < 3; i++) await t.app.get(IndexerService).scanCamera('ro');
     const report = await sweep(t);
-    expect(report.orphans).toEqual({ files: 2, bytes: 'not a video'.length + kept[0].size_bytes });
+    expect(report.orphans).toEqual({ files: 2, bytes: junkBytes.length + kept[0].size_bytes });
     expect(existsSync(junk)).toBe(false);
     expect(existsSync(ofDeletedCamera)).toBe(false);
     expect(existsSync(join(root, 'gone'))).toBe(false);

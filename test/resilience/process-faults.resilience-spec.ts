@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { freePort } from '../fixtures/free-port';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
 import { createTestStore, type TestStore } from '../support/test-db';
-import { bootKernel, ffmpegPidsMentioning, json, type Kernel, kill9, sqliteRows } from './kernel-process';
+import {
+  bootKernel,
+  detectionBatch,
+  ffmpegPidsMentioning,
+  json,
+  type Kernel,
+  kill9,
+  postBatch,
+  sqliteRows,
+} from '../support/kernel-process';
 import { Report } from './report';
 
 const TRIALS = 10;
@@ -16,29 +25,7 @@ const RECORDING_ENV = {
   HELDAR_HEALTH_INTERVAL_S: '2',
 };
 
-const batch = (frame: string) => ({
-  camera_id: 'pf',
-  task_type: 'object_detection',
-  frame_id: frame,
-  detections: Array.from({ length: PER_BATCH }, (_, j) => ({
-    label: 'person',
-    confidence: 0.9,
-    bbox: [0.1 * j, 0.3, 0.1, 0.2],
-    track_id: `${frame}-${j}`,
-  })),
-});
-
-async function ingest(base: string, frame: string): Promise<{ ok: boolean; duplicate?: boolean }> {
-  try {
-    const r = await json<{ duplicate: boolean }>(`${base}/api/v1/ai/events`, {
-      method: 'POST',
-      body: JSON.stringify(batch(frame)),
-    });
-    return r.status === 200 ? { ok: true, duplicate: r.body.duplicate } : { ok: false };
-  } catch {
-    return { ok: false }; // the kernel died under us: not acknowledged
-  }
-}
+const ingest = (base: string, frame: string) => postBatch(base, detectionBatch('pf', frame, PER_BATCH));
 
 describe('kill -9 of the kernel under ingest and recording', () => {
   const report = new Report('process_faults');

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { TestStore } from '../support/test-db';
+import type { TestStore } from './test-db';
 
 export const MAIN = resolve(__dirname, '../../dist/src/main.js');
 
@@ -90,4 +90,32 @@ export async function json<T>(url: string, init: RequestInit = {}): Promise<{ st
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** A detection batch of `perBatch` people on `cameraId` for frame `frame` (kill -9 tests). */
+export function detectionBatch(cameraId: string, frame: string, perBatch: number) {
+  return {
+    camera_id: cameraId,
+    task_type: 'object_detection',
+    frame_id: frame,
+    detections: Array.from({ length: perBatch }, (_, j) => ({
+      label: 'person',
+      confidence: 0.9,
+      bbox: [0.1 * j, 0.3, 0.1, 0.2],
+      track_id: `${frame}-${j}`,
+    })),
+  };
+}
+
+/** Posts a batch; `ok: false` when it was not acknowledged (an error status, or the kernel died). */
+export async function postBatch(base: string, body: object): Promise<{ ok: boolean; duplicate?: boolean }> {
+  try {
+    const r = await json<{ duplicate: boolean }>(`${base}/api/v1/ai/events`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+    return r.status === 200 ? { ok: true, duplicate: r.body.duplicate } : { ok: false };
+  } catch {
+    return { ok: false };
+  }
 }
