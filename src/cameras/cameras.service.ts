@@ -63,12 +63,12 @@ export class CamerasService {
     }));
   }
 
-  /** Existence, site and enabled flag of a camera (ingest, samplers). */
+  /** Existence, name, site and enabled flag of a camera (ingest, samplers, metrics). */
   async lookup(
     id: string,
-  ): Promise<{ id: string; siteId: string | null; enabled: boolean; priority: number } | null> {
+  ): Promise<{ id: string; name: string; siteId: string | null; enabled: boolean; priority: number } | null> {
     const c = await this.repo.get(id);
-    return c ? { id: c.id, siteId: c.siteId, enabled: c.enabled, priority: c.priority } : null;
+    return c ? { id: c.id, name: c.name, siteId: c.siteId, enabled: c.enabled, priority: c.priority } : null;
   }
 
   /** Id and name of every camera (metrics labels). */

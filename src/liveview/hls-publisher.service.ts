@@ -6,6 +6,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import { buildLiveHlsArgs } from '../media/ffmpeg-args';
 import { StorageAdapter } from '../media/storage.adapter';
 import { ProcessSupervisor } from '../process/process-supervisor.service';
+import { livePathName } from './live-token';
 
 export type PublisherState = 'starting' | 'live' | 'offline';
 
@@ -55,12 +56,8 @@ export class HlsPublisherService implements OnApplicationShutdown {
     await Promise.all([...this.pubs.keys()].map((id) => this.stop(id)));
   }
 
-  static pathName(cameraId: string): string {
-    return `cam_${cameraId}`;
-  }
-
   dirOf(cameraId: string): string {
-    return join(this.config.liveDirAbs, HlsPublisherService.pathName(cameraId));
+    return join(this.config.liveDirAbs, livePathName(cameraId));
   }
 
   list(): PublisherInfo[] {
@@ -182,9 +179,5 @@ export class HlsPublisherService implements OnApplicationShutdown {
   /** What a publisher for `url` would run as (compared with `argsKeyOf`). */
   argsKeyFor(cameraId: string, url: string): string {
     return buildLiveHlsArgs(url, this.dirOf(cameraId)).join('\u0000');
-  }
-
-  runningCameraIds(): string[] {
-    return [...this.pubs.keys()];
   }
 }

@@ -11,6 +11,10 @@ export interface LiveTokenClaims {
   exp: number;
 }
 
+/** Live paths are named `cam_<id>` (MediaMTX paths, built-in publisher directories, token paths). */
+export const LIVE_PATH_PREFIX = 'cam_';
+export const livePathName = (cameraId: string): string => `${LIVE_PATH_PREFIX}${cameraId}`;
+
 const KIND_TAG: Record<LiveSubjectKind, string> = { api_key: 'k', user: 'u', system: 's' };
 const TAG_KIND: Record<string, LiveSubjectKind> = { k: 'api_key', u: 'user', s: 'system' };
 const VERSION = 'v1';

@@ -17,7 +17,14 @@ import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventBus } from '../events/event-bus';
 import { HlsPublisherService } from './hls-publisher.service';
-import { type LiveTokenClaims, signLiveToken, tokenFromQuery, verifyLiveToken } from './live-token';
+import {
+  LIVE_PATH_PREFIX,
+  livePathName,
+  type LiveTokenClaims,
+  signLiveToken,
+  tokenFromQuery,
+  verifyLiveToken,
+} from './live-token';
 import { MediaMtxClient, type MediaMtxPathConf } from './mediamtx.client';
 
 export interface LiveViewDto {
@@ -47,11 +54,8 @@ export interface MediaMtxAuthRequest {
   query?: unknown;
 }
 
-const PATH_PREFIX = 'cam_';
 const REAP_MS = 5_000;
 const RECONCILE_ON = new Set(['camera_updated', 'camera_deleted']);
-
-export const livePathName = (cameraId: string) => `${PATH_PREFIX}${cameraId}`;
 
 /** Loopback (v4, v6 and v4-mapped). */
 export function isLoopback(ip: string): boolean {
@@ -226,8 +230,8 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
   async reconcileAll(): Promise<void> {
     const names = await this.mediamtx.listPathNames();
     for (const name of names) {
-      if (!name.startsWith(PATH_PREFIX)) continue; // not ours
-      const cameraId = name.slice(PATH_PREFIX.length);
+      if (!name.startsWith(LIVE_PATH_PREFIX)) continue; // not ours
+      const cameraId = name.slice(LIVE_PATH_PREFIX.length);
       await this.serial(cameraId, () => this.reconcileCamera(cameraId));
     }
   }
@@ -245,10 +249,10 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
     if (['publish', 'api', 'metrics', 'pprof'].includes(action))
       return isIP(ip.replace(/^::ffff:/i, '')) > 0 && isLoopback(ip);
     if (action !== 'read' && action !== 'playback') return false;
-    if (!path.startsWith(PATH_PREFIX)) return false;
+    if (!path.startsWith(LIVE_PATH_PREFIX)) return false;
     const token = str(req.token) || tokenFromQuery(str(req.query));
     const claims = verifyLiveToken(this.key, token, path, Math.floor(this.clock.nowMs() / 1000));
-    if (claims) return this.subjectStands(claims, path.slice(PATH_PREFIX.length));
+    if (claims) return this.subjectStands(claims, path.slice(LIVE_PATH_PREFIX.length));
     return !this.config.authEnabled && isPrivateAddress(ip);
   }
 
@@ -256,9 +260,9 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
   async assertFileAccess(name: string, token: string | undefined): Promise<string> {
     const denied = () =>
       new ForbiddenError('a valid live-view token for this camera is required', 'LIVE_TOKEN_INVALID');
-    if (!name.startsWith(PATH_PREFIX)) throw denied();
+    if (!name.startsWith(LIVE_PATH_PREFIX)) throw denied();
     const claims = verifyLiveToken(this.key, token, name, Math.floor(this.clock.nowMs() / 1000));
-    const cameraId = name.slice(PATH_PREFIX.length);
+    const cameraId = name.slice(LIVE_PATH_PREFIX.length);
     if (!claims || !(await this.subjectStands(claims, cameraId))) throw denied();
     return cameraId;
   }

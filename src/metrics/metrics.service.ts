@@ -80,11 +80,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     if (e.cameraId && (e.eventType === 'camera_created' || e.eventType === 'camera_updated')) {
       const id = e.cameraId;
       void this.cameras
-        .getNames()
-        .then((all) => {
-          const c = all.find((x) => x.id === id);
-          if (c) this.cameraNames.set(id, c.name);
-        })
+        .lookup(id)
+        .then((c) => c && this.cameraNames.set(id, c.name))
         .catch(() => undefined);
     }
     if (e.cameraId && e.eventType === 'camera_deleted') this.cameraNames.delete(e.cameraId);

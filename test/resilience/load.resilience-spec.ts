@@ -2,11 +2,10 @@ import { connect, type Socket } from 'node:net';
 import { EventsService } from '../../src/events/events.service';
 import { EventStreamService } from '../../src/events/event-stream.service';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { pct } from '../../bench/stats';
 import { Report } from './report';
 
 const HANG_MS = 5000;
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
 
 /** One request with a hang deadline: its status (0 = no answer in time) and duration. */
 async function timed(
