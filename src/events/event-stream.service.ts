@@ -106,7 +106,9 @@ export class EventStreamService implements BeforeApplicationShutdown {
     // Subscribed before the replay query: whatever commits meanwhile is held, not lost.
     const sub = this.bus.events$.subscribe((e) => {
       if (closed || !streamMatches(filter, e)) return;
-      if (!replaying) return push(frame(e));
+      // An event can commit, be read by the replay's last page, and only then reach the bus (its
+      // publish follows its commit): what the replay sent is not sent again live.
+      if (!replaying) return replayed.has(e.seq) ? undefined : push(frame(e));
       held.push(e);
       if (held.length > MAX_BACKLOG) stream.close('slow');
     });
