@@ -143,8 +143,8 @@ export class SamplerService implements OnApplicationBootstrap, OnApplicationShut
         continue;
       }
       wanted.add(key);
-      const url = await this.cameras.getStreamUrl(g.cameraId, g.profile);
-      if (!url) {
+      const source = await this.cameras.getStreamUrl(g.cameraId, g.profile);
+      if (!source) {
         await this.supervisor.stop(key);
         this.info.set(key, {
           ...base,
@@ -157,7 +157,7 @@ export class SamplerService implements OnApplicationBootstrap, OnApplicationShut
         continue;
       }
       const out = this.frameFile(g.cameraId, g.profile);
-      const args = buildSamplerArgs(url, g.fps, g.width, out);
+      const args = buildSamplerArgs(source.url, g.fps, g.width, out);
       const argsKey = args.join('\u0000');
       const current = this.info.get(key);
       if (current && current.argsKey === argsKey && this.supervisor.get(key)) {
@@ -176,6 +176,7 @@ export class SamplerService implements OnApplicationBootstrap, OnApplicationShut
       await this.supervisor.replace(key, {
         name: key,
         command: this.config.ffmpegBin,
+        redact: source.secrets,
         args: async () => {
           await this.storage.ensureDir(join(this.config.framesDirAbs, g.cameraId));
           return args;
