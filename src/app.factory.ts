@@ -5,13 +5,12 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger as Pino } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
 import { DEFAULT_JSON_LIMIT, jsonDeeperThan, MAX_JSON_DEPTH, RAISED_JSON_LIMITS } from './common/body-limits';
 import { BadRequestError, DomainError } from './common/errors';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { uuidv7 } from './common/ids';
-import { createRootLogger, PinoNestLogger } from './common/logger';
+import { accessLog, createRootLogger, PinoNestLogger } from './common/logger';
 import { RequestContext } from './common/request-context';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
@@ -92,22 +91,7 @@ export async function createApp(
     res.setHeader('X-Request-Id', id);
     RequestContext.run({ requestId: id, ip: req.socket.remoteAddress }, next);
   });
-  app.use(
-    pinoHttp({
-      logger: root,
-      genReqId: (req) => String(req.headers['x-request-id']),
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
-    }),
-  );
+  app.use(accessLog(root));
 
   app.use(
     helmet({
