@@ -12,9 +12,11 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
 import { uuidv7 } from './common/ids';
 import { accessLog, createRootLogger, PinoNestLogger } from './common/logger';
 import { RequestContext } from './common/request-context';
+import { installUpgradeRouter } from './common/upgrade';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
 import { Telemetry } from './metrics/telemetry';
+import { ModuleProxy } from './modules/module-proxy';
 
 type ModuleRef = Parameters<typeof AppModule.register>[1];
 
@@ -78,6 +80,12 @@ export async function createApp(
   server.requestTimeout = config.httpRequestTimeoutS * 1000;
   server.headersTimeout = Math.min(server.requestTimeout, 15_000);
   (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
+  // Protocol upgrades escape those timeouts: one listener for the whole server answers every one
+  // (only /m/{id}/ accepts them) and bounds the wait for authorisation.
+  installUpgradeRouter(server, [app.get(ModuleProxy, { strict: false })], {
+    authTimeoutMs: Math.min(10_000, server.headersTimeout),
+    logger: new Logger('Upgrade'),
+  });
   app.disable('x-powered-by');
 
   // Request duration by route pattern (Prometheus), measured around everything below.
