@@ -17,17 +17,17 @@ function thrown(fn: () => unknown): unknown {
 }
 
 describe('parseIngest: a worker event cannot pose as a kernel event', () => {
-  it.each([
-    ...Object.keys(KERNEL_EVENT_TYPES),
-    ...KERNEL_EVENT_PREFIXES.map((p) => `${p}from_a_worker`),
-  ])('%s is refused with a 400 naming the rule', (type) => {
-    const err = thrown(() => withEvent(type));
-    expect(err).toBeInstanceOf(BadRequestError);
-    expect(err).toMatchObject({
-      code: 'RESERVED_EVENT_TYPE',
-      message: expect.stringMatching(/must not be a kernel event type or use a kernel prefix: `/),
-    });
-  });
+  it.each([...Object.keys(KERNEL_EVENT_TYPES), ...KERNEL_EVENT_PREFIXES.map((p) => `${p}from_a_worker`)])(
+    '%s is refused with a 400 naming the rule',
+    (type) => {
+      const err = thrown(() => withEvent(type));
+      expect(err).toBeInstanceOf(BadRequestError);
+      expect(err).toMatchObject({
+        code: 'RESERVED_EVENT_TYPE',
+        message: expect.stringMatching(/must not be a kernel event type or use a kernel prefix: `/),
+      });
+    },
+  );
 
   it.each(['person_counted', 'motion', 'door_open'])('%s is accepted', (type) => {
     expect(withEvent(type).event).toMatchObject({ eventType: type, severity: 'info' });
