@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
@@ -42,7 +42,7 @@ const REBALANCE_ON = new Set(['ai_tasks_changed', 'camera_created', 'camera_upda
  * changed are restarted.
  */
 @Injectable()
-export class SamplerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SamplerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Sampler');
   private readonly info = new Map<string, SamplerInfo & { argsKey: string }>();
   private subscription?: Subscription;
@@ -69,7 +69,8 @@ export class SamplerService implements OnApplicationBootstrap, OnApplicationShut
     this.schedule();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before any onApplicationShutdown hook: the database must still be open for a rebalance in flight. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.subscription?.unsubscribe();
