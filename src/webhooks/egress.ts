@@ -2,38 +2,16 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { blockedAddress, hostRefusal, isIpLiteral } from '../common/ip-address';
 
 /**
  * Outbound HTTP for webhooks and sidecars. Loopback and LAN targets are legitimate (sidecars run
  * next to the kernel), but link-local addresses — where cloud metadata services live — are
- * refused, after DNS resolution and again at connect time (a name may be re-pointed).
- * Redirects are never followed.
+ * refused in every spelling (src/common/ip-address.ts), after DNS resolution and again at
+ * connect time (a name may be re-pointed). Redirects are never followed.
  */
-const BLOCKED_NAMES = new Set(['metadata.google.internal', 'metadata', 'instance-data']);
-
-/** Why this address may not be called, or null. */
-export function blockedAddress(ip: string): string | null {
-  let v4 = isIP(ip) === 4 ? ip : null;
-  const lower = ip.toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (mapped) v4 = mapped[1];
-  if (v4) {
-    const [a, b] = v4.split('.').map(Number);
-    if (a === 169 && b === 254) return 'a link-local address (cloud metadata lives there)';
-    if (a === 0) return 'an unspecified address';
-    if (a >= 224) return 'a multicast or reserved address';
-    if (v4 === '100.100.100.200') return 'a cloud metadata address';
-    return null;
-  }
-  if (isIP(ip) === 6) {
-    if (/^fe[89ab][0-9a-f]:/.test(lower)) return 'a link-local address';
-    if (lower === '::') return 'an unspecified address';
-    if (lower.startsWith('ff')) return 'a multicast address';
-    if (lower === 'fd00:ec2::254') return 'a cloud metadata address';
-  }
-  return null;
-}
+export { blockedAddress } from '../common/ip-address';
 
 /** Parse and vet a target URL: http(s), a host, no blocked name or resolved address. */
 export async function vetUrl(raw: string): Promise<{ ok: true; url: URL } | { ok: false; problem: string }> {
@@ -47,10 +25,10 @@ export async function vetUrl(raw: string): Promise<{ ok: true; url: URL } | { ok
     return { ok: false, problem: 'url must be http or https' };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!host) return { ok: false, problem: 'url must include a host' };
-  if (BLOCKED_NAMES.has(host.toLowerCase()))
-    return { ok: false, problem: `url host ${host} is a cloud metadata name` };
+  const literal = hostRefusal(host);
+  if (literal) return { ok: false, problem: `url host ${host} is ${literal}` };
   let addrs: string[];
-  if (isIP(host)) addrs = [host];
+  if (isIpLiteral(host)) addrs = [host];
   else {
     try {
       addrs = (await dns.lookup(host, { all: true })).map((a) => a.address);
@@ -65,8 +43,14 @@ export async function vetUrl(raw: string): Promise<{ ok: true; url: URL } | { ok
   return { ok: true, url };
 }
 
-/** A DNS lookup that refuses blocked addresses at connect time. */
-function guardedLookup(
+function refusedError(message: string): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(`refused: ${message}`);
+  e.code = 'EBLOCKED';
+  return e;
+}
+
+/** A DNS lookup that refuses blocked addresses at connect time (for `lookup` socket options). */
+export function guardedLookup(
   hostname: string,
   options: object,
   cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
@@ -75,16 +59,54 @@ function guardedLookup(
     if (err) return cb(err, '', 0);
     const list = addresses;
     const bad = list.find((a) => blockedAddress(a.address));
-    if (bad) {
-      const e: NodeJS.ErrnoException = new Error(
-        `refused: ${hostname} resolves to ${blockedAddress(bad.address)}`,
-      );
-      e.code = 'EBLOCKED';
-      return cb(e, '', 0);
-    }
+    if (bad) return cb(refusedError(`${hostname} resolves to ${blockedAddress(bad.address)}`), '', 0);
     if ((options as { all?: boolean }).all) return cb(null, list);
     return cb(null, list[0].address, list[0].family);
   });
+}
+
+/** Why connecting to `host` (a literal IP never goes through `lookup`) is refused, or null. */
+function connectRefusal(host: string | null | undefined): NodeJS.ErrnoException | null {
+  if (!host) return null;
+  const why = hostRefusal(host);
+  return why ? refusedError(`${host.replace(/^\[|\]$/g, '')} is ${why}`) : null;
+}
+
+type ConnectCallback = (err: Error | null, stream: Duplex) => void;
+
+/** An http.Agent that refuses blocked addresses at connect time: names via the guarded lookup, literals here. */
+export class GuardedHttpAgent extends http.Agent {
+  constructor(options: http.AgentOptions = {}) {
+    super({ ...options, lookup: guardedLookup });
+  }
+
+  override createConnection(
+    options: http.ClientRequestArgs,
+    cb?: ConnectCallback,
+  ): Duplex | null | undefined {
+    const refused = connectRefusal(options.hostname ?? options.host);
+    if (refused) {
+      cb?.(refused, undefined as unknown as Duplex);
+      return undefined;
+    }
+    return super.createConnection(options, cb);
+  }
+}
+
+/** The https counterpart of GuardedHttpAgent. */
+export class GuardedHttpsAgent extends https.Agent {
+  constructor(options: https.AgentOptions = {}) {
+    super({ ...options, lookup: guardedLookup });
+  }
+
+  override createConnection(options: https.RequestOptions, cb?: ConnectCallback): Duplex | null | undefined {
+    const refused = connectRefusal(options.hostname ?? options.host);
+    if (refused) {
+      cb?.(refused, undefined as unknown as Duplex);
+      return undefined;
+    }
+    return super.createConnection(options, cb);
+  }
 }
 
 export interface PostResult {
@@ -132,6 +154,9 @@ function send(
     } catch {
       return done({ ok: false, statusCode: null, error: 'invalid url' });
     }
+    // A literal IP never goes through `lookup`: judge it here (any spelling).
+    const refused = connectRefusal(target.hostname);
+    if (refused) return done({ ok: false, statusCode: null, error: refused.message });
     const client = target.protocol === 'https:' ? https : http;
     const req = client.request(
       target,
