@@ -13,6 +13,7 @@ import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
 import type { CameraEntity } from './entities/camera.entity';
+import { streamUrlsRefusal } from './stream-url-guard';
 import { buildStreamUrl, liveUrl, recordUrl, validateUrlTemplate } from './vendor-templates';
 
 export interface RecordTarget {
@@ -162,6 +163,7 @@ export class CamerasService {
       createdAt: now,
       updatedAt: now,
     };
+    this.assertStreamUrls(row);
     await this.repo.transaction(async () => {
       if (await this.repo.get(id))
         throw new ConflictError(`camera \`${id}\` already exists`, 'CAMERA_EXISTS');
@@ -206,7 +208,8 @@ export class CamerasService {
     const changed = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
 
     const updated = await this.repo.transaction(async () => {
-      await this.load(principal, id, 'change it');
+      const current = await this.load(principal, id, 'change it');
+      this.assertStreamUrls({ ...current, ...patch });
       if (dto.site_id) await this.assertSite(dto.site_id);
       await this.repo.update(id, { ...patch, updatedAt: this.clock.nowIso() });
       await this.audit.record(principal, 'update_camera', 'camera', id, { fields: changed });
@@ -257,6 +260,12 @@ export class CamerasService {
     const cam = await this.repo.get(id);
     if (!cam) throw new CameraNotFound(id);
     return cam;
+  }
+
+  /** http(s) sources must not point at link-local or metadata addresses (see streamUrlsRefusal). */
+  private assertStreamUrls(cam: CameraEntity): void {
+    const why = streamUrlsRefusal(urlInput(cam, this.box));
+    if (why) throw new BadRequestError(why, 'VALIDATION_FAILED');
   }
 
   private async assertSite(siteId: string | null | undefined): Promise<void> {
