@@ -1,4 +1,14 @@
-import { Controller, All, Inject, Injectable, Logger, Param, Req, Res } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Controller,
+  All,
+  Inject,
+  Injectable,
+  Logger,
+  Param,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
@@ -10,6 +20,7 @@ import { PrincipalResolver } from '../auth/principal-resolver';
 import { DomainError, ForbiddenError, NotFoundError } from '../common/errors';
 import { refuseUpgrade, upgradeAnswered, type UpgradeRoute } from '../common/upgrade';
 import { HeldarConfig } from '../config/heldar-config';
+import { GuardedHttpAgent, GuardedHttpsAgent } from '../webhooks/egress';
 import { ModulesService } from './modules.service';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'];
@@ -116,15 +127,22 @@ const UPGRADE_PATH = /^\/m\/([A-Za-z0-9_-]{1,64})(\/|\?|$)/;
  * see app.factory) are authorised like requests.
  */
 @Injectable()
-export class ModuleProxy implements UpgradeRoute {
+export class ModuleProxy implements UpgradeRoute, BeforeApplicationShutdown {
   private readonly logger = new Logger('ModuleProxy');
   private readonly proxies = new Map<string, { origin: string; handler: RequestHandler }>();
+  /** Connect-time guard: a sidecar host re-pointed at a metadata address after registration is refused. */
+  private readonly agents = { http: new GuardedHttpAgent(), https: new GuardedHttpsAgent() };
 
   constructor(
     private readonly modules: ModulesService,
     private readonly resolver: PrincipalResolver,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
+
+  beforeApplicationShutdown(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
 
   async handlerFor(id: string): Promise<RequestHandler | null> {
     const mod = await this.modules.find(id);
@@ -134,6 +152,7 @@ export class ModuleProxy implements UpgradeRoute {
     const prefix = `/m/${id}`;
     const handler = createProxyMiddleware({
       target: mod.baseUrl,
+      agent: mod.baseUrl.startsWith('https:') ? this.agents.https : this.agents.http,
       changeOrigin: true,
       ws: false, // upgrades are routed by onUpgrade, after authorisation
       xfwd: true,
