@@ -144,7 +144,13 @@ describe('connect-time guard', () => {
     expect(r.durationMs).toBeLessThan(100);
   });
 
-  it('get() refuses a name re-pointed at a metadata address', async () => {
+  it('get() refuses a name re-pointed at a metadata address, even right after a success (no pooled socket)', async () => {
+    repoint('sidecar.test', '127.0.0.1', 4);
+    expect(await get(`http://sidecar.test:${port}/heldar/health`, 3000)).toMatchObject({
+      ok: true,
+      statusCode: 200,
+    });
+    jest.restoreAllMocks();
     repoint('sidecar.test', '::ffff:169.254.169.254', 6);
     const before = hits;
     const r = await get(`http://sidecar.test:${port}/heldar/health`, 3000);

@@ -169,7 +169,8 @@ function send(
         },
         lookup: guardedLookup,
         timeout: timeoutMs,
-        ...(agent ? { agent } : {}),
+        // Without an agent, a fresh connection: the name is resolved (and judged) every time.
+        agent: agent ?? false,
       },
       (res) => {
         const code = res.statusCode ?? 0;
