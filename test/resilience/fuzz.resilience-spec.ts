@@ -144,6 +144,51 @@ function rawBody(r: () => number): { text: string; type: string } {
   ]);
 }
 
+/** The metadata service (169.254.169.254) in the spellings an SSRF filter must see through (issue 13). */
+const HOSTILE_URLS = [
+  'http://169.254.169.254/latest/meta-data',
+  'http://[::ffff:169.254.169.254]/',
+  'http://[::ffff:a9fe:a9fe]:80/',
+  'http://[0:0:0:0:0:ffff:a9fe:a9fe]/',
+  'http://[::ffff:0:a9fe:a9fe]/',
+  'http://[::a9fe:a9fe]/',
+  'http://[::169.254.169.254]/',
+  'http://[64:ff9b::a9fe:a9fe]/',
+  'http://[64:ff9b:1::a9fe:a9fe]/',
+  'http://[2002:a9fe:a9fe::]/',
+  'http://[2001:0:4136:e378:8000:63bf:5601:5601]/',
+  'http://[fd00:ec2::254]/',
+  'http://2852039166/',
+  'http://0251.0376.0251.0376/',
+  'http://0xa9.0xfe.0xa9.0xfe/',
+  'http://0xA9FEA9FE/',
+  'http://169.254.43518/',
+  'http://0xa9.254.0251.0xfe/',
+  'http://127.0.0.1@169.254.169.254/',
+  'https://user:pass@169.254.169.254/',
+  'http://169.254.169.254#@example.com/',
+  'http://169.254.169.254\\@example.com/',
+  'http://metadata.google.internal/',
+  'http://metadata.google.internal./computeMetadata/v1/',
+  'http://metadata/',
+  'http://100.100.100.200/',
+];
+/** Camera addresses an http url_template turns into a metadata URL. */
+const HOSTILE_HOSTS = [
+  '169.254.169.254',
+  '::ffff:169.254.169.254',
+  '::ffff:a9fe:a9fe',
+  '64:ff9b::a9fe:a9fe',
+  '2852039166',
+  '0251.0376.0251.0376',
+  '127.0.0.1@169.254.169.254',
+  'metadata.google.internal',
+];
+/** A URL every URL field accepts: the control that proves a refusal is about the address. */
+const BENIGN_URL = 'http://127.0.0.1:9';
+/** A field of a request body that takes a URL the kernel calls, or hands to ffmpeg for http(s). */
+const URL_FIELD = /(^|_)url(_|$)/;
+
 interface Outcome {
   route: string;
   status: number;
@@ -283,5 +328,83 @@ describe('fuzzing every route (auth on)', () => {
       (await t.http().get('/healthz')).status === 200 && (await t.http().get('/readyz')).status === 200;
     const serving = (await t.http().get('/api/v1/cameras/fz_cam').set('X-API-Key', adminKey)).status === 200;
     report.check('healthy_after', healthy && serving ? 1 : 0, '== 1');
+  });
+  it('refuses the metadata address in every spelling in every body field that takes a URL', async () => {
+    const hook = await t
+      .http()
+      .post('/api/v1/webhooks')
+      .set('X-API-Key', adminKey)
+      .send({ name: 'fuzz hook', url: BENIGN_URL })
+      .expect(201);
+    let n = 0;
+    /** A body (and path) that succeeds with `value` in `field`, per operation; `n` keeps ids unique. */
+    const bases: Record<string, (field: string, value: unknown) => { path: string; body: object }> = {
+      'POST /api/v1/cameras': (f, v) => ({
+        path: '/api/v1/cameras',
+        body: { id: `fzu_${++n}`, name: `fzu ${n}`, [f]: v },
+      }),
+      'PATCH /api/v1/cameras/{id}': (f, v) => ({ path: '/api/v1/cameras/fz_cam', body: { [f]: v } }),
+      'POST /api/v1/webhooks': (f, v) => ({ path: '/api/v1/webhooks', body: { name: `fzu ${++n}`, [f]: v } }),
+      'PATCH /api/v1/webhooks/{id}': (f, v) => ({
+        path: `/api/v1/webhooks/${hook.body.id}`,
+        body: { [f]: v },
+      }),
+      'POST /api/v1/modules': (f, v) => ({
+        path: '/api/v1/modules',
+        body: { id: `fzu${++n}`, name: `fzu ${n}`, [f]: v },
+      }),
+    };
+    // Every URL field of every request body in openapi.json: a new one needs a base above.
+    const fields: Array<{ op: string; field: string }> = [];
+    for (const [path, ops] of Object.entries(SPEC.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const schema = resolve(op.requestBody?.content?.['application/json']?.schema);
+        for (const field of Object.keys(schema?.properties ?? {}))
+          if (URL_FIELD.test(field)) fields.push({ op: `${method.toUpperCase()} ${path}`, field });
+      }
+    }
+    expect(fields.filter((f) => !bases[f.op])).toEqual([]);
+    expect(fields.length).toBeGreaterThanOrEqual(9);
+
+    const send = async (op: string, make: () => { path: string; body: object }) => {
+      const { path, body } = make();
+      const res = await fetch(`${t.baseUrl}${path}`, {
+        method: op.split(' ')[0],
+        headers: { 'X-API-Key': adminKey, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      await res.arrayBuffer();
+      return { status: res.status, request: `${op} ${JSON.stringify(body)}` };
+    };
+    const controls: Array<{ status: number; request: string }> = [];
+    const answers: Array<{ status: number; request: string }> = [];
+    for (const { op, field } of fields) {
+      controls.push(await send(op, () => bases[op](field, BENIGN_URL)));
+      for (const url of HOSTILE_URLS) answers.push(await send(op, () => bases[op](field, url)));
+    }
+    // A camera address that an http url_template expands into a metadata URL.
+    for (const op of ['POST /api/v1/cameras', 'PATCH /api/v1/cameras/{id}']) {
+      const withAddress = (address: string) => () => {
+        const { path, body } = bases[op]('url_template', 'http://{host}/snap.jpg');
+        return { path, body: { ...body, address, main_stream_url: null, sub_stream_url: null } };
+      };
+      controls.push(await send(op, withAddress('192.168.1.64')));
+      for (const host of HOSTILE_HOSTS) answers.push(await send(op, withAddress(host)));
+    }
+    const refusedControls = controls.filter((c) => c.status >= 300);
+    const accepted = answers.filter((a) => a.status < 400);
+    const fiveXX = answers.filter((a) => a.status >= 500);
+    report.info(
+      'url_fields',
+      fields.map((f) => `${f.op} ${f.field}`),
+    );
+    report.info('url_spelling_requests', answers.length);
+    report.info(
+      'url_spelling_failures',
+      [...refusedControls, ...accepted, ...fiveXX].slice(0, 10).map((a) => `${a.status}: ${a.request}`),
+    );
+    report.check('url_controls_refused', refusedControls.length, '== 0');
+    report.check('url_spellings_accepted', accepted.length, '== 0');
+    report.check('url_spellings_5xx', fiveXX.length, '== 0');
   });
 });
