@@ -8,6 +8,7 @@ import { maskUrl } from '../common/redaction';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventsService } from '../events/events.service';
+import { ProbeGovernor } from '../media/media-jobs';
 import { MediaService } from '../media/media.service';
 import { toCameraDto, urlInput } from './camera.mapper';
 import { CameraDeletionChecks } from './camera-deletion-checks';
@@ -37,6 +38,7 @@ export class CamerasService {
     private readonly audit: AuditService,
     private readonly events: EventsService,
     private readonly media: MediaService,
+    private readonly probes: ProbeGovernor,
     private readonly deletionChecks: CameraDeletionChecks,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
@@ -228,7 +230,10 @@ export class CamerasService {
         'NO_STREAM_URL',
       );
     }
-    const res = await this.media.probe(url, this.config.cameraTestTimeoutMs);
+    // Bounded: each probe is an ffprobe child that may hang until its timeout.
+    const res = await this.probes.run(`${principal.kind}:${principal.id}`, () =>
+      this.media.probe(url, this.config.cameraTestTimeoutMs),
+    );
     if (!res.ok) return { reachable: false, error: res.error, url: maskUrl(url) };
     return {
       reachable: true,

@@ -38,6 +38,8 @@ const ENV_NAMES = {
   defaultCameraQuotaGb: 'HELDAR_DEFAULT_CAMERA_QUOTA_GB',
   defaultRecordAudio: 'HELDAR_DEFAULT_RECORD_AUDIO',
   cameraTestTimeoutMs: 'HELDAR_CAMERA_TEST_TIMEOUT_MS',
+  probeConcurrency: 'HELDAR_PROBE_CONCURRENCY',
+  probeConcurrencyPerPrincipal: 'HELDAR_PROBE_CONCURRENCY_PER_PRINCIPAL',
   sessionTtlHours: 'HELDAR_SESSION_TTL_HOURS',
   sessionIdleTimeoutMin: 'HELDAR_SESSION_IDLE_TIMEOUT_MIN',
   authCookieSecure: 'HELDAR_AUTH_COOKIE_SECURE',
@@ -131,6 +133,9 @@ export class HeldarConfig {
   @IsInt() @Min(0) defaultCameraQuotaGb = 0;
   @IsBoolean() defaultRecordAudio = false;
   @IsInt() @Min(1000) @Max(120000) cameraTestTimeoutMs = 12000;
+  /** Camera test probes (ffprobe) at once, all callers; beyond it (or the per-caller limit) 503. */
+  @IsInt() @Min(1) @Max(64) probeConcurrency = 4;
+  @IsInt() @Min(1) @Max(64) probeConcurrencyPerPrincipal = 2;
 
   /** Absolute session lifetime (and cookie Max-Age). */
   @IsInt() @Min(1) @Max(8760) sessionTtlHours = 12;

@@ -21,7 +21,7 @@ import { ProcessRunner } from '../process/process-runner';
 import { findHoles } from '../timeline/timeline-logic';
 import { TimelineService } from '../timeline/timeline.service';
 import { ClipEntity } from './entities/clip.entity';
-import { MediaJobs } from './media-jobs';
+import { MediaJobs } from '../media/media-jobs';
 
 export const MAX_CLIP_SECONDS = 3600;
 const CLIP_TIMEOUT_MS = 180_000;
