@@ -42,7 +42,7 @@ describe(`camera test probes are bounded (${ENGINE})`, () => {
         HELDAR_BOOTSTRAP_ADMIN_USER: ADMIN.username,
         HELDAR_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
         HELDAR_RECORDER_ENABLED: 'false',
-        HELDAR_CAMERA_TEST_TIMEOUT_MS: '4000',
+        HELDAR_CAMERA_TEST_TIMEOUT_MS: '6000',
         HELDAR_PROBE_CONCURRENCY: '4',
         HELDAR_PROBE_CONCURRENCY_PER_PRINCIPAL: '2',
       },
@@ -95,14 +95,15 @@ describe(`camera test probes are bounded (${ENGINE})`, () => {
     expect(busy.length + probed.length).toBe(30);
     expect(probed.length).toBeGreaterThanOrEqual(3); // each caller got at least one slot
     expect(probed.length).toBeLessThanOrEqual(4);
-    for (const { res, ms } of busy) {
+    for (const { res } of busy) {
       expect(res.body).toEqual({
         error: expect.stringMatching(/camera probes in flight/),
         code: 'PROBE_BUSY',
       });
-      expect(res.headers['retry-after']).toBe('4');
-      expect(ms).toBeLessThan(2000); // refused at once, not queued behind the hung probes
+      expect(res.headers['retry-after']).toBe('6');
     }
+    // Refused at once: every 503 came back before the first admitted probe gave up on the silent source.
+    expect(Math.max(...busy.map((a) => a.ms))).toBeLessThan(Math.min(...probed.map((a) => a.ms)));
     for (const { res } of probed) expect(res.body).toMatchObject({ reachable: false });
     expect(maxSeen).toBeGreaterThanOrEqual(1); // the watcher does see the probes
     expect(maxSeen).toBeLessThanOrEqual(4);
