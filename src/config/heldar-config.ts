@@ -50,6 +50,8 @@ const ENV_NAMES = {
   bootstrapAdminPassword: 'HELDAR_BOOTSTRAP_ADMIN_PASSWORD',
   clipsDir: 'HELDAR_CLIPS_DIR',
   mediaJobConcurrency: 'HELDAR_MEDIA_JOB_CONCURRENCY',
+  clipsMaxBytes: 'HELDAR_CLIPS_MAX_BYTES',
+  clipsMaxBytesPerPrincipal: 'HELDAR_CLIPS_MAX_BYTES_PER_PRINCIPAL',
   recorderEnabled: 'HELDAR_RECORDER_ENABLED',
   indexerIntervalS: 'HELDAR_INDEXER_INTERVAL_S',
   healthIntervalS: 'HELDAR_HEALTH_INTERVAL_S',
@@ -156,6 +158,10 @@ export class HeldarConfig {
   @IsOptional() @IsString() clipsDir?: string;
   /** Clip/snapshot jobs at once; a request waiting longer than 10 s gets 503. */
   @IsInt() @Min(1) @Max(64) mediaJobConcurrency = 3;
+  /** Bytes all exported clips may take (0 = no limit); a clip that would exceed it is refused (409). */
+  @IsInt() @Min(0) clipsMaxBytes = 10 * 1024 ** 3;
+  /** Bytes the clips one user or key exported may take (0 = no limit). */
+  @IsInt() @Min(0) clipsMaxBytesPerPrincipal = 2 * 1024 ** 3;
 
   /** Master switch for the recorders (cameras are still registered and probed when off). */
   @IsBoolean() recorderEnabled = true;
