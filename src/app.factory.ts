@@ -5,17 +5,18 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger as Pino } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
 import { DEFAULT_JSON_LIMIT, jsonDeeperThan, MAX_JSON_DEPTH, RAISED_JSON_LIMITS } from './common/body-limits';
 import { BadRequestError, DomainError } from './common/errors';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { uuidv7 } from './common/ids';
-import { createRootLogger, PinoNestLogger } from './common/logger';
+import { accessLog, createRootLogger, PinoNestLogger } from './common/logger';
 import { RequestContext } from './common/request-context';
+import { installUpgradeRouter } from './common/upgrade';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
 import { Telemetry } from './metrics/telemetry';
+import { ModuleProxy } from './modules/module-proxy';
 
 type ModuleRef = Parameters<typeof AppModule.register>[1];
 
@@ -79,6 +80,12 @@ export async function createApp(
   server.requestTimeout = config.httpRequestTimeoutS * 1000;
   server.headersTimeout = Math.min(server.requestTimeout, 15_000);
   (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
+  // Protocol upgrades escape those timeouts: one listener for the whole server answers every one
+  // (only /m/{id}/ accepts them) and bounds the wait for authorisation.
+  installUpgradeRouter(server, [app.get(ModuleProxy, { strict: false })], {
+    authTimeoutMs: Math.min(10_000, server.headersTimeout),
+    logger: new Logger('Upgrade'),
+  });
   app.disable('x-powered-by');
 
   // Request duration by route pattern (Prometheus), measured around everything below.
@@ -92,22 +99,7 @@ export async function createApp(
     res.setHeader('X-Request-Id', id);
     RequestContext.run({ requestId: id, ip: req.socket.remoteAddress }, next);
   });
-  app.use(
-    pinoHttp({
-      logger: root,
-      genReqId: (req) => String(req.headers['x-request-id']),
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
-    }),
-  );
+  app.use(accessLog(root));
 
   app.use(
     helmet({

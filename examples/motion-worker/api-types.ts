@@ -1614,6 +1614,10 @@ export interface components {
             event_types: string[];
             min_severity: string;
             enabled: boolean;
+            /** @enum {string} */
+            scope_kind: "all" | "cameras";
+            /** @description the cameras of a `cameras` scope */
+            scope_cameras: string[];
             module_id: string | null;
             failing: boolean;
             consecutive_failures: number;
@@ -1638,6 +1642,13 @@ export interface components {
             secret?: string;
             /** @default true */
             enabled: boolean;
+            /**
+             * @description `cameras`: only events of `scope_cameras` (camera-less system events are not delivered)
+             * @enum {string}
+             */
+            scope_kind?: "all" | "cameras";
+            /** @description the cameras of a `cameras` scope */
+            scope_cameras?: string[];
         };
         CreatedWebhookDto: {
             id: string;
@@ -1647,6 +1658,10 @@ export interface components {
             event_types: string[];
             min_severity: string;
             enabled: boolean;
+            /** @enum {string} */
+            scope_kind: "all" | "cameras";
+            /** @description the cameras of a `cameras` scope */
+            scope_cameras: string[];
             module_id: string | null;
             failing: boolean;
             consecutive_failures: number;
@@ -1664,6 +1679,13 @@ export interface components {
             /** @enum {string} */
             min_severity?: "info" | "warning" | "critical";
             enabled?: boolean;
+            /**
+             * @description `cameras`: only events of `scope_cameras` (camera-less system events are not delivered)
+             * @enum {string}
+             */
+            scope_kind?: "all" | "cameras";
+            /** @description the cameras of a `cameras` scope */
+            scope_cameras?: string[];
         };
         WebhookTestResultDto: {
             ok: boolean;

@@ -1,21 +1,9 @@
 import { BadRequestError } from '../common/errors';
 import type { JsonObject } from '../database/columns';
+import { reservedEventType } from '../events/event-types';
 
 export const MAX_DETECTIONS = 1000;
 const EVENT_TYPE = /^[a-z0-9_]{1,64}$/;
-/** Worker events may not pose as kernel or app events. */
-const RESERVED_PREFIXES = [
-  'gate_',
-  'entry_',
-  'zone_',
-  'camera_',
-  'disk_',
-  'raid_',
-  'webhook_',
-  'module_',
-  'recording_',
-  'retention_',
-];
 const TOP_FIELDS = new Set(['camera_id', 'task_type', 'timestamp', 'frame_id', 'detections', 'event']);
 const DET_FIELDS = new Set(['label', 'confidence', 'bbox', 'track_id', 'attributes']);
 
@@ -118,8 +106,13 @@ export function parseIngest(body: unknown, nowIso: string): ParsedIngest {
     if (!isObject(e)) throw bad('event must be an object');
     const type = str(e.event_type, 'event.event_type', 64, true)!;
     if (!EVENT_TYPE.test(type)) throw bad('event.event_type must match ^[a-z0-9_]{1,64}$');
-    if (RESERVED_PREFIXES.some((p) => type.startsWith(p))) {
-      throw bad(`event.event_type must not start with a kernel prefix (${RESERVED_PREFIXES.join(', ')})`);
+    // Worker events may not pose as kernel events: the registry's types and their families.
+    const reserved = reservedEventType(type);
+    if (reserved) {
+      throw new BadRequestError(
+        `event.event_type must not be a kernel event type or use a kernel prefix: ${reserved}`,
+        'RESERVED_EVENT_TYPE',
+      );
     }
     if (e.payload !== undefined && !isObject(e.payload)) throw bad('event.payload must be an object');
     event = {

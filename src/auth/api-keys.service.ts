@@ -21,14 +21,28 @@ interface Grant {
   expiresAt: string | null;
 }
 
+/** Told, inside the key's transaction, that a key's camera scope changed. */
+export type KeyScopeListener = (
+  principal: Principal,
+  keyId: string,
+  scope: 'all' | readonly string[],
+) => Promise<void>;
+
 /** API keys: `vok_` keys shown once, stored as SHA-256, with a role or an explicit grant and a camera scope. */
 @Injectable()
 export class ApiKeysService {
+  private readonly scopeListeners: KeyScopeListener[] = [];
+
   constructor(
     private readonly repo: AuthRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
+
+  /** What else follows a key's scope (a sidecar's webhook follows its key). */
+  onScopeChange(listener: KeyScopeListener): void {
+    this.scopeListeners.push(listener);
+  }
 
   async getAll(): Promise<ApiKeyDto[]> {
     return (await this.repo.getApiKeys()).map(toDto);
@@ -89,6 +103,11 @@ export class ApiKeysService {
         ...(dto.active !== undefined ? { active: dto.active } : {}),
         ...(dto.revoked ? { revokedAt: cur.revokedAt ?? this.clock.nowIso() } : {}),
       });
+      const scope = grant.scopeKind === 'cameras' ? (grant.scopeCameras ?? []) : 'all';
+      const before = cur.scopeKind === 'cameras' ? (cur.scopeCameras ?? []) : 'all';
+      if (JSON.stringify(scope) !== JSON.stringify(before)) {
+        for (const listener of this.scopeListeners) await listener(principal, id, scope);
+      }
       const fields = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
       await this.audit.record(principal, dto.revoked ? 'revoke_api_key' : 'update_api_key', 'api_key', id, {
         fields,

@@ -22,6 +22,9 @@ export class CapabilityGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
+    const req = ctx.switchToHttp().getRequest<Request>();
+    // Before anything else, public routes (logout) included: a cookie request from a foreign origin.
+    if (this.config.authEnabled) this.resolver.assertOrigin(req);
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const caps = this.reflector.getAllAndOverride<Capability[] | undefined>(CAPABILITY_KEY, targets) ?? [];
@@ -29,7 +32,6 @@ export class CapabilityGuard implements CanActivate {
     if (caps.length === 0 && !anyPrincipal) {
       throw new ForbiddenError('route declares no capability; denied', 'ROUTE_UNDECLARED');
     }
-    const req = ctx.switchToHttp().getRequest<Request>();
     const principal = this.config.authEnabled ? await this.resolver.resolve(req) : SYSTEM_PRINCIPAL;
     (req as unknown as Record<string, unknown>)[PRINCIPAL_KEY] = principal;
     if (caps.length > 0 && !caps.some((c) => hasCapability(principal, c))) {

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import { Clock } from '../common/clock';
-import { UnauthorizedError } from '../common/errors';
+import { ForbiddenError, UnauthorizedError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
 import { AuthRepository } from './auth.repository';
 import { type Capability, isCapability, ROLE_CAPABILITIES, ROLES } from './capabilities';
 import type { ApiKeyEntity } from './entities/api-key.entity';
 import type { UserEntity } from './entities/user.entity';
+import { crossOriginRefusal, STATE_CHANGING_METHODS } from './origin-check';
 import type { Principal } from './principal';
 import { readCookie, sha256Hex } from './tokens';
 
@@ -14,14 +15,27 @@ export const SESSION_COOKIE = 'heldar_session';
 /** last_used_at is written at most this often per credential. */
 const TOUCH_EVERY_MS = 60_000;
 
+export interface Credential {
+  token: string;
+  /** `cookie` is the ambient one a browser attaches by itself: only it needs the origin check. */
+  source: 'bearer' | 'api_key' | 'cookie';
+}
+
 /** The credential a request carries: `Authorization: Bearer`, then `X-API-Key`, then the session cookie. */
-export function extractToken(req: Request): string | undefined {
+export function extractCredential(req: Pick<Request, 'headers'>): Credential | undefined {
   const auth = req.headers.authorization;
-  if (typeof auth === 'string' && /^bearer\s+/i.test(auth))
-    return auth.replace(/^bearer\s+/i, '').trim() || undefined;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) {
+    const token = auth.replace(/^bearer\s+/i, '').trim();
+    return token ? { token, source: 'bearer' } : undefined;
+  }
   const key = req.headers['x-api-key'];
-  if (typeof key === 'string' && key.trim()) return key.trim();
-  return readCookie(req.headers.cookie, SESSION_COOKIE) || undefined;
+  if (typeof key === 'string' && key.trim()) return { token: key.trim(), source: 'api_key' };
+  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  return cookie ? { token: cookie, source: 'cookie' } : undefined;
+}
+
+export function extractToken(req: Pick<Request, 'headers'>): string | undefined {
+  return extractCredential(req)?.token;
 }
 
 export function apiKeyCapabilities(key: Pick<ApiKeyEntity, 'role' | 'capabilities'>): Capability[] {
@@ -50,6 +64,21 @@ export class PrincipalResolver {
     const principal = token.startsWith('vok_') ? await this.fromApiKey(token) : await this.fromSession(token);
     if (!principal) throw new UnauthorizedError('invalid or expired credentials', 'INVALID_CREDENTIALS');
     return principal;
+  }
+
+  /**
+   * CSRF: a state-changing request, or a WebSocket upgrade, authenticated by the session cookie
+   * must come from this server's own origin or one in HELDAR_CORS_ORIGINS, else 403 ORIGIN_REFUSED
+   * (SameSite=Strict does not stop a sibling origin: another port or subdomain is the same site).
+   * Bearer and X-API-Key requests carry no ambient credential and are not judged.
+   */
+  assertOrigin(req: Pick<Request, 'method' | 'headers'>, opts: { upgrade?: boolean } = {}): void {
+    if (!opts.upgrade && !STATE_CHANGING_METHODS.has(req.method ?? '')) return;
+    if (extractCredential(req)?.source !== 'cookie') return;
+    const why = crossOriginRefusal(req.headers, this.config.corsOriginList);
+    if (!why) return;
+    this.logger.warn({ method: req.method, why }, 'cross-origin request with the session cookie refused');
+    throw new ForbiddenError(`cross-origin request refused: ${why}`, 'ORIGIN_REFUSED');
   }
 
   /**

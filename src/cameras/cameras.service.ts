@@ -4,13 +4,12 @@ import { assertCameraScope, type Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { BadRequestError, CameraNotFound, ConflictError } from '../common/errors';
 import { slugify } from '../common/ids';
-import { maskUrl } from '../common/redaction';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventsService } from '../events/events.service';
 import { ProbeGovernor } from '../media/media-jobs';
 import { MediaService } from '../media/media.service';
-import { toCameraDto, urlInput } from './camera.mapper';
+import { cameraSecrets, type CameraSource, maskCameraUrl, toCameraDto, urlInput } from './camera.mapper';
 import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
@@ -22,6 +21,8 @@ export interface RecordTarget {
   enabled: boolean;
   recordEnabled: boolean;
   recordUrl: string | null;
+  /** What the recorder's ffmpeg must never print (see cameraSecrets). */
+  secrets: readonly string[];
   recordAudio: boolean;
   segmentSeconds: number;
 }
@@ -92,28 +93,36 @@ export class CamerasService {
   async getRecordTarget(id: string): Promise<RecordTarget | null> {
     const cam = await this.repo.get(id);
     if (!cam) return null;
+    const input = urlInput(cam, this.box);
     return {
       id: cam.id,
       enabled: cam.enabled,
       recordEnabled: cam.recordEnabled,
-      recordUrl: recordUrl(urlInput(cam, this.box)),
+      recordUrl: recordUrl(input),
+      secrets: cameraSecrets(input),
       recordAudio: cam.recordAudio,
       segmentSeconds: cam.segmentSeconds,
     };
   }
 
-  /** Decrypted live URL (sub stream, else main) — kernel-internal, never returned to a client. */
-  /** A profile's stream URL (kernel-internal): `sub` falls back to main; `main` is the main stream. */
-  async getStreamUrl(id: string, profile: 'main' | 'sub'): Promise<string | null> {
+  /** A profile's stream URL and its secrets (kernel-internal): `sub` falls back to main; `main` is
+   * the main stream. */
+  async getStreamUrl(id: string, profile: 'main' | 'sub'): Promise<CameraSource | null> {
     const cam = await this.repo.get(id);
     if (!cam) return null;
     const input = urlInput(cam, this.box);
-    return profile === 'main' ? buildStreamUrl(input, 'main') : liveUrl(input);
+    const url = profile === 'main' ? buildStreamUrl(input, 'main') : liveUrl(input);
+    return url === null ? null : { url, secrets: cameraSecrets(input) };
   }
 
-  async getLiveUrl(id: string): Promise<string | null> {
+  /** Decrypted live URL (sub stream, else main) and its secrets — kernel-internal, never returned
+   * to a client. */
+  async getLiveUrl(id: string): Promise<CameraSource | null> {
     const cam = await this.repo.get(id);
-    return cam ? liveUrl(urlInput(cam, this.box)) : null;
+    if (!cam) return null;
+    const input = urlInput(cam, this.box);
+    const url = liveUrl(input);
+    return url === null ? null : { url, secrets: cameraSecrets(input) };
   }
 
   /** Existence check after the scope check, for other modules' camera-keyed routes. */
@@ -220,28 +229,31 @@ export class CamerasService {
     });
   }
 
-  /** ffprobe the record URL → reachability, codec and size; credentials masked in every answer. */
+  /** ffprobe the record URL → reachability, codec and size; no credential in any answer. */
   async test(principal: Principal, id: string): Promise<CameraTestDto> {
     const cam = await this.load(principal, id, 'test it');
-    const url = recordUrl(urlInput(cam, this.box));
+    const input = urlInput(cam, this.box);
+    const url = recordUrl(input);
     if (!url) {
       throw new BadRequestError(
         `camera \`${id}\` has no ${cam.recordStream} stream URL: set ${cam.recordStream}_stream_url, an address with a vendor template, or url_template`,
         'NO_STREAM_URL',
       );
     }
+    const secrets = cameraSecrets(input);
+    const shown = maskCameraUrl(input, cam.recordStream, url, secrets);
     // Bounded: each probe is an ffprobe child that may hang until its timeout.
     const res = await this.probes.run(`${principal.kind}:${principal.id}`, () =>
-      this.media.probe(url, this.config.cameraTestTimeoutMs),
+      this.media.probe(url, this.config.cameraTestTimeoutMs, secrets),
     );
-    if (!res.ok) return { reachable: false, error: res.error, url: maskUrl(url) };
+    if (!res.ok) return { reachable: false, error: res.error, url: shown };
     return {
       reachable: true,
       codec: res.codec,
       width: res.width,
       height: res.height,
       fps: res.fps,
-      url: maskUrl(url),
+      url: shown,
     };
   }
 

@@ -18,6 +18,7 @@ export class SitesController {
 
   @Get()
   @RequireCapability('camera:read')
+  @FleetOnly()
   @ApiOkResponse({ type: [SiteDto] })
   getAll(): Promise<SiteDto[]> {
     return this.sites.getAll();
@@ -33,6 +34,7 @@ export class SitesController {
 
   @Get(':id')
   @RequireCapability('camera:read')
+  @FleetOnly()
   @ApiOkResponse({ type: SiteDto })
   @ApiNotFoundResponse()
   get(@Param('id') id: string): Promise<SiteDto> {

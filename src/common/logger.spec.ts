@@ -1,5 +1,7 @@
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { createRootLogger, PinoNestLogger } from './logger';
+import { accessLog, createRootLogger, PinoNestLogger } from './logger';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -36,5 +38,46 @@ describe('createRootLogger', () => {
     const { lines, sink } = capture();
     new PinoNestLogger(createRootLogger('debug', sink)).warn('recorder rtsp://u:p@h/ exited', 'Recorder');
     expect(lines[0]).toMatchObject({ level: 40, context: 'Recorder', msg: 'recorder rtsp://***@h/ exited' });
+  });
+});
+
+describe('accessLog', () => {
+  let server: Server;
+  const { lines, sink } = capture();
+
+  beforeAll(async () => {
+    const log = accessLog(createRootLogger('info', sink));
+    server = createServer((req, res) => {
+      req.headers['x-request-id'] = 'req-1';
+      log(req, res);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const fetchPath = (path: string) =>
+    new Promise<void>((resolve, reject) => {
+      const { port } = server.address() as AddressInfo;
+      get({ host: '127.0.0.1', port, path }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      }).on('error', reject);
+    });
+
+  it('never writes viewer tokens, keys, tickets or signatures of a request target', async () => {
+    await fetchPath('/live/cam_x/index.m3u8?token=v1.SECRET-TOKEN.sig');
+    await fetchPath(
+      '/api/v1/frames/x?ticket=SECRET-TICKET&key=SECRET-KEY&api_key=SECRET-API&sig=SECRET-SIG&n=2',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const urls = lines.map((l) => (l.req as { url: string }).url);
+    expect(urls).toEqual([
+      '/live/cam_x/index.m3u8?token=***',
+      '/api/v1/frames/x?ticket=***&key=***&api_key=***&sig=***&n=2',
+    ]);
+    expect(lines[0]).toMatchObject({ req: { id: 'req-1', method: 'GET' }, res: { statusCode: 200 } });
+    expect(JSON.stringify(lines)).not.toContain('SECRET');
   });
 });

@@ -1,10 +1,15 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { maskUrl } from './redaction';
+import { pinoHttp } from 'pino-http';
+import { maskRequestUrl, maskUrl } from './redaction';
 
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskUrl(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
+  // The access log's req/res go to their serializers (which run after this formatter) untouched: a
+  // copy would lose `headersSent` and log every status code as null. Their serializers mask.
+  if (value instanceof IncomingMessage || value instanceof ServerResponse) return value;
   if (value instanceof Error) {
     return { type: value.name, message: maskUrl(value.message), stack: value.stack && maskUrl(value.stack) };
   }
@@ -35,6 +40,28 @@ export function createRootLogger(level: string, destination?: DestinationStream)
     },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * The access log (one line per request, `/healthz` excepted). The request target is logged with
+ * its credential-looking query values masked: viewer tokens (`?token=`), `key`, `api_key`,
+ * `ticket`, `sig`... never reach the log.
+ */
+export function accessLog(logger: Logger) {
+  return pinoHttp({
+    logger,
+    genReqId: (req) => String(req.headers['x-request-id']),
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: maskRequestUrl(req.url),
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    autoLogging: { ignore: (req) => req.url === '/healthz' },
+  });
 }
 
 /** Nest's LoggerService on top of pino. */

@@ -146,6 +146,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
           cameraId: filter.cameraId,
           eventType: filter.eventType,
           minSeverity: filter.minSeverity,
+          cameraIds: filter.scope === 'all' ? undefined : filter.scope,
           sinceSeq: cursor,
           limit: REPLAY_PAGE,
         });

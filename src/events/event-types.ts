@@ -29,4 +29,35 @@ export const KERNEL_EVENT_TYPES: Record<string, string> = {
   module_unreachable: 'A sidecar module stopped answering its health probe',
   module_recovered: 'A sidecar module answers its health probe again',
   webhook_recovered: 'A failing webhook subscription delivers again',
+  webhook_test: 'A test delivery (POST /webhooks/{id}/test; sent, never stored)',
+  zone_static_suppressed: 'A tracked object stood still in a zone and is no longer reported',
 };
+
+/**
+ * Families no kernel type uses yet, reserved all the same: `system_` for kernel notices, and the
+ * built-in apps' own (gate and entry control, RAID health).
+ */
+const RESERVED_FAMILIES = ['system_', 'gate_', 'entry_', 'raid_'];
+
+/** The family of a type: its first word and `_` (`storage_error` → `storage_`); none without `_`. */
+export function eventFamily(type: string): string | null {
+  const i = type.indexOf('_');
+  return i > 0 ? type.slice(0, i + 1) : null;
+}
+
+/** Prefixes only the kernel may emit: every registered type's family, and the reserved ones. */
+export const KERNEL_EVENT_PREFIXES: readonly string[] = [
+  ...new Set([
+    ...Object.keys(KERNEL_EVENT_TYPES)
+      .map(eventFamily)
+      .filter((f): f is string => f !== null),
+    ...RESERVED_FAMILIES,
+  ]),
+].sort();
+
+/** Why a client (an AI worker) may not raise this type, or null: a kernel type or kernel prefix. */
+export function reservedEventType(type: string): string | null {
+  if (Object.hasOwn(KERNEL_EVENT_TYPES, type)) return `\`${type}\` is a kernel event type`;
+  const prefix = KERNEL_EVENT_PREFIXES.find((p) => type.startsWith(p));
+  return prefix ? `\`${prefix}\` is a kernel prefix` : null;
+}

@@ -28,6 +28,8 @@ export class EventsController {
       minSeverity: q.severity,
       sinceSeq: q.since_seq,
       limit: q.limit ?? 200,
+      // In the query, not after it: a page of someone else's events must not come back empty.
+      cameraIds: principal.cameraScope === 'all' ? undefined : principal.cameraScope,
     });
     const visible =
       principal.cameraScope === 'all'

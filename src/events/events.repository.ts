@@ -7,6 +7,8 @@ import { SEVERITIES, severityRank } from './event-types';
 
 export interface EventQuery {
   cameraId?: string;
+  /** A camera-scoped reader's cameras: only their events (camera-less ones excluded). */
+  cameraIds?: readonly string[];
   eventType?: string;
   minSeverity?: string;
   sinceSeq?: number;
@@ -54,9 +56,11 @@ export class EventsRepository implements OnModuleInit {
 
   /** With `sinceSeq`: ascending after the cursor (polling); otherwise newest first. */
   async find(q: EventQuery): Promise<EventEntity[]> {
+    if (q.cameraIds?.length === 0) return [];
     return this.db.run((m) => {
       const qb = m.getRepository(EventEntity).createQueryBuilder('e');
       if (q.cameraId) qb.andWhere('e.camera_id = :cameraId', { cameraId: q.cameraId });
+      if (q.cameraIds) qb.andWhere('e.camera_id IN (:...cameraIds)', { cameraIds: [...q.cameraIds] });
       if (q.eventType?.endsWith('*')) {
         qb.andWhere('e.event_type LIKE :prefix', {
           prefix: `${q.eventType.slice(0, -1).replace(/[%_]/g, '')}%`,

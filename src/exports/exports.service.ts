@@ -319,6 +319,7 @@ export class ExportsService implements OnModuleInit {
   async snapshot(cameraId: string, at?: string): Promise<Buffer> {
     let args: (out: string) => string[];
     let lockIds: string[] = [];
+    let secrets: readonly string[] = [];
     if (at) {
       const atIso = new Date(at).toISOString();
       const seg = await this.timeline.segmentAt(cameraId, atIso);
@@ -327,9 +328,10 @@ export class ExportsService implements OnModuleInit {
       args = (out) =>
         buildSnapshotAtArgs(seg.file, (Date.parse(atIso) - Date.parse(seg.startTime)) / 1000, out);
     } else {
-      const url = await this.cameras.getLiveUrl(cameraId);
-      if (!url) throw new BadRequestError(`camera \`${cameraId}\` has no stream URL`, 'NO_STREAM_URL');
-      args = (out) => buildLiveSnapshotArgs(url, out);
+      const source = await this.cameras.getLiveUrl(cameraId);
+      if (!source) throw new BadRequestError(`camera \`${cameraId}\` has no stream URL`, 'NO_STREAM_URL');
+      secrets = source.secrets;
+      args = (out) => buildLiveSnapshotArgs(source.url, out);
     }
     return this.jobs.run(async () => {
       const dir = join(this.config.dataDirAbs, 'tmp');
@@ -340,10 +342,11 @@ export class ExportsService implements OnModuleInit {
         const res = await this.runner.runToCompletion(this.config.ffmpegBin, args(out), {
           timeoutMs: SNAPSHOT_TIMEOUT_MS,
           maxOutputBytes: 16 * 1024,
+          redact: secrets,
         });
         const size = await this.storage.size(out);
         if (res.code !== 0 || res.timedOut || !size) {
-          const detail = maskUrl(res.stderr.trim().split('\n').pop() ?? '');
+          const detail = maskUrl(res.stderr.trim().split('\n').pop() ?? '', { secrets });
           if (at) throw new NotFoundError('no decodable frame at that time', 'NO_FOOTAGE');
           throw new DomainError(
             502,

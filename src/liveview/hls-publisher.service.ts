@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
+import type { CameraSource } from '../cameras/camera.mapper';
 import { Clock } from '../common/clock';
 import { UnavailableError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
@@ -79,13 +80,13 @@ export class HlsPublisherService implements OnApplicationShutdown {
   }
 
   /**
-   * Starts (or keeps) the camera's publisher from `url` and waits, bounded, for its first playlist.
-   * A changed source restarts it. Returns whether the playlist is there.
+   * Starts (or keeps) the camera's publisher from `source` and waits, bounded, for its first
+   * playlist. A changed source restarts it. Returns whether the playlist is there.
    */
-  async demand(cameraId: string, url: string): Promise<boolean> {
+  async demand(cameraId: string, source: CameraSource): Promise<boolean> {
     if (this.stopped) throw new UnavailableError('the kernel is shutting down', 'SHUTTING_DOWN');
     const dir = this.dirOf(cameraId);
-    const args = buildLiveHlsArgs(url, dir);
+    const args = buildLiveHlsArgs(source.url, dir);
     const argsKey = args.join('\u0000');
     let p = this.pubs.get(cameraId);
     if (p && p.argsKey !== argsKey) {
@@ -100,13 +101,19 @@ export class HlsPublisherService implements OnApplicationShutdown {
           5,
         );
       }
-      p = await this.start(cameraId, dir, args, argsKey);
+      p = await this.start(cameraId, dir, args, argsKey, source.secrets);
     }
     p.lastDemandMs = this.clock.nowMs();
     return this.waitForPlaylist(p);
   }
 
-  private async start(cameraId: string, dir: string, args: string[], argsKey: string): Promise<Publisher> {
+  private async start(
+    cameraId: string,
+    dir: string,
+    args: string[],
+    argsKey: string,
+    secrets: readonly string[],
+  ): Promise<Publisher> {
     const pub: Publisher = {
       cameraId,
       argsKey,
@@ -120,6 +127,7 @@ export class HlsPublisherService implements OnApplicationShutdown {
     await this.supervisor.replace(`live:${cameraId}`, {
       name: `live:${cameraId}`,
       command: this.config.ffmpegBin,
+      redact: secrets,
       args: async () => {
         // A fresh directory each run: segment numbers restart at 0 and a stale playlist must not be served.
         await this.storage.removeDir(dir);

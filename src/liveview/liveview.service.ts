@@ -143,8 +143,8 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
     const cam = await this.cameras.lookup(cameraId);
     if (!cam) throw new CameraNotFound(cameraId);
     if (!cam.enabled) throw new BadRequestError(`camera \`${cameraId}\` is disabled`, 'CAMERA_DISABLED');
-    const url = await this.cameras.getLiveUrl(cameraId);
-    if (!url) {
+    const source = await this.cameras.getLiveUrl(cameraId);
+    if (!source) {
       throw new BadRequestError(
         `camera \`${cameraId}\` has no stream URL (set main_stream_url, sub_stream_url or an address and vendor)`,
         'NO_STREAM_URL',
@@ -161,7 +161,7 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
     const q = `token=${encodeURIComponent(token)}`;
     const expiresAt = new Date(exp * 1000).toISOString();
     if (this.mediamtx.configured) {
-      await this.serial(cameraId, () => this.ensurePath(name, url));
+      await this.serial(cameraId, () => this.ensurePath(name, source.url));
       const base = (b: string) => rewriteLoopbackHost(b, requestHost).replace(/\/+$/, '');
       return {
         name,
@@ -174,7 +174,7 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
         ready: true,
       };
     }
-    const ready = await this.serial(cameraId, () => this.hls.demand(cameraId, url));
+    const ready = await this.serial(cameraId, () => this.hls.demand(cameraId, source));
     return {
       name,
       mode: 'builtin',
@@ -211,7 +211,7 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
   /** After a camera changed: drop its path/publisher when it is gone or disabled, follow a new source. */
   private async reconcileCamera(cameraId: string): Promise<void> {
     const cam = await this.cameras.lookup(cameraId);
-    const url = cam?.enabled ? await this.cameras.getLiveUrl(cameraId) : null;
+    const url = cam?.enabled ? ((await this.cameras.getLiveUrl(cameraId))?.url ?? null) : null;
     const name = livePathName(cameraId);
     if (this.mediamtx.configured) {
       if (!url) {

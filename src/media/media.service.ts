@@ -22,17 +22,19 @@ export class MediaService {
     private readonly runner: ProcessRunner,
   ) {}
 
-  /** Probe a live source within `timeoutMs` overall. Errors come back masked, never thrown. */
-  async probe(url: string, timeoutMs: number): Promise<ProbeResult> {
+  /** Probe a live source within `timeoutMs` overall. Errors come back masked (URL credentials and
+   * `secrets`, the camera's password wherever the URL holds it), never thrown. */
+  async probe(url: string, timeoutMs: number, secrets: readonly string[] = []): Promise<ProbeResult> {
     const args = buildProbeArgs(url, { ioTimeoutMs: Math.max(1000, timeoutMs - 1000) });
     let res;
     try {
       res = await this.runner.runToCompletion(this.config.ffprobeBin, args, {
         timeoutMs,
         maxOutputBytes: 64 * 1024,
+        redact: secrets,
       });
     } catch (err) {
-      return { ok: false, error: maskUrl(`cannot run ffprobe: ${(err as Error).message}`) };
+      return { ok: false, error: maskUrl(`cannot run ffprobe: ${(err as Error).message}`, { secrets }) };
     }
     if (res.timedOut) return { ok: false, error: `no answer within ${Math.round(timeoutMs / 1000)} s` };
     const stream = res.code === 0 ? parseProbeOutput(res.stdout) : null;
@@ -42,6 +44,7 @@ export class MediaService {
       ok: false,
       error: maskUrl(
         lastLine ?? (res.code === 0 ? 'no video stream found' : `ffprobe exited with code ${res.code}`),
+        { secrets },
       ),
     };
   }

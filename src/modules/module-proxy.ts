@@ -1,37 +1,82 @@
-import {
-  type BeforeApplicationShutdown,
-  Controller,
-  All,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  Param,
-  Req,
-  Res,
-} from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Controller, All, Inject, Injectable, Logger, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { RequireCapability } from '../auth/decorators';
 import { hasCapability, type Principal, SYSTEM_PRINCIPAL, PRINCIPAL_KEY } from '../auth/principal';
 import { PrincipalResolver } from '../auth/principal-resolver';
-import { NotFoundError } from '../common/errors';
+import { DomainError, ForbiddenError, NotFoundError } from '../common/errors';
+import { refuseUpgrade, upgradeAnswered, type UpgradeRoute } from '../common/upgrade';
 import { HeldarConfig } from '../config/heldar-config';
 import { ModulesService } from './modules.service';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'];
-const STRIPPED_REQUEST = ['cookie', 'authorization', 'x-api-key', 'forwarded'];
-const STRIPPED_RESPONSE = ['set-cookie', 'strict-transport-security', 'clear-site-data'];
+/** Credentials, and client-address claims a sidecar might trust (`xfwd` then adds the kernel's own). */
+const STRIPPED_REQUEST = [
+  'cookie',
+  'authorization',
+  'x-api-key',
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'x-cluster-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+];
+/**
+ * Sidecar headers that would act beyond its page: on the whole kernel origin (cookies, HSTS,
+ * clear-site-data, service-worker scope, reporting/NEL, alt-svc, client hints, agent clustering),
+ * or that loosen what `SIDECAR_RESPONSE_HEADERS` forces (its own CSP, framing, COOP/CORP/COEP).
+ */
+const STRIPPED_RESPONSE = [
+  'set-cookie',
+  'strict-transport-security',
+  'clear-site-data',
+  'service-worker-allowed',
+  'content-security-policy',
+  'content-security-policy-report-only',
+  'x-frame-options',
+  'cross-origin-embedder-policy',
+  'nel',
+  'report-to',
+  'reporting-endpoints',
+  'alt-svc',
+  'accept-ch',
+  'critical-ch',
+  'origin-agent-cluster',
+];
+
+/**
+ * Forced on every proxied response. The sandbox (without `allow-same-origin`) runs a sidecar page
+ * in an opaque origin: it cannot read the kernel's cookies, call the API as the user or register a
+ * service worker, though it is served from the kernel's host. Framing stays as the kernel's own
+ * (`X-Frame-Options: SAMEORIGIN`, set before the proxy).
+ */
+export const SIDECAR_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': 'sandbox allow-scripts allow-forms allow-popups allow-downloads',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+/** The kernel's names in any spelling: Node keeps `x_heldar_user` as is, some servers read it as `x-heldar-user`. */
+function requestHeaderStripped(name: string): boolean {
+  const h = name.toLowerCase().replace(/_/g, '-');
+  return (
+    h.startsWith('x-heldar-') ||
+    h.startsWith('x-forwarded-') ||
+    STRIPPED_REQUEST.includes(h) ||
+    HOP_BY_HOP.includes(h)
+  );
+}
 
 /** What the sidecar may know of the caller: who, which role, which cameras — never credentials. */
 export function forwardHeaders(headers: IncomingMessage['headers'], p: Principal, ws: boolean): void {
   for (const h of Object.keys(headers)) {
-    if (h.startsWith('x-heldar-') || STRIPPED_REQUEST.includes(h) || HOP_BY_HOP.includes(h))
-      delete headers[h];
+    if (requestHeaderStripped(h)) delete headers[h];
   }
   if (!ws) delete headers.upgrade;
   else headers.connection = 'Upgrade';
@@ -45,6 +90,7 @@ export function scrubResponse(headers: IncomingMessage['headers']): void {
   for (const h of Object.keys(headers)) {
     if (STRIPPED_RESPONSE.includes(h) || h.startsWith('access-control-')) delete headers[h];
   }
+  Object.assign(headers, SIDECAR_RESPONSE_HEADERS);
 }
 
 function badGateway(res: ServerResponse | Socket, id: string, err: Error): void {
@@ -62,31 +108,23 @@ function badGateway(res: ServerResponse | Socket, id: string, err: Error): void 
   }
 }
 
+const UPGRADE_PATH = /^\/m\/([A-Za-z0-9_-]{1,64})(\/|\?|$)/;
+
 /**
  * `/m/{id}/*` → the sidecar's origin, streamed both ways (the JSON body parser skips `/m/`).
- * One proxy per module and origin; WebSocket upgrades are authorised like requests.
+ * One proxy per module and origin; WebSocket upgrades (routed here by the server's upgrade router,
+ * see app.factory) are authorised like requests.
  */
 @Injectable()
-export class ModuleProxy implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ModuleProxy implements UpgradeRoute {
   private readonly logger = new Logger('ModuleProxy');
   private readonly proxies = new Map<string, { origin: string; handler: RequestHandler }>();
-  private server?: Server;
 
   constructor(
     private readonly modules: ModulesService,
     private readonly resolver: PrincipalResolver,
-    private readonly adapterHost: HttpAdapterHost,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
-
-  onApplicationBootstrap(): void {
-    this.server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    this.server.on('upgrade', this.onUpgrade);
-  }
-
-  beforeApplicationShutdown(): void {
-    this.server?.off('upgrade', this.onUpgrade);
-  }
 
   async handlerFor(id: string): Promise<RequestHandler | null> {
     const mod = await this.modules.find(id);
@@ -114,30 +152,28 @@ export class ModuleProxy implements OnApplicationBootstrap, BeforeApplicationShu
     return handler;
   }
 
-  private readonly onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
-    const m = /^\/m\/([A-Za-z0-9_-]{1,64})(\/|\?|$)/.exec(req.url ?? '');
-    if (!m) return; // not ours
-    void this.upgrade(m[1], req, socket, head).catch((err: unknown) => {
-      this.logger.warn({ err }, 'websocket upgrade failed');
-      socket.destroy();
-    });
-  };
+  matchesUpgrade(url: string): boolean {
+    return UPGRADE_PATH.test(url);
+  }
 
-  private async upgrade(id: string, req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
-    const deny = (status: string) => {
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\n\r\n`);
-    };
+  async handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const id = UPGRADE_PATH.exec(req.url ?? '')![1];
+    const deny = (e: DomainError) => refuseUpgrade(socket, e.status, e.code, e.message);
     let principal: Principal = SYSTEM_PRINCIPAL;
     if (this.config.authEnabled) {
       try {
+        this.resolver.assertOrigin(req as Request, { upgrade: true });
         principal = await this.resolver.resolve(req as Request);
-      } catch {
-        return deny('401 Unauthorized');
+      } catch (err) {
+        if (err instanceof DomainError) return deny(err);
+        throw err;
       }
-      if (!hasCapability(principal, 'module:proxy')) return deny('403 Forbidden');
+      if (!hasCapability(principal, 'module:proxy'))
+        return deny(new ForbiddenError('requires capability module:proxy', 'MISSING_CAPABILITY'));
     }
     const handler = await this.handlerFor(id);
-    if (!handler) return deny('404 Not Found');
+    if (!handler) return deny(new NotFoundError(`module \`${id}\` is not registered`, 'MODULE_NOT_FOUND'));
+    if (upgradeAnswered(socket)) return; // the router's deadline passed meanwhile
     forwardHeaders(req.headers, principal, true);
     const prefix = `/m/${id}`;
     req.url = req.url!.slice(prefix.length) || '/';
@@ -165,6 +201,10 @@ export class ModuleProxyController {
   }
 
   private async forward(id: string, req: Request, res: Response): Promise<void> {
+    // A worker script served from here would run on the kernel's origin, over the sidecar's
+    // sandbox: whatever the sidecar answers, the browser never gets one.
+    if (req.headers['service-worker'] !== undefined)
+      throw new ForbiddenError('a sidecar path cannot serve a service worker', 'SERVICE_WORKER_REFUSED');
     const handler = await this.proxy.handlerFor(id);
     if (!handler) throw new NotFoundError(`module \`${id}\` is not registered`, 'MODULE_NOT_FOUND');
     const principal =

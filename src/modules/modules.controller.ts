@@ -131,6 +131,7 @@ export class ModulesController {
 
   @Get()
   @RequireCapability('system:read')
+  @FleetOnly()
   @ApiOperation({
     summary: 'Built-in modules (native, lifecycle state) and registered sidecars (health, nav)',
   })
@@ -161,6 +162,7 @@ export class ModulesController {
 
   @Get(':id')
   @RequireCapability('system:read')
+  @FleetOnly()
   @ApiOkResponse({ type: ModuleDto })
   async get(@Param('id') id: string): Promise<ModuleDto> {
     return sidecarDto(await this.modules.get(id));

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { ROLE_CAPABILITIES, type Capability, type Role } from '../auth/capabilities';
@@ -59,7 +59,7 @@ export function normalizeBaseUrl(raw: string): string {
  * unregistering removes all three. A loop probes `<base_url>/heldar/health`.
  */
 @Injectable()
-export class ModulesService implements OnApplicationBootstrap {
+export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Modules');
 
   constructor(
@@ -73,6 +73,25 @@ export class ModulesService implements OnApplicationBootstrap {
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.apiKeys.onScopeChange((principal, keyId, scope) => this.followKeyScope(principal, keyId, scope));
+  }
+
+  /** A sidecar's webhook keeps its key's camera scope when an admin changes the key's. */
+  private async followKeyScope(
+    principal: Principal,
+    keyId: string,
+    scope: 'all' | readonly string[],
+  ): Promise<void> {
+    const row = await this.db.run((m) => m.getRepository(SidecarModuleEntity).findOneBy({ apiKeyId: keyId }));
+    if (!row) return;
+    await this.webhooks
+      .setModuleScope(principal, row.webhookId, scope === 'all' ? null : scope)
+      .catch((err: unknown) => {
+        if (!(err instanceof NotFoundError)) throw err; // its webhook was deleted by hand: nothing follows
+      });
+  }
 
   onApplicationBootstrap(): void {
     this.loops.start('module_health', this.config.moduleHealthIntervalS * 1000, () => this.probeAll());
@@ -128,6 +147,9 @@ export class ModulesService implements OnApplicationBootstrap {
           url: `${baseUrl}${EVENTS_PATH}`,
           event_types: req.event_types,
           min_severity: req.min_severity,
+          // The webhook carries the key's scope: a scoped sidecar gets only its cameras' events.
+          scope_kind: scoped ? 'cameras' : 'all',
+          scope_cameras: scoped ? req.camera_ids : undefined,
         },
         req.id,
       );

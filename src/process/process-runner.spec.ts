@@ -139,6 +139,20 @@ describe('ProcessRunner', () => {
       });
     });
 
+    it('masks the given secrets wherever they sit in stderr (a password in the URL path)', async () => {
+      const url = 'rtsp://admin:Sup3r%21@cam/live/admin/Sup3r%21?user=admin&password=Sup3r%21';
+      const result = await runner.runToCompletion(
+        'sh',
+        ['-c', `echo "${url}: Connection refused" >&2; exit 1`],
+        {
+          timeoutMs: 5000,
+          maxOutputBytes: 1024,
+          redact: ['Sup3r!', 'Sup3r%21', 'admin:Sup3r%21'],
+        },
+      );
+      expect(result.stderr).toBe('rtsp://***@cam/live/admin/***?user=***&password=***: Connection refused');
+    });
+
     it('SIGKILLs the child on timeout and reports timedOut', async () => {
       const started = Date.now();
       const result = await runner.runToCompletion('sh', ['-c', 'trap "" TERM; echo partial; exec sleep 30'], {

@@ -55,13 +55,17 @@ export interface RunToCompletionOptions extends SpawnOptions {
   timeoutMs: number;
   /** Cap per stream: stdout keeps its first bytes, stderr its last bytes. */
   maxOutputBytes: number;
+  /** Strings masked in stderr wherever they occur (see `cameraSecrets`): a password in a URL's
+   * path is invisible to generic URL masking. */
+  redact?: readonly string[];
 }
 
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
-  /** Redacted with maskUrl line by line (tool stderr routinely echoes the input URL). */
+  /** Redacted line by line: URL credentials and query values, and `redact` (tool stderr routinely
+   * echoes the input URL). */
   stderr: string;
   timedOut: boolean;
   /** True when stdout or stderr exceeded maxOutputBytes and was cut. */
@@ -201,7 +205,7 @@ export class ProcessRunner {
       const stdout: Buffer[] = [];
       let stdoutBytes = 0;
       let truncated = false;
-      const stderr = new RedactedTail(max);
+      const stderr = new RedactedTail(max, undefined, opts.redact);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = handle.kill('SIGKILL'); // false when it exited on its own meanwhile

@@ -11,6 +11,23 @@ describe('redactLine', () => {
     expect(redactLine(line)).toBe(maskUrl(line));
   });
 
+  it.each([
+    [
+      '[rtsp @ 0x55] DESCRIBE rtsp://cam/live/hunter2 failed',
+      ['hunter2'],
+      '[rtsp @ 0x55] DESCRIBE rtsp://cam/live/*** failed',
+    ],
+    ['no URL, but the secret hunter2', ['hunter2'], 'no URL, but the secret ***'],
+    [
+      'rtsp://cam/live?password=p: Connection refused',
+      [],
+      'rtsp://cam/live?password=***: Connection refused',
+    ],
+    ['auth failed, password=p', [], 'auth failed, password=***'],
+  ])('masks %s with secrets %j', (line, secrets, expected) => {
+    expect(redactLine(line, secrets)).toBe(expected);
+  });
+
   it('masks long lines whole', () => {
     expect(redactLine('x'.repeat(200000))).toHaveLength(200000);
     expect(redactLine(`rtsp://u:p@h/${'a'.repeat(200000)} tail`)).toBe(
@@ -30,6 +47,14 @@ describe('RedactedTail', () => {
     expect(seen[3]).toBe('partial');
     expect(tail.toString()).toBe('/x\ntwo\nthree\npartial'); // last 20 bytes
     expect(tail.truncated).toBe(true);
+  });
+
+  it('masks its secrets in every line it keeps and hands out', () => {
+    const seen: string[] = [];
+    const tail = new RedactedTail(1024, (line) => seen.push(line), ['s3cret', 's3cret%21']);
+    tail.push('open /live/s3cret%21\nagain /live/s3cret\n');
+    expect(seen).toEqual(['open /live/***', 'again /live/***']);
+    expect(tail.toString()).toBe('open /live/***\nagain /live/***');
   });
 
   it('never splits a multi-byte character, across chunks or at the cut', () => {

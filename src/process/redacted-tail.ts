@@ -3,15 +3,21 @@ import { maskUrl } from '../common/redaction';
 
 /** A line longer than this without a line break is flushed early (ffmpeg never gets close). */
 const MAX_PENDING_LINE_BYTES = 64 * 1024;
-/** maskUrl for child output; lines without a URL and userinfo skip the regex. */
-export function redactLine(line: string): string {
-  return line.includes('://') && line.includes('@') ? maskUrl(line) : line;
+/**
+ * maskUrl for child output: URL userinfo and query values, credential-looking `key=value` pairs, and
+ * every string in `secrets` (the camera's password wherever the URL put it). Lines with neither a
+ * URL nor an '=' skip the scan when there are no secrets.
+ */
+export function redactLine(line: string, secrets: readonly string[] = []): string {
+  if (secrets.length === 0 && !line.includes('://') && !line.includes('=')) return line;
+  return maskUrl(line, { secrets });
 }
 
 /**
- * Splits a byte stream (child stderr) into lines, redacts every line (`maskUrl`) and keeps only
- * the last `maxBytes` bytes of the redacted text. Redaction happens per whole line, before anything
- * is stored or handed out, so truncation can never expose part of a credential.
+ * Splits a byte stream (child stderr) into lines, redacts every line (`redactLine`, with the
+ * secrets given) and keeps only the last `maxBytes` bytes of the redacted text. Redaction happens
+ * per whole line, before anything is stored or handed out, so truncation can never expose part of
+ * a credential.
  */
 export class RedactedTail {
   private readonly decoder = new StringDecoder('utf8');
@@ -23,6 +29,7 @@ export class RedactedTail {
   constructor(
     private readonly maxBytes: number,
     private readonly onLine?: (line: string) => void,
+    private readonly secrets: readonly string[] = [],
   ) {}
 
   /** Feeds a raw chunk; `\n`, `\r\n` and `\r` (ffmpeg progress) all end a line. */
@@ -80,7 +87,7 @@ export class RedactedTail {
 
   private add(raw: string): void {
     if (raw === '') return;
-    const line = redactLine(raw);
+    const line = redactLine(raw, this.secrets);
     const buf = Buffer.from(`${line}\n`);
     this.lines.push(buf);
     this.bytes += buf.length;

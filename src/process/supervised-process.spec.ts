@@ -271,6 +271,36 @@ describe('SupervisedProcess', () => {
     expect(proc.stderrTail()).not.toContain('user:pass');
   });
 
+  it('masks its redact strings in stderr lines, the tail and an args() failure', async () => {
+    const seen: string[] = [];
+    const exits: ProcessExitInfo[] = [];
+    const proc = supervise(
+      'echo "[rtsp @ 0x1] cannot open rtsp://cam/live/hunter2?pwd=hunter2" >&2; exit 1',
+      {
+        redact: ['hunter2'],
+        onStderrLine: (line) => seen.push(line),
+        onExit: (info) => exits.push(info),
+      },
+    );
+    await waitFor(() => exits.length >= 1);
+    await proc.stop();
+    expect(seen).toEqual(['[rtsp @ 0x1] cannot open rtsp://cam/live/***?pwd=***']);
+    expect(exits[0].stderrTail).toBe('[rtsp @ 0x1] cannot open rtsp://cam/live/***?pwd=***');
+
+    const failed: ProcessExitInfo[] = [];
+    const bad = supervise('', {
+      redact: ['hunter2'],
+      args: () => {
+        throw new Error('cannot build rtsp://cam/live/hunter2');
+      },
+      onExit: (info) => failed.push(info),
+    });
+    await waitFor(() => failed.length >= 1);
+    await bad.stop();
+    expect(failed[0].error).toBe('args() failed: cannot build rtsp://cam/live/***');
+    expect(failed[0].stderrTail).not.toContain('hunter2');
+  });
+
   it('drains chatty stdout and stderr so the child never blocks on a full pipe', async () => {
     const file = join(dir, 'drained');
     const proc = supervise(

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { ChildHandle, ProcessRunner } from './process-runner';
-import { RedactedTail } from './redacted-tail';
+import { RedactedTail, redactLine } from './redacted-tail';
 
 export type ProcessState = 'starting' | 'running' | 'backing_off' | 'stopped';
 
@@ -53,10 +53,15 @@ export interface SupervisedProcessSpec {
   backoff?: BackoffOptions;
   stopTimeouts?: StopTimeouts;
   stderrTailBytes?: number;
+  /**
+   * Strings masked wherever they occur in the child's stderr, the tail and the exit info (the
+   * camera's password, raw and encoded: see `cameraSecrets`), on top of URL masking.
+   */
+  redact?: readonly string[];
   onStateChange?: (state: ProcessState, info: StateChangeInfo) => void;
   onExit?: (info: ProcessExitInfo) => void;
   onSpawn?: (pid: number) => void;
-  /** Every stderr line, already redacted with maskUrl. */
+  /** Every stderr line, already redacted (URL masking and `redact`). */
   onStderrLine?: (line: string) => void;
   /** Monotonic milliseconds; defaults to performance.now. */
   clock?: () => number;
@@ -133,8 +138,10 @@ export class SupervisedProcess {
     this.termMs = positive('stopTimeouts.termMs', spec.stopTimeouts?.termMs ?? 3000);
     this.clock = spec.clock ?? (() => performance.now());
     this.nextDelayMs = this.initialMs;
-    this.tail = new RedactedTail(positive('stderrTailBytes', spec.stderrTailBytes ?? 8192), (line) =>
-      this.safe('onStderrLine', () => spec.onStderrLine?.(line)),
+    this.tail = new RedactedTail(
+      positive('stderrTailBytes', spec.stderrTailBytes ?? 8192),
+      (line) => this.safe('onStderrLine', () => spec.onStderrLine?.(line)),
+      spec.redact,
     );
   }
 
@@ -304,6 +311,8 @@ export class SupervisedProcess {
     this.child = undefined;
     this.childPid = undefined;
     this.tail.flush();
+    // An args() failure may quote the URL it was building: redacted like child output.
+    if (error !== undefined) error = redactLine(error, this.spec.redact);
     if (error !== undefined) this.tail.append(`[${this.name}] ${error}`);
     const base = {
       code,

@@ -169,6 +169,8 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
       name: key,
       command: this.config.ffmpegBin,
       env: { ...process.env, TZ: 'UTC' },
+      // The password may sit in the URL's path or query: stderr, last_error and events never show it.
+      redact: target.secrets,
       args: async () => {
         await this.storage.ensureDir(dir);
         return buildRecordArgs(

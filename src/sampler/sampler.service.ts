@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
@@ -42,7 +42,7 @@ const REBALANCE_ON = new Set(['ai_tasks_changed', 'camera_created', 'camera_upda
  * changed are restarted.
  */
 @Injectable()
-export class SamplerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SamplerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Sampler');
   private readonly info = new Map<string, SamplerInfo & { argsKey: string }>();
   private subscription?: Subscription;
@@ -69,7 +69,8 @@ export class SamplerService implements OnApplicationBootstrap, OnApplicationShut
     this.schedule();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before any onApplicationShutdown hook: the database must still be open for a rebalance in flight. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.subscription?.unsubscribe();
@@ -143,8 +144,8 @@ export class SamplerService implements OnApplicationBootstrap, OnApplicationShut
         continue;
       }
       wanted.add(key);
-      const url = await this.cameras.getStreamUrl(g.cameraId, g.profile);
-      if (!url) {
+      const source = await this.cameras.getStreamUrl(g.cameraId, g.profile);
+      if (!source) {
         await this.supervisor.stop(key);
         this.info.set(key, {
           ...base,
@@ -157,7 +158,7 @@ export class SamplerService implements OnApplicationBootstrap, OnApplicationShut
         continue;
       }
       const out = this.frameFile(g.cameraId, g.profile);
-      const args = buildSamplerArgs(url, g.fps, g.width, out);
+      const args = buildSamplerArgs(source.url, g.fps, g.width, out);
       const argsKey = args.join('\u0000');
       const current = this.info.get(key);
       if (current && current.argsKey === argsKey && this.supervisor.get(key)) {
@@ -176,6 +177,7 @@ export class SamplerService implements OnApplicationBootstrap, OnApplicationShut
       await this.supervisor.replace(key, {
         name: key,
         command: this.config.ffmpegBin,
+        redact: source.secrets,
         args: async () => {
           await this.storage.ensureDir(join(this.config.framesDirAbs, g.cameraId));
           return args;

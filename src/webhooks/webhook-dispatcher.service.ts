@@ -21,6 +21,7 @@ import { EventsService } from '../events/events.service';
 import { blockedAddress, post, type PostResult } from './egress';
 import type { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import type { WebhookEntity } from './entities/webhook.entity';
+import { scopeAdmits } from './webhook-scope';
 import { retryDelayMs, signedHeaders, typeMatches } from './webhook-signing';
 import { WebhooksRepository } from './webhooks.repository';
 
@@ -40,8 +41,16 @@ export function deliveryBody(e: KernelEvent): string {
   });
 }
 
-export function matches(w: Pick<WebhookEntity, 'eventTypes' | 'minSeverity'>, e: KernelEvent): boolean {
-  return typeMatches(w.eventTypes, e.eventType) && severityRank(e.severity) >= severityRank(w.minSeverity);
+/** Type, severity and camera scope (a scoped subscription gets no camera-less event). */
+export function matches(
+  w: Pick<WebhookEntity, 'eventTypes' | 'minSeverity' | 'cameraScope'>,
+  e: Pick<KernelEvent, 'eventType' | 'severity' | 'cameraId'>,
+): boolean {
+  return (
+    scopeAdmits(w.cameraScope, e.cameraId) &&
+    typeMatches(w.eventTypes, e.eventType) &&
+    severityRank(e.severity) >= severityRank(w.minSeverity)
+  );
 }
 
 /**
@@ -250,11 +259,16 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async deliver(w: WebhookEntity, d: WebhookDeliveryEntity): Promise<void> {
     const event = this.recent.get(d.eventSeq) ?? (await this.events.getBySeqs([d.eventSeq]))[0];
     const attempt = d.attempts + 1;
-    const result: PostResult = event
-      ? await this.send(w, d.id, deliveryBody(event))
-      : { ok: false, statusCode: null, error: 'the event no longer exists (retention)', durationMs: 0 };
+    // The scope may have narrowed since this delivery was queued (a retry, a replay): judged again.
+    const outside = event !== undefined && !scopeAdmits(w.cameraScope, event.cameraId);
+    const result: PostResult = !event
+      ? { ok: false, statusCode: null, error: 'the event no longer exists (retention)', durationMs: 0 }
+      : outside
+        ? { ok: false, statusCode: null, error: "outside the subscription's camera scope", durationMs: 0 }
+        : await this.send(w, d.id, deliveryBody(event));
     const now = this.clock.nowIso();
-    const delay = result.ok || !event ? null : retryDelayMs(this.config.webhookRetryDelaysS, attempt);
+    const delay =
+      result.ok || !event || outside ? null : retryDelayMs(this.config.webhookRetryDelaysS, attempt);
     this.telemetry.webhookDeliveries.inc({
       outcome: result.ok ? 'delivered' : delay === null ? 'dead' : 'retrying',
     });
@@ -280,6 +294,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         updatedAt: now,
       });
     });
+    if (outside) return; // nothing was sent: the receiver's health is not in question
     // Serialised per subscription, so concurrent outcomes count (and raise events) exactly once.
     const prev = this.healthChains.get(w.id) ?? Promise.resolve();
     const next = prev.then(() => this.health(w.id, result.ok, result.error));

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
-import { BadRequestError, NotFoundError } from '../common/errors';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
 import { prefixedId, uuidv7 } from '../common/ids';
 import { maskUrlAndQuery } from '../common/redaction';
 import { SecretBox } from '../common/secret-box';
@@ -16,6 +16,7 @@ import type {
   WebhookTestResultDto,
 } from './dto/webhook.dto';
 import { vetUrl } from './egress';
+import { type CameraScope, scopeDto, scopeFromDto, scopeWithin } from './webhook-scope';
 import type { WebhookEntity } from './entities/webhook.entity';
 import { deliveryBody, WebhookDispatcher } from './webhook-dispatcher.service';
 import { newWebhookSecret, secretProblem } from './webhook-signing';
@@ -29,6 +30,7 @@ export function toWebhookDto(w: WebhookEntity): WebhookDto {
     event_types: w.eventTypes,
     min_severity: w.minSeverity,
     enabled: w.enabled,
+    ...scopeDto(w.cameraScope),
     module_id: w.moduleId,
     failing: w.failing,
     consecutive_failures: w.consecutiveFailures,
@@ -65,6 +67,23 @@ export class WebhooksService {
     return w;
   }
 
+  /**
+   * The scope asked for, checked: a camera-scoped principal cannot subscribe wider than its own
+   * scope (an unscoped request from it takes its scope).
+   */
+  private checkedScope(
+    principal: Principal,
+    dto: Pick<CreateWebhookDto, 'scope_kind' | 'scope_cameras'>,
+  ): CameraScope | undefined {
+    const r = scopeFromDto(dto.scope_kind, dto.scope_cameras);
+    if ('problem' in r) throw new BadRequestError(r.problem, 'VALIDATION_FAILED');
+    if (r.scope === undefined) return undefined;
+    if (!scopeWithin(r.scope, principal.cameraScope)) {
+      throw new ForbiddenError('a subscription cannot be wider than your own camera scope', 'CAMERA_SCOPE');
+    }
+    return r.scope;
+  }
+
   private async checkedUrl(url: string): Promise<string> {
     const v = await vetUrl(url.trim());
     if (!v.ok) throw new BadRequestError(v.problem, 'VALIDATION_FAILED');
@@ -80,6 +99,9 @@ export class WebhooksService {
     dto: CreateWebhookDto,
     moduleId: string | null = null,
   ): Promise<CreatedWebhookDto> {
+    const scope =
+      this.checkedScope(principal, dto) ??
+      (principal.cameraScope === 'all' ? null : [...principal.cameraScope]);
     const url = await this.checkedUrl(dto.url);
     const secret = dto.secret ?? newWebhookSecret();
     const problem = secretProblem(secret);
@@ -93,6 +115,7 @@ export class WebhooksService {
       minSeverity: dto.min_severity ?? 'info',
       secret: this.box.seal(secret),
       enabled: dto.enabled ?? true,
+      cameraScope: scope === null ? null : [...scope],
       moduleId,
       cursorSeq: await this.events.maxSeq(),
       consecutiveFailures: 0,
@@ -107,6 +130,7 @@ export class WebhooksService {
       await this.audit.record(principal, 'create_webhook', 'webhook', row.id, {
         url: maskUrlAndQuery(url),
         event_types: row.eventTypes,
+        ...scopeDto(scope),
         module_id: moduleId,
       });
     });
@@ -117,6 +141,16 @@ export class WebhooksService {
   async update(principal: Principal, id: string, dto: UpdateWebhookDto): Promise<WebhookDto> {
     const w = await this.load(id);
     const patch: Partial<WebhookEntity> = { updatedAt: this.clock.nowIso() };
+    const scope = this.checkedScope(principal, dto);
+    if (scope !== undefined) {
+      if (w.moduleId !== null) {
+        throw new BadRequestError(
+          `the camera scope of a sidecar's webhook follows its API key: change the scope of module \`${w.moduleId}\`'s key`,
+          'MODULE_WEBHOOK_SCOPE',
+        );
+      }
+      patch.cameraScope = scope === null ? null : [...scope];
+    }
     if (dto.name !== undefined) patch.name = dto.name;
     if (dto.url !== undefined) patch.url = await this.checkedUrl(dto.url);
     if (dto.event_types !== undefined)
@@ -131,10 +165,33 @@ export class WebhooksService {
       await this.repo.update(id, patch);
       await this.audit.record(principal, 'update_webhook', 'webhook', id, {
         fields: Object.keys(dto),
+        ...(scope !== undefined ? scopeDto(scope) : {}),
       });
     });
     this.repo.afterCommit(() => this.dispatcher.invalidate());
     return toWebhookDto((await this.repo.get(id))!);
+  }
+
+  /**
+   * A sidecar's webhook follows its API key's camera scope (called when that scope changes,
+   * inside the key's transaction).
+   */
+  async setModuleScope(principal: Principal, id: string, scope: CameraScope): Promise<void> {
+    const w = await this.load(id);
+    if (w.moduleId === null)
+      throw new BadRequestError(`webhook \`${id}\` belongs to no module`, 'VALIDATION_FAILED');
+    await this.repo.transaction(async () => {
+      await this.repo.update(id, {
+        cameraScope: scope === null ? null : [...scope],
+        updatedAt: this.clock.nowIso(),
+      });
+      await this.audit.record(principal, 'update_webhook', 'webhook', id, {
+        fields: ['scope_kind', 'scope_cameras'],
+        ...scopeDto(scope),
+        module_id: w.moduleId,
+      });
+    });
+    this.repo.afterCommit(() => this.dispatcher.invalidate());
   }
 
   async delete(principal: Principal, id: string): Promise<void> {

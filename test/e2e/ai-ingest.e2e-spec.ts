@@ -214,6 +214,31 @@ describe(`AI ingest (${ENGINE})`, () => {
         .expect(400);
       expect({ body, error: res.body.error }).toEqual({ body, error: expect.stringMatching(why as RegExp) });
     }
+    // A worker cannot pose as the kernel: every registered type and its family are refused.
+    for (const event_type of [
+      'storage_error',
+      'recorder_error',
+      'camera_offline',
+      'storage_full',
+      'webhook_test',
+      'system_notice',
+    ]) {
+      const res = await t
+        .http()
+        .post('/api/v1/ai/events')
+        .send({ camera_id: 'ai1', task_type: 'x', event: { event_type } })
+        .expect(400);
+      expect({ event_type, code: res.body.code, error: res.body.error }).toEqual({
+        event_type,
+        code: 'RESERVED_EVENT_TYPE',
+        error: expect.stringMatching(/must not be a kernel event type or use a kernel prefix/),
+      });
+    }
+    expect(
+      (await t.http().get('/api/v1/events?event_type=storage_*').expect(200)).body.filter(
+        (e: { camera_id: string | null }) => e.camera_id === 'ai1',
+      ),
+    ).toEqual([]);
     const missing = await t
       .http()
       .post('/api/v1/ai/events')

@@ -28,17 +28,13 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/events/types': 'camera-scoped keys cannot hold events:read',
   'GET /api/v1/events/stream':
     'camera-scoped keys cannot hold events:read (and the stream is filtered to the scope)',
-  'GET /api/v1/sites': 'sites carry no camera data',
-  'GET /api/v1/sites/:id': 'sites carry no camera data',
   'GET /api/v1/incidents': 'camera-scoped keys cannot hold events:read (and the list is filtered)',
   'GET /api/v1/incidents/:id/segments': 'the segments are filtered to the scope',
   'GET /api/v1/clips': 'the list is filtered to the scope',
-  'GET /api/v1/modules': 'modules carry no camera data',
   'GET /api/v1/ai/tasks': 'the tasks are filtered to the scope',
   'GET /api/v1/ai/samplers': 'the samplers are filtered to the scope',
   'GET /api/v1/system': 'counts filtered to the scope, volume figures withheld (asserted below)',
   'POST /api/v1/ai/events': 'the body camera_id is checked against the scope (asserted below)',
-  'GET /api/v1/modules/:id': 'modules carry no camera data',
   'ALL /m/:id': "the sidecar receives the caller's camera scope in x-heldar-camera-scope and must apply it",
   'ALL /m/:id/*path':
     "the sidecar receives the caller's camera scope in x-heldar-camera-scope and must apply it",
@@ -327,6 +323,17 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }
     }
     expect(unanswered).toEqual([]);
+  });
+
+  it('fleet lists (modules with their base_url, key and webhook ids; sites) refuse the scoped key', async () => {
+    for (const path of ['/api/v1/modules', '/api/v1/modules/x', '/api/v1/sites', '/api/v1/sites/x']) {
+      const res = await t.http().get(path).set('X-API-Key', scopedKey);
+      expect({ path, status: res.status, code: res.body.code }).toEqual({
+        path,
+        status: 403,
+        code: 'FLEET_ONLY',
+      });
+    }
   });
 
   it('the scoped key sees only its cameras and cannot create one outside its scope', async () => {

@@ -1,4 +1,7 @@
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
+import { ApiKeyEntity } from '../../src/auth/entities/api-key.entity';
+import { newApiKey, sha256Hex } from '../../src/auth/tokens';
+import { Database } from '../../src/database/database.service';
 import { EventStreamService } from '../../src/events/event-stream.service';
 import { EventsService, type EmitEvent } from '../../src/events/events.service';
 import { startTestApp, type TestApp, waitFor } from '../support/test-app';
@@ -371,6 +374,128 @@ describe(`GET /api/v1/events/stream (${ENGINE})`, () => {
     } finally {
       c.close(); // on failure, so that the close below can finish
       await closing;
+    }
+  });
+});
+
+describe(`the event log and a camera-scoped credential (${ENGINE})`, () => {
+  const ADMIN = { username: 'root', password: 'root-password-1' };
+  let t: TestApp;
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: {
+        HELDAR_AUTH_ENABLED: 'true',
+        HELDAR_BOOTSTRAP_ADMIN_USER: ADMIN.username,
+        HELDAR_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      },
+    });
+    const token = (await t.http().post('/api/v1/auth/login').send(ADMIN).expect(200)).body.token as string;
+    admin = { Authorization: `Bearer ${token}` };
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('a scoped key cannot be given events:read, neither when minted nor by a later change', async () => {
+    const reader = (
+      await t
+        .http()
+        .post('/api/v1/api-keys')
+        .set(admin)
+        .send({ name: 'reader', capabilities: ['camera:read', 'events:read'] })
+        .expect(201)
+    ).body;
+    const narrowed = await t
+      .http()
+      .patch(`/api/v1/api-keys/${reader.id}`)
+      .set(admin)
+      .send({ scope_kind: 'cameras', scope_cameras: ['cam_a'] })
+      .expect(400);
+    expect(narrowed.body.error).toMatch(/cannot hold admin or events:read/);
+    const scoped = (
+      await t
+        .http()
+        .post('/api/v1/api-keys')
+        .set(admin)
+        .send({
+          name: 'scoped',
+          capabilities: ['camera:read'],
+          scope_kind: 'cameras',
+          scope_cameras: ['cam_a'],
+        })
+        .expect(201)
+    ).body;
+    const widened = await t
+      .http()
+      .patch(`/api/v1/api-keys/${scoped.id}`)
+      .set(admin)
+      .send({ capabilities: ['camera:read', 'events:read'] })
+      .expect(400);
+    expect(widened.body.error).toMatch(/cannot hold admin or events:read/);
+    for (const path of ['/api/v1/events', '/api/v1/events/stream', '/api/v1/events/types']) {
+      const res = await t.http().get(path).set('X-API-Key', scoped.key);
+      expect({ path, status: res.status, code: res.body.code }).toEqual({
+        path,
+        status: 403,
+        code: 'MISSING_CAPABILITY',
+      });
+    }
+  });
+
+  it("a scoped key holding events:read anyway (a row from before the rule) reads only its cameras' events", async () => {
+    const key = newApiKey();
+    await t.app.get(Database).run((m) =>
+      m.getRepository(ApiKeyEntity).insert({
+        id: 'key_legacy_scoped',
+        name: 'legacy',
+        keyHash: sha256Hex(key),
+        keyPrefix: key.slice(0, 12),
+        role: 'integration',
+        capabilities: ['events:read'],
+        scopeKind: 'cameras',
+        scopeCameras: ['cam_a'],
+        active: true,
+        expiresAt: null,
+        revokedAt: null,
+        lastUsedAt: null,
+        createdAt: new Date().toISOString(),
+      }),
+    );
+    const events = t.app.get(EventsService);
+    const start = await events.maxSeq();
+    const a = await events.emit({ type: 'x_scope', cameraId: 'cam_a' });
+    for (let i = 0; i < 3; i++) await events.emit({ type: 'x_scope', cameraId: 'cam_b' });
+    await events.emit({ type: 'x_scope' }); // camera-less
+    const h = { 'X-API-Key': key };
+    // The newest event is someone else's: the page still holds the newest of the key's own.
+    expect(
+      (await t.http().get('/api/v1/events?limit=1').set(h).expect(200)).body.map(
+        (e: { seq: number }) => e.seq,
+      ),
+    ).toEqual([a.seq]);
+    expect(
+      (await t.http().get(`/api/v1/events?since_seq=${start}&limit=1`).set(h).expect(200)).body.map(
+        (e: { seq: number }) => e.seq,
+      ),
+    ).toEqual([a.seq]);
+    expect(
+      (await t.http().get(`/api/v1/events?since_seq=${start}`).set(h).expect(200)).body.map(
+        (e: { seq: number }) => e.seq,
+      ),
+    ).toEqual([a.seq]);
+    const c = await SseClient.open(t, `/api/v1/events/stream?since_seq=${start}`, { headers: h });
+    try {
+      await c.until((x) => x.ids.includes(a.seq), 'the replay');
+      await events.emit({ type: 'x_live', cameraId: 'cam_b' });
+      await events.emit({ type: 'x_live' });
+      const live = await events.emit({ type: 'x_live', cameraId: 'cam_a' });
+      await c.until((x) => x.ids.includes(live.seq), 'the live event');
+      expect(c.ids).toEqual([a.seq, live.seq]);
+    } finally {
+      c.close();
     }
   });
 });

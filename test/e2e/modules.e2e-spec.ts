@@ -35,6 +35,14 @@ class Sidecar {
             'strict-transport-security': 'max-age=63072000',
             'clear-site-data': '"*"',
             'access-control-allow-origin': '*',
+            // What a hostile page would send to run on the kernel's origin.
+            'content-security-policy': "default-src * 'unsafe-inline' 'unsafe-eval'",
+            'service-worker-allowed': '/',
+            'cross-origin-opener-policy': 'unsafe-none',
+            'cross-origin-resource-policy': 'cross-origin',
+            'x-content-type-options': 'sniff',
+            nel: '{"report_to":"sidecar","max_age":31536000,"include_subdomains":true}',
+            'report-to': '{"group":"sidecar","max_age":31536000,"endpoints":[{"url":"http://127.0.0.1/r"}]}',
             'x-sidecar': 'yes',
           });
           res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
@@ -46,7 +54,7 @@ class Sidecar {
         .update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
         .digest('base64');
       socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nx-seen-user: ${String(req.headers['x-heldar-user'])}\r\nx-seen-auth: ${String(req.headers.authorization ?? 'none')}\r\nx-seen-path: ${req.url}\r\n\r\n`,
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nx-seen-user: ${String(req.headers['x-heldar-user'])}\r\nx-seen-auth: ${String(req.headers.authorization ?? 'none')}\r\nx-seen-path: ${req.url}\r\nx-seen-underscore: ${String(req.headers.x_heldar_user ?? 'none')}\r\nx-seen-xff: ${String(req.headers['x-forwarded-for'])}\r\n\r\n`,
       );
       socket.on('data', (d: Buffer) => socket.write(d)); // echo the bytes
     });
@@ -294,6 +302,115 @@ describe(`sidecar modules (${ENGINE})`, () => {
     expect((await wsRoundTrip(t.baseUrl, '/m/reports/live', { 'X-API-Key': integ }, 'x')).head).toMatch(
       /^HTTP\/1\.1 403/,
     );
+  });
+
+  it('sidecar pages are sandboxed off the kernel origin: forced CSP and isolation headers, no worker scope, no worker scripts', async () => {
+    const res = await t.http().get('/m/reports/page.html').set(admin).expect(200);
+    expect(res.headers['content-security-policy']).toBe(
+      'sandbox allow-scripts allow-forms allow-popups allow-downloads',
+    );
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
+    for (const h of ['service-worker-allowed', 'nel', 'report-to']) expect(res.headers[h]).toBeUndefined();
+    // A service worker script is refused whatever the sidecar would answer.
+    const sw = await t.http().get('/m/reports/sw.js').set(admin).set('Service-Worker', 'script').expect(403);
+    expect(sw.body.code).toBe('SERVICE_WORKER_REFUSED');
+  });
+
+  it('client-sent x_heldar_* (underscore) and forwarding headers never reach the sidecar', async () => {
+    const echo = (
+      await t
+        .http()
+        .get('/m/reports/who')
+        .set(admin)
+        .set('x_heldar_user', 'forged')
+        .set('X_Heldar_Role', 'admin')
+        .set('X-Heldar_Camera-Scope', '*')
+        .set('X-Forwarded-For', '6.6.6.6')
+        .set('X-Forwarded-Host', 'evil.example')
+        .set('X-Forwarded-Proto', 'https')
+        .set('x_forwarded_for', '6.6.6.7')
+        .set('X-Real-IP', '6.6.6.8')
+        .set('Forwarded', 'for=6.6.6.9')
+        .expect(200)
+    ).body as { headers: Record<string, string> };
+    const seen = JSON.stringify(echo.headers);
+    expect(seen).not.toMatch(/forged|6\.6\.6|evil\.example/);
+    for (const h of [
+      'x_heldar_user',
+      'x_heldar_role',
+      'x-heldar_camera-scope',
+      'x_forwarded_for',
+      'x-real-ip',
+      'forwarded',
+    ])
+      expect(echo.headers[h]).toBeUndefined();
+    expect(echo.headers['x-heldar-user']).toBe(ADMIN.username);
+    expect(echo.headers['x-heldar-camera-scope']).toBe('*');
+    expect(echo.headers['x-forwarded-for']).toMatch(/^(::ffff:)?127\.0\.0\.1$/); // the kernel's own
+    expect(echo.headers['x-forwarded-proto']).toBe('http');
+
+    const ws = await wsRoundTrip(
+      t.baseUrl,
+      '/m/reports/live',
+      { ...admin, x_heldar_user: 'forged', 'X-Forwarded-For': '6.6.6.6' },
+      'x',
+    );
+    expect(ws.head).toMatch(/^HTTP\/1\.1 101/);
+    expect(ws.head).toMatch(/x-seen-underscore: none/i);
+    expect(ws.head).not.toMatch(/6\.6\.6\.6/);
+  });
+
+  it('CSRF: cookie requests to /m/ from a foreign origin are refused; same origin and API keys pass', async () => {
+    const token = (await t.http().post('/api/v1/auth/login').send(ADMIN).expect(200)).body.token as string;
+    const cookie = { Cookie: `heldar_session=${token}` };
+    const refused = await t
+      .http()
+      .post('/m/reports/api/do')
+      .set(cookie)
+      .set('Origin', 'http://127.0.0.1:1') // a sibling origin: same site, another port
+      .send('x')
+      .expect(403);
+    expect(refused.body.code).toBe('ORIGIN_REFUSED');
+    expect(
+      (await t.http().post('/m/reports/api/do').set(cookie).set('Origin', t.baseUrl).send('x').expect(200))
+        .body.method,
+    ).toBe('POST');
+    const key = (
+      await t
+        .http()
+        .post('/api/v1/api-keys')
+        .set(admin)
+        .send({ name: 'proxy caller', role: 'guard' })
+        .expect(201)
+    ).body.key as string;
+    await t
+      .http()
+      .post('/m/reports/api/do')
+      .set('X-API-Key', key)
+      .set('Origin', 'https://evil.example')
+      .send('x')
+      .expect(200);
+
+    // WebSocket upgrades with the cookie: the browser always sends Origin.
+    const foreign = await wsRoundTrip(
+      t.baseUrl,
+      '/m/reports/live',
+      { ...cookie, Origin: 'https://evil.example' },
+      'x',
+    );
+    expect(foreign.head).toMatch(/^HTTP\/1\.1 403/);
+    expect(foreign.head).toMatch(/connection: close/i);
+    // wsRoundTrip sends `Host: 127.0.0.1`: that is the page's own origin here.
+    const same = await wsRoundTrip(
+      t.baseUrl,
+      '/m/reports/live',
+      { ...cookie, Origin: 'http://127.0.0.1' },
+      'echo',
+    );
+    expect(same.head).toMatch(/^HTTP\/1\.1 101/);
+    expect(same.echo).toBe('echo');
   });
 
   it('health probes record transitions as events; a sidecar that is down answers 502 through the proxy', async () => {

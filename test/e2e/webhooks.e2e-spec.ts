@@ -31,7 +31,11 @@ class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        const r: Received = { headers: req.headers as Record<string, string>, body, json: JSON.parse(body) };
+        const r: Received = {
+          headers: req.headers as Record<string, string>,
+          body,
+          json: body ? JSON.parse(body) : {}, // a sidecar's health probe has no body
+        };
         this.got.push(r);
         const code = this.answer(r);
         res.writeHead(code, code >= 300 && code < 400 ? { location: 'http://127.0.0.1:1/elsewhere' } : {});
@@ -49,6 +53,18 @@ class Receiver {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/hook`;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Seqs of the events delivered (health probes and tests aside), ascending. */
+  get seqs(): number[] {
+    return this.got
+      .map((r) => r.json.seq)
+      .filter((x) => typeof x === 'number' && x > 0)
+      .sort((a, b) => a - b);
   }
 
   ofType(type: string): Received[] {
@@ -342,6 +358,195 @@ describe(`webhooks across a kernel restart (${ENGINE})`, () => {
     } finally {
       await t.close();
       await rx.stop().catch(() => undefined);
+    }
+  });
+});
+
+describe(`webhook camera scope (${ENGINE})`, () => {
+  let t: TestApp;
+  const rx = { all: new Receiver(), plain: new Receiver(), sidecar: new Receiver() };
+
+  beforeEach(async () => {
+    for (const r of Object.values(rx)) {
+      r.got.length = 0;
+      await r.start();
+    }
+    t = await startTestApp({ env: { ...FAST, HELDAR_MODULE_HEALTH_INTERVAL_S: '3600' } });
+    for (const id of ['cam_a', 'cam_b']) {
+      await t.http().post('/api/v1/cameras').send({ id, name: id }).expect(201);
+    }
+  });
+
+  afterEach(async () => {
+    await t?.close();
+    for (const r of Object.values(rx)) await r.stop();
+  });
+
+  const emit = (type: string, cameraId: string | null, severity: 'info' | 'warning' | 'critical' = 'info') =>
+    t.app.get(EventsService).emit({ type, cameraId, severity });
+  const hook = async (id: string) => (await t.http().get(`/api/v1/webhooks/${id}`).expect(200)).body;
+  const ledger = async (id: string) =>
+    (await t.http().get(`/api/v1/webhooks/${id}/deliveries`).expect(200)).body
+      .map((d: { event_seq: number }) => d.event_seq)
+      .sort((a: number, b: number) => a - b);
+
+  it("a sidecar and a plain webhook scoped to cam_a receive only cam_a's events, never camera-less ones", async () => {
+    const all = (await t.http().post('/api/v1/webhooks').send({ url: rx.all.url }).expect(201)).body;
+    const plain = (
+      await t
+        .http()
+        .post('/api/v1/webhooks')
+        .send({ url: rx.plain.url, scope_kind: 'cameras', scope_cameras: ['cam_a'] })
+        .expect(201)
+    ).body;
+    expect(plain).toMatchObject({ scope_kind: 'cameras', scope_cameras: ['cam_a'] });
+    expect(all).toMatchObject({ scope_kind: 'all', scope_cameras: [] });
+    const car = (
+      await t
+        .http()
+        .post('/api/v1/modules')
+        .send({ id: 'scoped_car', name: 'Car', base_url: rx.sidecar.origin, camera_ids: ['cam_a'] })
+        .expect(201)
+    ).body;
+    expect(await hook(car.webhook_id)).toMatchObject({
+      module_id: 'scoped_car',
+      scope_kind: 'cameras',
+      scope_cameras: ['cam_a'],
+    });
+
+    const seqs: Array<{ seq: number; camera: string | null }> = [];
+    const note = (e: { seq: number; cameraId: string | null }) =>
+      seqs.push({ seq: e.seq, camera: e.cameraId });
+    note(await emit('zone_enter', 'cam_a'));
+    note(await emit('zone_enter', 'cam_b'));
+    note(await emit('storage_error', null, 'critical')); // camera-less: a system event
+    note(await emit('disk_pressure', null, 'warning'));
+    await t.http().patch('/api/v1/cameras/cam_b').send({ name: 'B' }).expect(200); // camera_updated on cam_b
+    await t.http().patch('/api/v1/cameras/cam_a').send({ name: 'A' }).expect(200); // camera_updated on cam_a
+    note(await emit('recorder_error', 'cam_a', 'warning')); // the newest: its delivery means all were judged
+    const every = (
+      await t
+        .http()
+        .get(`/api/v1/events?since_seq=${seqs[0].seq - 1}`)
+        .expect(200)
+    ).body as Array<{
+      seq: number;
+      camera_id: string | null;
+    }>;
+    expect(every).toHaveLength(7);
+    const onA = every.filter((e) => e.camera_id === 'cam_a').map((e) => e.seq);
+    expect(onA).toHaveLength(3);
+
+    await waitFor(async () => rx.all.seqs.length === 7, 10_000, 'every event at the unscoped webhook');
+    await waitFor(async () => rx.plain.seqs.length >= 3, 10_000, "cam_a's events at the scoped webhook");
+    await waitFor(async () => rx.sidecar.seqs.length >= 3, 10_000, "cam_a's events at the sidecar");
+    await new Promise((r) => setTimeout(r, 500)); // anything else in flight would land now
+    expect(rx.all.seqs).toEqual(every.map((e) => e.seq));
+    expect(rx.plain.seqs).toEqual(onA);
+    expect(rx.sidecar.seqs).toEqual(onA);
+    expect(
+      rx.sidecar.got.filter((r) => r.json.camera_id !== undefined).every((r) => r.json.camera_id === 'cam_a'),
+    ).toBe(true);
+    // Nothing else was even queued for the scoped subscriptions.
+    expect(await ledger(plain.id)).toEqual(onA);
+    expect(await ledger(car.webhook_id)).toEqual(onA);
+  });
+
+  it("a scope can change: plain webhooks through the API, a sidecar's by its key's scope", async () => {
+    const plain = (
+      await t
+        .http()
+        .post('/api/v1/webhooks')
+        .send({ url: rx.plain.url, scope_cameras: ['cam_a'] })
+        .expect(201)
+    ).body;
+    expect(plain).toMatchObject({ scope_kind: 'cameras', scope_cameras: ['cam_a'] });
+    const car = (
+      await t
+        .http()
+        .post('/api/v1/modules')
+        .send({ id: 'car2', name: 'Car', base_url: rx.sidecar.origin, camera_ids: ['cam_a'] })
+        .expect(201)
+    ).body;
+    // A sidecar's webhook follows its key: refused here, done by changing the key's scope.
+    const refused = await t
+      .http()
+      .patch(`/api/v1/webhooks/${car.webhook_id}`)
+      .send({ scope_kind: 'all' })
+      .expect(400);
+    expect(refused.body.code).toBe('MODULE_WEBHOOK_SCOPE');
+    await t
+      .http()
+      .patch(`/api/v1/api-keys/${car.api_key_id}`)
+      .send({ scope_cameras: ['cam_b'] })
+      .expect(200);
+    expect(await hook(car.webhook_id)).toMatchObject({ scope_kind: 'cameras', scope_cameras: ['cam_b'] });
+    expect(
+      (await t.http().patch(`/api/v1/webhooks/${plain.id}`).send({ scope_kind: 'all' }).expect(200)).body,
+    ).toMatchObject({ scope_kind: 'all', scope_cameras: [] });
+
+    const a = await emit('zone_enter', 'cam_a');
+    const none = await emit('system_notice', null);
+    const b = await emit('zone_enter', 'cam_b');
+    await waitFor(async () => rx.plain.seqs.length === 3, 10_000, 'three events at the widened webhook');
+    await waitFor(async () => rx.sidecar.seqs.length >= 1, 10_000, "cam_b's event at the sidecar");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rx.plain.seqs).toEqual([a.seq, none.seq, b.seq]);
+    expect(rx.sidecar.seqs).toEqual([b.seq]);
+  });
+
+  it('a delivery queued before the scope narrowed is not sent on retry', async () => {
+    await t.close(); // retries 2 s apart: the scope surely changes between the first attempt and the next
+    t = await startTestApp({ env: { ...FAST, HELDAR_WEBHOOK_RETRY_SCHEDULE_S: '2,2' } });
+    const plain = (
+      await t
+        .http()
+        .post('/api/v1/webhooks')
+        .send({ url: rx.plain.url, scope_kind: 'cameras', scope_cameras: ['cam_a', 'cam_b'] })
+        .expect(201)
+    ).body;
+    rx.plain.answer = () => 500;
+    const e = await emit('zone_enter', 'cam_a');
+    await waitFor(async () => rx.plain.got.length >= 1, 10_000, 'a first, failed attempt');
+    await t
+      .http()
+      .patch(`/api/v1/webhooks/${plain.id}`)
+      .send({ scope_cameras: ['cam_b'] })
+      .expect(200);
+    const tried = rx.plain.got.length;
+    rx.plain.answer = () => 200;
+    const [d] = await waitFor(
+      async () => {
+        const rows = (await t.http().get(`/api/v1/webhooks/${plain.id}/deliveries`).expect(200)).body;
+        return rows[0]?.status === 'dead' ? rows : null;
+      },
+      10_000,
+      'the delivery given up',
+    );
+    expect(d).toMatchObject({
+      event_seq: e.seq,
+      attempts: 2,
+      last_error: "outside the subscription's camera scope",
+    });
+    expect(tried).toBe(1);
+    expect(rx.plain.got.length).toBe(1);
+  });
+
+  it('validates scopes as API keys do', async () => {
+    for (const [body, why] of [
+      [{ scope_kind: 'cameras' }, /non-empty scope_cameras/],
+      [{ scope_kind: 'cameras', scope_cameras: [] }, /non-empty scope_cameras/],
+      [{ scope_kind: 'all', scope_cameras: ['cam_a'] }, /takes no scope_cameras/],
+      [{ scope_cameras: [''] }, /empty ids/],
+      [{ scope_kind: 'some' }, /scope_kind/],
+      [{ scope_cameras: 'cam_a' }, /scope_cameras/],
+    ] as const) {
+      const res = await t
+        .http()
+        .post('/api/v1/webhooks')
+        .send({ url: rx.all.url, ...body })
+        .expect(400);
+      expect({ body, error: res.body.error }).toEqual({ body, error: expect.stringMatching(why) });
     }
   });
 });

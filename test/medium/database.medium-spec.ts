@@ -1,5 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { MIGRATIONS } from '../../migrations';
+import { WebhookCameraScope1765000000000 } from '../../migrations/1765000000000-webhook-camera-scope';
+import { ApiKeyEntity } from '../../src/auth/entities/api-key.entity';
+import { SidecarModuleEntity } from '../../src/modules/entities/sidecar-module.entity';
+import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
 import { DataSource } from 'typeorm';
 import { BadRequestError, ConflictError } from '../../src/common/errors';
 import { openDataSource, schemaDrift } from '../../src/database/data-source';
@@ -181,5 +185,89 @@ describe(`database (${ENGINE})`, () => {
     const otherDb = new Database(other);
     await other.destroy();
     expect(await otherDb.ping()).toBe(false);
+  });
+});
+
+describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
+  it("gives a sidecar's existing webhook its key's camera scope; other webhooks stay unscoped", async () => {
+    const store = await createTestStore();
+    const ds = await openDataSource(store.config);
+    try {
+      const now = '2026-01-01T00:00:00.000Z';
+      const key = (id: string, scope: string[] | null): ApiKeyEntity => ({
+        id,
+        name: id,
+        keyHash: `hash_${id}`,
+        keyPrefix: 'vok_x',
+        role: 'viewer',
+        capabilities: ['camera:read'],
+        scopeKind: scope ? 'cameras' : 'all',
+        scopeCameras: scope,
+        active: true,
+        expiresAt: null,
+        revokedAt: null,
+        lastUsedAt: null,
+        createdAt: now,
+      });
+      const hook = (id: string, moduleId: string | null): WebhookEntity => ({
+        id,
+        name: id,
+        url: 'http://127.0.0.1:9/heldar/events',
+        eventTypes: ['*'],
+        minSeverity: 'info',
+        secret: 'enc:v1:x',
+        enabled: true,
+        cameraScope: null,
+        moduleId,
+        cursorSeq: 0,
+        consecutiveFailures: 0,
+        failing: false,
+        lastSuccessAt: null,
+        lastFailureAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      const car = (id: string, keyId: string, webhookId: string): SidecarModuleEntity => ({
+        id,
+        name: id,
+        version: '1',
+        description: null,
+        baseUrl: 'http://127.0.0.1:9',
+        role: 'viewer',
+        apiKeyId: keyId,
+        webhookId,
+        nav: [],
+        health: 'unknown',
+        healthCheckedAt: null,
+        healthError: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await ds.getRepository(ApiKeyEntity).insert([key('key_s', ['cam_a', 'cam_b']), key('key_u', null)]);
+      await ds
+        .getRepository(WebhookEntity)
+        .insert([hook('wh_s', 's'), hook('wh_u', 'u'), hook('wh_plain', null)]);
+      await ds
+        .getRepository(SidecarModuleEntity)
+        .insert([car('s', 'key_s', 'wh_s'), car('u', 'key_u', 'wh_u')]);
+      // As before the migration (its column gone, the rows kept), then the migration itself.
+      const q = ds.createQueryRunner();
+      try {
+        await new WebhookCameraScope1765000000000().down(q);
+        await new WebhookCameraScope1765000000000().up(q);
+      } finally {
+        await q.release();
+      }
+      const rows = await ds.getRepository(WebhookEntity).find({ order: { id: 'ASC' } });
+      expect(rows.map((w) => [w.id, w.cameraScope])).toEqual([
+        ['wh_plain', null],
+        ['wh_s', ['cam_a', 'cam_b']],
+        ['wh_u', null],
+      ]);
+      expect(await schemaDrift(ds)).toEqual([]);
+    } finally {
+      await ds.destroy();
+      await store.cleanup();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger as Pino } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
 import BetterSqlite3 from 'better-sqlite3';
@@ -38,12 +39,12 @@ export async function waitFor<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-/** The real server over HTTP on a free loopback port, on a fresh store. */
+/** The real server over HTTP on a free loopback port, on a fresh store (`logger`: capture its log). */
 export async function startTestApp(
-  opts: { env?: Record<string, string>; extraModules?: Extra; store?: TestStore } = {},
+  opts: { env?: Record<string, string>; extraModules?: Extra; store?: TestStore; logger?: Pino } = {},
 ): Promise<TestApp> {
   const store = opts.store ?? (await createTestStore(opts.env));
-  const app = await createApp(store.config, { extraModules: opts.extraModules });
+  const app = await createApp(store.config, { extraModules: opts.extraModules, logger: opts.logger });
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${addr.port}`;

@@ -56,6 +56,23 @@ export class CreateWebhookDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['all', 'cameras'],
+    description: '`cameras`: only events of `scope_cameras` (camera-less system events are not delivered)',
+  })
+  @IsOptional()
+  @IsIn(['all', 'cameras'])
+  scope_kind?: 'all' | 'cameras';
+
+  @ApiPropertyOptional({ type: [String], description: 'the cameras of a `cameras` scope' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1024)
+  @IsString({ each: true })
+  @Matches(/\S/, { each: true, message: 'scope_cameras must not contain empty ids' })
+  @MaxLength(64, { each: true })
+  scope_cameras?: string[];
 }
 
 export class UpdateWebhookDto {
@@ -72,6 +89,23 @@ export class UpdateWebhookDto {
   event_types?: string[];
   @ApiPropertyOptional({ enum: SEVERITIES }) @IsOptional() @IsIn(SEVERITIES) min_severity?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['all', 'cameras'],
+    description: '`cameras`: only events of `scope_cameras` (camera-less system events are not delivered)',
+  })
+  @IsOptional()
+  @IsIn(['all', 'cameras'])
+  scope_kind?: 'all' | 'cameras';
+
+  @ApiPropertyOptional({ type: [String], description: 'the cameras of a `cameras` scope' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1024)
+  @IsString({ each: true })
+  @Matches(/\S/, { each: true, message: 'scope_cameras must not contain empty ids' })
+  @MaxLength(64, { each: true })
+  scope_cameras?: string[];
 }
 
 export class WebhookDto {
@@ -81,6 +115,8 @@ export class WebhookDto {
   @ApiProperty({ type: [String] }) event_types!: string[];
   @ApiProperty() min_severity!: string;
   @ApiProperty() enabled!: boolean;
+  @ApiProperty({ enum: ['all', 'cameras'] }) scope_kind!: 'all' | 'cameras';
+  @ApiProperty({ type: [String], description: 'the cameras of a `cameras` scope' }) scope_cameras!: string[];
   @ApiProperty({ nullable: true, type: String }) module_id!: string | null;
   @ApiProperty() failing!: boolean;
   @ApiProperty() consecutive_failures!: number;

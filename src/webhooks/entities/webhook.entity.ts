@@ -14,6 +14,9 @@ export class WebhookEntity {
   /** `whsec_…`, sealed with the secret box. */
   @Column({ type: 'text' }) secret!: string;
   @Column({ type: 'boolean', default: true }) enabled!: boolean;
+  /** Null = every camera; else only events of these cameras (camera-less events excluded). */
+  @Column({ type: 'text', name: 'camera_scope', nullable: true, transformer: jsonText })
+  cameraScope!: string[] | null;
   /** The sidecar module that owns it (removed with the module). */
   @Column({ type: 'text', name: 'module_id', nullable: true }) moduleId!: string | null;
   /** Every event up to this seq has been turned into a delivery (or did not match). */
