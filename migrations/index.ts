@@ -8,6 +8,7 @@ import { Modules1764600000000 } from './1764600000000-modules';
 import { Perception1764700000000 } from './1764700000000-perception';
 import { Zones1764800000000 } from './1764800000000-zones';
 import { WebhookCameraScope1765000000000 } from './1765000000000-webhook-camera-scope';
+import { ClipEvidence1765100000000 } from './1765100000000-clip-evidence';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Perception1764700000000,
   Zones1764800000000,
   WebhookCameraScope1765000000000,
+  ClipEvidence1765100000000,
 ];

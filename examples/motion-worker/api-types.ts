@@ -569,7 +569,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Export a clip (stream copy, keyframe-aligned, ≤ 1 h) with its SHA-256 */
+        /**
+         * Export a clip (stream copy, keyframe-aligned, ≤ 1 h) with its SHA-256
+         * @description 409 CLIP_QUOTA_EXCEEDED when the clip would take the caller’s clips past HELDAR_CLIPS_MAX_BYTES_PER_PRINCIPAL or all clips past HELDAR_CLIPS_MAX_BYTES
+         */
         post: operations["ExportsController_clip"];
         delete?: never;
         options?: never;
@@ -621,6 +624,24 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clips/{id}/evidence-lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hold a clip as evidence (never deleted by retention) */
+        post: operations["ExportsController_lock"];
+        /** Release the evidence hold of a clip */
+        delete: operations["ExportsController_unlock"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1557,6 +1578,8 @@ export interface components {
             sha256: string;
             created_by: string;
             created_at: string;
+            /** @description held as evidence: retention never deletes it */
+            evidence_locked: boolean;
         };
         RetentionDto: {
             max_recordings_gb: number;
@@ -3714,6 +3737,76 @@ export interface operations {
                 content?: never;
             };
             /** @description requires video:export */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ExportsController_lock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClipDto"];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires registry:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ExportsController_unlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClipDto"];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires registry:manage */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -57,22 +57,31 @@ export class AuthRepository implements OnModuleInit {
     return this.db.run((m) => m.getRepository(UserEntity).countBy({ role: 'admin', active: true }));
   }
 
-  /** failed_login_count + 1, locking the account when it reaches `max`. Returns the new count. */
-  async recordFailure(id: string, max: number, lockUntil: string, now: string): Promise<number> {
+  /**
+   * Claim one login attempt atomically, before the password is checked: failed_login_count + 1
+   * (restarting at 1 once an expired lock is found), and the claim that reaches `max` (> 0) sets
+   * `locked_until` in the same statement. Refused (null) while the account is locked; else the
+   * attempt's number. One conditional UPDATE, so parallel attempts serialise on the row (SQLite and
+   * PostgreSQL alike) and never more than `max` of them get through.
+   */
+  async claimLoginAttempt(id: string, max: number, lockUntil: string, now: string): Promise<number | null> {
+    const next = 'CASE WHEN locked_until IS NULL THEN failed_login_count + 1 ELSE 1 END';
+    const limit = Math.max(0, Math.trunc(max));
     return this.db.transaction(async (m) => {
-      const repo = m.getRepository(UserEntity);
-      const u = await repo.findOneBy({ id });
-      if (!u) return 0;
-      const count = u.failedLoginCount + 1;
-      await repo.update(
-        { id },
-        {
-          failedLoginCount: count,
-          lockedUntil: max > 0 && count >= max ? lockUntil : u.lockedUntil,
+      const res = await m
+        .createQueryBuilder()
+        .update(UserEntity)
+        .set({
+          failedLoginCount: () => next,
+          lockedUntil: () =>
+            limit > 0 ? `CASE WHEN ${next} >= ${limit} THEN :lockUntil ELSE NULL END` : 'NULL',
           updatedAt: now,
-        },
-      );
-      return count;
+        })
+        .where('id = :id AND (locked_until IS NULL OR locked_until <= :now)', { id, now, lockUntil })
+        .execute();
+      if (!res.affected) return null;
+      const u = await m.getRepository(UserEntity).findOneBy({ id });
+      return u ? u.failedLoginCount : null;
     });
   }
 

@@ -12,6 +12,7 @@ import {
 import { prefixedId } from '../common/ids';
 import { HeldarConfig } from '../config/heldar-config';
 import { AuthRepository } from './auth.repository';
+import { AttemptWindows, loginThrottleKey } from './login-throttle';
 import type { Role } from './capabilities';
 import type { CreateUserDto, UpdateUserDto, UserDto } from './dto/auth.dto';
 import type { UserEntity } from './entities/user.entity';
@@ -32,14 +33,16 @@ const INVALID = () => new UnauthorizedError('invalid credentials', 'INVALID_CRED
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Auth');
   private dummyHash: Promise<string> | undefined;
-  private readonly attempts = new Map<string, { windowStart: number; count: number }>();
+  private readonly attempts: AttemptWindows;
 
   constructor(
     private readonly repo: AuthRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
-  ) {}
+  ) {
+    this.attempts = new AttemptWindows(config.loginRateLimitPerMin);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.authEnabled) return;
@@ -153,22 +156,23 @@ export class UsersService implements OnApplicationBootstrap {
     this.rateLimit(ip);
     const user = await this.repo.getUserByName(username);
     const nowMs = this.clock.nowMs();
-    const locked = user?.lockedUntil ? Date.parse(user.lockedUntil) > nowMs : false;
-    const ok = await verify(user?.passwordHash ?? (await this.dummy()), password).catch(() => false);
-    if (!user || !user.active || locked) throw INVALID();
-    if (!ok) {
-      const max = this.config.loginMaxFailures;
-      const lockMin = this.config.loginLockoutMin;
-      const lockUntil = new Date(nowMs + lockMin * 60_000).toISOString();
-      const count = await this.repo.recordFailure(
-        user.id,
-        max > 0 && lockMin > 0 ? max : 0,
-        lockUntil,
-        this.clock.nowIso(),
-      );
-      if (max > 0 && lockMin > 0 && count === max) {
+    const max = this.config.loginMaxFailures;
+    const lockMin = this.config.loginLockoutMin;
+    const limit = max > 0 && lockMin > 0 ? max : 0;
+    const lockUntil = new Date(nowMs + lockMin * 60_000).toISOString();
+    // Claim the attempt before verifying: the claim that reaches the limit locks the account, so
+    // parallel guesses get at most `limit` verifications against the real hash between them.
+    const claimed =
+      user && user.active
+        ? await this.repo.claimLoginAttempt(user.id, limit, lockUntil, this.clock.nowIso())
+        : null;
+    // Unknown, inactive and locked accounts pay a dummy verification: every failure costs the same.
+    const hashToCheck = user && claimed !== null ? user.passwordHash : await this.dummy();
+    const ok = await verify(hashToCheck, password).catch(() => false);
+    if (!user || claimed === null || !ok) {
+      if (user && claimed !== null && limit > 0 && claimed === limit) {
         await this.audit.record(asActor(user), 'login_locked', 'user', user.id, {
-          failures: count,
+          failures: claimed,
           locked_until: lockUntil,
         });
       }
@@ -201,21 +205,14 @@ export class UsersService implements OnApplicationBootstrap {
     if (user) await this.audit.record(asActor(user), 'logout', 'user', user.id);
   }
 
+  /** Attempts per client address (IPv6 by /64) per minute. */
   private rateLimit(ip: string): void {
-    const limit = this.config.loginRateLimitPerMin;
-    if (limit <= 0) return;
-    const nowMs = this.clock.nowMs();
-    const a = this.attempts.get(ip);
-    if (!a || nowMs - a.windowStart >= 60_000) {
-      this.attempts.set(ip, { windowStart: nowMs, count: 1 });
-      if (this.attempts.size > 10_000) this.attempts.clear();
-      return;
-    }
-    a.count++;
-    if (a.count > limit) {
+    if (this.config.loginRateLimitPerMin <= 0) return;
+    const retryAfterS = this.attempts.hit(loginThrottleKey(ip), this.clock.nowMs());
+    if (retryAfterS !== null) {
       throw new TooManyRequestsError(
         'too many login attempts from this address; wait and retry',
-        (a.windowStart + 60_000 - nowMs) / 1000,
+        retryAfterS,
       );
     }
   }

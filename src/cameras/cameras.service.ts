@@ -7,6 +7,7 @@ import { slugify } from '../common/ids';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventsService } from '../events/events.service';
+import { ProbeGovernor } from '../media/media-jobs';
 import { MediaService } from '../media/media.service';
 import { cameraSecrets, type CameraSource, maskCameraUrl, toCameraDto, urlInput } from './camera.mapper';
 import { CameraDeletionChecks } from './camera-deletion-checks';
@@ -39,6 +40,7 @@ export class CamerasService {
     private readonly audit: AuditService,
     private readonly events: EventsService,
     private readonly media: MediaService,
+    private readonly probes: ProbeGovernor,
     private readonly deletionChecks: CameraDeletionChecks,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
@@ -243,7 +245,10 @@ export class CamerasService {
     }
     const secrets = cameraSecrets(input);
     const shown = maskCameraUrl(input, cam.recordStream, url, secrets);
-    const res = await this.media.probe(url, this.config.cameraTestTimeoutMs, secrets);
+    // Bounded: each probe is an ffprobe child that may hang until its timeout.
+    const res = await this.probes.run(`${principal.kind}:${principal.id}`, () =>
+      this.media.probe(url, this.config.cameraTestTimeoutMs, secrets),
+    );
     if (!res.ok) return { reachable: false, error: res.error, url: shown };
     return {
       reachable: true,

@@ -38,6 +38,8 @@ const ENV_NAMES = {
   defaultCameraQuotaGb: 'HELDAR_DEFAULT_CAMERA_QUOTA_GB',
   defaultRecordAudio: 'HELDAR_DEFAULT_RECORD_AUDIO',
   cameraTestTimeoutMs: 'HELDAR_CAMERA_TEST_TIMEOUT_MS',
+  probeConcurrency: 'HELDAR_PROBE_CONCURRENCY',
+  probeConcurrencyPerPrincipal: 'HELDAR_PROBE_CONCURRENCY_PER_PRINCIPAL',
   sessionTtlHours: 'HELDAR_SESSION_TTL_HOURS',
   sessionIdleTimeoutMin: 'HELDAR_SESSION_IDLE_TIMEOUT_MIN',
   authCookieSecure: 'HELDAR_AUTH_COOKIE_SECURE',
@@ -48,6 +50,8 @@ const ENV_NAMES = {
   bootstrapAdminPassword: 'HELDAR_BOOTSTRAP_ADMIN_PASSWORD',
   clipsDir: 'HELDAR_CLIPS_DIR',
   mediaJobConcurrency: 'HELDAR_MEDIA_JOB_CONCURRENCY',
+  clipsMaxBytes: 'HELDAR_CLIPS_MAX_BYTES',
+  clipsMaxBytesPerPrincipal: 'HELDAR_CLIPS_MAX_BYTES_PER_PRINCIPAL',
   recorderEnabled: 'HELDAR_RECORDER_ENABLED',
   indexerIntervalS: 'HELDAR_INDEXER_INTERVAL_S',
   healthIntervalS: 'HELDAR_HEALTH_INTERVAL_S',
@@ -131,6 +135,9 @@ export class HeldarConfig {
   @IsInt() @Min(0) defaultCameraQuotaGb = 0;
   @IsBoolean() defaultRecordAudio = false;
   @IsInt() @Min(1000) @Max(120000) cameraTestTimeoutMs = 12000;
+  /** Camera test probes (ffprobe) at once, all callers; beyond it (or the per-caller limit) 503. */
+  @IsInt() @Min(1) @Max(64) probeConcurrency = 4;
+  @IsInt() @Min(1) @Max(64) probeConcurrencyPerPrincipal = 2;
 
   /** Absolute session lifetime (and cookie Max-Age). */
   @IsInt() @Min(1) @Max(8760) sessionTtlHours = 12;
@@ -151,6 +158,10 @@ export class HeldarConfig {
   @IsOptional() @IsString() clipsDir?: string;
   /** Clip/snapshot jobs at once; a request waiting longer than 10 s gets 503. */
   @IsInt() @Min(1) @Max(64) mediaJobConcurrency = 3;
+  /** Bytes all exported clips may take (0 = no limit); a clip that would exceed it is refused (409). */
+  @IsInt() @Min(0) clipsMaxBytes = 10 * 1024 ** 3;
+  /** Bytes the clips one user or key exported may take (0 = no limit). */
+  @IsInt() @Min(0) clipsMaxBytesPerPrincipal = 2 * 1024 ** 3;
 
   /** Master switch for the recorders (cameras are still registered and probed when off). */
   @IsBoolean() recorderEnabled = true;

@@ -1,4 +1,16 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiOkResponse,
@@ -63,6 +75,7 @@ class ClipDto {
   @ApiProperty({ description: 'SHA-256 of the file, for chain of custody' }) sha256!: string;
   @ApiProperty() created_by!: string;
   @ApiProperty() created_at!: string;
+  @ApiProperty({ description: 'held as evidence: retention never deletes it' }) evidence_locked!: boolean;
 }
 
 function toDto(c: ClipEntity): ClipDto {
@@ -80,6 +93,7 @@ function toDto(c: ClipEntity): ClipDto {
     sha256: c.sha256,
     created_by: c.createdByName ?? c.createdBy,
     created_at: c.createdAt,
+    evidence_locked: c.evidenceLocked,
   };
 }
 
@@ -94,7 +108,11 @@ export class ExportsController {
 
   @Post('api/v1/cameras/:id/clip')
   @RequireCapability('video:export')
-  @ApiOperation({ summary: 'Export a clip (stream copy, keyframe-aligned, ≤ 1 h) with its SHA-256' })
+  @ApiOperation({
+    summary: 'Export a clip (stream copy, keyframe-aligned, ≤ 1 h) with its SHA-256',
+    description:
+      '409 CLIP_QUOTA_EXCEEDED when the clip would take the caller’s clips past HELDAR_CLIPS_MAX_BYTES_PER_PRINCIPAL or all clips past HELDAR_CLIPS_MAX_BYTES',
+  })
   @ApiCreatedResponse({ type: ClipDto })
   async clip(
     @Principal() p: Principal,
@@ -135,12 +153,37 @@ export class ExportsController {
   @RequireCapability('video:export')
   @ApiOkResponse({ type: ClipDto })
   async get(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
+    return toDto(await this.load(p, id));
+  }
+
+  @Post('api/v1/clips/:id/evidence-lock')
+  @HttpCode(200)
+  @RequireCapability('registry:manage')
+  @ApiOperation({ summary: 'Hold a clip as evidence (never deleted by retention)' })
+  @ApiOkResponse({ type: ClipDto })
+  async lock(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
+    await this.load(p, id);
+    return toDto(await this.exportsService.setEvidence(p, id, true));
+  }
+
+  @Delete('api/v1/clips/:id/evidence-lock')
+  @RequireCapability('registry:manage')
+  @ApiOperation({ summary: 'Release the evidence hold of a clip' })
+  @ApiOkResponse({ type: ClipDto })
+  async unlock(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
+    await this.load(p, id);
+    return toDto(await this.exportsService.setEvidence(p, id, false));
+  }
+
+  /** The clip, through its camera's scope: for a scoped caller "missing" and "another camera's"
+   * are the same 403. */
+  private async load(p: Principal, id: string): Promise<ClipEntity> {
     const clip = await this.exportsService.get(id);
     if (p.cameraScope !== 'all' && (!clip || !canSeeCamera(p, clip.cameraId))) {
       throw new ForbiddenError(`credential is not scoped to the camera of clip \`${id}\``, 'CAMERA_SCOPE');
     }
     if (!clip) throw new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND');
-    return toDto(clip);
+    return clip;
   }
 
   @Get('media/clips/*path')

@@ -4,13 +4,12 @@ import { HeldarModule } from '../settings/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { ExportsController } from './exports.controller';
 import { ExportsService } from './exports.service';
-import { MediaJobs } from './media-jobs';
 
 @HeldarModule({ id: 'exports', name: 'Exports', description: 'Clips with SHA-256, media governor' })
 @Module({
   imports: [CamerasModule, TimelineModule],
   controllers: [ExportsController],
-  providers: [ExportsService, MediaJobs],
-  exports: [ExportsService, MediaJobs],
+  providers: [ExportsService],
+  exports: [ExportsService],
 })
 export class ExportsModule {}

@@ -5,7 +5,7 @@ import { Database } from '../database/database.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
-import { BadRequestError, DomainError, NotFoundError } from '../common/errors';
+import { BadRequestError, ConflictError, DomainError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { HeldarConfig } from '../config/heldar-config';
 import {
@@ -20,17 +20,27 @@ import { StorageAdapter } from '../media/storage.adapter';
 import { ProcessRunner } from '../process/process-runner';
 import { findHoles } from '../timeline/timeline-logic';
 import { TimelineService } from '../timeline/timeline.service';
+import { clipQuotaBreach, clipQuotaMessage, estimateClipBytes } from './clip-quota';
 import { ClipEntity } from './entities/clip.entity';
-import { MediaJobs } from './media-jobs';
+import { MediaJobs } from '../media/media-jobs';
 
 export const MAX_CLIP_SECONDS = 3600;
 const CLIP_TIMEOUT_MS = 180_000;
 const SNAPSHOT_TIMEOUT_MS = 20_000;
 
+/** A clip retention may delete: not held as evidence. */
+export interface PrunableClip {
+  id: string;
+  sizeBytes: number;
+  createdAt: string;
+}
+
 /** Clip export: stream copy of the segments covering a range, with coverage, gaps and SHA-256. */
 @Injectable()
 export class ExportsService implements OnModuleInit {
   private readonly logger = new Logger('Exports');
+  /** Bytes of the clips being exported now, by clip id (counted against the quotas until stored). */
+  private readonly reserved = new Map<string, { principalId: string; bytes: number }>();
 
   constructor(
     private readonly timeline: TimelineService,
@@ -59,7 +69,7 @@ export class ExportsService implements OnModuleInit {
           .getRepository(ClipEntity)
           .createQueryBuilder('c')
           .select(['c.id', 'c.file'])
-          .where('c.created_at < :cutoffIso', { cutoffIso })
+          .where('c.created_at < :cutoffIso AND c.evidence_locked = :no', { cutoffIso, no: false })
           .orderBy('c.created_at', 'ASC')
           .limit(500)
           .getMany(),
@@ -94,72 +104,215 @@ export class ExportsService implements OnModuleInit {
     const segs = await this.timeline.segmentsForExport(cameraId, fromIso, toIso);
     if (segs.length === 0) throw new NotFoundError('nothing was recorded in that range', 'NO_FOOTAGE');
 
+    const estimate = estimateClipBytes(
+      segs.map((s) => ({
+        startMs: Date.parse(s.startTime),
+        endMs: Date.parse(s.endTime),
+        sizeBytes: s.sizeBytes,
+      })),
+      fromMs,
+      toMs,
+    );
+
     return this.jobs.run(async () => {
       const id = prefixedId('clip_');
-      await this.storage.ensureDir(this.config.clipsDirAbs);
-      const list = join(this.config.clipsDirAbs, `${id}.txt`);
-      const out = join(this.config.clipsDirAbs, `${id}.mp4`);
-      const ids = segs.map((s) => s.id);
-      await this.timeline.lockForRead(ids, true);
+      await this.assertQuota(principal, estimate);
+      this.reserved.set(id, { principalId: principal.id, bytes: estimate });
       try {
-        await this.storage.writeText(list, buildConcatList(segs.map((s) => s.file)));
-        const firstStart = Date.parse(segs[0].startTime);
-        const res = await this.runner.runToCompletion(
-          this.config.ffmpegBin,
-          buildClipArgs(list, (fromMs - firstStart) / 1000, (toMs - fromMs) / 1000, out),
-          { timeoutMs: CLIP_TIMEOUT_MS, maxOutputBytes: 64 * 1024 },
-        );
-        const size = await this.storage.size(out);
-        if (res.code !== 0 || res.timedOut || !size) {
-          await this.storage.remove(out);
-          this.logger.error(
-            { cameraId, code: res.code, timedOut: res.timedOut, stderr: res.stderr },
-            'clip export failed',
-          );
-          throw new DomainError(
-            500,
-            'EXPORT_FAILED',
-            res.timedOut ? 'the export took too long' : 'the export failed',
-          );
-        }
-        // Coverage with a 1 s tolerance (segment edges are keyframe-aligned).
-        const spans = segs.map((s) => ({ startMs: Date.parse(s.startTime), endMs: Date.parse(s.endTime) }));
-        const holes = findHoles(spans, fromMs, toMs, 1000);
-        const missing = holes.reduce((sum, h) => sum + (h.endMs - h.startMs), 0);
-        const row: ClipEntity = {
-          id,
-          cameraId,
-          file: `${id}.mp4`,
-          fromTime: fromIso,
-          toTime: toIso,
-          requestedSeconds: (toMs - fromMs) / 1000,
-          coveredSeconds: Math.round((toMs - fromMs - missing) / 100) / 10,
-          gaps: holes.map((h) => ({
-            from: new Date(h.startMs).toISOString(),
-            to: new Date(h.endMs).toISOString(),
-          })),
-          segmentCount: segs.length,
-          sizeBytes: size,
-          sha256: await this.storage.sha256(out),
-          createdBy: principal.id,
-          createdByName: principal.name,
-          createdAt: this.clock.nowIso(),
-        };
-        await this.db.transaction(async (m) => {
-          await m.getRepository(ClipEntity).insert({ ...row }); // a copy: PostgreSQL RETURNING writes back
-          await this.audit.record(principal, 'export_clip', 'clip', id, {
-            camera_id: cameraId,
-            from: fromIso,
-            to: toIso,
-            sha256: row.sha256,
-          });
-        });
-        return row;
+        return await this.exportClip(principal, id, cameraId, segs, fromMs, toMs);
       } finally {
-        await this.storage.remove(list);
-        await this.timeline.lockForRead(ids, false);
+        this.reserved.delete(id);
       }
     });
+  }
+
+  /** Refuse a clip of `bytes` that would take its exporter or all clips past their quota (409). */
+  private async assertQuota(principal: Principal, bytes: number, exceptId?: string): Promise<void> {
+    const maxTotal = this.config.clipsMaxBytes;
+    // With auth off every request is the system principal: only the total applies then.
+    const maxMine = principal.kind === 'system' ? 0 : this.config.clipsMaxBytesPerPrincipal;
+    if (maxTotal <= 0 && maxMine <= 0) return;
+    const [storedTotal, storedMine] = await Promise.all([this.storedBytes(), this.storedBytes(principal.id)]);
+    let pendingTotal = 0;
+    let pendingMine = 0;
+    for (const [id, r] of this.reserved) {
+      if (id === exceptId) continue;
+      pendingTotal += r.bytes;
+      if (r.principalId === principal.id) pendingMine += r.bytes;
+    }
+    const breach = clipQuotaBreach({
+      requestedBytes: bytes,
+      usedTotalBytes: storedTotal + pendingTotal,
+      usedByPrincipalBytes: storedMine + pendingMine,
+      maxTotalBytes: maxTotal,
+      maxPerPrincipalBytes: maxMine,
+    });
+    if (breach) throw new ConflictError(clipQuotaMessage(breach), 'CLIP_QUOTA_EXCEEDED');
+  }
+
+  /** Bytes of the stored clips (of one exporter when `createdBy` is given). */
+  private async storedBytes(createdBy?: string): Promise<number> {
+    const row = await this.db.run((m) => {
+      const qb = m
+        .getRepository(ClipEntity)
+        .createQueryBuilder('c')
+        .select('COALESCE(SUM(c.size_bytes), 0)', 'bytes');
+      if (createdBy !== undefined) qb.where('c.created_by = :createdBy', { createdBy });
+      return qb.getRawOne<{ bytes: string | number }>();
+    });
+    return Number(row?.bytes ?? 0);
+  }
+
+  private async exportClip(
+    principal: Principal,
+    id: string,
+    cameraId: string,
+    segs: Array<{ id: string; file: string; startTime: string; endTime: string }>,
+    fromMs: number,
+    toMs: number,
+  ): Promise<ClipEntity> {
+    const fromIso = new Date(fromMs).toISOString();
+    const toIso = new Date(toMs).toISOString();
+    await this.storage.ensureDir(this.config.clipsDirAbs);
+    const list = join(this.config.clipsDirAbs, `${id}.txt`);
+    const out = join(this.config.clipsDirAbs, `${id}.mp4`);
+    const ids = segs.map((s) => s.id);
+    await this.timeline.lockForRead(ids, true);
+    try {
+      await this.storage.writeText(list, buildConcatList(segs.map((s) => s.file)));
+      const firstStart = Date.parse(segs[0].startTime);
+      const res = await this.runner.runToCompletion(
+        this.config.ffmpegBin,
+        buildClipArgs(list, (fromMs - firstStart) / 1000, (toMs - fromMs) / 1000, out),
+        { timeoutMs: CLIP_TIMEOUT_MS, maxOutputBytes: 64 * 1024 },
+      );
+      const size = await this.storage.size(out);
+      if (res.code !== 0 || res.timedOut || !size) {
+        await this.storage.remove(out);
+        this.logger.error(
+          { cameraId, code: res.code, timedOut: res.timedOut, stderr: res.stderr },
+          'clip export failed',
+        );
+        throw new DomainError(
+          500,
+          'EXPORT_FAILED',
+          res.timedOut ? 'the export took too long' : 'the export failed',
+        );
+      }
+      // Stream copy cuts on keyframes: the real size may exceed the estimate. Check it again.
+      try {
+        await this.assertQuota(principal, size, id);
+      } catch (err) {
+        await this.storage.remove(out);
+        throw err;
+      }
+      // Coverage with a 1 s tolerance (segment edges are keyframe-aligned).
+      const spans = segs.map((s) => ({ startMs: Date.parse(s.startTime), endMs: Date.parse(s.endTime) }));
+      const holes = findHoles(spans, fromMs, toMs, 1000);
+      const missing = holes.reduce((sum, h) => sum + (h.endMs - h.startMs), 0);
+      const row: ClipEntity = {
+        id,
+        cameraId,
+        file: `${id}.mp4`,
+        fromTime: fromIso,
+        toTime: toIso,
+        requestedSeconds: (toMs - fromMs) / 1000,
+        coveredSeconds: Math.round((toMs - fromMs - missing) / 100) / 10,
+        gaps: holes.map((h) => ({
+          from: new Date(h.startMs).toISOString(),
+          to: new Date(h.endMs).toISOString(),
+        })),
+        segmentCount: segs.length,
+        sizeBytes: size,
+        sha256: await this.storage.sha256(out),
+        createdBy: principal.id,
+        createdByName: principal.name,
+        createdAt: this.clock.nowIso(),
+        evidenceLocked: false,
+      };
+      await this.db.transaction(async (m) => {
+        await m.getRepository(ClipEntity).insert({ ...row }); // a copy: PostgreSQL RETURNING writes back
+        await this.audit.record(principal, 'export_clip', 'clip', id, {
+          camera_id: cameraId,
+          from: fromIso,
+          to: toIso,
+          sha256: row.sha256,
+        });
+      });
+      return row;
+    } finally {
+      await this.storage.remove(list);
+      await this.timeline.lockForRead(ids, false);
+    }
+  }
+
+  /** Hold a clip as evidence (or release it): retention never deletes a held clip. */
+  async setEvidence(principal: Principal, id: string, locked: boolean): Promise<ClipEntity> {
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(ClipEntity);
+      const clip = await repo.findOneBy({ id });
+      if (!clip) throw new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND');
+      await repo.update({ id }, { evidenceLocked: locked });
+      await this.audit.record(principal, locked ? 'evidence_lock' : 'evidence_unlock', 'clip', id, {
+        camera_id: clip.cameraId,
+      });
+      return { ...clip, evidenceLocked: locked };
+    });
+  }
+
+  /** Clips retention may delete (not evidence-locked), oldest first. */
+  prunableClips(limit = 5000): Promise<PrunableClip[]> {
+    return this.db.run(async (m) =>
+      (
+        await m
+          .getRepository(ClipEntity)
+          .createQueryBuilder('c')
+          .select(['c.id', 'c.sizeBytes', 'c.createdAt'])
+          .where('c.evidence_locked = :no', { no: false })
+          .orderBy('c.created_at', 'ASC')
+          .limit(limit)
+          .getMany()
+      ).map((c) => ({ id: c.id, sizeBytes: c.sizeBytes, createdAt: c.createdAt })),
+    );
+  }
+
+  /** Bytes of all stored clips, and of the evidence-locked ones. */
+  async clipUsage(): Promise<{ totalBytes: number; lockedBytes: number; count: number }> {
+    const row = await this.db.run((m) =>
+      m
+        .getRepository(ClipEntity)
+        .createQueryBuilder('c')
+        .select('COALESCE(SUM(c.size_bytes), 0)', 'total')
+        .addSelect(
+          'COALESCE(SUM(CASE WHEN c.evidence_locked = :yes THEN c.size_bytes ELSE 0 END), 0)',
+          'locked',
+        )
+        .addSelect('COUNT(*)', 'n')
+        .setParameters({ yes: true })
+        .getRawOne<{ total: string | number; locked: string | number; n: string | number }>(),
+    );
+    return {
+      totalBytes: Number(row?.total ?? 0),
+      lockedBytes: Number(row?.locked ?? 0),
+      count: Number(row?.n ?? 0),
+    };
+  }
+
+  /** Delete clips (row, then file) for retention, skipping any held as evidence meanwhile. */
+  async deleteClips(ids: readonly string[]): Promise<{ deleted: number; bytes: number }> {
+    if (ids.length === 0) return { deleted: 0, bytes: 0 };
+    const gone = await this.db.transaction(async (m) => {
+      const repo = m.getRepository(ClipEntity);
+      const rows = await repo
+        .createQueryBuilder('c')
+        .select(['c.id', 'c.file', 'c.sizeBytes'])
+        .where('c.id IN (:...ids) AND c.evidence_locked = :no', { ids: [...ids], no: false })
+        .getMany();
+      if (rows.length > 0) await repo.delete(rows.map((r) => r.id));
+      return rows;
+    });
+    for (const c of gone) await this.storage.remove(join(this.config.clipsDirAbs, c.file));
+    return { deleted: gone.length, bytes: gone.reduce((s, c) => s + c.sizeBytes, 0) };
   }
 
   /** A JPEG: the frame recorded at `at`, or (without `at`) a live grab from the sub stream (else main). */

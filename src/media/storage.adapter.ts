@@ -89,6 +89,14 @@ export class StorageAdapter {
     }
   }
 
+  /** The device id of the filesystem holding `path` (two paths on one volume share it); null if unknown. */
+  async deviceOf(path: string): Promise<number | null> {
+    return stat(path).then(
+      (s) => s.dev,
+      () => null,
+    );
+  }
+
   async size(path: string): Promise<number | null> {
     return stat(path).then(
       (s) => s.size,

@@ -2,6 +2,7 @@ import {
   floorBatchSize,
   forecast,
   maxMinShares,
+  pickClipsForFloor,
   pickEvictionCamera,
   segmentsFor,
   type ForecastCamera,
@@ -184,5 +185,34 @@ describe('forecast', () => {
       retention_achievable: null,
       limited_by: 'no_data',
     });
+  });
+});
+
+describe('pickClipsForFloor', () => {
+  const clip = (id: string, sizeBytes: number, createdAt: string) => ({ id, sizeBytes, createdAt });
+  const clips = [
+    clip('c3', 300, '2026-01-03T00:00:00.000Z'),
+    clip('c1', 100, '2026-01-01T00:00:00.000Z'),
+    clip('c2', 200, '2026-01-02T00:00:00.000Z'),
+  ];
+  it.each([
+    ['no deficit', 0, []],
+    ['a negative deficit', -5, []],
+    ['the oldest covers it', 50, ['c1']],
+    ['exactly the oldest', 100, ['c1']],
+    ['one byte more takes the next', 101, ['c1', 'c2']],
+    ['the oldest two', 300, ['c1', 'c2']],
+    ['all of them when they cannot cover it', 10_000, ['c1', 'c2', 'c3']],
+  ] as Array<[string, number, string[]]>)('%s', (_n, deficit, ids) => {
+    expect(pickClipsForFloor(clips, deficit)).toEqual(ids);
+  });
+
+  it('same age: by id, so the choice is stable', () => {
+    const t0 = '2026-01-01T00:00:00.000Z';
+    expect(pickClipsForFloor([clip('b', 10, t0), clip('a', 10, t0)], 5)).toEqual(['a']);
+  });
+
+  it('nothing to pick from', () => {
+    expect(pickClipsForFloor([], 100)).toEqual([]);
   });
 });

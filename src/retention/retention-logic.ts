@@ -63,6 +63,32 @@ export function floorBatchSize(deficitBytes: number, avgSegmentBytes: number): n
   return Math.min(256, Math.max(20, Math.ceil(deficitBytes / avgSegmentBytes)));
 }
 
+export interface ClipCandidate {
+  id: string;
+  sizeBytes: number;
+  createdAt: string;
+}
+
+/**
+ * Clips the free-disk floor deletes before any recording: the oldest first until their bytes
+ * cover `deficitBytes` (all of them when they cannot). Only clips retention may delete (not
+ * evidence-locked) are passed in. Clips are copies of footage, so they go before the footage.
+ */
+export function pickClipsForFloor(clips: readonly ClipCandidate[], deficitBytes: number): string[] {
+  if (!(deficitBytes > 0)) return [];
+  const oldestFirst = [...clips].sort((a, b) =>
+    a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
+  );
+  const picked: string[] = [];
+  let freed = 0;
+  for (const c of oldestFirst) {
+    if (freed >= deficitBytes) break;
+    picked.push(c.id);
+    freed += Math.max(0, c.sizeBytes);
+  }
+  return picked;
+}
+
 export interface ForecastCamera {
   cameraId: string;
   name: string;

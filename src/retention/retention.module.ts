@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
+import { ExportsModule } from '../exports/exports.module';
 import { HeldarModule } from '../settings/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { RetentionController } from './retention.controller';
@@ -8,10 +9,10 @@ import { RetentionService } from './retention.service';
 @HeldarModule({
   id: 'retention',
   name: 'Retention',
-  description: 'Age, quota, cap and free-disk pruning; row TTLs; orphan reclaim',
+  description: 'Age, quota, cap and free-disk pruning (clips first); row TTLs; orphan reclaim',
 })
 @Module({
-  imports: [CamerasModule, TimelineModule],
+  imports: [CamerasModule, TimelineModule, ExportsModule],
   controllers: [RetentionController],
   providers: [RetentionService],
   exports: [RetentionService],

@@ -5,12 +5,13 @@ import { Loops } from '../common/loops';
 import { RowRetention, type TtlClass } from '../common/row-retention';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventsService } from '../events/events.service';
+import { ExportsService } from '../exports/exports.service';
 import type { Severity } from '../events/event-types';
 import { StorageAdapter } from '../media/storage.adapter';
 import { SettingsService } from '../settings/settings.service';
 import { type PruneResult, SegmentPruner } from '../timeline/segment-pruner.service';
 import type { SegmentUsageRow } from '../timeline/timeline.repository';
-import { floorBatchSize, pickEvictionCamera, segmentsFor } from './retention-logic';
+import { floorBatchSize, pickClipsForFloor, pickEvictionCamera, segmentsFor } from './retention-logic';
 
 export const GIB = 1024 ** 3;
 const HOUR_MS = 3_600_000;
@@ -43,6 +44,8 @@ export interface SweepReport {
   camera_quota: StepTotals;
   size_cap: StepTotals;
   free_floor: StepTotals;
+  /** Exported clips the free-disk floor deleted before touching any recording. */
+  free_floor_clips: { deleted: number; bytes: number };
   /** Rows removed per table by the row TTLs. */
   rows: Record<string, number>;
   orphans: { files: number; bytes: number } | null;
@@ -91,6 +94,7 @@ export class RetentionService implements OnApplicationBootstrap {
   constructor(
     private readonly segments: SegmentPruner,
     private readonly cameras: CamerasService,
+    private readonly clips: ExportsService,
     private readonly rowRetention: RowRetention,
     private readonly settings: SettingsService,
     private readonly events: EventsService,
@@ -149,6 +153,7 @@ export class RetentionService implements OnApplicationBootstrap {
       camera_quota: emptyTotals(),
       size_cap: emptyTotals(),
       free_floor: emptyTotals(),
+      free_floor_clips: { deleted: 0, bytes: 0 },
       rows: {},
       orphans: null,
       pressure: [],
@@ -304,6 +309,15 @@ export class RetentionService implements OnApplicationBootstrap {
       });
       return;
     }
+    stats = await this.floorClips(report, floorBytes, stats);
+    if (report.free_floor_clips.deleted > 0) {
+      await this.pressure(report, 'warning', 'free_floor_clips', {
+        deleted: report.free_floor_clips.deleted,
+        bytes: report.free_floor_clips.bytes,
+        min_free_bytes: floorBytes,
+      });
+    }
+    if (stats.freeBytes >= floorBytes) return;
     const usage = await this.segments.usage();
     for (let i = 0; i < MAX_FLOOR_ITERATIONS && stats.freeBytes < floorBytes; i++) {
       const deficit = floorBytes - stats.freeBytes;
@@ -349,6 +363,30 @@ export class RetentionService implements OnApplicationBootstrap {
         cameras: report.free_floor.cameras,
       });
     }
+  }
+
+  /**
+   * The floor's first resort: exported clips on the recordings volume, oldest first, never an
+   * evidence-locked one (a clip is a copy of footage; the footage goes only when clips are not
+   * enough). Returns the volume re-measured.
+   */
+  private async floorClips(
+    report: SweepReport,
+    floorBytes: number,
+    stats: { totalBytes: number; freeBytes: number },
+  ): Promise<{ totalBytes: number; freeBytes: number }> {
+    await this.storage.ensureDir(this.config.clipsDirAbs);
+    const [clipsDev, recDev] = await Promise.all([
+      this.storage.deviceOf(this.config.clipsDirAbs),
+      this.storage.deviceOf(this.config.recordingsDirAbs),
+    ]);
+    if (clipsDev === null || clipsDev !== recDev) return stats; // deleting them frees nothing here
+    const ids = pickClipsForFloor(await this.clips.prunableClips(), floorBytes - stats.freeBytes);
+    if (ids.length === 0) return stats;
+    const r = await this.clips.deleteClips(ids);
+    report.free_floor_clips.deleted += r.deleted;
+    report.free_floor_clips.bytes += r.bytes;
+    return (await this.storage.diskStats(this.config.recordingsDirAbs)) ?? stats;
   }
 
   /** 5. Row TTLs, through the pruners the owning modules registered. */

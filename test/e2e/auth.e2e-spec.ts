@@ -90,6 +90,31 @@ describe(`auth flows (${ENGINE})`, () => {
     await login('mallory', 'mallory-pass').expect(200);
   });
 
+  it('parallel wrong passwords: at most 5 are checked, the rest get the locked answer (same 401)', async () => {
+    const created = await t
+      .http()
+      .post('/api/v1/users')
+      .set(admin)
+      .send({ username: 'trudy', password: 'trudy-pass-1' })
+      .expect(201);
+    const id = String(created.body.id);
+    const answers = await Promise.all(Array.from({ length: 17 }, () => login('trudy', 'wrong-pass')));
+    for (const a of answers) {
+      expect(a.status).toBe(401);
+      expect(a.body).toEqual({ error: 'invalid credentials', code: 'INVALID_CREDENTIALS' });
+    }
+    // Each attempt claims its number before the password is verified: only 5 claims got through.
+    const [row] = await raw(t, `SELECT failed_login_count, locked_until FROM users WHERE id = '${id}'`);
+    expect(Number(row.failed_login_count)).toBe(5);
+    expect(row.locked_until).not.toBeNull();
+    const audit = (await t.http().get('/api/v1/audit?action=login_locked').set(admin).expect(200)).body
+      .entries as Array<{ target_id: string }>;
+    expect(audit.filter((e) => e.target_id === id)).toHaveLength(1);
+    expect((await login('trudy', 'trudy-pass-1').expect(401)).body.code).toBe('INVALID_CREDENTIALS');
+    await t.http().post(`/api/v1/users/${id}/unlock`).set(admin).expect(200);
+    await login('trudy', 'trudy-pass-1').expect(200);
+  });
+
   it('sessions end at their TTL and after the idle timeout', async () => {
     const token = (await login('eve', 'eve-password').expect(200)).body.token as string;
     await me(token).expect(200);

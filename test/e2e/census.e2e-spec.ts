@@ -398,6 +398,8 @@ describe(`route census with auth on (${ENGINE})`, () => {
       ['POST /api/v1/cameras/:id/clip', 'export_clip', () => t.http().post('/api/v1/cameras/cam_a/clip').set(admin).send({ from: SEG_START, to: SEG_END }).expect(201)],
       ['POST /api/v1/segments/:id/evidence-lock', 'evidence_lock', () => t.http().post('/api/v1/segments/seg_on_cam_a/evidence-lock').set(admin).send({ incident_id: 'inc-1' }).expect(200)],
       ['DELETE /api/v1/segments/:id/evidence-lock', 'evidence_unlock', () => t.http().delete('/api/v1/segments/seg_on_cam_a/evidence-lock').set(admin).expect(200)],
+      ['POST /api/v1/clips/:id/evidence-lock', 'evidence_lock', () => t.http().post('/api/v1/clips/clip_on_cam_a/evidence-lock').set(admin).expect(200)],
+      ['DELETE /api/v1/clips/:id/evidence-lock', 'evidence_unlock', () => t.http().delete('/api/v1/clips/clip_on_cam_a/evidence-lock').set(admin).expect(200)],
       ['POST /api/v1/api-keys', 'create_api_key', async () => {
         ctx.key = (await t.http().post('/api/v1/api-keys').set(admin).send({ name: 'walk' }).expect(201)).body.id;
       }],

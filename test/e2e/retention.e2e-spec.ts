@@ -5,12 +5,15 @@ import {
   linkSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   statfsSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StorageAdapter } from '../../src/media/storage.adapter';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { TimelineService } from '../../src/timeline/timeline.service';
 import { RetentionService, type SweepReport } from '../../src/retention/retention.service';
@@ -198,6 +201,64 @@ describe(`retention on real files (${ENGINE})`, () => {
     // It stopped after one batch instead of looping over the 200 iterations.
     expect(report.free_floor.deleted).toBeGreaterThan(0);
     expect(report.duration_ms).toBeLessThan(60_000);
+  });
+
+  it('the free-disk floor deletes clips (oldest first, never evidence-locked ones) before any recording', async () => {
+    await camera(t, 'rk');
+    const segs = await record(t, 'rk', 4);
+    const clipOf = async (i: number) =>
+      (
+        await t
+          .http()
+          .post('/api/v1/cameras/rk/clip')
+          .send({
+            from: segs[i].start_time,
+            to: new Date(Date.parse(segs[i].start_time) + 1000).toISOString(),
+          })
+          .expect(201)
+      ).body as { id: string; url: string; size_bytes: number };
+    const c0 = await clipOf(0);
+    const c1 = await clipOf(1);
+    const c2 = await clipOf(2);
+    const locked = await t.http().post(`/api/v1/clips/${c1.id}/evidence-lock`).expect(200);
+    expect(locked.body).toMatchObject({ id: c1.id, evidence_locked: true });
+    const clipFile = (c: { url: string }) => join(t.store.config.clipsDirAbs, c.url.split('/').pop()!);
+
+    // A simulated volume: free = FREE + every byte deleted from the clips and recordings since now.
+    const bytesIn = (dir: string) =>
+      readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    const present = () =>
+      bytesIn(t.store.config.clipsDirAbs) + bytesIn(join(t.store.config.recordingsDirAbs, 'rk'));
+    const start = present();
+    const FREE = 10 * GIB;
+    t.app.get(StorageAdapter).diskStats = () =>
+      Promise.resolve({ totalBytes: 100 * GIB, freeBytes: FREE + (start - present()) });
+    // The deficit needs the oldest clip and half the next unlocked one (c1 is held: c2 goes).
+    const floor = FREE + c0.size_bytes + c2.size_bytes / 2;
+    await t
+      .http()
+      .put('/api/v1/system/retention')
+      .send({ min_free_disk_gb: floor / GIB })
+      .expect(200);
+
+    const report = await sweep(t);
+    expect(report.free_floor_clips).toEqual({ deleted: 2, bytes: c0.size_bytes + c2.size_bytes });
+    expect(report.free_floor.deleted).toBe(0);
+    expect(report.pressure).toEqual(['free_floor_clips']);
+    expect((await segments(t, 'rk')).map((s) => s.id)).toEqual(segs.map((s) => s.id));
+    for (const s of segs) expect(onDisk(t, s)).toBe(true);
+    expect(existsSync(clipFile(c0))).toBe(false);
+    expect(existsSync(clipFile(c2))).toBe(false);
+    expect(existsSync(clipFile(c1))).toBe(true);
+    await t.http().get(`/api/v1/clips/${c0.id}`).expect(404);
+
+    // Nor does the clip TTL delete a held clip; released, it goes.
+    await withClockAhead(t, 366 * 24 * 3_600_000, () => t.app.get(RetentionService).sweep());
+    expect(existsSync(clipFile(c1))).toBe(true);
+    expect((await t.http().get(`/api/v1/clips/${c1.id}`).expect(200)).body.evidence_locked).toBe(true);
+    await t.http().delete(`/api/v1/clips/${c1.id}/evidence-lock`).expect(200);
+    await withClockAhead(t, 366 * 24 * 3_600_000, () => t.app.get(RetentionService).sweep());
+    expect(existsSync(clipFile(c1))).toBe(false);
   });
 
   it('footage written while the kernel was down is indexed by the orphan pass, never reclaimed', async () => {

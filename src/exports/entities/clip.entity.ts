@@ -19,4 +19,6 @@ export class ClipEntity {
   @Column({ type: 'text', name: 'created_by' }) createdBy!: string;
   @Column({ type: 'text', name: 'created_by_name', nullable: true }) createdByName!: string | null;
   @Column({ type: 'text', name: 'created_at' }) createdAt!: string;
+  /** Held as evidence: never deleted by retention (TTL or free-disk floor). */
+  @Column({ type: 'boolean', name: 'evidence_locked', default: false }) evidenceLocked!: boolean;
 }
