@@ -245,8 +245,10 @@ export class CamerasService {
     }
     const secrets = cameraSecrets(input);
     const shown = maskCameraUrl(input, cam.recordStream, url, secrets);
-    // Bounded: each probe is an ffprobe child that may hang until its timeout.
-    const res = await this.probes.run(`${principal.kind}:${principal.id}`, () =>
+    // Bounded: each probe is an ffprobe child that may hang until its timeout. With auth off every
+    // request is the one system principal: only the global limit applies (as for clip quotas).
+    const caller = principal.kind === 'system' ? null : `${principal.kind}:${principal.id}`;
+    const res = await this.probes.run(caller, () =>
       this.media.probe(url, this.config.cameraTestTimeoutMs, secrets),
     );
     if (!res.ok) return { reachable: false, error: res.error, url: shown };

@@ -57,6 +57,21 @@ describe('ProbeSlots', () => {
     slots.release('a');
     expect(slots.acquire('b')).toBeNull();
   });
+
+  it('a caller without a per-caller limit (auth off: the system principal) is bounded by the global limit only', () => {
+    const slots = new ProbeSlots(3, 1);
+    expect(slots.acquire(null)).toBeNull();
+    expect(slots.acquire(null)).toBeNull();
+    expect(slots.acquire('a')).toBeNull();
+    expect(slots.acquire(null)).toBe('global');
+    slots.release('b');
+    slots.release(null);
+    expect(slots.inFlight).toBe(2);
+    slots.release(null);
+    slots.release(null);
+    expect(slots.inFlight).toBe(1);
+    expect(slots.acquire(null)).toBeNull();
+  });
 });
 
 describe('ProbeGovernor', () => {

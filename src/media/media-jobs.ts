@@ -52,6 +52,8 @@ export class MediaJobs {
  */
 export class ProbeSlots {
   private running = 0;
+  /** Slots held by callers without a per-caller limit (the system principal, auth off). */
+  private unkeyed = 0;
   private readonly byKey = new Map<string, number>();
 
   constructor(
@@ -63,8 +65,15 @@ export class ProbeSlots {
     return this.running;
   }
 
-  /** Take a slot for `key`: null when granted, else which limit refused it. */
-  acquire(key: string): 'global' | 'principal' | null {
+  /** Take a slot for `key` (null: a caller without a per-caller limit): null when granted, else which
+   * limit refused it. */
+  acquire(key: string | null): 'global' | 'principal' | null {
+    if (key === null) {
+      if (this.running >= this.global) return 'global';
+      this.running++;
+      this.unkeyed++;
+      return null;
+    }
     const mine = this.byKey.get(key) ?? 0;
     if (mine >= this.perPrincipal) return 'principal';
     if (this.running >= this.global) return 'global';
@@ -73,7 +82,13 @@ export class ProbeSlots {
     return null;
   }
 
-  release(key: string): void {
+  release(key: string | null): void {
+    if (key === null) {
+      if (this.unkeyed <= 0) return;
+      this.unkeyed--;
+      this.running--;
+      return;
+    }
     const mine = this.byKey.get(key) ?? 0;
     if (mine <= 0) return;
     this.running--;
@@ -92,7 +107,7 @@ export class ProbeGovernor {
     this.slots = new ProbeSlots(config.probeConcurrency, config.probeConcurrencyPerPrincipal);
   }
 
-  async run<T>(principalKey: string, fn: () => Promise<T>): Promise<T> {
+  async run<T>(principalKey: string | null, fn: () => Promise<T>): Promise<T> {
     const refused = this.slots.acquire(principalKey);
     if (refused) {
       const retryAfter = Math.max(1, Math.ceil(this.config.cameraTestTimeoutMs / 1000));
