@@ -29,4 +29,6 @@ export const KERNEL_EVENT_TYPES: Record<string, string> = {
   module_unreachable: 'A sidecar module stopped answering its health probe',
   module_recovered: 'A sidecar module answers its health probe again',
   webhook_recovered: 'A failing webhook subscription delivers again',
+  audit_head:
+    "The audit chain's newest row (seq and keyed hash), every HELDAR_AUDIT_HEAD_EVERY rows and daily: pin it outside the kernel",
 };
