@@ -5,6 +5,7 @@ import { AuditLogEntity } from '../../src/audit/entities/audit-log.entity';
 import { cameraAad } from '../../src/cameras/camera.mapper';
 import { CamerasService } from '../../src/cameras/cameras.service';
 import { loadOrCreateSecretKey, SecretBox } from '../../src/common/secret-box';
+import type { JsonObject } from '../../src/database/columns';
 import { openDataSource } from '../../src/database/data-source';
 import { SettingsService } from '../../src/settings/settings.service';
 import { webhookSecretAad } from '../../src/webhooks/webhook-signing';
@@ -146,7 +147,11 @@ describe(`audit chain: keyed, checkpoints chained, head pinned (${ENGINE})`, () 
       action: 'audit_checkpoint',
       targetType: 'audit_log',
       targetId: null,
-      detail: { upto_seq: last.seq, anchor_hash: last.hash, pruned_before: new Date().toISOString() },
+      detail: {
+        upto_seq: last.seq,
+        anchor_hash: last.hash,
+        pruned_before: new Date().toISOString(),
+      } as JsonObject,
       subjectCameraId: null,
       requestId: null,
       createdAt: new Date().toISOString(),
@@ -196,7 +201,7 @@ describe(`audit chain: keyed, checkpoints chained, head pinned (${ENGINE})`, () 
         action: 'create_site',
         targetType: 'site',
         targetId: `old${i}`,
-        detail: { i },
+        detail: { i } as JsonObject,
         subjectCameraId: null,
         requestId: null,
         createdAt: new Date(Date.now() - (10 - i) * 60_000).toISOString(), // recent: not due for retention
