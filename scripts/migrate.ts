@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { config as loadDotenv } from 'dotenv';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/heldar-config';
-import { dataSourceOptions, schemaDrift } from '../src/database/data-source';
+import { dataSourceOptions, restrictSqliteFiles, schemaDrift } from '../src/database/data-source';
 
 /**
  * `run`: apply pending migrations; `revert`: undo the last one; `check`: fail when the entities
@@ -10,7 +10,9 @@ import { dataSourceOptions, schemaDrift } from '../src/database/data-source';
  */
 async function main(cmd: string | undefined): Promise<number> {
   loadDotenv({ quiet: true });
-  const ds = new DataSource(dataSourceOptions(loadConfig(process.env)));
+  const cfg = loadConfig(process.env);
+  const ds = new DataSource(dataSourceOptions(cfg));
+  if (cfg.isSqlite) restrictSqliteFiles(cfg.sqlitePath);
   await ds.initialize();
   try {
     if (cmd === 'run') {

@@ -159,7 +159,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Walk the hash chain; the first row whose link does not hold */
+        /** Walk the keyed hash chain: the first row whose link does not hold, the head, and whether a pinned head is still there */
         get: operations["AuditController_verify"];
         put?: never;
         post?: never;
@@ -1258,10 +1258,29 @@ export interface components {
             entries: components["schemas"]["AuditEntryDto"][];
             next_cursor: number | null;
         };
+        AuditHeadDto: {
+            seq: number;
+            hash: string;
+        };
+        AuditExpectedHeadDto: {
+            seq: number | null;
+            hash: string;
+            /**
+             * @description present: still in the chain; pruned: removed by retention behind a checkpoint; missing: the newest rows were dropped; mismatch: the row at that seq was rewritten
+             * @enum {string}
+             */
+            status: "present" | "pruned" | "missing" | "mismatch";
+        };
         AuditVerifyDto: {
             ok: boolean;
+            /** @description rows walked (the chain since its last retention checkpoint) */
             checked: number;
             first_broken_id: string | null;
+            /** @description why ok is false */
+            problem: string | null;
+            /** @description the newest row: pin it outside the kernel and pass it back as expect_seq/expect_head */
+            head: components["schemas"]["AuditHeadDto"] | null;
+            expected_head?: components["schemas"]["AuditExpectedHeadDto"];
         };
         EventDto: {
             seq: number;
@@ -1306,6 +1325,8 @@ export interface components {
             channel: number;
             username: string | null;
             has_password: boolean;
+            /** @description why a stored credential cannot be opened (copied from another camera, or another secret key): set it again; the sealed fields then read null and the camera does not record */
+            credentials_error: string | null;
             /** @description credentials masked */
             main_stream_url: string | null;
             /** @description credentials masked */
@@ -2430,7 +2451,12 @@ export interface operations {
     };
     AuditController_verify: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a head hash pinned earlier (from this route or an `audit_head` event): is it still in the chain? */
+                expect_head?: string;
+                /** @description the pinned head's seq (pin both: then a head retention removed reads `pruned`) */
+                expect_seq?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

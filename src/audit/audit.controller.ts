@@ -1,8 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { FleetOnly, RequireCapability } from '../auth/decorators';
+import { BadRequestError } from '../common/errors';
 import { AuditService } from './audit.service';
 
 class AuditQueryDto {
@@ -50,10 +51,53 @@ class AuditPageDto {
   @ApiProperty({ nullable: true, type: Number }) next_cursor!: number | null;
 }
 
+class AuditVerifyQueryDto {
+  @ApiPropertyOptional({
+    description:
+      'a head hash pinned earlier (from this route or an `audit_head` event): is it still in the chain?',
+  })
+  @IsOptional()
+  @Matches(/^[0-9a-f]{64}$/, { message: 'expect_head must be 64 lowercase hex digits' })
+  expect_head?: string;
+  @ApiPropertyOptional({
+    description: "the pinned head's seq (pin both: then a head retention removed reads `pruned`)",
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  expect_seq?: number;
+}
+
+class AuditHeadDto {
+  @ApiProperty() seq!: number;
+  @ApiProperty() hash!: string;
+}
+
+class AuditExpectedHeadDto {
+  @ApiProperty({ nullable: true, type: Number }) seq!: number | null;
+  @ApiProperty() hash!: string;
+  @ApiProperty({
+    enum: ['present', 'pruned', 'missing', 'mismatch'],
+    description:
+      'present: still in the chain; pruned: removed by retention behind a checkpoint; missing: the newest rows were dropped; mismatch: the row at that seq was rewritten',
+  })
+  status!: string;
+}
+
 class AuditVerifyDto {
   @ApiProperty() ok!: boolean;
-  @ApiProperty() checked!: number;
+  @ApiProperty({ description: 'rows walked (the chain since its last retention checkpoint)' })
+  checked!: number;
   @ApiProperty({ nullable: true, type: String }) first_broken_id!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'why ok is false' }) problem!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: AuditHeadDto,
+    description: 'the newest row: pin it outside the kernel and pass it back as expect_seq/expect_head',
+  })
+  head!: AuditHeadDto | null;
+  @ApiPropertyOptional({ type: AuditExpectedHeadDto }) expected_head?: AuditExpectedHeadDto;
 }
 
 @ApiTags('audit')
@@ -100,9 +144,18 @@ export class AuditController {
   }
 
   @Get('verify')
-  @ApiOperation({ summary: 'Walk the hash chain; the first row whose link does not hold' })
+  @ApiOperation({
+    summary:
+      'Walk the keyed hash chain: the first row whose link does not hold, the head, and whether a pinned head is still there',
+  })
   @ApiOkResponse({ type: AuditVerifyDto })
-  verify(): Promise<AuditVerifyDto> {
-    return this.audit.verify();
+  verify(@Query() q: AuditVerifyQueryDto): Promise<AuditVerifyDto> {
+    if (q.expect_seq !== undefined && q.expect_head === undefined) {
+      throw new BadRequestError(
+        'expect_seq needs expect_head (the hash pinned with it)',
+        'VALIDATION_FAILED',
+      );
+    }
+    return this.audit.verify(q.expect_head ? { hash: q.expect_head, seq: q.expect_seq } : undefined);
   }
 }

@@ -1,5 +1,5 @@
 import { SecretBox } from '../common/secret-box';
-import { cameraSecrets, maskCameraUrl, toCameraDto } from './camera.mapper';
+import { cameraAad, cameraSecrets, maskCameraUrl, toCameraDto } from './camera.mapper';
 import type { CameraEntity } from './entities/camera.entity';
 import { type CameraUrlInput, recordUrl } from './vendor-templates';
 
@@ -102,7 +102,10 @@ describe('maskCameraUrl and toCameraDto: no filled-in URL leaves the kernel', ()
       { sub_stream_url: 'rtsp://***@cam/sub/***', record_url_masked: 'rtsp://***@cam/sub/***' },
     ],
   ])('%s', (_name, over, expected) => {
-    const dto = toCameraDto(camera({ password: box.seal(password), ...over }), box);
+    const dto = toCameraDto(
+      camera({ password: box.seal(password, cameraAad('cam', 'password')), ...over }),
+      box,
+    );
     expect(dto).toMatchObject(expected);
     const text = JSON.stringify(dto);
     for (const leak of ['Sup3r', 'inline-pw', 'abc']) expect(text).not.toContain(leak);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { assertCameraScope, type Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
@@ -9,7 +9,17 @@ import { HeldarConfig } from '../config/heldar-config';
 import { EventsService } from '../events/events.service';
 import { ProbeGovernor } from '../media/media-jobs';
 import { MediaService } from '../media/media.service';
-import { cameraSecrets, type CameraSource, maskCameraUrl, toCameraDto, urlInput } from './camera.mapper';
+import {
+  CAMERA_SEALED_COLUMNS,
+  cameraAad,
+  CameraCredentialsUnreadable,
+  type CameraSealedField,
+  cameraSecrets,
+  type CameraSource,
+  maskCameraUrl,
+  toCameraDto,
+  urlInput,
+} from './camera.mapper';
 import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
@@ -26,13 +36,17 @@ export interface RecordTarget {
   secrets: readonly string[];
   recordAudio: boolean;
   segmentSeconds: number;
+  /** Set when a sealed credential does not open (then `recordUrl` is null). */
+  credentialsError?: string;
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 const GIB = 1024 ** 3;
 
 @Injectable()
-export class CamerasService {
+export class CamerasService implements OnModuleInit {
+  private readonly logger = new Logger('Cameras');
+
   constructor(
     private readonly repo: CamerasRepository,
     private readonly box: SecretBox,
@@ -44,6 +58,37 @@ export class CamerasService {
     private readonly deletionChecks: CameraDeletionChecks,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.resealLegacy();
+  }
+
+  /**
+   * One-time upgrade (a no-op once done): credentials sealed before values were bound to their
+   * row (`enc:v1:`) or stored plain are re-sealed as `enc:v2:` bound to `cameras.<column>:<id>`.
+   */
+  async resealLegacy(): Promise<number> {
+    let resealed = 0;
+    for (const cam of await this.repo.getAll()) {
+      const patch: Partial<CameraEntity> = {};
+      for (const field of Object.keys(CAMERA_SEALED_COLUMNS) as CameraSealedField[]) {
+        const value = cam[field];
+        if (!SecretBox.needsReseal(value)) continue;
+        const aad = cameraAad(cam.id, field);
+        try {
+          patch[field] = this.box.seal(this.box.open(value, aad), aad);
+        } catch (err) {
+          this.logger.error({ err, cameraId: cam.id, field }, 'a legacy credential cannot be opened');
+        }
+      }
+      if (Object.keys(patch).length === 0) continue;
+      await this.repo.update(cam.id, patch);
+      resealed++;
+    }
+    if (resealed > 0)
+      this.logger.log(`re-sealed the credentials of ${resealed} camera(s), bound to their row`);
+    return resealed;
+  }
 
   async getAll(principal: Principal): Promise<CameraDto[]> {
     const rows = await this.repo.getAll(principal.cameraScope === 'all' ? undefined : principal.cameraScope);
@@ -94,16 +139,20 @@ export class CamerasService {
   async getRecordTarget(id: string): Promise<RecordTarget | null> {
     const cam = await this.repo.get(id);
     if (!cam) return null;
-    const input = urlInput(cam, this.box);
-    return {
+    const target = {
       id: cam.id,
       enabled: cam.enabled,
       recordEnabled: cam.recordEnabled,
-      recordUrl: recordUrl(input),
-      secrets: cameraSecrets(input),
       recordAudio: cam.recordAudio,
       segmentSeconds: cam.segmentSeconds,
     };
+    try {
+      const input = urlInput(cam, this.box);
+      return { ...target, recordUrl: recordUrl(input), secrets: cameraSecrets(input) };
+    } catch (err) {
+      if (!(err instanceof CameraCredentialsUnreadable)) throw err;
+      return { ...target, recordUrl: null, secrets: [], credentialsError: err.message };
+    }
   }
 
   /** A profile's stream URL and its secrets (kernel-internal): `sub` falls back to main; `main` is
@@ -149,10 +198,10 @@ export class CamerasService {
       rtspPort: dto.rtsp_port ?? null,
       channel: dto.channel ?? 1,
       username: dto.username || null,
-      password: this.box.sealNullable(dto.password),
-      mainStreamUrl: this.box.sealNullable(dto.main_stream_url),
-      subStreamUrl: this.box.sealNullable(dto.sub_stream_url),
-      urlTemplate: this.box.sealNullable(dto.url_template),
+      password: this.box.sealNullable(dto.password, cameraAad(id, 'password')),
+      mainStreamUrl: this.box.sealNullable(dto.main_stream_url, cameraAad(id, 'mainStreamUrl')),
+      subStreamUrl: this.box.sealNullable(dto.sub_stream_url, cameraAad(id, 'subStreamUrl')),
+      urlTemplate: this.box.sealNullable(dto.url_template, cameraAad(id, 'urlTemplate')),
       recordStream: dto.record_stream ?? 'main',
       recordEnabled: dto.record_enabled ?? true,
       segmentSeconds: clamp(dto.segment_seconds ?? this.config.defaultSegmentSeconds, 2, 3600),
@@ -194,10 +243,14 @@ export class CamerasService {
     set('rtspPort', dto.rtsp_port);
     set('channel', dto.channel);
     if (dto.username !== undefined) set('username', dto.username || null);
-    if (dto.password !== undefined) set('password', this.box.sealNullable(dto.password));
-    if (dto.main_stream_url !== undefined) set('mainStreamUrl', this.box.sealNullable(dto.main_stream_url));
-    if (dto.sub_stream_url !== undefined) set('subStreamUrl', this.box.sealNullable(dto.sub_stream_url));
-    if (dto.url_template !== undefined) set('urlTemplate', this.box.sealNullable(dto.url_template));
+    if (dto.password !== undefined)
+      set('password', this.box.sealNullable(dto.password, cameraAad(id, 'password')));
+    if (dto.main_stream_url !== undefined)
+      set('mainStreamUrl', this.box.sealNullable(dto.main_stream_url, cameraAad(id, 'mainStreamUrl')));
+    if (dto.sub_stream_url !== undefined)
+      set('subStreamUrl', this.box.sealNullable(dto.sub_stream_url, cameraAad(id, 'subStreamUrl')));
+    if (dto.url_template !== undefined)
+      set('urlTemplate', this.box.sealNullable(dto.url_template, cameraAad(id, 'urlTemplate')));
     set('recordStream', dto.record_stream);
     set('recordEnabled', dto.record_enabled);
     if (dto.segment_seconds !== undefined) set('segmentSeconds', clamp(dto.segment_seconds, 2, 3600));

@@ -61,6 +61,7 @@ const ENV_NAMES = {
   clipRetentionHours: 'HELDAR_CLIP_RETENTION_HOURS',
   detectionRetentionHours: 'HELDAR_DETECTION_RETENTION_HOURS',
   auditRetentionDays: 'HELDAR_AUDIT_RETENTION_DAYS',
+  auditHeadEvery: 'HELDAR_AUDIT_HEAD_EVERY',
   webhookRetryScheduleS: 'HELDAR_WEBHOOK_RETRY_SCHEDULE_S',
   webhookTimeoutMs: 'HELDAR_WEBHOOK_TIMEOUT_MS',
   webhookConcurrency: 'HELDAR_WEBHOOK_CONCURRENCY',
@@ -181,6 +182,9 @@ export class HeldarConfig {
   @IsInt() @Min(1) @Max(87600) detectionRetentionHours = 168;
   /** Audit log (kept verifiable by a checkpoint), events, deliveries, gaps, recorder runs. */
   @IsInt() @Min(1) @Max(36500) auditRetentionDays = 365;
+  /** An `audit_head` event (the chain's newest seq and hash, to pin outside) every this many audit
+   * rows, besides the daily one (0 = daily only). */
+  @IsInt() @Min(0) @Max(1_000_000_000) auditHeadEvery = 1000;
 
   /** Seconds before each retry of a failed webhook delivery; after the last one it is `dead`. */
   @Matches(/^\d+(\.\d+)?(,\d+(\.\d+)?){0,19}$/, { message: 'must be a comma list of seconds, e.g. 5,30,120' })

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { HeldarConfig } from '../config/heldar-config';
@@ -48,15 +48,32 @@ export function dataSourceOptions(
   };
 }
 
+/**
+ * The SQLite file and its `-wal`/`-shm` companions hold every credential the kernel keeps: owner
+ * read/write only (0600), like `secret.key`. The file is created 0600 before SQLite opens it
+ * (SQLite gives the WAL and SHM files its mode when it creates them), and files an older version
+ * left 0644 are narrowed. Called before opening and again once WAL is on.
+ */
+export function restrictSqliteFiles(path: string): void {
+  if (path === ':memory:') return;
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+}
+
 /** Open the store and bring its schema up to date. */
 export async function openDataSource(
   cfg: Parameters<typeof dataSourceOptions>[0],
   extraEntities: Ctor[] = [],
 ): Promise<DataSource> {
-  const ds = new DataSource(dataSourceOptions(cfg, extraEntities));
+  const options = dataSourceOptions(cfg, extraEntities);
+  if (cfg.isSqlite) restrictSqliteFiles(cfg.sqlitePath);
+  const ds = new DataSource(options);
   await ds.initialize();
   try {
     await ds.runMigrations({ transaction: 'each' });
+    if (cfg.isSqlite) restrictSqliteFiles(cfg.sqlitePath);
   } catch (err) {
     await ds.destroy();
     throw err;

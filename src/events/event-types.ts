@@ -31,6 +31,8 @@ export const KERNEL_EVENT_TYPES: Record<string, string> = {
   webhook_recovered: 'A failing webhook subscription delivers again',
   webhook_test: 'A test delivery (POST /webhooks/{id}/test; sent, never stored)',
   zone_static_suppressed: 'A tracked object stood still in a zone and is no longer reported',
+  audit_head:
+    "The audit chain's newest row (seq and keyed hash), every HELDAR_AUDIT_HEAD_EVERY rows and daily: pin it outside the kernel",
 };
 
 /**

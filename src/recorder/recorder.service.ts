@@ -128,13 +128,15 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     }
     if (!target.recordUrl) {
       await this.stop(cameraId, 'stopped');
-      const reason = 'no stream URL: set main_stream_url, an address with a vendor template, or url_template';
+      const reason =
+        target.credentialsError ??
+        'no stream URL: set main_stream_url, an address with a vendor template, or url_template';
       await this.repo.setState(cameraId, 'error', now(), { pid: null, lastError: reason });
       await this.events.emit({
         type: 'recorder_error',
         severity: 'warning',
         cameraId,
-        payload: { reason: 'no_url', detail: reason },
+        payload: { reason: target.credentialsError ? 'credentials_unreadable' : 'no_url', detail: reason },
       });
       return;
     }

@@ -11,6 +11,11 @@ export class SettingsRepository {
     return this.db.run((m) => m.getRepository(SettingEntity).findOneBy({ key }));
   }
 
+  /** Every setting marked secret (sealed). */
+  getAllSecret(): Promise<SettingEntity[]> {
+    return this.db.run((m) => m.getRepository(SettingEntity).findBy({ secret: true }));
+  }
+
   async upsert(row: SettingEntity): Promise<void> {
     await this.db.run((m) => m.getRepository(SettingEntity).upsert(row, ['key']));
   }

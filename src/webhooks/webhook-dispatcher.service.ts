@@ -13,7 +13,7 @@ import { Clock } from '../common/clock';
 import { Telemetry } from '../metrics/telemetry';
 import { uuidv7 } from '../common/ids';
 import { Loops } from '../common/loops';
-import { SecretBox } from '../common/secret-box';
+import { SecretBox, SecretBoxError } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventBus, type KernelEvent } from '../events/event-bus';
 import { severityRank } from '../events/event-types';
@@ -22,7 +22,7 @@ import { blockedAddress, post, type PostResult } from './egress';
 import type { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import type { WebhookEntity } from './entities/webhook.entity';
 import { scopeAdmits } from './webhook-scope';
-import { retryDelayMs, signedHeaders, typeMatches } from './webhook-signing';
+import { retryDelayMs, signedHeaders, typeMatches, webhookSecretAad } from './webhook-signing';
 import { WebhooksRepository } from './webhooks.repository';
 
 const SCHEDULE_BATCH = 500;
@@ -245,7 +245,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     if (isIP(host) && blockedAddress(host)) {
       return { ok: false, statusCode: null, error: `refused: ${blockedAddress(host)}`, durationMs: 0 };
     }
-    const secret = this.box.open(w.secret);
+    let secret: string;
+    try {
+      secret = this.box.open(w.secret, webhookSecretAad(w.id));
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      const error =
+        'the signing secret cannot be opened (sealed for another subscription, or with another HELDAR_SECRET_KEY): recreate the subscription';
+      return { ok: false, statusCode: null, error, durationMs: 0 };
+    }
     const headers = signedHeaders(secret, msgId, Math.floor(this.clock.nowMs() / 1000), body);
     return post(
       w.url,

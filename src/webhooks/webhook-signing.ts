@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { sealedIn } from '../common/secret-box';
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com): the signed content is
@@ -6,6 +7,9 @@ import { createHmac, randomBytes } from 'node:crypto';
  * `whsec_` secret, sent as `webhook-signature: v1,<base64>`.
  */
 export const SECRET_PREFIX = 'whsec_';
+
+/** Associated data of a subscription's sealed signing secret (`webhooks.secret:<id>`). */
+export const webhookSecretAad = (id: string): string => sealedIn('webhooks', 'secret', id);
 
 export function newWebhookSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');

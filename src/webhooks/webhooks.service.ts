@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
@@ -19,7 +19,7 @@ import { vetUrl } from './egress';
 import { type CameraScope, scopeDto, scopeFromDto, scopeWithin } from './webhook-scope';
 import type { WebhookEntity } from './entities/webhook.entity';
 import { deliveryBody, WebhookDispatcher } from './webhook-dispatcher.service';
-import { newWebhookSecret, secretProblem } from './webhook-signing';
+import { newWebhookSecret, secretProblem, webhookSecretAad } from './webhook-signing';
 import { WebhooksRepository } from './webhooks.repository';
 
 export function toWebhookDto(w: WebhookEntity): WebhookDto {
@@ -43,7 +43,9 @@ export function toWebhookDto(w: WebhookEntity): WebhookDto {
 
 /** Webhook subscriptions: CRUD (secrets sealed, URLs vetted and masked), test and replay. */
 @Injectable()
-export class WebhooksService {
+export class WebhooksService implements OnModuleInit {
+  private readonly logger = new Logger('Webhooks');
+
   constructor(
     private readonly repo: WebhooksRepository,
     private readonly dispatcher: WebhookDispatcher,
@@ -52,6 +54,28 @@ export class WebhooksService {
     private readonly box: SecretBox,
     private readonly clock: Clock,
   ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.resealLegacy();
+  }
+
+  /** One-time upgrade: signing secrets sealed before the binding (`enc:v1:`) or plain are re-sealed
+   * as `enc:v2:` bound to `webhooks.secret:<id>` (a no-op once done). */
+  async resealLegacy(): Promise<number> {
+    let resealed = 0;
+    for (const w of await this.repo.all()) {
+      if (!SecretBox.needsReseal(w.secret)) continue;
+      const aad = webhookSecretAad(w.id);
+      try {
+        await this.repo.update(w.id, { secret: this.box.seal(this.box.open(w.secret, aad), aad) });
+        resealed++;
+      } catch (err) {
+        this.logger.error({ err, webhookId: w.id }, 'a legacy signing secret cannot be opened');
+      }
+    }
+    if (resealed > 0) this.logger.log(`re-sealed ${resealed} webhook signing secret(s), bound to their row`);
+    return resealed;
+  }
 
   async list(): Promise<WebhookDto[]> {
     return (await this.repo.all()).map(toWebhookDto);
@@ -107,13 +131,14 @@ export class WebhooksService {
     const problem = secretProblem(secret);
     if (problem) throw new BadRequestError(problem, 'VALIDATION_FAILED');
     const now = this.clock.nowIso();
+    const id = prefixedId('wh_');
     const row: WebhookEntity = {
-      id: prefixedId('wh_'),
+      id,
       name: dto.name ?? new URL(url).host,
       url,
       eventTypes: dto.event_types && dto.event_types.length > 0 ? dto.event_types : ['*'],
       minSeverity: dto.min_severity ?? 'info',
-      secret: this.box.seal(secret),
+      secret: this.box.seal(secret, webhookSecretAad(id)),
       enabled: dto.enabled ?? true,
       cameraScope: scope === null ? null : [...scope],
       moduleId,

@@ -45,7 +45,7 @@ describe(`cameras and sites over HTTP (${ENGINE})`, () => {
     expect(JSON.stringify(res.body)).not.toContain('p@ss');
 
     const [row] = await rawQuery(t, "SELECT password FROM cameras WHERE id = 'front_door'");
-    expect(String(row.password)).toMatch(/^enc:v1:/);
+    expect(String(row.password)).toMatch(/^enc:v2:/);
     expect(String(row.password)).not.toContain('p@ss');
 
     const list = await t.http().get('/api/v1/cameras').expect(200);
@@ -64,7 +64,7 @@ describe(`cameras and sites over HTTP (${ENGINE})`, () => {
     expect(res.body.record_url_masked).toBe('rtsp://***@127.0.0.1:8554/live');
     expect(JSON.stringify(res.body)).not.toContain('secret');
     const [row] = await rawQuery(t, "SELECT main_stream_url FROM cameras WHERE id = 'lobby_cam'");
-    expect(String(row.main_stream_url)).toMatch(/^enc:v1:/);
+    expect(String(row.main_stream_url)).toMatch(/^enc:v2:/);
   });
 
   it.each([

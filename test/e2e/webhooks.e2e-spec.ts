@@ -286,7 +286,7 @@ describe(`webhooks (${ENGINE})`, () => {
     expect(JSON.stringify(listed)).not.toContain('abc');
     expect(JSON.stringify(listed)).not.toContain('whsec_');
     const [row] = await rawQuery(t, `SELECT secret FROM webhooks WHERE id = '${created.id}'`);
-    expect(String(row.secret)).toMatch(/^enc:v1:/); // sealed at rest
+    expect(String(row.secret)).toMatch(/^enc:v2:/); // sealed at rest
     await t
       .http()
       .patch(`/api/v1/webhooks/${created.id}`)

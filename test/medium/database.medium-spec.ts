@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { MIGRATIONS } from '../../migrations';
 import { WebhookCameraScope1765000000000 } from '../../migrations/1765000000000-webhook-camera-scope';
@@ -77,6 +78,28 @@ describe(`database (${ENGINE})`, () => {
   });
 
   if (ENGINE === 'sqlite') {
+    it('the database file and its WAL/SHM are owner-only (0600), like secret.key', async () => {
+      await ds.query('CREATE TABLE IF NOT EXISTS mode_probe (x integer)');
+      const path = store.config.sqlitePath;
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        expect({ file, mode: (statSync(file).mode & 0o777).toString(8) }).toEqual({ file, mode: '600' });
+      }
+    });
+
+    it('an existing database file left 0644 (older versions) is narrowed to 0600 at open', async () => {
+      const other = await createTestStore();
+      try {
+        const path = other.config.sqlitePath;
+        closeSync(openSync(path, 'w', 0o644));
+        chmodSync(path, 0o644);
+        const opened = await openDataSource(other.config);
+        await opened.destroy();
+        expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
+      } finally {
+        await other.cleanup();
+      }
+    });
+
     it('sets the SQLite pragmas: WAL, synchronous=NORMAL, busy_timeout 15 s, foreign keys on', async () => {
       const one = async (sql: string) => Object.values((await ds.query(sql))[0] as object)[0];
       expect(await one('PRAGMA journal_mode')).toBe('wal');

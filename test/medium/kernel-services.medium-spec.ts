@@ -118,7 +118,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     const raw: Array<{ value: string }> = await mod
       .get(DataSource)
       .query("SELECT value FROM settings WHERE key = 'smtp'");
-    expect(raw[0].value).toMatch(/^enc:v1:/);
+    expect(raw[0].value).toMatch(/^enc:v2:/);
     expect(raw[0].value).not.toContain('hunter2');
     expect(await settings.delete('smtp')).toBe(true);
     expect(await settings.get('smtp')).toBeUndefined();
@@ -150,7 +150,13 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
 
   it('audit: rows chain by hash; the database refuses UPDATE; verify finds an edited row', async () => {
     for (let i = 0; i < 5; i++) await audit.record(SYSTEM_PRINCIPAL, 'chain_test', 'thing', `t${i}`, { i });
-    expect(await audit.verify()).toEqual({ ok: true, checked: expect.any(Number), first_broken_id: null });
+    expect(await audit.verify()).toEqual({
+      ok: true,
+      checked: expect.any(Number),
+      first_broken_id: null,
+      problem: null,
+      head: { seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     const ds = mod.get(DataSource);
     await expect(ds.query("UPDATE audit_log SET action = 'forged' WHERE target_id = 't2'")).rejects.toThrow(
       /append-only/,

@@ -183,6 +183,13 @@ export class CameraDto {
   @ApiProperty() channel!: number;
   @ApiProperty({ nullable: true, type: String }) username!: string | null;
   @ApiProperty() has_password!: boolean;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'why a stored credential cannot be opened (copied from another camera, or another secret key): set it again; the sealed fields then read null and the camera does not record',
+  })
+  credentials_error!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'credentials masked' }) main_stream_url!:
     string | null;
   @ApiProperty({ nullable: true, type: String, description: 'credentials masked' }) sub_stream_url!:

@@ -3,7 +3,7 @@ import { bigintNumber } from '../../database/columns';
 import { SiteEntity } from './site.entity';
 
 /** A camera. `password`, `main_stream_url`, `sub_stream_url` and `url_template` are sealed
- * (`enc:v1:`) at rest: explicit URLs may embed credentials. Never returned as is. */
+ * (`enc:v2:`, bound to column and camera id) at rest: explicit URLs may embed credentials. Never returned as is. */
 @Entity('cameras')
 @Index('idx_cameras_site', ['siteId'])
 export class CameraEntity {

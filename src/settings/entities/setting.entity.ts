@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Key/value settings; `value` is JSON text, or an `enc:v1:` sealed JSON text when `secret`. */
+/** Key/value settings; `value` is JSON text, or a sealed JSON text (`enc:v2:`, bound to its key) when `secret`. */
 @Entity('settings')
 export class SettingEntity {
   @PrimaryColumn({ type: 'text' }) key!: string;
