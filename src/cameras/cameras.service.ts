@@ -138,7 +138,15 @@ export class CamerasService implements OnModuleInit {
    * return it to a client). Null when the camera does not exist. */
   async getRecordTarget(id: string): Promise<RecordTarget | null> {
     const cam = await this.repo.get(id);
-    if (!cam) return null;
+    return cam ? this.recordTarget(cam) : null;
+  }
+
+  /** The record target of every camera, in one read (the recorder at boot). */
+  async getRecordTargets(): Promise<RecordTarget[]> {
+    return (await this.repo.getAll()).map((c) => this.recordTarget(c));
+  }
+
+  private recordTarget(cam: CameraEntity): RecordTarget {
     const target = {
       id: cam.id,
       enabled: cam.enabled,

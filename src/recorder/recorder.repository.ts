@@ -40,6 +40,11 @@ export class RecorderRepository implements OnModuleInit {
     return [...this.mirror.values()];
   }
 
+  /** One camera's status as last written (no query). */
+  mirroredStatus(cameraId: string): CameraStatusEntity | undefined {
+    return this.mirror.get(cameraId);
+  }
+
   private async remember(cameraId: string): Promise<void> {
     const s = await this.getStatus(cameraId);
     if (s) this.mirror.set(cameraId, s);

@@ -85,7 +85,8 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     });
     if (!this.config.recorderEnabled)
       this.logger.warn('HELDAR_RECORDER_ENABLED=false: no camera is recorded');
-    for (const id of await this.cameras.getAllIds()) this.schedule(id, 'reconcile');
+    // Every camera's row in one read, not one read per camera.
+    for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
     this.loops.start('recorder-health', this.config.healthIntervalS * 1000, () => this.checkHealth());
   }
 
@@ -98,11 +99,11 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   /** Per-camera serialisation of reconcile/remove; a failure is logged, never thrown. */
-  private schedule(cameraId: string, action: 'reconcile' | 'remove'): void {
+  private schedule(cameraId: string, action: 'reconcile' | 'remove', target?: RecordTarget): void {
     if (this.shuttingDown) return;
     const prev = this.queues.get(cameraId) ?? Promise.resolve();
     const next = prev
-      .then(() => (action === 'reconcile' ? this.reconcile(cameraId) : this.remove(cameraId)))
+      .then(() => (action === 'reconcile' ? this.reconcile(cameraId, target) : this.remove(cameraId)))
       .catch((err: unknown) => this.logger.error({ err, cameraId }, `recorder ${action} failed`));
     this.queues.set(cameraId, next);
     void next.finally(() => {
@@ -115,15 +116,18 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     await Promise.allSettled([...this.queues.values()]);
   }
 
-  /** Bring one camera's recorder in line with its row. */
-  async reconcile(cameraId: string): Promise<void> {
+  /** Bring one camera's recorder in line with its row (`known`: that row, just read). */
+  async reconcile(cameraId: string, known?: RecordTarget): Promise<void> {
     const now = () => this.clock.nowIso();
-    const target = await this.cameras.getRecordTarget(cameraId);
+    const target = known ?? (await this.cameras.getRecordTarget(cameraId));
     if (!target) return this.remove(cameraId);
     const should = this.config.recorderEnabled && target.enabled && target.recordEnabled;
     if (!should) {
       await this.stop(cameraId, 'stopped');
-      await this.repo.setState(cameraId, 'disabled', now(), { pid: null });
+      // Already recorded as disabled (a restart with recording off): nothing to write.
+      const status = this.repo.mirroredStatus(cameraId);
+      if (status?.state !== 'disabled' || status.pid !== null)
+        await this.repo.setState(cameraId, 'disabled', now(), { pid: null });
       return;
     }
     if (!target.recordUrl) {

@@ -1,6 +1,8 @@
 import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApi } from '../../src/app.factory';
-import { startTestApp } from '../support/test-app';
+import { CamerasRepository } from '../../src/cameras/cameras.repository';
+import { RecorderService } from '../../src/recorder/recorder.service';
+import { rawQuery, startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
 /** What boot does before /readyz answers, and what it leaves for later. */
@@ -42,6 +44,41 @@ describe(`work at boot (${ENGINE})`, () => {
       const yaml = await t.http().get('/docs-yaml').expect(200);
       expect(yaml.text).toContain('/api/v1/cameras:');
       expect(build).not.toHaveBeenCalled();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('with recording off, a restart reads the cameras once and leaves their disabled status rows as they were', async () => {
+    const env = { HELDAR_RECORDER_ENABLED: 'false' };
+    let t: TestApp = await startTestApp({ env });
+    const store = t.store;
+    try {
+      for (const name of ['Gate', 'Yard', 'Dock'])
+        await t.http().post('/api/v1/cameras').send({ name }).expect(201);
+      await t.app.get(RecorderService).settled();
+      const before = await rawQuery(
+        t,
+        'SELECT camera_id, state, updated_at FROM camera_status ORDER BY camera_id',
+      );
+      expect(before.map((r) => [r.camera_id, r.state])).toEqual([
+        ['dock', 'disabled'],
+        ['gate', 'disabled'],
+        ['yard', 'disabled'],
+      ]);
+      await t.stopServer();
+      await new Promise((r) => setTimeout(r, 20)); // any rewrite would carry a later updated_at
+
+      const readOne = jest.spyOn(CamerasRepository.prototype, 'get');
+      t = await startTestApp({ env, store });
+      await t.app.get(RecorderService).settled();
+      expect(readOne).not.toHaveBeenCalled(); // one read of every camera, not one per camera
+      const after = await rawQuery(
+        t,
+        'SELECT camera_id, state, updated_at FROM camera_status ORDER BY camera_id',
+      );
+      expect(after).toEqual(before);
+      expect((await t.http().get('/api/v1/cameras/gate/health').expect(200)).body.state).toBe('disabled');
     } finally {
       await t.close();
     }
