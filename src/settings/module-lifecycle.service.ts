@@ -4,7 +4,7 @@ import { HELDAR_MODULE_KEY, type HeldarModuleMeta } from './heldar-module.decora
 import { SettingsService } from './settings.service';
 import { KERNEL_VERSION } from '../version';
 
-/** Writes each `@HeldarModule` Nest module's lifecycle: loaded → running at boot, stopped at shutdown. */
+/** Writes each `@HeldarModule` Nest module's lifecycle: running at boot, stopped at shutdown. */
 @Injectable()
 export class ModuleLifecycleService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Modules');
@@ -22,10 +22,15 @@ export class ModuleLifecycleService implements OnApplicationBootstrap, OnApplica
       if (meta) seen.set(meta.id, meta);
     }
     this.metas = [...seen.values()];
-    for (const m of this.metas) {
-      await this.settings.upsertModule({ ...m, version: KERNEL_VERSION, kind: 'builtin', state: 'loaded' });
-      await this.settings.setModuleState(m.id, 'running');
-    }
+    // Every module's record in one statement (two per module held up /readyz at boot).
+    await this.settings.upsertModules(
+      this.metas.map((m) => ({
+        ...m,
+        version: KERNEL_VERSION,
+        kind: 'builtin' as const,
+        state: 'running' as const,
+      })),
+    );
     this.logger.log(`running: ${this.metas.map((m) => m.id).join(', ')}`);
   }
 

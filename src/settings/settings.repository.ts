@@ -30,6 +30,10 @@ export class SettingsRepository {
     await this.db.run((m) => m.getRepository(ModuleRecordEntity).upsert(row, ['id']));
   }
 
+  async upsertModules(rows: ModuleRecordEntity[]): Promise<void> {
+    if (rows.length > 0) await this.db.run((m) => m.getRepository(ModuleRecordEntity).upsert(rows, ['id']));
+  }
+
   async setModuleState(id: string, state: ModuleRecordEntity['state'], updatedAt: string): Promise<boolean> {
     return this.db.run(
       async (m) =>

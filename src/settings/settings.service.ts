@@ -81,6 +81,23 @@ export class SettingsService implements OnModuleInit {
     });
   }
 
+  /** Several modules' records in one statement. */
+  async upsertModules(
+    metas: Array<{
+      id: string;
+      name: string;
+      version: string;
+      kind: ModuleKind;
+      description?: string | null;
+      state: ModuleState;
+    }>,
+  ): Promise<void> {
+    const updatedAt = this.clock.nowIso();
+    await this.repo.upsertModules(
+      metas.map((m) => ({ ...m, description: m.description ?? null, updatedAt })),
+    );
+  }
+
   async setModuleState(id: string, state: ModuleState): Promise<void> {
     if (!(await this.repo.setModuleState(id, state, this.clock.nowIso()))) {
       throw new NotFoundError(`module \`${id}\` is not registered`, 'MODULE_NOT_FOUND');

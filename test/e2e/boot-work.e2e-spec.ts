@@ -83,4 +83,23 @@ describe(`work at boot (${ENGINE})`, () => {
       await t.close();
     }
   });
+
+  it('boot records every built-in module as running in one write', async () => {
+    const t = await startTestApp();
+    try {
+      const rows = await rawQuery(
+        t,
+        "SELECT id, state, kind, updated_at FROM module_records WHERE kind = 'builtin'",
+      );
+      expect(rows.length).toBeGreaterThan(10);
+      expect(rows.every((r) => r.state === 'running')).toBe(true);
+      expect(new Set(rows.map((r) => r.updated_at)).size).toBe(1); // one statement, one timestamp
+      const listed = await t.http().get('/api/v1/system/modules').expect(200);
+      expect(listed.body).toEqual(
+        expect.arrayContaining([expect.objectContaining({ id: rows[0].id, state: 'running' })]),
+      );
+    } finally {
+      await t.close();
+    }
+  });
 });
