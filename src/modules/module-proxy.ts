@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
+import type { RequestHandler } from 'http-proxy-middleware';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { RequireCapability } from '../auth/decorators';
@@ -150,6 +150,9 @@ export class ModuleProxy implements UpgradeRoute, BeforeApplicationShutdown {
     const cached = this.proxies.get(id);
     if (cached && cached.origin === mod.baseUrl) return cached.handler;
     const prefix = `/m/${id}`;
+    // Loaded with the first sidecar request: a kernel without sidecars never needs it (and boot
+    // skips its ~60 files).
+    const { createProxyMiddleware } = await import('http-proxy-middleware');
     const handler = createProxyMiddleware({
       target: mod.baseUrl,
       agent: mod.baseUrl.startsWith('https:') ? this.agents.https : this.agents.http,

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApi } from '../../src/app.factory';
 import { CamerasRepository } from '../../src/cameras/cameras.repository';
@@ -101,5 +104,17 @@ describe(`work at boot (${ENGINE})`, () => {
     } finally {
       await t.close();
     }
+  });
+
+  it('the built kernel does not load the sidecar proxy library until a sidecar is proxied', () => {
+    const factory = join(__dirname, '..', '..', 'dist', 'src', 'app.factory.js');
+    if (!existsSync(factory)) throw new Error(`${factory} is missing: run \`npm run build\` first`);
+    const loaded = execFileSync(process.execPath, [
+      '-e',
+      `require(${JSON.stringify(factory)}); console.log(JSON.stringify(Object.keys(require.cache)))`,
+    ]).toString();
+    const files = JSON.parse(loaded) as string[];
+    expect(files.some((f) => f.includes('/@nestjs/core/'))).toBe(true); // the app graph did load
+    expect(files.filter((f) => f.includes('/http-proxy-middleware/'))).toEqual([]);
   });
 });
