@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,9 @@ export interface EventsBenchResult {
     commit_to_receipt_p50_ms: number;
     commit_to_receipt_p95_ms: number;
     deliveries_per_s: number;
+    /** The same 5,000 bodies POSTed by a bare keep-alive client at the dispatcher's concurrency. */
+    raw_deliveries_per_s: number;
+    ratio: number;
   };
   /** 200 events/s (a busy site): latency of one delivery. */
   paced_200_per_s: { deliveries: number; commit_to_receipt_p50_ms: number; commit_to_receipt_p95_ms: number };
@@ -72,12 +75,16 @@ const pct = (xs: number[], p: number) => {
 };
 
 /** A bare HTTP POST of `body` to `url` (the raw figure: what one delivery costs without the kernel). */
-function rawPost(url: string, body: string): Promise<void> {
+function rawPost(url: string, body: string, agent?: Agent): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -152,7 +159,28 @@ export async function benchEvents(): Promise<EventsBenchResult> {
         deliveries_per_s: Math.round(latencies.length / elapsedS),
       };
     };
-    const burst = await phase('burst', 0);
+    const burstKernel = await phase('burst', 0);
+    // Raw: 5,000 bare POSTs of a delivery-sized body, 8 at a time (HELDAR_WEBHOOK_CONCURRENCY's
+    // default) over keep-alive sockets, to the same receiver.
+    const rawAgent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const rawBody = JSON.stringify({ id: 'x', seq: 0, type: 'bench_raw', payload: { pad: 'x'.repeat(200) } });
+    let next = 0;
+    const rawStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < EVENTS * SUBSCRIPTIONS) {
+          next++;
+          await rawPost(`${rxBase}/raw`, rawBody, rawAgent);
+        }
+      }),
+    );
+    const rawRate = Math.round((EVENTS * SUBSCRIPTIONS) / ((performance.now() - rawStarted) / 1000));
+    rawAgent.destroy();
+    const burst = {
+      ...burstKernel,
+      raw_deliveries_per_s: rawRate,
+      ratio: Math.round((burstKernel.deliveries_per_s / rawRate) * 1000) / 1000,
+    };
     const { deliveries_per_s: _rate, ...paced } = await phase('paced', 5);
     const body = JSON.stringify({ id: 'x', seq: 0, type: 'bench_tick', payload: { pad: 'x'.repeat(200) } });
     const raw: number[] = [];

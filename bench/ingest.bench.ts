@@ -20,6 +20,9 @@ export interface IngestBenchResult {
   api_p99_ms: number;
   raw_detections_per_s: number;
   ratio: number;
+  api_cpu_ms_per_batch: number;
+  raw_cpu_ms_per_batch: number;
+  cpu_ratio: number;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -127,6 +130,7 @@ export async function benchIngest(): Promise<IngestBenchResult> {
 
     const latencies: number[] = [];
     const deadline = performance.now() + SECONDS * 1000;
+    const cpu0 = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, c) => {
@@ -140,6 +144,7 @@ export async function benchIngest(): Promise<IngestBenchResult> {
       }),
     );
     const apiS = (performance.now() - started) / 1000;
+    const apiCpu = process.cpuUsage(cpu0);
     const batches = latencies.length;
 
     // Raw: the same number of batches, outbox row + detections per transaction, prepared statements.
@@ -188,9 +193,12 @@ export async function benchIngest(): Promise<IngestBenchResult> {
       },
     );
     const t0 = performance.now();
+    const rawCpu0 = process.cpuUsage();
     for (let i = 0; i < batches; i++) tx(i, JSON.parse(body(i % CLIENTS, i)) as never);
     const rawS = (performance.now() - t0) / 1000;
+    const rawCpu = process.cpuUsage(rawCpu0);
     raw.close();
+    const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
     const apiRate = (batches * PER_BATCH) / apiS;
     const rawRate = (batches * PER_BATCH) / rawS;
@@ -204,6 +212,11 @@ export async function benchIngest(): Promise<IngestBenchResult> {
       api_p99_ms: pct(latencies, 99),
       raw_detections_per_s: Math.round(rawRate),
       ratio: Math.round((apiRate / rawRate) * 1000) / 1000,
+      // CPU per batch (this process: kernel + the bench's clients, vs the raw driver): steadier
+      // than wall-clock rates on a shared machine.
+      api_cpu_ms_per_batch: Math.round((cpuMs(apiCpu) / batches) * 1000) / 1000,
+      raw_cpu_ms_per_batch: Math.round((cpuMs(rawCpu) / batches) * 1000) / 1000,
+      cpu_ratio: Math.round((cpuMs(rawCpu) / cpuMs(apiCpu)) * 1000) / 1000,
     };
   } finally {
     agent.destroy();

@@ -40,11 +40,13 @@ export class AiRepository implements OnModuleInit {
   }
 
   /**
-   * The outbox row and the detections in ONE transaction. A frame seen before (same camera and
+   * The outbox row and the detections in ONE transaction, group-committed with concurrent ingests
+   * (each in its own savepoint; resolves after the commit). A frame seen before (same camera and
    * frame key) throws the driver's unique violation and writes nothing.
    */
   async ingest(outbox: Omit<OutboxEntity, 'seq'>, rows: DetectionEntity[]): Promise<number> {
-    return this.db.transaction(async (m) => {
+    if (this.db.isSqlite) return this.db.batch(async () => this.ingestSqlite(outbox, rows));
+    return this.db.batch(async (m) => {
       // The unique (camera_id, frame_id) index is the dedup: a replayed frame fails this insert,
       // the transaction rolls back and the caller answers "duplicate".
       const res = await m.getRepository(OutboxEntity).insert({ ...outbox });
@@ -55,8 +57,60 @@ export class AiRepository implements OnModuleInit {
     });
   }
 
-  /** Claim a batch for a consumer: true when this call took it (first time). */
+  /** SQLite: the same rows through statements prepared once (TypeORM's per-call cost is most of it). */
+  private ingestSqlite(outbox: Omit<OutboxEntity, 'seq'>, rows: DetectionEntity[]): number {
+    const res = this.db
+      .prepared(
+        `INSERT INTO outbox (topic, camera_id, site_id, frame_id, task_type, detection_count, provenance,
+           produced_by, batch_timestamp, created_at, fanned_out_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+      )
+      .run(
+        outbox.topic,
+        outbox.cameraId,
+        outbox.siteId,
+        outbox.frameId,
+        outbox.taskType,
+        outbox.detectionCount,
+        outbox.provenance,
+        outbox.producedBy,
+        outbox.batchTimestamp,
+        outbox.createdAt,
+        outbox.fannedOutAt,
+      );
+    const det = this.db.prepared(
+      `INSERT INTO detections (id, camera_id, task_type, timestamp, label, confidence, bbox, track_id,
+         attributes, frame_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    for (const r of rows) {
+      det.run(
+        r.id,
+        r.cameraId,
+        r.taskType,
+        r.timestamp,
+        r.label,
+        r.confidence,
+        JSON.stringify(r.bbox ?? null), // as the jsonText transformer writes it
+        r.trackId,
+        JSON.stringify(r.attributes),
+        r.frameId,
+        r.createdAt,
+      );
+    }
+    return Number(res.lastInsertRowid);
+  }
+
+  /** Claim a batch for a consumer: true when this call took it (first time). Group-committed. */
   async claim(consumer: string, cameraId: string, frameId: string, nowIso: string): Promise<boolean> {
+    if (this.db.isSqlite) {
+      return this.db.batch(
+        async () =>
+          this.db
+            .prepared(
+              'INSERT OR IGNORE INTO consumer_fanout (consumer, camera_id, frame_id, fanned_at) VALUES (?,?,?,?)',
+            )
+            .run(consumer, cameraId, frameId, nowIso).changes === 1,
+      );
+    }
     return this.db.transaction(async (m) => {
       const repo = m.getRepository(ConsumerFanoutEntity);
       if (await repo.findOne({ select: { consumer: true }, where: { consumer, cameraId, frameId } }))
@@ -71,6 +125,12 @@ export class AiRepository implements OnModuleInit {
   }
 
   async markFanned(seq: number, nowIso: string): Promise<void> {
+    if (this.db.isSqlite) {
+      await this.db.batch(async () => {
+        this.db.prepared('UPDATE outbox SET fanned_out_at = ? WHERE seq = ?').run(nowIso, seq);
+      });
+      return;
+    }
     await this.db.run((m) => m.getRepository(OutboxEntity).update({ seq }, { fannedOutAt: nowIso }));
   }
 

@@ -5,7 +5,7 @@ import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { Telemetry } from '../metrics/telemetry';
 import { NotFoundError } from '../common/errors';
-import { uuidv7 } from '../common/ids';
+import { prefixedId } from '../common/ids';
 import { mapDriverError } from '../database/driver-errors';
 import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
@@ -86,7 +86,7 @@ export class IngestService implements OnApplicationBootstrap {
     const frameKey = p.frameId === null ? null : `w:${p.frameId}`;
     const prov = { key: principal.id, task: p.taskType };
     const rows: DetectionEntity[] = p.detections.map((d) => ({
-      id: `det_${uuidv7().replace(/-/g, '')}`,
+      id: prefixedId('det_'), // det_ + 32 hex, time-ordered
       cameraId: p.cameraId,
       taskType: p.taskType,
       timestamp: p.timestamp,

@@ -1,7 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
+import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { AsyncLock } from './async-lock';
+
+/** At most this many queued units share one group-commit transaction. */
+const GROUP_MAX = 256;
 
 /**
  * The one way services reach the store.
@@ -12,20 +16,127 @@ import { AsyncLock } from './async-lock';
  * with it. So on SQLite every unit of work runs under one FIFO lock; better-sqlite3 is
  * synchronous, so this costs little. On PostgreSQL work runs on the pool, unlocked.
  * Work nested inside a transaction reuses that transaction's manager (AsyncLocalStorage).
+ *
+ * Hot paths have two more tools: `batch()` (group commit: concurrent units share one
+ * transaction, each in its own savepoint) and, on SQLite, `prepared()` (a better-sqlite3
+ * statement prepared once, run on the same connection under the same lock).
  */
 interface TxContext {
   manager: EntityManager;
   hooks: Array<() => void>;
 }
 
+interface Queued {
+  run: (store: TxContext) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown; hooks: Array<() => void> } | { ok: false; error: unknown };
+
 @Injectable()
 export class Database {
   private readonly lock = new AsyncLock();
   private readonly current = new AsyncLocalStorage<TxContext>();
   readonly isSqlite: boolean;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly queue: Queued[] = [];
+  private draining = false;
 
   constructor(readonly dataSource: DataSource) {
     this.isSqlite = dataSource.options.type === 'better-sqlite3';
+  }
+
+  /**
+   * A better-sqlite3 statement for `sql`, prepared once (SQLite only). Run it only inside
+   * `run()`, `transaction()` or `batch()`: the connection is TypeORM's, so the statement joins
+   * whatever transaction holds the lock. TypeORM's per-call cost (query building, metadata,
+   * transformers) is most of a small write; hot paths skip it this way.
+   */
+  prepared(sql: string): BetterSqlite3.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      if (!this.isSqlite) throw new Error('prepared statements are SQLite-only');
+      const conn = (this.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database })
+        .databaseConnection;
+      stmt = conn.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /**
+   * Group commit: run `fn` in a transaction shared with the other units queued meanwhile, each in
+   * its own savepoint. A unit that throws rolls back to its savepoint and rejects its caller alone;
+   * the others commit. Every caller is answered only after the COMMIT that holds its unit (or with
+   * its error when that commit fails), and a unit's afterCommit hooks run only if it committed.
+   * Units run one after another in queue order. Inside a transaction, `fn` joins it (like
+   * `transaction()`).
+   */
+  batch<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    const inTx = this.current.getStore();
+    if (inTx) return fn(inTx.manager);
+    return new Promise<T>((resolve, reject) => {
+      // Run in the caller's async context (request id, logging), with the group's transaction.
+      const caller = new AsyncResource('HeldarBatchUnit');
+      const run = (store: TxContext) =>
+        caller.runInAsyncScope(() => this.current.run(store, () => fn(store.manager)));
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) {
+        this.draining = true;
+        // After this turn of the event loop: requests read in the same turn join the same commit.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        let group: Queued[] = [];
+        const outcomes: Outcome[] = [];
+        try {
+          await this.transaction(async (m) => {
+            // Taken once the lock is ours: whatever queued while we waited joins this commit.
+            group = this.queue.splice(0, GROUP_MAX);
+            for (const unit of group) outcomes.push(await this.unit(m, unit));
+          });
+        } catch (err) {
+          if (group.length === 0) group = this.queue.splice(0, GROUP_MAX);
+          for (const unit of group) unit.reject(err); // the commit failed: nothing was acknowledged
+          continue;
+        }
+        group.forEach((unit, i) => {
+          const o = outcomes[i];
+          if (o.ok) {
+            for (const hook of o.hooks) hook();
+            unit.resolve(o.value);
+          } else unit.reject(o.error);
+        });
+        if (this.queue.length > 0) await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async unit(m: EntityManager, unit: Queued): Promise<Outcome> {
+    const hooks: Array<() => void> = [];
+    await this.savepoint(m, 'SAVEPOINT heldar_unit');
+    try {
+      const value = await unit.run({ manager: m, hooks });
+      await this.savepoint(m, 'RELEASE SAVEPOINT heldar_unit');
+      return { ok: true, value, hooks };
+    } catch (error) {
+      await this.savepoint(m, 'ROLLBACK TO SAVEPOINT heldar_unit');
+      await this.savepoint(m, 'RELEASE SAVEPOINT heldar_unit');
+      return { ok: false, error };
+    }
+  }
+
+  private async savepoint(m: EntityManager, sql: string): Promise<void> {
+    if (this.isSqlite) this.prepared(sql).run();
+    else await m.query(sql);
   }
 
   /** Run `fn` with a manager (autocommit per statement). */

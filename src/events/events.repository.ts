@@ -47,6 +47,27 @@ export class EventsRepository implements OnModuleInit {
   }
 
   async insert(row: Omit<EventEntity, 'seq'>): Promise<EventEntity> {
+    if (this.db.isSqlite) {
+      // The hot path (every zone event, every worker event): a statement prepared once.
+      return this.db.run(async () => {
+        const res = this.db
+          .prepared(
+            `INSERT INTO events (id, camera_id, site_id, event_type, severity, timestamp, payload, created_at)
+             VALUES (?,?,?,?,?,?,?,?)`,
+          )
+          .run(
+            row.id,
+            row.cameraId,
+            row.siteId,
+            row.eventType,
+            row.severity,
+            row.timestamp,
+            JSON.stringify(row.payload ?? null),
+            row.createdAt,
+          );
+        return { ...row, seq: Number(res.lastInsertRowid) };
+      });
+    }
     return this.db.run(async (m) => {
       // A copy: on PostgreSQL TypeORM writes RETURNING values (untransformed) back into the object.
       const saved = await m.getRepository(EventEntity).insert({ ...row });

@@ -75,6 +75,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private refilling: Promise<void> | null = null;
   /** Recent events by seq: a delivery rarely needs to read its event back. */
   private readonly recent = new Map<number, KernelEvent>();
+  private readonly bodies = new Map<number, string>();
+  /** Opened signing secrets by subscription, with the sealed value they came from. */
+  private readonly secrets = new Map<string, { sealed: string; secret: string }>();
   private readonly agents = {
     http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
     https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
@@ -110,6 +113,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   /** Drop the cached subscriptions (they changed). */
   invalidate(): void {
     this.hooks = null;
+    this.secrets.clear();
   }
 
   private subscriptions(): Promise<Map<string, WebhookEntity>> {
@@ -239,6 +243,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return this.refilling;
   }
 
+  /** The subscription's signing secret, opened once per sealed value (not once per delivery). */
+  private openSecret(w: WebhookEntity): string {
+    const hit = this.secrets.get(w.id);
+    if (hit && hit.sealed === w.secret) return hit.secret;
+    const secret = this.box.open(w.secret, webhookSecretAad(w.id));
+    this.secrets.set(w.id, { sealed: w.secret, secret });
+    return secret;
+  }
+
+  /** The delivery body of an event, serialised once for all its subscriptions. */
+  private bodyOf(e: KernelEvent): string {
+    let body = this.bodies.get(e.seq);
+    if (body === undefined) {
+      body = deliveryBody(e);
+      this.bodies.set(e.seq, body);
+      while (this.bodies.size > 2_000) this.bodies.delete(this.bodies.keys().next().value!);
+    }
+    return body;
+  }
+
   /** Sign and POST one message to a subscription. */
   async send(w: WebhookEntity, msgId: string, body: string): Promise<PostResult> {
     const host = new URL(w.url).hostname.replace(/^\[|\]$/g, '');
@@ -247,7 +271,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     let secret: string;
     try {
-      secret = this.box.open(w.secret, webhookSecretAad(w.id));
+      secret = this.openSecret(w);
     } catch (err) {
       if (!(err instanceof SecretBoxError)) throw err;
       const error =
@@ -273,15 +297,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       ? { ok: false, statusCode: null, error: 'the event no longer exists (retention)', durationMs: 0 }
       : outside
         ? { ok: false, statusCode: null, error: "outside the subscription's camera scope", durationMs: 0 }
-        : await this.send(w, d.id, deliveryBody(event));
+        : await this.send(w, d.id, this.bodyOf(event));
     const now = this.clock.nowIso();
     const delay =
       result.ok || !event || outside ? null : retryDelayMs(this.config.webhookRetryDelaysS, attempt);
     this.telemetry.webhookDeliveries.inc({
       outcome: result.ok ? 'delivered' : delay === null ? 'dead' : 'retrying',
     });
-    await this.repo.transaction(async () => {
-      await this.repo.insertAttempt({
+    await this.repo.recordOutcome(
+      {
         deliveryId: d.id,
         webhookId: w.id,
         attempt,
@@ -290,8 +314,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         error: result.error,
         durationMs: result.durationMs,
         createdAt: now,
-      });
-      await this.repo.updateDelivery(d.id, {
+      },
+      {
         status: result.ok ? 'delivered' : delay === null ? 'dead' : 'retrying',
         attempts: attempt,
         nextAttemptAt:
@@ -300,8 +324,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         lastError: result.error,
         deliveredAt: result.ok ? now : null,
         updatedAt: now,
-      });
-    });
+      },
+    );
     if (outside) return; // nothing was sent: the receiver's health is not in question
     // Serialised per subscription, so concurrent outcomes count (and raise events) exactly once.
     const prev = this.healthChains.get(w.id) ?? Promise.resolve();

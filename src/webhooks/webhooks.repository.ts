@@ -144,6 +144,57 @@ export class WebhooksRepository implements OnModuleInit {
     await this.db.run((m) => m.getRepository(WebhookDeliveryEntity).update({ id }, patch));
   }
 
+  /**
+   * One attempt's ledger row and its delivery's new state, atomically, group-committed with the
+   * other deliveries finishing meanwhile (a burst writes its ledger in a few transactions, not one
+   * per delivery). SQLite: statements prepared once.
+   */
+  async recordOutcome(
+    attempt: Omit<WebhookAttemptEntity, 'id'>,
+    patch: Pick<
+      WebhookDeliveryEntity,
+      'status' | 'attempts' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'deliveredAt' | 'updatedAt'
+    >,
+  ): Promise<void> {
+    await this.db.batch(async (m) => {
+      if (!this.db.isSqlite) {
+        await m.getRepository(WebhookAttemptEntity).insert({ ...attempt });
+        await m.getRepository(WebhookDeliveryEntity).update({ id: attempt.deliveryId }, patch);
+        return;
+      }
+      this.db
+        .prepared(
+          `INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, ok, status_code, error, duration_ms,
+             created_at) VALUES (?,?,?,?,?,?,?,?)`,
+        )
+        .run(
+          attempt.deliveryId,
+          attempt.webhookId,
+          attempt.attempt,
+          attempt.ok ? 1 : 0,
+          attempt.statusCode,
+          attempt.error,
+          attempt.durationMs,
+          attempt.createdAt,
+        );
+      this.db
+        .prepared(
+          `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?,
+             last_error = ?, delivered_at = ?, updated_at = ? WHERE id = ?`,
+        )
+        .run(
+          patch.status,
+          patch.attempts,
+          patch.nextAttemptAt,
+          patch.lastStatusCode,
+          patch.lastError,
+          patch.deliveredAt,
+          patch.updatedAt,
+          attempt.deliveryId,
+        );
+    });
+  }
+
   async insertAttempt(row: Omit<WebhookAttemptEntity, 'id'>): Promise<void> {
     await this.db.run((m) => m.getRepository(WebhookAttemptEntity).insert({ ...row }));
   }

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
-import { Between, In } from 'typeorm';
+import { Between, type EntityManager, In } from 'typeorm';
 import type { DetectionBatch, DetectionConsumer } from '../ai/detection-consumer';
 import { AuditService } from '../audit/audit.service';
 import { canSeeCamera, type Principal } from '../auth/principal';
@@ -205,6 +206,18 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
     const changed = occupancy.filter((o) => this.occupancy.get(o.zoneId) !== o.count);
     if (changed.length === 0) return;
     for (const o of changed) this.occupancy.set(o.zoneId, o.count);
+    if (this.db.isSqlite) {
+      // Per batch on the ingest path: statements prepared once, group-committed with other batches.
+      await this.db.batch(async () => {
+        const up = this.db.prepared(
+          `INSERT INTO zone_occupancy (zone_id, camera_id, count, updated_at) VALUES (?,?,?,?)
+           ON CONFLICT (zone_id) DO UPDATE SET camera_id = excluded.camera_id, count = excluded.count,
+           updated_at = excluded.updated_at`,
+        );
+        for (const o of changed) up.run(o.zoneId, cameraId, o.count, now);
+      });
+      return;
+    }
     await this.db.run((m) =>
       m.getRepository(ZoneOccupancyEntity).upsert(
         changed.map((o) => ({ zoneId: o.zoneId, cameraId, count: o.count, updatedAt: now })),
@@ -237,9 +250,10 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
         createdAt: this.clock.nowIso(),
       });
     }
-    // One transaction for the batch's zone events and their kernel events (published on commit).
-    await this.db.transaction(async (m) => {
-      await m.getRepository(ZoneEventEntity).insert(rows.map((r) => ({ ...r })));
+    // One transaction for the batch's zone events and their kernel events (published on commit),
+    // group-committed with other batches' (its own savepoint: a failure here fails this batch alone).
+    await this.db.batch(async (m) => {
+      await this.insertZoneEvents(m, rows);
       for (const r of rows) {
         await this.events.emit({
           type: `zone_${r.eventType}`,
@@ -260,6 +274,31 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
     });
   }
 
+  private async insertZoneEvents(m: EntityManager, rows: ZoneEventEntity[]): Promise<void> {
+    if (!this.db.isSqlite) {
+      await m.getRepository(ZoneEventEntity).insert(rows.map((r) => ({ ...r })));
+      return;
+    }
+    const ins = this.db.prepared(
+      `INSERT INTO zone_events (id, camera_id, zone_id, zone_name, track_id, event_type, label, timestamp,
+         dwell_seconds, evidence_path, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    for (const r of rows)
+      ins.run(
+        r.id,
+        r.cameraId,
+        r.zoneId,
+        r.zoneName,
+        r.trackId,
+        r.eventType,
+        r.label,
+        r.timestamp,
+        r.dwellSeconds,
+        r.evidencePath,
+        r.createdAt,
+      );
+  }
+
   /** Copy of the camera's latest sub frame (null without one). */
   private async evidence(cameraId: string, zevId: string): Promise<string | null> {
     const dir = join(this.config.dataDirAbs, 'snapshots');
@@ -268,10 +307,10 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
         await mkdir(dir, { recursive: true });
         this.snapshotsReady = true;
       }
-      await copyFile(
-        join(this.config.framesDirAbs, cameraId, 'latest_sub.jpg'),
-        join(dir, `zoneevt_${zevId}.jpg`),
-      );
+      const latest = join(this.config.framesDirAbs, cameraId, 'latest_sub.jpg');
+      // A camera without a sampled frame (common for worker-only cameras): one stat, not a copy attempt.
+      if (!existsSync(latest)) return null;
+      await copyFile(latest, join(dir, `zoneevt_${zevId}.jpg`));
       return `/media/snapshots/zoneevt_${zevId}.jpg`;
     } catch {
       return null;

@@ -76,6 +76,36 @@ describe(`AI ingest (${ENGINE})`, () => {
     await t?.close();
   });
 
+  it('concurrent ingests share commits: an invalid one is a 400, a replayed frame a duplicate, every other one stored whole', async () => {
+    const bodies = [
+      ...Array.from({ length: 12 }, (_, i) => batch(`gc-${i}`, 4)),
+      batch('gc-bad', 2, { detections: [{ label: 'person', confidence: 7 }] }),
+      batch('gc-3', 4), // the same frame as one above, in the same burst
+    ];
+    const res = await Promise.all(bodies.map((b) => t.http().post('/api/v1/ai/events').send(b)));
+    expect(res.map((r) => r.status)).toEqual([...Array(12).fill(200), 400, 200]);
+    expect(res[12].body).toEqual(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    const stored = res.slice(0, 12).map((r) => r.body as { duplicate: boolean });
+    // gc-3 went in once: one of its two posts stored it, the other was the duplicate.
+    expect([stored[3], res[13].body].filter((b) => (b as { duplicate: boolean }).duplicate)).toHaveLength(1);
+    const outbox = await rawQuery(
+      t,
+      "SELECT frame_id, detection_count, fanned_out_at FROM outbox WHERE frame_id LIKE 'w:gc-%' ORDER BY frame_id",
+    );
+    expect(outbox.map((o) => o.frame_id).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `w:gc-${i}`).sort(),
+    );
+    for (const o of outbox)
+      expect(o).toEqual(expect.objectContaining({ detection_count: 4, fanned_out_at: expect.any(String) }));
+    const dets = await rawQuery(t, "SELECT COUNT(*) AS n FROM detections WHERE frame_id LIKE 'w:gc-%'");
+    expect(Number(dets[0].n)).toBe(12 * 4);
+    const claims = await rawQuery(
+      t,
+      "SELECT COUNT(*) AS n FROM consumer_fanout WHERE frame_id LIKE 'w:gc-%' AND consumer = 'recorder_test'",
+    );
+    expect(Number(claims[0].n)).toBe(12);
+  });
+
   it('stores a batch once: a replay of the same frame is a duplicate that writes nothing', async () => {
     const first = await t.http().post('/api/v1/ai/events').send(batch('f-1', 3)).expect(200);
     expect(first.body).toEqual({ detections_ingested: 3, duplicate: false });

@@ -190,6 +190,72 @@ describe(`database (${ENGINE})`, () => {
     expect(calls).toEqual(['committed', 'outside']);
   });
 
+  it('group commit: concurrent units share a commit; a failing unit rolls back alone and only its caller sees the error', async () => {
+    const reader = await openDataSource(store.config); // another connection: sees committed rows only
+    try {
+      const visibleAtAnswer: boolean[] = [];
+      const hooks: string[] = [];
+      const units = Array.from({ length: 10 }, (_, i) =>
+        db
+          .batch(async (m) => {
+            await m.getRepository(EventEntity).insert({ ...event(i), id: `gc-${i}` });
+            db.afterCommit(() => hooks.push(`gc-${i}`));
+            if (i === 4) throw new Error('unit 4 fails');
+            if (i === 7) await m.getRepository(EventEntity).insert({ ...event(i), id: 'gc-0' }); // UNIQUE
+            return i;
+          })
+          .then(async (v) => {
+            visibleAtAnswer.push((await reader.getRepository(EventEntity).countBy({ id: `gc-${v}` })) === 1);
+            return v;
+          }),
+      );
+      const settled = await Promise.allSettled(units);
+      expect(settled.map((r) => r.status)).toEqual([
+        ...Array(4).fill('fulfilled'),
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect((settled[4] as PromiseRejectedResult).reason).toEqual(new Error('unit 4 fails'));
+      expect(mapDriverError((settled[7] as PromiseRejectedResult).reason)).toBeInstanceOf(ConflictError);
+      expect(visibleAtAnswer).toEqual(Array(8).fill(true)); // answered only once committed
+      const ids = (await db.run((m) => m.find(EventEntity, { where: { eventType: 'test_write' } })))
+        .map((e) => e.id)
+        .filter((id) => id.startsWith('gc-'))
+        .sort();
+      expect(ids).toEqual(['gc-0', 'gc-1', 'gc-2', 'gc-3', 'gc-5', 'gc-6', 'gc-8', 'gc-9']);
+      expect(hooks.sort()).toEqual(ids); // a rolled-back unit's hooks never run
+    } finally {
+      await reader.destroy();
+    }
+  });
+
+  if (ENGINE === 'sqlite') {
+    it('group commit: when the commit itself fails, no unit of it is acknowledged', async () => {
+      // A deferred foreign key is checked at COMMIT: the whole group's commit fails.
+      const units = [
+        db.batch((m) => m.getRepository(EventEntity).insert({ ...event(1), id: 'gc-fail-a' })),
+        db.batch(async (m) => {
+          await m.query('PRAGMA defer_foreign_keys = ON');
+          await m.getRepository(CameraEntity).insert(camera('gc-orphan', 'no_such_site'));
+        }),
+        db.batch((m) => m.getRepository(EventEntity).insert({ ...event(2), id: 'gc-fail-b' })),
+      ];
+      const settled = await Promise.allSettled(units);
+      expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      const left = await db.run((m) =>
+        m.find(EventEntity, { where: [{ id: 'gc-fail-a' }, { id: 'gc-fail-b' }] }),
+      );
+      expect(left).toEqual([]);
+      expect(await db.run((m) => m.getRepository(CameraEntity).countBy({ id: 'gc-orphan' }))).toBe(0);
+      // The store keeps working afterwards.
+      await expect(db.batch(async () => 'ok')).resolves.toBe('ok');
+    });
+  }
+
   it('maps UNIQUE to 409 and a missing FK target to 400', async () => {
     await db.run((m) => m.getRepository(CameraEntity).insert(camera('dup')));
     const dup = await db
