@@ -366,9 +366,11 @@ async function scenario(n: number, fixture: ScaleFixture, o: ScenarioOptions): P
     }
 
     // 2. The files appear while the kernel is down (a restored disk, a kernel down for a while).
-    // The first `indexSelf` cameras are indexed by the kernel here (their backlog is measured);
-    // the others get the reference camera's rows, the state the kernel leaves once it has indexed.
-    const indexSelf = Math.min(n, reference ? o.backlogCameras : Math.max(1, o.backlogCameras));
+    // The first `indexSelf` cameras are indexed by the kernel here (their backlog is measured):
+    // all of them up to BENCH_SCALE_BACKLOG_CAMERAS, else one when no scenario has indexed a
+    // camera yet, else none. The others get the reference camera's rows, the state the kernel
+    // leaves once it has indexed them.
+    const indexSelf = n <= o.backlogCameras ? n : reference ? 0 : 1;
     for (let i = 0; i < indexSelf; i++) await linkScaleCamera(fixture, i, recordings);
     const expected = n * fixture.filesPerCamera;
     let backlog: ScaleFigures['backlog'] = null;
@@ -497,8 +499,9 @@ export interface ScaleBenchResult {
 }
 
 /** BENCH_SCALE_CAMERAS (default "1,16"), BENCH_SCALE_DAYS (30), BENCH_SCALE_STEADY_S (60),
- * BENCH_SCALE_BACKLOG_CAMERAS (1: cameras the kernel indexes itself per scenario; the others get
- * the indexed reference rows), BENCH_SCALE_BACKLOG_MAX_S (1800), BENCH_SCALE_SWEEPS (3: forced
+ * BENCH_SCALE_BACKLOG_CAMERAS (1: a scenario with at most this many cameras has the kernel index
+ * all of them, a larger one gets the indexed rows of the first scenario's camera 0 — or indexes
+ * that one camera itself when it runs first), BENCH_SCALE_BACKLOG_MAX_S (1800), BENCH_SCALE_SWEEPS (3: forced
  * sweeps timed per state), BENCH_SCALE_SETTLE_S (20), BENCH_SCALE_CODE (a label for the figures),
  * BENCH_SCALE_CACHE (/tmp/heldar-scale-cache). */
 export async function benchScale(): Promise<ScaleBenchResult> {
