@@ -11,6 +11,7 @@ import { benchRecorder } from './recorder.bench';
 import { benchTimeline } from './timeline.bench';
 import { benchBoot } from './boot.bench';
 import { benchMetrics } from './metrics.bench';
+import { benchScale } from './scale.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
   console.log('boot (process start to /readyz 200, idle RSS):', JSON.stringify(boot, null, 2));
   const metrics = only && only !== 'metrics' ? results.metrics : await benchMetrics();
   console.log('/metrics with 64 cameras:', metrics);
+  const scale = only && only !== 'scale' ? results.scale : await benchScale();
+  console.log('scale (30 days held vs empty):', JSON.stringify(scale, null, 2));
   results = {
     ...results,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     ingest,
     boot,
     metrics,
+    scale,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`wrote ${file}`);
