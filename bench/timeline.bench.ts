@@ -250,8 +250,8 @@ async function fillScale(
       `INSERT INTO segments (id, camera_id, path, start_time, end_time, duration_s, codec, width, height, fps,
          size_bytes, container, locked, evidence_locked, incident_id, created_at)
        SELECT 'seg_' || c.id || '_' || n.i, c.id, c.id || '/' || n.i || '.mp4',
-         ${ts(`${t0}::bigint + n.i * 60000`)},
-         ${ts(`${t0}::bigint + n.i * 60000 + CASE WHEN n.i % 997 = 0 THEN 30000 ELSE 60000 END`)},
+         ${ts(`${t0}::bigint + n.i::bigint * 60000`)},
+         ${ts(`${t0}::bigint + n.i::bigint * 60000 + CASE WHEN n.i % 997 = 0 THEN 30000 ELSE 60000 END`)},
          60, 'h264', 1920, 1080, 25, 2000000, 'mp4', 0, false, NULL, $1
        FROM generate_series(0, ${SCALE_PER_CAMERA - 1}) n(i) CROSS JOIN cameras c ORDER BY n.i, c.id`,
       [now],

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
-import { type EntityManager, In } from 'typeorm';
+import { type EntityManager, In, Not } from 'typeorm';
 import { Database } from '../database/database.service';
 import { CoverageEntity } from './entities/coverage.entity';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
@@ -691,26 +691,32 @@ export class TimelineRepository implements OnModuleInit {
     });
   }
 
+  /** Zero every read-lock (boot): one pass to find the held rows, then only those are updated. */
   async clearReadLocks(): Promise<number> {
     return this.db.transaction(async (m) => {
-      const freed = await m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('s.camera_id', 'camera_id')
-        .addSelect('COUNT(*)', 'n')
-        .addSelect('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
-        .where('s.locked <> 0 AND s.evidence_locked = :no', { no: false })
-        .groupBy('s.camera_id')
-        .getRawMany<{ camera_id: string; n: number | string; bytes: number | string }>();
-      const res = await m
-        .createQueryBuilder()
-        .update(SegmentEntity)
-        .set({ locked: 0 })
-        .where('locked <> 0')
-        .execute();
-      for (const f of freed)
-        await this.addUsage(m, f.camera_id, this.protectDelta(-1, Number(f.bytes), Number(f.n)));
-      return res.affected ?? 0;
+      const held = await m.getRepository(SegmentEntity).find({
+        select: { id: true, cameraId: true, sizeBytes: true, evidenceLocked: true },
+        where: { locked: Not(0) },
+      });
+      const freed = new Map<string, { count: number; bytes: number }>();
+      for (let i = 0; i < held.length; i += 500) {
+        const ids = held.slice(i, i + 500).map((h) => h.id);
+        await m
+          .createQueryBuilder()
+          .update(SegmentEntity)
+          .set({ locked: 0 })
+          .where('id IN (:...ids)', { ids })
+          .execute();
+      }
+      for (const h of held) {
+        if (h.evidenceLocked) continue;
+        const f = freed.get(h.cameraId) ?? { count: 0, bytes: 0 };
+        f.count++;
+        f.bytes += h.sizeBytes;
+        freed.set(h.cameraId, f);
+      }
+      for (const [cam, f] of freed) await this.addUsage(m, cam, this.protectDelta(-1, f.bytes, f.count));
+      return held.length;
     });
   }
 
