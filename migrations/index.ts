@@ -9,6 +9,7 @@ import { Perception1764700000000 } from './1764700000000-perception';
 import { Zones1764800000000 } from './1764800000000-zones';
 import { WebhookCameraScope1765000000000 } from './1765000000000-webhook-camera-scope';
 import { ClipEvidence1765100000000 } from './1765100000000-clip-evidence';
+import { Coverage1765700000000 } from './1765700000000-coverage';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Zones1764800000000,
   WebhookCameraScope1765000000000,
   ClipEvidence1765100000000,
+  Coverage1765700000000,
 ];

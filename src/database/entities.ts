@@ -23,6 +23,8 @@ import { CameraStatusEntity } from '../recorder/entities/camera-status.entity';
 import { RecorderRunEntity } from '../recorder/entities/recorder-run.entity';
 import { RecordingGapEntity } from '../timeline/entities/recording-gap.entity';
 import { SegmentEntity } from '../timeline/entities/segment.entity';
+import { CoverageEntity } from '../timeline/entities/coverage.entity';
+import { SegmentUsageEntity } from '../timeline/entities/segment-usage.entity';
 import { ModuleRecordEntity } from '../settings/entities/module-record.entity';
 import { SettingEntity } from '../settings/entities/setting.entity';
 
@@ -50,6 +52,8 @@ export const ENTITIES = [
   CameraStatusEntity,
   RecorderRunEntity,
   SegmentEntity,
+  CoverageEntity,
+  SegmentUsageEntity,
   RecordingGapEntity,
   UserEntity,
   SessionEntity,

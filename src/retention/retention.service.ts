@@ -204,11 +204,14 @@ export class RetentionService implements OnApplicationBootstrap {
     });
   }
 
-  /** 1. Segments that ended more than the camera's `retention_hours` ago. */
+  /** 1. Segments that ended more than the camera's `retention_hours` ago. A camera whose oldest
+   * segment starts after its horizon has nothing to lose: one index seek, no scan. */
   private async byAge(report: SweepReport): Promise<void> {
     const nowMs = this.clock.nowMs();
     for (const cam of await this.cameras.retentionPolicies()) {
       const cutoff = new Date(nowMs - Math.max(cam.retentionHours, 1) * HOUR_MS).toISOString();
+      const oldest = await this.segments.oldestStart(cam.id);
+      if (oldest === null || oldest >= cutoff) continue;
       for (;;) {
         const r = await this.segments.deleteOldest(cam.id, AGE_BATCH, cutoff);
         add(report.age, r);

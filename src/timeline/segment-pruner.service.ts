@@ -55,6 +55,11 @@ export class SegmentPruner implements OnModuleInit {
     return this.repo.totals(cameraIds);
   }
 
+  /** Start of the camera's oldest segment (one index seek), null without segments. */
+  oldestStart(cameraId: string): Promise<string | null> {
+    return this.repo.firstSegmentStart(cameraId);
+  }
+
   /** Bytes written per camera over the last `hours` (segments that ended in that window). */
   writtenInLast(hours: number): Promise<Map<string, number>> {
     return this.repo.bytesEndedSince(new Date(this.clock.nowMs() - hours * 3_600_000).toISOString());

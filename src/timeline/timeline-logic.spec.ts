@@ -1,4 +1,11 @@
+import fc from 'fast-check';
 import {
+  bucketOf,
+  COVERAGE_BUCKET_MS,
+  type CoveragePiece,
+  coverageInsert,
+  coveragePieces,
+  coverageWindow,
   deriveGapCause,
   findHoles,
   isSegmentClosed,
@@ -78,5 +85,110 @@ describe('deriveGapCause', () => {
     ['no runs', [], 'unknown'],
   ])('%s', (_name, runs, cause) => {
     expect(deriveGapCause(gap, runs)).toBe(cause);
+  });
+});
+
+describe('coveragePieces / coverageInsert / coverageWindow', () => {
+  const H = COVERAGE_BUCKET_MS;
+  const piece = (a: number, b: number, count: number, last: number): CoveragePiece => ({
+    ...s(a, b),
+    count,
+    lastStartMs: T + last * 1000,
+  });
+
+  it('merges one bucket like mergeRanges and counts the segments of each piece', () => {
+    expect(coveragePieces([s(0, 2), s(2.1, 4), s(4, 6), s(10, 12), s(13.5, 14)])).toEqual([
+      piece(0, 6, 3, 4),
+      piece(10, 14, 2, 13.5),
+    ]);
+  });
+
+  it.each([
+    ['an empty bucket opens a piece', null, s(0, 60), { kind: 'open', piece: piece(0, 60, 1, 0) }],
+    [
+      'a segment 2 s after the end extends',
+      piece(0, 60, 1, 0),
+      s(62, 120),
+      { kind: 'extend', piece: piece(0, 120, 2, 62) },
+    ],
+    [
+      'a segment 2.001 s after opens',
+      piece(0, 60, 1, 0),
+      s(62.001, 120),
+      { kind: 'open', piece: piece(62.001, 120, 1, 62.001) },
+    ],
+    [
+      'a shorter overlapping segment keeps the end',
+      piece(0, 60, 1, 0),
+      s(30, 40),
+      { kind: 'extend', piece: piece(0, 60, 2, 30) },
+    ],
+    [
+      'a segment starting with the last one appends',
+      piece(0, 60, 2, 30),
+      s(30, 70),
+      { kind: 'extend', piece: piece(0, 70, 3, 30) },
+    ],
+    ['an earlier segment (out of order) rebuilds', piece(0, 60, 2, 30), s(10, 20), { kind: 'rebuild' }],
+  ])('%s', (_name, last, seg, expected) => {
+    expect(coverageInsert(last, seg)).toEqual(expected);
+  });
+
+  it.each([
+    [
+      'a 30-day window: whole hours inside',
+      T + 1,
+      T + 30 * 86_400_000 - 1,
+      { wholeFromMs: T + H, wholeToMs: T + 30 * 86_400_000 - H },
+    ],
+    ['hour-aligned edges are whole', T, T + 2 * H, { wholeFromMs: T, wholeToMs: T + 2 * H }],
+    ['within one hour: none', T + 1, T + H - 1, null],
+    ['across one hour boundary: none', T + 10, T + H + 10, null],
+  ])('%s', (_name, from, to, expected) => {
+    expect(coverageWindow(from, to)).toEqual(expected);
+  });
+
+  /** Random segment sets over a few hours: ascending by start, overlapping or not. */
+  const segmentSets = fc.array(
+    fc.record({ start: fc.integer({ min: 0, max: 4 * 3600 }), len: fc.integer({ min: 0, max: 200 }) }),
+    { maxLength: 80 },
+  );
+
+  it('pieces per bucket merged again equal the merge of all segments; counts add up', () => {
+    fc.assert(
+      fc.property(segmentSets, (raw) => {
+        const segs = raw.map((r) => s(r.start, r.start + r.len)).sort((a, b) => a.startMs - b.startMs);
+        const buckets = new Map<number, typeof segs>();
+        for (const x of segs)
+          buckets.set(bucketOf(x.startMs), [...(buckets.get(bucketOf(x.startMs)) ?? []), x]);
+        const pieces = [...buckets.keys()]
+          .sort((a, b) => a - b)
+          .flatMap((b) => coveragePieces(buckets.get(b)!));
+        expect(mergeRanges(pieces)).toEqual(mergeRanges(segs));
+        expect(pieces.reduce((n, p) => n + p.count, 0)).toBe(segs.length);
+        const from = T + 1800_000;
+        const to = T + 3 * 3600_000 + 5;
+        expect(findHoles(pieces, from, to)).toEqual(findHoles(segs, from, to));
+      }),
+    );
+  });
+
+  it('inserting one segment at a time (any order) gives the pieces of the whole bucket', () => {
+    fc.assert(
+      fc.property(segmentSets, (raw) => {
+        const segs = raw.map((r) => s(r.start % 3600, (r.start % 3600) + r.len));
+        let pieces: CoveragePiece[] = [];
+        const held: typeof segs = [];
+        for (const x of segs) {
+          held.push(x);
+          const step = coverageInsert(pieces[pieces.length - 1] ?? null, x);
+          if (step.kind === 'rebuild')
+            pieces = coveragePieces([...held].sort((a, b) => a.startMs - b.startMs));
+          else if (step.kind === 'open') pieces.push(step.piece);
+          else pieces[pieces.length - 1] = step.piece;
+        }
+        expect(pieces).toEqual(coveragePieces([...held].sort((a, b) => a.startMs - b.startMs)));
+      }),
+    );
   });
 });

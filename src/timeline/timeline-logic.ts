@@ -102,3 +102,73 @@ export function deriveGapCause(gap: Span, runs: RecorderRun[]): GapCause {
     .sort((a, b) => a.endedAtMs - b.endedAtMs);
   return ended.length > 0 ? CAUSE[ended[0].endReason] : 'unknown';
 }
+
+/**
+ * Stored coverage. Recorded ranges are kept per camera in one-hour buckets (by segment start):
+ * each piece is a run of the bucket's segments merged like `mergeRanges` (holes ≤ 2 s joined),
+ * with how many segments it holds. Merging the pieces of consecutive buckets again gives exactly
+ * the ranges of all their segments, a change to one segment only ever rewrites its own bucket,
+ * and a window's edge buckets can be read from the segments themselves (so answers and counts
+ * stay exact while the middle of a 30-day window is ~720 rows instead of 43,200).
+ */
+export const COVERAGE_BUCKET_MS = 3_600_000;
+/** Holes of this much or less inside a range are joined (the timeline's rule). */
+export const COVERAGE_JOIN_MS = 2000;
+
+export const bucketOf = (ms: number): number => Math.floor(ms / COVERAGE_BUCKET_MS) * COVERAGE_BUCKET_MS;
+
+export interface CoveragePiece extends Span {
+  /** Segments in the piece. */
+  count: number;
+  /** Start of its last segment (by start): an insert at or after it appends. */
+  lastStartMs: number;
+}
+
+/** The pieces of one bucket's segments (ascending by start). */
+export function coveragePieces(segments: Span[], joinMs = COVERAGE_JOIN_MS): CoveragePiece[] {
+  const out: CoveragePiece[] = [];
+  for (const s of segments) {
+    const last = out[out.length - 1];
+    if (last && s.startMs - last.endMs <= joinMs) {
+      last.endMs = Math.max(last.endMs, s.endMs);
+      last.count++;
+      last.lastStartMs = s.startMs;
+    } else out.push({ startMs: s.startMs, endMs: s.endMs, count: 1, lastStartMs: s.startMs });
+  }
+  return out;
+}
+
+export type CoverageStep =
+  { kind: 'open'; piece: CoveragePiece } | { kind: 'extend'; piece: CoveragePiece } | { kind: 'rebuild' };
+
+/**
+ * What a new segment does to its bucket whose last piece is `last` (null: the bucket is empty):
+ * a segment starting at or after every other one extends the last piece or opens a new one; one
+ * landing earlier (out of order) makes the bucket be merged again from its segments.
+ */
+export function coverageInsert(last: CoveragePiece | null, s: Span, joinMs = COVERAGE_JOIN_MS): CoverageStep {
+  if (!last) return { kind: 'open', piece: { ...s, count: 1, lastStartMs: s.startMs } };
+  if (s.startMs < last.lastStartMs) return { kind: 'rebuild' };
+  if (s.startMs - last.endMs <= joinMs) {
+    return {
+      kind: 'extend',
+      piece: { ...last, endMs: Math.max(last.endMs, s.endMs), count: last.count + 1, lastStartMs: s.startMs },
+    };
+  }
+  return { kind: 'open', piece: { ...s, count: 1, lastStartMs: s.startMs } };
+}
+
+/**
+ * How a window [from, to] is read: the whole buckets in [wholeFrom, wholeTo) from the stored
+ * pieces (every segment starting there lies in the window), the segments starting before
+ * wholeFrom (at most an hour before `from`) or from wholeTo on straight from the segments.
+ * Null when no whole bucket lies inside (a short window: read its segments).
+ */
+export function coverageWindow(
+  fromMs: number,
+  toMs: number,
+): { wholeFromMs: number; wholeToMs: number } | null {
+  const wholeFromMs = Math.ceil(fromMs / COVERAGE_BUCKET_MS) * COVERAGE_BUCKET_MS;
+  const wholeToMs = bucketOf(toMs);
+  return wholeFromMs < wholeToMs ? { wholeFromMs, wholeToMs } : null;
+}

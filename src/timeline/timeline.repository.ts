@@ -1,13 +1,50 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
-import { type EntityManager, In } from 'typeorm';
+import { type EntityManager, In, Not } from 'typeorm';
 import { Database } from '../database/database.service';
+import { CoverageEntity } from './entities/coverage.entity';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
+import { SegmentUsageEntity } from './entities/segment-usage.entity';
 import { SegmentEntity } from './entities/segment.entity';
+import {
+  bucketOf,
+  COVERAGE_BUCKET_MS,
+  type CoveragePiece,
+  coverageInsert,
+  coveragePieces,
+  coverageWindow,
+} from './timeline-logic';
 
 /** Segments are clamped to 3600 s, so none that overlaps `from` starts more than an hour before it. */
 const MAX_SEGMENT_MS = 3_600_000;
 const lowerBound = (fromIso: string) => new Date(Date.parse(fromIso) - MAX_SEGMENT_MS - 1000).toISOString();
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Evidence-locked or read-locked by an export: retention may not delete it. */
+const isProtected = (s: { evidenceLocked: boolean; locked: number }) => s.evidenceLocked || s.locked > 0;
+
+/** A change to the per-camera usage row (added to it). */
+interface UsageDelta {
+  count: number;
+  bytes: number;
+  protectedCount: number;
+  protectedBytes: number;
+}
+
+const toPiece = (c: CoverageEntity): CoveragePiece => ({
+  startMs: Date.parse(c.startTime),
+  endMs: Date.parse(c.endTime),
+  count: c.segmentCount,
+  lastStartMs: Date.parse(c.lastStart),
+});
+
+const fromPiece = (cameraId: string, p: CoveragePiece): CoverageEntity => ({
+  cameraId,
+  startTime: iso(p.startMs),
+  endTime: iso(p.endMs),
+  segmentCount: p.count,
+  lastStart: iso(p.lastStartMs),
+});
 
 export interface SegmentUsageRow {
   cameraId: string;
@@ -43,49 +80,83 @@ export class TimelineRepository implements OnModuleInit {
     });
   }
 
-  /** Bytes per camera: all, protected (evidence- or read-locked) and deletable. */
+  /** Bytes per camera: all, protected (evidence- or read-locked) and deletable. One row per
+   * camera from `segment_usage` (kept with every change to the segments), never an aggregate. */
   async usageByCamera(): Promise<SegmentUsageRow[]> {
     const rows = await this.db.run((m) =>
       m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('s.camera_id', 'camera_id')
-        .addSelect('COALESCE(SUM(s.size_bytes), 0)', 'total')
-        .addSelect(`COALESCE(SUM(CASE WHEN ${DELETABLE} THEN s.size_bytes ELSE 0 END), 0)`, 'deletable')
-        .addSelect(`SUM(CASE WHEN ${DELETABLE} THEN 1 ELSE 0 END)`, 'deletable_count')
-        .setParameters({ no: false })
-        .groupBy('s.camera_id')
-        .getRawMany<Record<string, string | number>>(),
+        .getRepository(SegmentUsageEntity)
+        .createQueryBuilder('u')
+        .where('u.segment_count > 0')
+        .orderBy('u.camera_id', 'ASC')
+        .getMany(),
     );
-    return rows.map((r) => {
-      const total = Number(r.total);
-      const deletable = Number(r.deletable);
-      return {
-        cameraId: String(r.camera_id),
-        totalBytes: total,
-        protectedBytes: total - deletable,
-        deletableBytes: deletable,
-        deletableCount: Number(r.deletable_count),
-      };
-    });
+    return rows.map((u) => ({
+      cameraId: u.cameraId,
+      totalBytes: u.totalBytes,
+      protectedBytes: u.protectedBytes,
+      deletableBytes: u.totalBytes - u.protectedBytes,
+      deletableCount: u.segmentCount - u.protectedCount,
+    }));
   }
 
-  /** Count and oldest/newest times of the segments, optionally only of `cameraIds`. */
+  /** Count and oldest/newest times of the segments, optionally only of `cameraIds`: the usage
+   * rows plus two index seeks per camera (or one for the newest end of all). */
   async totals(
     cameraIds: readonly string[] | null,
   ): Promise<{ count: number; oldest: string | null; newest: string | null }> {
     if (cameraIds && cameraIds.length === 0) return { count: 0, oldest: null, newest: null };
-    const row = await this.db.run((m) => {
-      const qb = m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('COUNT(*)', 'n')
-        .addSelect('MIN(s.start_time)', 'oldest')
-        .addSelect('MAX(s.end_time)', 'newest');
-      if (cameraIds) qb.where('s.camera_id IN (:...cameraIds)', { cameraIds: [...cameraIds] });
-      return qb.getRawOne<{ n: number | string; oldest: string | null; newest: string | null }>();
+    return this.db.run(async (m) => {
+      const qb = m.getRepository(SegmentUsageEntity).createQueryBuilder('u').where('u.segment_count > 0');
+      if (cameraIds) qb.andWhere('u.camera_id IN (:...cameraIds)', { cameraIds: [...cameraIds] });
+      const usage = await qb.getMany();
+      let oldest: string | null = null;
+      let newest: string | null = null;
+      for (const u of usage) {
+        const first = await this.firstStartIn(m, u.cameraId);
+        if (first !== null && (oldest === null || first < oldest)) oldest = first;
+        if (cameraIds) {
+          const last = await this.lastEndIn(m, u.cameraId);
+          if (last !== null && (newest === null || last > newest)) newest = last;
+        }
+      }
+      if (!cameraIds && usage.length > 0) {
+        const row = await m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('MAX(s.end_time)', 'max')
+          .getRawOne<{ max: string | null }>();
+        newest = row?.max ?? null;
+      }
+      return { count: usage.reduce((n, u) => n + u.segmentCount, 0), oldest, newest };
     });
-    return { count: Number(row?.n ?? 0), oldest: row?.oldest ?? null, newest: row?.newest ?? null };
+  }
+
+  private async firstStartIn(m: EntityManager, cameraId: string): Promise<string | null> {
+    const row = await m
+      .getRepository(SegmentEntity)
+      .createQueryBuilder('s')
+      .select('MIN(s.start_time)', 'min')
+      .where('s.camera_id = :cameraId', { cameraId })
+      .getRawOne<{ min: string | null }>();
+    return row?.min ?? null;
+  }
+
+  /** Latest end of the camera's segments: its last start, then the segments of the hour before. */
+  private async lastEndIn(m: EntityManager, cameraId: string): Promise<string | null> {
+    const seg = m.getRepository(SegmentEntity);
+    const last = await seg
+      .createQueryBuilder('s')
+      .select('MAX(s.start_time)', 'max')
+      .where('s.camera_id = :cameraId', { cameraId })
+      .getRawOne<{ max: string | null }>();
+    if (!last?.max) return null;
+    const row = await seg
+      .createQueryBuilder('s')
+      .select('MAX(s.end_time)', 'max')
+      .where('s.camera_id = :cameraId AND s.start_time > :lower', { cameraId, lower: lowerBound(last.max) })
+      .getRawOne<{ max: string | null }>();
+    return row?.max ?? null;
   }
 
   /** Bytes of the segments per camera that ended at or after `sinceIso` (the write rate). */
@@ -117,7 +188,7 @@ export class TimelineRepository implements OnModuleInit {
       const qb = m
         .getRepository(SegmentEntity)
         .createQueryBuilder('s')
-        .select(['s.id', 's.cameraId', 's.path', 's.sizeBytes'])
+        .select(['s.id', 's.cameraId', 's.path', 's.sizeBytes', 's.startTime'])
         .where(DELETABLE, { no: false });
       if (cameraId !== null) qb.andWhere('s.camera_id = :cameraId', { cameraId });
       if (endBeforeIso !== undefined) qb.andWhere('s.end_time < :endBeforeIso', { endBeforeIso });
@@ -135,10 +206,103 @@ export class TimelineRepository implements OnModuleInit {
           (r) => r.id,
         ),
       );
-      return picked
-        .filter((p) => !kept.has(p.id))
-        .map((p) => ({ id: p.id, cameraId: p.cameraId, path: p.path, sizeBytes: p.sizeBytes }));
+      const gone = picked.filter((p) => !kept.has(p.id));
+      const byCamera = new Map<string, SegmentEntity[]>();
+      for (const g of gone) byCamera.set(g.cameraId, [...(byCamera.get(g.cameraId) ?? []), g]);
+      for (const [cam, rows] of byCamera) {
+        await this.rebuildCoverage(
+          m,
+          cam,
+          rows.map((r) => r.startTime),
+        );
+        const bytes = rows.reduce((n, r) => n + r.sizeBytes, 0);
+        await this.addUsage(m, cam, {
+          count: -rows.length,
+          bytes: -bytes,
+          protectedCount: 0,
+          protectedBytes: 0,
+        });
+      }
+      return gone.map((p) => ({ id: p.id, cameraId: p.cameraId, path: p.path, sizeBytes: p.sizeBytes }));
     });
+  }
+
+  /** Add `d` to the camera's usage row (created at the first segment). */
+  private async addUsage(m: EntityManager, cameraId: string, d: UsageDelta): Promise<void> {
+    if (d.count === 0 && d.bytes === 0 && d.protectedCount === 0 && d.protectedBytes === 0) return;
+    const p = (i: number) => (this.db.isSqlite ? '?' : `$${i}`);
+    await m.query(
+      `INSERT INTO segment_usage (camera_id, segment_count, total_bytes, protected_count, protected_bytes)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})
+       ON CONFLICT (camera_id) DO UPDATE SET
+         segment_count = segment_usage.segment_count + excluded.segment_count,
+         total_bytes = segment_usage.total_bytes + excluded.total_bytes,
+         protected_count = segment_usage.protected_count + excluded.protected_count,
+         protected_bytes = segment_usage.protected_bytes + excluded.protected_bytes`,
+      [cameraId, d.count, d.bytes, d.protectedCount, d.protectedBytes],
+    );
+  }
+
+  /** Merge again, from its segments, every coverage bucket holding one of `startIsos`. */
+  private async rebuildCoverage(
+    m: EntityManager,
+    cameraId: string,
+    startIsos: Iterable<string>,
+  ): Promise<void> {
+    const buckets = [...new Set([...startIsos].map((x) => bucketOf(Date.parse(x))))].sort((a, b) => a - b);
+    for (const b of buckets) {
+      const lo = iso(b);
+      const hi = iso(b + COVERAGE_BUCKET_MS);
+      const rows = await m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('s.start_time', 'start')
+        .addSelect('s.end_time', 'end')
+        .where('s.camera_id = :cameraId AND s.start_time >= :lo AND s.start_time < :hi', { cameraId, lo, hi })
+        .orderBy('s.start_time', 'ASC')
+        .getRawMany<{ start: string; end: string }>();
+      await m
+        .createQueryBuilder()
+        .delete()
+        .from(CoverageEntity)
+        .where('camera_id = :cameraId AND start_time >= :lo AND start_time < :hi', { cameraId, lo, hi })
+        .execute();
+      const pieces = coveragePieces(
+        rows.map((r) => ({ startMs: Date.parse(r.start), endMs: Date.parse(r.end) })),
+      );
+      if (pieces.length > 0)
+        await m.getRepository(CoverageEntity).insert(pieces.map((x) => fromPiece(cameraId, x)));
+    }
+  }
+
+  /** Coverage after inserting a segment: append to its bucket's last piece, open one, or (out of
+   * order) merge the bucket again. */
+  private async coverSegment(
+    m: EntityManager,
+    cameraId: string,
+    startIso: string,
+    endIso: string,
+  ): Promise<void> {
+    const startMs = Date.parse(startIso);
+    const b = bucketOf(startMs);
+    const repo = m.getRepository(CoverageEntity);
+    const last = await repo
+      .createQueryBuilder('c')
+      .where('c.camera_id = :cameraId AND c.start_time >= :lo AND c.start_time < :hi', {
+        cameraId,
+        lo: iso(b),
+        hi: iso(b + COVERAGE_BUCKET_MS),
+      })
+      .orderBy('c.start_time', 'DESC')
+      .limit(1)
+      .getOne();
+    const step = coverageInsert(last ? toPiece(last) : null, { startMs, endMs: Date.parse(endIso) });
+    if (step.kind === 'rebuild') await this.rebuildCoverage(m, cameraId, [startIso]);
+    else if (step.kind === 'open') await repo.insert(fromPiece(cameraId, step.piece));
+    else {
+      const { endTime, segmentCount, lastStart } = fromPiece(cameraId, step.piece);
+      await repo.update({ cameraId, startTime: last!.startTime }, { endTime, segmentCount, lastStart });
+    }
   }
 
   async evidenceLockedCount(cameraId: string): Promise<number> {
@@ -174,27 +338,99 @@ export class TimelineRepository implements OnModuleInit {
     return row?.max ?? null;
   }
 
-  /** Clamp earlier segments that run past `startIso` so segments never overlap. */
+  /** Clamp earlier segments that run past `startIso` so segments never overlap (a segment is at
+   * most an hour long, so only those starting within the hour before can). */
   async clampOverlaps(cameraId: string, startIso: string): Promise<void> {
-    await this.db.run((m) =>
-      m
+    await this.db.transaction(async (m) => {
+      const where =
+        'camera_id = :cameraId AND start_time > :lower AND start_time < :startIso AND end_time > :startIso';
+      const params = { cameraId, startIso, lower: lowerBound(startIso) };
+      const hit = await m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('s.start_time', 'start')
+        .where(where.replace(/(camera_id|start_time|end_time)/g, 's.$1'), params)
+        .getRawMany<{ start: string }>();
+      if (hit.length === 0) return;
+      await m
         .createQueryBuilder()
         .update(SegmentEntity)
         .set({ endTime: startIso })
-        .where('camera_id = :cameraId AND start_time < :startIso AND end_time > :startIso', {
-          cameraId,
-          startIso,
-        })
-        .execute(),
-    );
+        .where(where, params)
+        .execute();
+      await this.rebuildCoverage(
+        m,
+        cameraId,
+        hit.map((h) => h.start),
+      );
+    });
   }
 
+  /** The one way a segment row enters: its coverage and its camera's usage change with it. */
   async insertSegment(row: SegmentEntity): Promise<void> {
-    await this.db.run((m) => m.getRepository(SegmentEntity).insert(row));
+    await this.db.transaction(async (m) => {
+      await m.getRepository(SegmentEntity).insert(row);
+      await this.coverSegment(m, row.cameraId, row.startTime, row.endTime);
+      const prot = isProtected(row);
+      await this.addUsage(m, row.cameraId, {
+        count: 1,
+        bytes: row.sizeBytes,
+        protectedCount: prot ? 1 : 0,
+        protectedBytes: prot ? row.sizeBytes : 0,
+      });
+    });
+  }
+
+  /** Many rows in one transaction (each as `insertSegment`). */
+  async insertSegments(rows: readonly SegmentEntity[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.transaction(async () => {
+      for (const row of rows) await this.insertSegment(row);
+    });
   }
 
   async repairSegment(path: string, patch: Partial<SegmentEntity>): Promise<void> {
-    await this.db.run((m) => m.getRepository(SegmentEntity).update({ path }, patch));
+    await this.db.transaction(async (m) => {
+      const repo = m.getRepository(SegmentEntity);
+      const before = await repo.findOne({
+        select: {
+          cameraId: true,
+          startTime: true,
+          endTime: true,
+          sizeBytes: true,
+          evidenceLocked: true,
+          locked: true,
+        },
+        where: { path },
+      });
+      if (!before) return;
+      await repo.update({ path }, patch);
+      const after = { ...before, ...patch };
+      if (after.cameraId !== before.cameraId) {
+        await this.rebuildCoverage(m, before.cameraId, [before.startTime]);
+        await this.rebuildCoverage(m, after.cameraId, [after.startTime]);
+      } else if (after.startTime !== before.startTime || after.endTime !== before.endTime) {
+        await this.rebuildCoverage(m, after.cameraId, [before.startTime, after.startTime]);
+      }
+      const usage = (s: typeof before, sign: 1 | -1): UsageDelta => ({
+        count: sign,
+        bytes: sign * s.sizeBytes,
+        protectedCount: isProtected(s) ? sign : 0,
+        protectedBytes: isProtected(s) ? sign * s.sizeBytes : 0,
+      });
+      if (after.cameraId !== before.cameraId) {
+        await this.addUsage(m, before.cameraId, usage(before, -1));
+        await this.addUsage(m, after.cameraId, usage(after, 1));
+      } else {
+        const [a, b] = [usage(after, 1), usage(before, -1)];
+        await this.addUsage(m, after.cameraId, {
+          count: 0,
+          bytes: a.bytes + b.bytes,
+          protectedCount: a.protectedCount + b.protectedCount,
+          protectedBytes: a.protectedBytes + b.protectedBytes,
+        });
+      }
+    });
   }
 
   /** Inserts a gap unless one already starts there; returns whether it was new. */
@@ -262,6 +498,62 @@ export class TimelineRepository implements OnModuleInit {
     );
   }
 
+  /**
+   * The recorded spans of [from, to] for the timeline and gaps, ascending, and how many segments
+   * overlap the window: the stored coverage pieces of the whole hours inside the window, the
+   * segments of its two edges (read as `spans` reads them). Merging the result like the segments
+   * gives exactly the ranges and holes of the segments; ~720 rows for 30 days.
+   */
+  async coverageSpans(
+    cameraId: string,
+    fromIso: string,
+    toIso: string,
+  ): Promise<{ spans: Array<{ start: string; end: string }>; segmentCount: number }> {
+    const whole = coverageWindow(Date.parse(fromIso), Date.parse(toIso));
+    if (!whole) {
+      const rows = await this.spans(cameraId, fromIso, toIso, 200_000);
+      return { spans: rows, segmentCount: rows.length };
+    }
+    const wholeFrom = iso(whole.wholeFromMs);
+    const wholeTo = iso(whole.wholeToMs);
+    return this.db.run(async (m) => {
+      const edge = (lo: string, hi: string, loOp: '>' | '>=') =>
+        m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('s.start_time', 'start')
+          .addSelect('s.end_time', 'end')
+          .where(
+            `s.camera_id = :cameraId AND s.start_time ${loOp} :lo AND s.start_time < :hi AND s.end_time > :fromIso`,
+            {
+              cameraId,
+              lo,
+              hi,
+              fromIso,
+            },
+          )
+          .orderBy('s.start_time', 'ASC')
+          .getRawMany<{ start: string; end: string }>();
+      const head = await edge(lowerBound(fromIso), wholeFrom < toIso ? wholeFrom : toIso, '>');
+      const pieces = await m
+        .getRepository(CoverageEntity)
+        .createQueryBuilder('c')
+        .select(['c.startTime', 'c.endTime', 'c.segmentCount'])
+        .where('c.camera_id = :cameraId AND c.start_time >= :wholeFrom AND c.start_time < :wholeTo', {
+          cameraId,
+          wholeFrom,
+          wholeTo,
+        })
+        .orderBy('c.start_time', 'ASC')
+        .getMany();
+      const tail = await edge(wholeTo, toIso, '>=');
+      return {
+        spans: [...head, ...pieces.map((p) => ({ start: p.startTime, end: p.endTime })), ...tail],
+        segmentCount: head.length + pieces.reduce((n, p) => n + p.segmentCount, 0) + tail.length,
+      };
+    });
+  }
+
   firstSegmentStart(cameraId: string): Promise<string | null> {
     return this.db.run(async (m) => {
       const row = await m
@@ -305,11 +597,23 @@ export class TimelineRepository implements OnModuleInit {
   }
 
   async setEvidence(id: string, evidenceLocked: boolean, incidentId?: string): Promise<void> {
-    await this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
-        .update({ id }, { evidenceLocked, ...(incidentId ? { incidentId } : {}) }),
-    );
+    await this.db.transaction(async (m) => {
+      const repo = m.getRepository(SegmentEntity);
+      const before = await repo.findOne({
+        select: { cameraId: true, sizeBytes: true, evidenceLocked: true, locked: true },
+        where: { id },
+      });
+      await repo.update({ id }, { evidenceLocked, ...(incidentId ? { incidentId } : {}) });
+      if (!before) return;
+      const was = isProtected(before);
+      const now = isProtected({ ...before, evidenceLocked });
+      if (was !== now)
+        await this.addUsage(m, before.cameraId, this.protectDelta(now ? 1 : -1, before.sizeBytes));
+    });
+  }
+
+  private protectDelta(sign: 1 | -1, bytes: number, count = 1): UsageDelta {
+    return { count: 0, bytes: 0, protectedCount: sign * count, protectedBytes: sign * bytes };
   }
 
   /** Incidents (segments grouped by incident_id), newest first, optionally only for `cameraIds`. */
@@ -363,31 +667,64 @@ export class TimelineRepository implements OnModuleInit {
   /** Transient read-lock counter: retention never deletes a segment while it is above zero. */
   async addReadLock(ids: string[], delta: 1 | -1): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.run((m) =>
-      m
+    await this.db.transaction(async (m) => {
+      const rows = await m.getRepository(SegmentEntity).find({
+        select: { id: true, cameraId: true, sizeBytes: true, evidenceLocked: true, locked: true },
+        where: { id: In(ids) },
+      });
+      await m
         .createQueryBuilder()
         .update(SegmentEntity)
         .set({ locked: () => (delta > 0 ? 'locked + 1' : 'CASE WHEN locked > 0 THEN locked - 1 ELSE 0 END') })
         .where('id IN (:...ids)', { ids })
-        .execute(),
-    );
+        .execute();
+      // Only a row going 0 → 1 (or 1 → 0) and not held as evidence changes the protected bytes.
+      const flips = new Map<string, { count: number; bytes: number }>();
+      for (const r of rows) {
+        if (r.evidenceLocked || r.locked !== (delta > 0 ? 0 : 1)) continue;
+        const f = flips.get(r.cameraId) ?? { count: 0, bytes: 0 };
+        f.count++;
+        f.bytes += r.sizeBytes;
+        flips.set(r.cameraId, f);
+      }
+      for (const [cam, f] of flips) await this.addUsage(m, cam, this.protectDelta(delta, f.bytes, f.count));
+    });
   }
 
+  /** Zero every read-lock (boot): one pass to find the held rows, then only those are updated. */
   async clearReadLocks(): Promise<number> {
-    return this.db.run(async (m) => {
-      const res = await m
-        .createQueryBuilder()
-        .update(SegmentEntity)
-        .set({ locked: 0 })
-        .where('locked <> 0')
-        .execute();
-      return res.affected ?? 0;
+    return this.db.transaction(async (m) => {
+      const held = await m.getRepository(SegmentEntity).find({
+        select: { id: true, cameraId: true, sizeBytes: true, evidenceLocked: true },
+        where: { locked: Not(0) },
+      });
+      const freed = new Map<string, { count: number; bytes: number }>();
+      for (let i = 0; i < held.length; i += 500) {
+        const ids = held.slice(i, i + 500).map((h) => h.id);
+        await m
+          .createQueryBuilder()
+          .update(SegmentEntity)
+          .set({ locked: 0 })
+          .where('id IN (:...ids)', { ids })
+          .execute();
+      }
+      for (const h of held) {
+        if (h.evidenceLocked) continue;
+        const f = freed.get(h.cameraId) ?? { count: 0, bytes: 0 };
+        f.count++;
+        f.bytes += h.sizeBytes;
+        freed.set(h.cameraId, f);
+      }
+      for (const [cam, f] of freed) await this.addUsage(m, cam, this.protectDelta(-1, f.bytes, f.count));
+      return held.length;
     });
   }
 
   async deleteCamera(cameraId: string): Promise<void> {
     await this.db.transaction(async (m) => {
       await m.getRepository(SegmentEntity).delete({ cameraId });
+      await m.getRepository(CoverageEntity).delete({ cameraId });
+      await m.getRepository(SegmentUsageEntity).delete({ cameraId });
       await m.getRepository(RecordingGapEntity).delete({ cameraId });
     });
   }

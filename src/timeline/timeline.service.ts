@@ -64,9 +64,12 @@ export class TimelineService {
 
   async getTimeline(cameraId: string, from?: string, to?: string): Promise<TimelineDto> {
     const { fromIso, toIso } = window(from, to);
-    const rows = spans(
-      await this.repo.spans(cameraId, fromIso ?? iso(0), toIso ?? iso(this.clock.nowMs() + DAY_MS), 200_000),
+    const covered = await this.repo.coverageSpans(
+      cameraId,
+      fromIso ?? iso(0),
+      toIso ?? iso(this.clock.nowMs() + DAY_MS),
     );
+    const rows = spans(covered.spans);
     const lo = fromIso ? Date.parse(fromIso) : -Infinity;
     const hi = toIso ? Date.parse(toIso) : Infinity;
     const ranges = mergeRanges(rows)
@@ -82,7 +85,7 @@ export class TimelineService {
         seconds: secs(r.endMs - r.startMs),
       })),
       recorded_seconds: secs(ranges.reduce((sum, r) => sum + r.endMs - r.startMs, 0)),
-      segment_count: rows.length,
+      segment_count: covered.segmentCount,
     };
   }
 
@@ -93,7 +96,7 @@ export class TimelineService {
     const { fromIso, toIso } = window(from, to);
     const nowMs = this.clock.nowMs();
     const segs = spans(
-      await this.repo.spans(cameraId, fromIso ?? iso(0), toIso ?? iso(nowMs + DAY_MS), 200_000),
+      (await this.repo.coverageSpans(cameraId, fromIso ?? iso(0), toIso ?? iso(nowMs + DAY_MS))).spans,
     );
     const fromMs = fromIso ? Date.parse(fromIso) : (segs[0]?.startMs ?? nowMs);
     const toMs = toIso ? Date.parse(toIso) : Math.max(fromMs, ...segs.map((x) => x.endMs));
