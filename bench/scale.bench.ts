@@ -28,7 +28,8 @@ const CLK_TCK = 100;
 /** Tables whose rows of the indexed reference camera are cloned for the other cameras when their
  * backlog is not indexed by the kernel itself (add a table keyed by camera_id that the indexer
  * fills, e.g. stored coverage ranges). */
-const CLONE_TABLES = ['segments'];
+// Segment rows and what is kept from them (stored coverage, per-camera usage).
+const CLONE_TABLES = ['segments', 'coverage', 'segment_usage'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const env = (name: string, fallback: string) => process.env[name] || fallback;
@@ -250,7 +251,7 @@ function cloneReference(dbPath: string, ref: Reference, from: string, cameras: n
         if (rows.length === 0) continue;
         const cols = Object.keys(rows[0]);
         const insert = db.prepare(
-          `INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+          `INSERT OR REPLACE INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
         );
         for (const i of cameras) {
           const cam = scaleCameraId(i);
