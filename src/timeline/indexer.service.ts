@@ -34,8 +34,8 @@ const EMPTY_SEGMENT_MAX_BYTES = 4096;
 const MAX_PROBE_FAILURES = 3;
 /** Files probed at once in a reconciliation pass (the in-process MP4 reader; 2 cores). */
 const PROBE_CONCURRENCY = 4;
-/** Files committed per transaction in a reconciliation pass. */
-const PAGE = 256;
+/** Files committed per transaction in a reconciliation pass (short: the API waits for the connection). */
+const PAGE = 64;
 /** Of the newest day folder, this many newest rows are re-checked for a file that grew. */
 const REPAIR_TAIL = 3;
 
@@ -337,14 +337,23 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
     if (files.length === 0) return;
     const now = this.clock.nowIso();
     const committed: Array<{ f: Probed; endIso: string }> = [];
+    const timed = files.map((f) => ({ f, ...segmentTimes(f.mtimeMs, f.probe.durationS) }));
     await this.repo.transaction(async () => {
-      for (const f of files) {
-        const { startMs, endMs } = segmentTimes(f.mtimeMs, f.probe.durationS);
+      // A page that lies after every row of the camera (a backlog, the live case) needs one query
+      // for the end before it; the others follow from the page itself.
+      const firstIso = new Date(Math.min(...timed.map((x) => x.startMs))).toISOString();
+      const inOrder =
+        timed.every((x, i) => i === 0 || x.startMs > timed[i - 1].startMs) &&
+        (await this.repo.lastStart(cameraId)) < firstIso;
+      let carried = inOrder ? await this.repo.previousEnd(cameraId, firstIso) : null;
+      for (const { f, startMs, endMs } of timed) {
         const startIso = new Date(startMs).toISOString();
         const endIso = new Date(endMs).toISOString();
-        const prevEnd = await this.repo.previousEnd(cameraId, startIso);
+        const prevEnd = inOrder ? carried : await this.repo.previousEnd(cameraId, startIso);
         const gapMs = prevEnd ? startMs - Date.parse(prevEnd) : 0;
         if (prevEnd && gapMs < 0) await this.repo.clampOverlaps(cameraId, startIso);
+        // What previousEnd would now say for the next file: earlier rows end by this start (clamped).
+        if (inOrder) carried = gapMs < 0 || carried === null || endIso > carried ? endIso : carried;
         await this.repo.insertSegment({
           id: prefixedId('seg_'),
           cameraId,

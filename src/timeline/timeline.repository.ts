@@ -428,6 +428,19 @@ export class TimelineRepository implements OnModuleInit {
     return Number(row?.n ?? 0);
   }
 
+  /** The latest start among the camera's segments ('' when it has none). */
+  async lastStart(cameraId: string): Promise<string> {
+    const row = await this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('MAX(s.start_time)', 'max')
+        .where('s.camera_id = :cameraId', { cameraId })
+        .getRawOne<{ max: string | null }>(),
+    );
+    return row?.max ?? '';
+  }
+
   /** Point a row at its file's new place (flat → day folder); false when no row had `from`. */
   async updatePath(from: string, to: string): Promise<boolean> {
     const res = await this.db.run((m) => m.getRepository(SegmentEntity).update({ path: from }, { path: to }));
