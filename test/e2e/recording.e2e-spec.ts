@@ -192,6 +192,12 @@ describe(`recording and the timeline (${ENGINE})`, () => {
             return false;
           }
         });
+    // The stale check above kicked every recorder; wait for this one's restart after its backoff.
+    await waitFor(
+      async () => Promise.resolve(recorders().length === 1),
+      15_000,
+      'the recorder running again',
+    );
     expect(recorders()).toHaveLength(1);
     const before = recorders()[0];
     await t.http().patch(`/api/v1/cameras/${id}`).send({ segment_seconds: 3 }).expect(200);
