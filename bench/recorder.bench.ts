@@ -45,6 +45,7 @@ function percentile(values: number[], p: number): number {
 export interface RecorderBenchResult {
   cameras: number;
   seconds: number;
+  segment_seconds: number;
   indexer_interval_s: number;
   kernel_cpu_s_per_camera_minute: number;
   ffprobe_cpu_s_per_camera_minute: number;
@@ -62,7 +63,11 @@ export interface RecorderBenchResult {
  * kernel process's CPU per camera-minute next to its ffmpeg children's, the index lag (file
  * closed → row committed) and any finished file left unindexed.
  */
-export async function benchRecorder(cameras = 16, seconds = 60): Promise<RecorderBenchResult> {
+export async function benchRecorder(
+  cameras = 16,
+  seconds = 60,
+  segmentSeconds = 2,
+): Promise<RecorderBenchResult> {
   const root = resolve(__dirname, '..', '..');
   const port = await freePort();
   const publisher = spawn(
@@ -85,7 +90,8 @@ export async function benchRecorder(cameras = 16, seconds = 60): Promise<Recorde
     publisher.once('exit', (code) => rej(new Error(`RTSP publisher exited (${code})`)));
   });
   const dir = mkdtempSync(join(tmpdir(), 'heldar-bench-rec-'));
-  const indexerInterval = 2;
+  // New segments arrive from ffmpeg's segment list; the reconciliation pass stays out of the way.
+  const indexerInterval = 3600;
   const config = loadConfig({
     HELDAR_DATA_DIR: dir,
     HELDAR_DATABASE_URL: `sqlite://${join(dir, 'heldar.db')}`,
@@ -105,7 +111,7 @@ export async function benchRecorder(cameras = 16, seconds = 60): Promise<Recorde
           id: `bench_${i}`,
           name: `Bench ${i}`,
           main_stream_url: `rtsp://127.0.0.1:${port}/stream`,
-          segment_seconds: 2,
+          segment_seconds: segmentSeconds,
         }),
       });
       if (res.status !== 201) throw new Error(`camera create failed: ${res.status} ${await res.text()}`);
@@ -125,16 +131,18 @@ export async function benchRecorder(cameras = 16, seconds = 60): Promise<Recorde
     const finishedFiles: string[] = [];
     for (let i = 0; i < cameras; i++) {
       const id = `bench_${i}`;
-      const files = readdirSync(join(config.recordingsDirAbs, id))
+      const camDir = join(config.recordingsDirAbs, id);
+      const files = readdirSync(camDir)
+        .flatMap((d) => readdirSync(join(camDir, d)).map((f) => `${d}/${f}`))
         .filter((f) => f.endsWith('.mp4'))
         .sort();
       finishedFiles.push(...files.slice(0, -1).map((f) => `${id}/${f}`));
     }
-    await new Promise((r) => setTimeout(r, (2 * indexerInterval + 1) * 1000));
+    await new Promise((r) => setTimeout(r, 3000));
     const timeline = app.get(TimelineService);
     const indexedPaths = new Set<string>();
     for (let i = 0; i < cameras; i++) {
-      for (const seg of await timeline.getSegments(`bench_${i}`, undefined, undefined, 5000))
+      for (const seg of await timeline.getSegments(`bench_${i}`, undefined, undefined, 50000))
         indexedPaths.add(seg.path);
     }
     const finished = finishedFiles.length;
@@ -146,6 +154,7 @@ export async function benchRecorder(cameras = 16, seconds = 60): Promise<Recorde
     return {
       cameras,
       seconds,
+      segment_seconds: segmentSeconds,
       indexer_interval_s: indexerInterval,
       kernel_cpu_s_per_camera_minute: Math.round(kernelPer * 1000) / 1000,
       ffprobe_cpu_s_per_camera_minute: Math.round((ffprobeCpu / cameraMinutes) * 1000) / 1000,

@@ -8,6 +8,7 @@ import { benchZones } from './zones.bench';
 import { benchIngest } from './ingest.bench';
 import { benchExport } from './export.bench';
 import { benchRecorder } from './recorder.bench';
+import { benchBacklog } from './backlog.bench';
 import { benchTimeline } from './timeline.bench';
 import { benchBoot } from './boot.bench';
 import { benchMetrics } from './metrics.bench';
@@ -35,8 +36,12 @@ async function main(): Promise<void> {
   console.log('export (10-minute clip from 2 s segments):', exportClip);
   const cameras = Number(process.env.BENCH_CAMERAS ?? 16);
   const seconds = Number(process.env.BENCH_SECONDS ?? 60);
-  const recorder = only && only !== 'recorder' ? results.recorder : await benchRecorder(cameras, seconds);
-  console.log(`recorder (${cameras} cameras, ${seconds} s):`, recorder);
+  const segmentSeconds = Number(process.env.BENCH_SEGMENT_S ?? 2);
+  const recorder =
+    only && only !== 'recorder' ? results.recorder : await benchRecorder(cameras, seconds, segmentSeconds);
+  console.log(`recorder (${cameras} cameras, ${seconds} s, ${segmentSeconds} s segments):`, recorder);
+  const backlog = only && only !== 'backlog' ? results.backlog : await benchBacklog();
+  console.log('backlog (8,000 files found at boot, 4 cameras):', backlog);
   const webhooks = only && only !== 'events' ? results.events : await benchEvents();
   console.log('events out (1,000 events × 5 webhook subscriptions):', webhooks);
   const zones = only && only !== 'zones' ? results.zones : await benchZones();
@@ -57,6 +62,7 @@ async function main(): Promise<void> {
     timeline,
     export: exportClip,
     recorder,
+    backlog,
     events: webhooks,
     zones,
     ingest,

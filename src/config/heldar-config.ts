@@ -167,7 +167,7 @@ export class HeldarConfig {
   /** Master switch for the recorders (cameras are still registered and probed when off). */
   @IsBoolean() recorderEnabled = true;
   /** How often the indexer scans the recordings directories (seconds). */
-  @IsInt() @Min(1) @Max(3600) indexerIntervalS = 10;
+  @IsInt() @Min(1) @Max(3600) indexerIntervalS = 3600;
   /** How often stale recorders are detected (seconds). */
   @IsInt() @Min(1) @Max(3600) healthIntervalS = 15;
 

@@ -103,9 +103,15 @@ describe('buildRecordArgs', () => {
       'movflags=+frag_keyframe+empty_moov+default_base_moof',
       '-reset_timestamps',
       '1',
+      '-segment_list',
+      'pipe:1',
+      '-segment_list_type',
+      'csv',
+      '-segment_list_flags',
+      '+live',
       '-strftime',
       '1',
-      '/rec/front_door/%Y%m%d_%H%M%S.mp4',
+      '/rec/front_door/%Y-%m-%d/%Y%m%d_%H%M%S.mp4',
     ]);
   });
 

@@ -83,9 +83,12 @@ export interface RecordArgsInput {
 export const RECORD_IO_TIMEOUT_US = 5_000_000;
 
 /**
- * The recorder: stream copy into fragmented MP4 segments named by their UTC open time
- * (`%Y%m%d_%H%M%S.mp4`, run with TZ=UTC). No `-nostdin`: the supervisor stops ffmpeg with `q`
- * on stdin so the last fragment is flushed. Fragmented MP4 keeps a segment readable while written.
+ * The recorder: stream copy into fragmented MP4 segments named by their UTC open time, one folder
+ * per UTC day (`%Y-%m-%d/%Y%m%d_%H%M%S.mp4`, run with TZ=UTC; ffmpeg does not create the folder, the
+ * recorder makes today's and tomorrow's ahead). ffmpeg writes one CSV line per segment to stdout
+ * the moment it closes it (`name,start,end`): the indexer learns of new footage from that, not by
+ * polling the directory. No `-nostdin`: the supervisor stops ffmpeg with `q` on stdin so the last
+ * fragment is flushed (and its line written). Fragmented MP4 keeps a segment readable while written.
  */
 export function buildRecordArgs(input: RecordArgsInput, outDir: string): string[] {
   return [
@@ -114,9 +117,15 @@ export function buildRecordArgs(input: RecordArgsInput, outDir: string): string[
     'movflags=+frag_keyframe+empty_moov+default_base_moof',
     '-reset_timestamps',
     '1',
+    '-segment_list',
+    'pipe:1',
+    '-segment_list_type',
+    'csv',
+    '-segment_list_flags',
+    '+live',
     '-strftime',
     '1',
-    `${outDir}/%Y%m%d_%H%M%S.mp4`,
+    `${outDir}/%Y-%m-%d/%Y%m%d_%H%M%S.mp4`,
   ];
 }
 

@@ -23,6 +23,9 @@ const CODECS: Record<string, string> = {
 };
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'mvex', 'moof', 'traf', 'edts']);
 const MAX_META_BOX = 16 * 1024 * 1024;
+/** A file up to this size is read in one go and parsed in memory (one read, not two per fragment:
+ * the backlog indexer probes thousands of segments a second). */
+const WHOLE_FILE_MAX = 8 * 1024 * 1024;
 
 function children(buf: Buffer, start: number, end: number): Box[] {
   const out: Box[] = [];
@@ -144,10 +147,14 @@ export async function probeMp4(path: string): Promise<ProbedFile | null> {
   try {
     fh = await open(path, 'r');
     const size = (await fh.stat()).size;
+    const whole = size <= WHOLE_FILE_MAX ? await readAt(fh, 0, size) : null;
+    const file = fh;
+    const read = (at: number, len: number): Promise<Buffer> | Buffer =>
+      whole ? whole.subarray(at, Math.min(at + len, whole.length)) : readAt(file, at, len);
     const tracks = new Map<number, Track>();
     let pos = 0;
     while (pos + 8 <= size) {
-      const head = await readAt(fh, pos, 16);
+      const head = await read(pos, 16);
       if (head.length < 8) break;
       let boxSize = head.readUInt32BE(0);
       const type = head.toString('latin1', 4, 8);
@@ -162,7 +169,7 @@ export async function probeMp4(path: string): Promise<ProbedFile | null> {
       if (boxSize < header) return null;
       if (type === 'moov' || type === 'moof') {
         if (boxSize > MAX_META_BOX) return null;
-        const buf = await readAt(fh, pos, Math.min(boxSize, size - pos));
+        const buf = await read(pos, Math.min(boxSize, size - pos));
         const root: Box = { type, start: header, end: buf.length };
         if (type === 'moov') {
           for (const trak of children(buf, root.start, root.end).filter((b) => b.type === 'trak')) {

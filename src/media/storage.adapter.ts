@@ -1,7 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, rmdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  statfs,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface FileEntry {
@@ -32,6 +43,27 @@ export class StorageAdapter {
       }
     }
     return out;
+  }
+
+  /** Names of the regular files and of the sub-directories of `dir`, without a `stat` per entry
+   * (one `getdents`); both empty when the directory does not exist. */
+  async listNames(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+    try {
+      const entries = await readdir(dir, { withFileTypes: true });
+      return {
+        files: entries.filter((d) => d.isFile()).map((d) => d.name),
+        dirs: entries.filter((d) => d.isDirectory()).map((d) => d.name),
+      };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { files: [], dirs: [] };
+      throw err;
+    }
+  }
+
+  /** Move a file (same filesystem: atomic). */
+  async rename(from: string, to: string): Promise<void> {
+    await rename(from, to);
   }
 
   async ensureDir(dir: string): Promise<void> {

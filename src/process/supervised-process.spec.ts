@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ProcessRunner } from './process-runner';
 import { ProcessSupervisor, type ManagedProcessSpec } from './process-supervisor.service';
 import {
+  LineSplitter,
   SupervisedProcess,
   type ProcessExitInfo,
   type ProcessState,
@@ -69,6 +70,18 @@ describe('SupervisedProcess', () => {
     await Promise.all(created.map((p) => p.stop()));
     created = [];
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hands every complete stdout line to onStdoutLine, split across chunks, as it is written', async () => {
+    const got: string[] = [];
+    const proc = supervise(`printf 'a.mp4,0,2\\nb.mp'; sleep 0.2; printf '4,2,4\\r\\n'; exec sleep 5`, {
+      onStdoutLine: (l) => got.push(l),
+    });
+    await waitFor(() => got.length >= 1);
+    expect(got).toEqual(['a.mp4,0,2']); // the second line is not complete yet
+    await waitFor(() => got.length >= 2);
+    expect(got).toEqual(['a.mp4,0,2', 'b.mp4,2,4']);
+    expect(proc.state).toBe('running');
   });
 
   it('treats exit code 0 as a failure and restarts the child', async () => {
@@ -403,5 +416,19 @@ describe('ProcessSupervisor', () => {
     await supervisor.onApplicationShutdown();
     expect(proc.state).toBe('stopped');
     expect(() => supervisor.ensure('cam-2', spec('exec sleep 30'))).toThrow(/shut down/);
+  });
+});
+
+describe('LineSplitter', () => {
+  it.each([
+    [['a\nb\n'], ['a', 'b']],
+    [['a', 'b\n', 'c'], ['ab']],
+    [['x\r\n\n'], ['x', '']],
+    [['y'.repeat(5000)], ['y'.repeat(4096)]],
+  ])('case %#', (chunks, expected) => {
+    const out: string[] = [];
+    const s = new LineSplitter((l) => out.push(l));
+    for (const c of chunks) s.push(Buffer.from(c));
+    expect(out).toEqual(expected);
   });
 });

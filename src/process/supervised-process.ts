@@ -63,6 +63,9 @@ export interface SupervisedProcessSpec {
   onSpawn?: (pid: number) => void;
   /** Every stderr line, already redacted (URL masking and `redact`). */
   onStderrLine?: (line: string) => void;
+  /** Every complete stdout line (without its newline), of the current run only; without it stdout
+   * is drained and discarded. A line longer than 4 KiB is cut there. */
+  onStdoutLine?: (line: string) => void;
   /** Monotonic milliseconds; defaults to performance.now. */
   clock?: () => number;
 }
@@ -278,7 +281,15 @@ export class SupervisedProcess {
     this.child = handle;
     this.spawnedAt = this.clock();
     let done = false;
-    handle.onStdout(() => undefined); // drained and discarded
+    const onLine = this.spec.onStdoutLine;
+    if (onLine) {
+      const lines = new LineSplitter((line) => {
+        if (gen === this.generation) this.safe('onStdoutLine', () => onLine(line));
+      });
+      handle.onStdout((chunk) => lines.push(chunk));
+    } else {
+      handle.onStdout(() => undefined); // drained and discarded
+    }
     handle.onStderr((chunk) => {
       if (gen === this.generation) this.tail.push(chunk);
     });
@@ -381,5 +392,25 @@ export class SupervisedProcess {
     } catch (err) {
       this.logger.error(`${label} callback threw: ${message(err)}`);
     }
+  }
+}
+
+const MAX_STDOUT_LINE = 4096;
+
+/** Cuts a byte stream into lines (`\n` or `\r\n`); an over-long line is delivered cut. */
+export class LineSplitter {
+  private partial = '';
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer | string): void {
+    const text = this.partial + chunk.toString();
+    const parts = text.split('\n');
+    this.partial = parts.pop() ?? '';
+    if (this.partial.length > MAX_STDOUT_LINE) {
+      parts.push(this.partial.slice(0, MAX_STDOUT_LINE));
+      this.partial = '';
+    }
+    for (const p of parts) this.onLine(p.endsWith('\r') ? p.slice(0, -1) : p);
   }
 }

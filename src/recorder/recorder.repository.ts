@@ -117,7 +117,13 @@ export class RecorderRepository implements OnModuleInit {
 
   async segmentIndexed(
     cameraId: string,
-    s: { endIso: string; bitrateKbps: number | null; fps: number | null; markRecording: boolean },
+    s: {
+      endIso: string;
+      bitrateKbps: number | null;
+      fps: number | null;
+      markRecording: boolean;
+      count?: number;
+    },
     now: string,
   ): Promise<void> {
     await this.db.run((m) =>
@@ -130,7 +136,7 @@ export class RecorderRepository implements OnModuleInit {
           bitrateKbps: s.bitrateKbps,
           fpsObserved: s.fps,
           updatedAt: now,
-          segmentsWritten: () => 'segments_written + 1',
+          segmentsWritten: () => `segments_written + ${Math.max(1, Math.floor(s.count ?? 1))}`,
         })
         .where('camera_id = :cameraId', { cameraId })
         .execute(),

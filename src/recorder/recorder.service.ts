@@ -20,10 +20,12 @@ import type { ProcessExitInfo, SupervisedProcess } from '../process/supervised-p
 import {
   deriveGapCause,
   type GapCause,
+  parseSegmentListLine,
   type RunEndReason,
   CAUSE_TOLERANCE_MS,
 } from '../timeline/timeline-logic';
 import type { CameraStatusEntity } from './entities/camera-status.entity';
+import { type ClosedSegment, ensureDayDirs, type RecorderListener } from './recorder-listener';
 import { RecorderRepository } from './recorder.repository';
 
 interface ActiveRecorder {
@@ -59,6 +61,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   private readonly queues = new Map<string, Promise<void>>();
   private subscription?: Subscription;
   private shuttingDown = false;
+  private readonly listeners: RecorderListener[] = [];
 
   constructor(
     private readonly cameras: CamerasService,
@@ -88,12 +91,47 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     // Every camera's row in one read, not one read per camera.
     for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
     this.loops.start('recorder-health', this.config.healthIntervalS * 1000, () => this.checkHealth());
+    // Tomorrow's day folders exist long before midnight (checked every 10 minutes).
+    this.loops.start('recorder-days', 600_000, () => this.prepareDayDirs());
+  }
+
+  /** Who hears of each closed segment and each recorder exit (the indexer). */
+  addListener(listener: RecorderListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Today's and tomorrow's folder for every camera being recorded. */
+  async prepareDayDirs(): Promise<void> {
+    const nowMs = this.clock.nowMs();
+    for (const cameraId of this.active.keys()) {
+      await ensureDayDirs(this.storage, join(this.config.recordingsDirAbs, cameraId), nowMs).catch(
+        (err: unknown) => this.logger.warn({ err, cameraId }, 'could not prepare day folders'),
+      );
+    }
+  }
+
+  private notify(fn: (l: RecorderListener) => void): void {
+    for (const l of this.listeners) {
+      try {
+        fn(l);
+      } catch (err) {
+        this.logger.error({ err }, 'recorder listener failed');
+      }
+    }
+  }
+
+  private onSegmentListLine(cameraId: string, line: string): void {
+    const entry = parseSegmentListLine(line);
+    if (!entry) return;
+    const s: ClosedSegment = { cameraId, name: entry.name, reportedAtMs: this.clock.nowMs() };
+    this.notify((l) => l.segmentClosed(s));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     this.subscription?.unsubscribe();
     await this.loops.stop('recorder-health');
+    await this.loops.stop('recorder-days');
     await Promise.allSettled([...this.queues.values()]);
     await Promise.all([...this.active.keys()].map((id) => this.stop(id, 'server_stop')));
   }
@@ -178,14 +216,19 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
       // The password may sit in the URL's path or query: stderr, last_error and events never show it.
       redact: target.secrets,
       args: async () => {
-        await this.storage.ensureDir(dir);
+        await ensureDayDirs(this.storage, dir, this.clock.nowMs());
         return buildRecordArgs(
           { url: target.recordUrl!, recordAudio: target.recordAudio, segmentSeconds: target.segmentSeconds },
           dir,
         );
       },
       onSpawn: (pid) => book(() => this.onSpawn(entry, pid)),
-      onExit: (info) => book(() => this.onExit(entry, info)),
+      onExit: (info) => {
+        book(() => this.onExit(entry, info));
+        const atMs = this.clock.nowMs();
+        this.notify((l) => l.recorderExited(cameraId, atMs));
+      },
+      onStdoutLine: (line) => this.onSegmentListLine(cameraId, line),
     });
     this.active.set(cameraId, entry);
   }
@@ -252,15 +295,16 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     await this.storage.removeDir(join(this.config.recordingsDirAbs, cameraId));
   }
 
-  /** Called by the indexer for every new segment: the camera is recording. */
+  /** Called by the indexer for new segments (`count` of them, `s` the newest): the camera is recording. */
   async onSegmentIndexed(
     cameraId: string,
     s: { endIso: string; sizeBytes: number; durationS: number; fps: number | null },
+    count = 1,
   ): Promise<void> {
     const bitrateKbps = s.durationS > 0 ? Math.round((s.sizeBytes * 8) / s.durationS / 10) / 100 : null;
     await this.repo.segmentIndexed(
       cameraId,
-      { endIso: s.endIso, bitrateKbps, fps: s.fps, markRecording: this.active.has(cameraId) },
+      { endIso: s.endIso, bitrateKbps, fps: s.fps, markRecording: this.active.has(cameraId), count },
       this.clock.nowIso(),
     );
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Subscription } from 'rxjs';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
@@ -8,32 +9,67 @@ import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
+import type { ProbedFile } from '../media/ffmpeg-args';
 import { MediaService } from '../media/media.service';
-import { type FileEntry, StorageAdapter } from '../media/storage.adapter';
+import { StorageAdapter } from '../media/storage.adapter';
+import type { ClosedSegment, RecorderListener } from '../recorder/recorder-listener';
 import { RecorderService } from '../recorder/recorder.service';
-import { isSegmentClosed, parseSegmentName, segmentTimes } from './timeline-logic';
+import {
+  isDayDir,
+  isSegmentClosed,
+  parseSegmentName,
+  planFlatMove,
+  segmentDay,
+  segmentRelPath,
+  segmentTimes,
+  unindexedNames,
+} from './timeline-logic';
 import { TimelineRepository } from './timeline.repository';
 
 /** A hole longer than this between two segments is a recorded gap. */
 export const GAP_THRESHOLD_MS = 3000;
-/** A file that cannot be probed this many times is left alone (logged once). */
 /** A finished file this small that cannot be probed holds only an MP4 header (no fragment). */
 const EMPTY_SEGMENT_MAX_BYTES = 4096;
+/** A file that cannot be probed this many times is left alone (logged once). */
 const MAX_PROBE_FAILURES = 3;
+/** Files probed at once in a reconciliation pass (the in-process MP4 reader; 2 cores). */
+const PROBE_CONCURRENCY = 4;
+/** Files committed per transaction in a reconciliation pass (short: the API waits for the connection). */
+const PAGE = 64;
+/** Of the newest day folder, this many newest rows are re-checked for a file that grew. */
+const REPAIR_TAIL = 3;
+
+interface Found {
+  name: string;
+  rel: string;
+  abs: string;
+  size: number;
+  mtimeMs: number;
+}
+
+interface Probed extends Found {
+  probe: ProbedFile;
+}
 
 /**
- * Turns recording files into `segments` rows: scans each camera's directory, probes every
- * finished file, derives times from the media, clamps overlaps, records gaps with their causes,
- * and repairs rows whose file grew after indexing.
+ * Turns recording files into `segments` rows. New segments arrive from the recorder as ffmpeg
+ * closes them (its segment list on stdout) and are indexed at once. A reconciliation pass (at
+ * boot, after a recorder run ends, and every `HELDAR_INDEXER_INTERVAL_S`) finds what no line
+ * announced: per camera and day folder it compares the names on disk with the day's rows (no
+ * `stat` for a name already indexed), probes the rest a few at a time and commits them in pages,
+ * yielding between pages. It also moves files of the old flat layout into their day folder.
+ * Times come from the media; overlaps are clamped; gaps are recorded with their causes. Nothing
+ * about history is kept in memory.
  */
 @Injectable()
-export class IndexerService implements OnApplicationBootstrap {
+export class IndexerService implements OnApplicationBootstrap, RecorderListener {
   private readonly logger = new Logger('Indexer');
-  /** cameraId → (relative path → indexed size). */
-  private readonly indexed = new Map<string, Map<string, number>>();
+  /** Only files that failed to probe (few, and forgotten once indexed or removed). */
   private readonly probeFailures = new Map<string, number>();
-  private readonly scans = new Map<string, Promise<void>>();
+  private readonly queues = new Map<string, Promise<void>>();
   private subscription?: Subscription;
+  /** Files last written before this were closed: no recorder of this kernel was writing them. */
+  private bootMs = 0;
   /** Index lag samples (file closed → row committed), for the recorder benchmark. */
   readonly lagSamplesMs: number[] = [];
 
@@ -51,11 +87,14 @@ export class IndexerService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.bootMs = this.clock.nowMs();
     const cleared = await this.repo.clearReadLocks();
     if (cleared > 0) this.logger.log(`cleared ${cleared} stale segment read-lock(s)`);
     this.subscription = this.bus.events$.subscribe((e) => {
       if (e.eventType === 'camera_deleted' && e.cameraId) {
-        this.indexed.delete(e.cameraId);
+        const prefix = `${e.cameraId}/`;
+        for (const rel of this.probeFailures.keys())
+          if (rel.startsWith(prefix)) this.probeFailures.delete(rel);
         void this.repo
           .deleteCamera(e.cameraId)
           .catch((err: unknown) =>
@@ -63,6 +102,8 @@ export class IndexerService implements OnApplicationBootstrap {
           );
       }
     });
+    this.recorder.addListener(this);
+    // The first tick runs at once: the boot reconciliation.
     this.loops.start('indexer', this.config.indexerIntervalS * 1000, () => this.scanAll());
   }
 
@@ -75,7 +116,21 @@ export class IndexerService implements OnApplicationBootstrap {
     return size === 0 || (this.probeFailures.get(rel) ?? 0) >= MAX_PROBE_FAILURES;
   }
 
-  /** One pass over every camera's directory. */
+  /** ffmpeg closed a segment: index it now (after whatever this camera already has queued). */
+  segmentClosed(s: ClosedSegment): void {
+    void this.enqueue(s.cameraId, () => this.indexClosed(s)).catch((err: unknown) =>
+      this.logger.error({ err, cameraId: s.cameraId, file: s.name }, 'indexing failed'),
+    );
+  }
+
+  /** A recorder run ended: its last file may have closed without a line; reconcile the camera. */
+  recorderExited(cameraId: string, atMs: number): void {
+    void this.enqueue(cameraId, () => this.reconcile(cameraId, atMs)).catch((err: unknown) =>
+      this.logger.error({ err, cameraId }, 'indexing failed'),
+    );
+  }
+
+  /** One reconciliation pass over every camera. */
   async scanAll(): Promise<void> {
     for (const cameraId of await this.cameras.getAllIds()) {
       try {
@@ -86,50 +141,189 @@ export class IndexerService implements OnApplicationBootstrap {
     }
   }
 
-  /** Index one camera's directory; scans of the same camera never run concurrently. */
+  /** Reconcile one camera's folders with its rows (serialised with its other indexing work). */
   async scanCamera(cameraId: string): Promise<void> {
-    const prev = this.scans.get(cameraId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(() => this.scanCameraNow(cameraId));
-    this.scans.set(cameraId, next);
+    await this.enqueue(cameraId, () => this.reconcile(cameraId, this.bootMs));
+  }
+
+  /** Indexing work of one camera never runs concurrently (gaps and clamps depend on order). */
+  private async enqueue(cameraId: string, fn: () => Promise<void>): Promise<void> {
+    const prev = this.queues.get(cameraId) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(fn);
+    this.queues.set(cameraId, next);
     try {
       await next;
     } finally {
-      if (this.scans.get(cameraId) === next) this.scans.delete(cameraId);
+      if (this.queues.get(cameraId) === next) this.queues.delete(cameraId);
     }
   }
 
-  private async scanCameraNow(cameraId: string): Promise<void> {
-    const dir = join(this.config.recordingsDirAbs, cameraId);
-    const files = (await this.storage.listFiles(dir))
-      .filter((f) => parseSegmentName(f.name) !== null)
-      .sort((a, b) => a.name.localeCompare(b.name));
-    if (files.length === 0) return;
+  private async indexClosed(s: ClosedSegment): Promise<void> {
+    const rel = segmentRelPath(s.cameraId, s.name);
+    if (!rel) return;
+    if (await this.repo.getByPath(rel)) return; // a reconciliation pass got there first
+    const abs = join(this.config.recordingsDirAbs, rel);
+    const st = await this.storage.stat(abs);
+    if (!st) return;
+    const probed = await this.probeOrDiscard(s.cameraId, { name: s.name, rel, abs, ...st });
+    if (probed) await this.commit(s.cameraId, [probed], true);
+  }
+
+  /**
+   * One camera: move flat files into day folders, then per day folder index the files no row
+   * names. A file is finished when a later one exists, when it was last written before
+   * `closedBeforeMs` (its writer is gone), or after its segment length + grace.
+   */
+  private async reconcile(cameraId: string, closedBeforeMs: number): Promise<void> {
     const target = await this.cameras.getRecordTarget(cameraId);
     if (!target) return;
-    let known = this.indexed.get(cameraId);
-    if (!known) {
-      known = await this.repo.indexedFiles(cameraId);
-      this.indexed.set(cameraId, known);
+    const camDir = join(this.config.recordingsDirAbs, cameraId);
+    const top = await this.storage.listNames(camDir);
+    let dirs = top.dirs;
+    const flat = top.files.filter((n) => parseSegmentName(n) !== null).sort();
+    if (flat.length > 0) {
+      await this.migrateFlat(cameraId, camDir, flat, closedBeforeMs, target.segmentSeconds);
+      dirs = (await this.storage.listNames(camDir)).dirs;
     }
-    const nowMs = this.clock.nowMs();
-    for (let i = 0; i < files.length; i++) {
-      const f = files[i];
-      const rel = `${cameraId}/${f.name}`;
-      if (known.get(rel) === f.size) continue;
-      const closed = isSegmentClosed({
-        hasLaterSibling: i < files.length - 1,
+    const days = dirs.filter(isDayDir).sort();
+    // The camera's newest file (the only one that may still be written): in the last non-empty day.
+    let newest: string | null = null;
+    for (let i = days.length - 1; i >= 0 && newest === null; i--) {
+      const names = (await this.storage.listNames(join(camDir, days[i]))).files.filter(
+        (n) => parseSegmentName(n) !== null,
+      );
+      if (names.length > 0) newest = names.sort()[names.length - 1];
+    }
+    if (newest === null) return;
+    const newestDay = segmentDay(newest);
+    const isClosed = (f: { name: string; mtimeMs: number }) =>
+      f.name !== newest ||
+      f.mtimeMs <= closedBeforeMs ||
+      isSegmentClosed({
+        hasLaterSibling: false,
         mtimeMs: f.mtimeMs,
-        nowMs,
+        nowMs: this.clock.nowMs(),
         segmentSeconds: target.segmentSeconds,
       });
+
+    for (const day of days) {
+      if (day > newestDay!) break;
+      const dayDir = join(camDir, day);
+      const names = (await this.storage.listNames(dayDir)).files.filter((n) => parseSegmentName(n) !== null);
+      if (names.length === 0) continue;
+      const last = day === newestDay;
+      // A day whose row count matches its files is done: no row read, no stat.
+      if (!last && (await this.repo.countOfDay(cameraId, day)) === names.length) continue;
+      const indexed = await this.repo.indexedNamesOfDay(cameraId, day);
+      const todo = unindexedNames(names, indexed).filter(
+        (n) => (this.probeFailures.get(`${cameraId}/${day}/${n}`) ?? 0) < MAX_PROBE_FAILURES,
+      );
+      for (let i = 0; i < todo.length; i += PAGE) {
+        const page = await this.statAll(cameraId, day, dayDir, todo.slice(i, i + PAGE));
+        const ready = page.filter(isClosed);
+        const probed = await this.probeAll(cameraId, ready);
+        await this.commit(cameraId, probed, false);
+        await yieldToLoop();
+      }
+      if (last) await this.repairGrown(cameraId, day, dayDir, indexed, isClosed);
+      await yieldToLoop();
+    }
+  }
+
+  /** Old layout (`<camera>/<name>`): each closed file to its day folder, its row first (crash-safe:
+   * a row already pointing at the day folder just gets its file moved on the next pass). */
+  private async migrateFlat(
+    cameraId: string,
+    camDir: string,
+    flat: string[],
+    closedBeforeMs: number,
+    segmentSeconds: number,
+  ): Promise<void> {
+    let moved = 0;
+    for (let i = 0; i < flat.length; i++) {
+      const name = flat[i];
+      const from = join(camDir, name);
+      const st = await this.storage.stat(from);
+      if (!st) continue;
+      const closed =
+        i < flat.length - 1 ||
+        st.mtimeMs <= closedBeforeMs ||
+        isSegmentClosed({
+          hasLaterSibling: false,
+          mtimeMs: st.mtimeMs,
+          nowMs: this.clock.nowMs(),
+          segmentSeconds,
+        });
       if (!closed) continue;
-      if (f.size === 0) {
-        await this.discardEmpty(cameraId, rel, join(dir, f.name));
+      const flatRel = `${cameraId}/${name}`;
+      const dayRel = segmentRelPath(cameraId, name)!;
+      const to = join(this.config.recordingsDirAbs, dayRel);
+      const plan = planFlatMove({
+        flatRow: (await this.repo.getByPath(flatRel)) !== null,
+        dayRow: false, // both remaining cases rename; the day pass indexes a file without a row
+        dayFileExists: (await this.storage.stat(to)) !== null,
+      });
+      if (plan === 'conflict') {
+        this.logger.warn(
+          { cameraId, file: flatRel },
+          'flat file left in place: its day folder has one of that name',
+        );
         continue;
       }
-      if ((this.probeFailures.get(rel) ?? 0) >= MAX_PROBE_FAILURES) continue;
-      await this.indexFile(cameraId, rel, join(dir, f.name), f, known);
+      await this.storage.ensureDir(join(camDir, segmentDay(name)!));
+      if (plan === 'update_row_then_rename') await this.repo.updatePath(flatRel, dayRel);
+      try {
+        await this.storage.rename(from, to);
+        moved++;
+      } catch (err) {
+        if (plan === 'update_row_then_rename') await this.repo.updatePath(dayRel, flatRel);
+        this.logger.error({ err, cameraId, file: flatRel }, 'could not move a flat file into its day folder');
+      }
+      const failures = this.probeFailures.get(flatRel);
+      if (failures !== undefined) {
+        this.probeFailures.delete(flatRel);
+        this.probeFailures.set(dayRel, failures);
+      }
     }
+    if (moved > 0) this.logger.log({ cameraId, moved }, 'moved flat recordings into day folders');
+  }
+
+  private async statAll(cameraId: string, day: string, dayDir: string, names: string[]): Promise<Found[]> {
+    const out = await mapLimit(names, PROBE_CONCURRENCY * 2, async (name) => {
+      const abs = join(dayDir, name);
+      const st = await this.storage.stat(abs);
+      return st ? { name, rel: `${cameraId}/${day}/${name}`, abs, size: st.size, mtimeMs: st.mtimeMs } : null;
+    });
+    return out.filter((f): f is Found => f !== null);
+  }
+
+  private async probeAll(cameraId: string, files: Found[]): Promise<Probed[]> {
+    const out = await mapLimit(files, PROBE_CONCURRENCY, (f) => this.probeOrDiscard(cameraId, f));
+    return out.filter((p): p is Probed => p !== null);
+  }
+
+  /** Probe a closed file; an empty or header-only one is removed, an unreadable one counted. */
+  private async probeOrDiscard(cameraId: string, f: Found): Promise<Probed | null> {
+    if (f.size === 0) {
+      await this.discardEmpty(cameraId, f.rel, f.abs);
+      return null;
+    }
+    const probe = await this.media.probeFile(f.abs);
+    if (!probe && f.size < EMPTY_SEGMENT_MAX_BYTES) {
+      // Opened by ffmpeg but never given media (it was stopped or cut at a segment boundary):
+      // only an MP4 header, nothing to play, nothing lost by removing it.
+      await this.discardEmpty(cameraId, f.rel, f.abs);
+      return null;
+    }
+    if (!probe) {
+      const n = (this.probeFailures.get(f.rel) ?? 0) + 1;
+      this.probeFailures.set(f.rel, n);
+      if (n >= MAX_PROBE_FAILURES)
+        this.logger.warn({ cameraId, file: f.rel }, 'file cannot be probed; skipping it');
+      return null;
+    }
+    this.probeFailures.delete(f.rel);
+    return { ...f, probe };
   }
 
   private async discardEmpty(cameraId: string, rel: string, abs: string): Promise<void> {
@@ -138,67 +332,49 @@ export class IndexerService implements OnApplicationBootstrap {
     this.probeFailures.delete(rel);
   }
 
-  private async indexFile(
-    cameraId: string,
-    rel: string,
-    abs: string,
-    f: FileEntry,
-    known: Map<string, number>,
-  ): Promise<void> {
-    const probe = await this.media.probeFile(abs);
-    if (!probe && f.size < EMPTY_SEGMENT_MAX_BYTES) {
-      // Opened by ffmpeg but never given media (it was stopped or cut at a segment boundary):
-      // only an MP4 header, nothing to play, nothing lost by removing it.
-      await this.discardEmpty(cameraId, rel, abs);
-      return;
-    }
-    if (!probe) {
-      const n = (this.probeFailures.get(rel) ?? 0) + 1;
-      this.probeFailures.set(rel, n);
-      if (n >= MAX_PROBE_FAILURES)
-        this.logger.warn({ cameraId, file: rel }, 'file cannot be probed; skipping it');
-      return;
-    }
-    this.probeFailures.delete(rel);
-    const { startMs, endMs } = segmentTimes(f.mtimeMs, probe.durationS);
-    const startIso = new Date(startMs).toISOString();
-    const endIso = new Date(endMs).toISOString();
-
-    if (known.has(rel)) {
-      // Indexed while still growing (or rewritten): repair size, end and duration.
-      await this.repo.repairSegment(rel, { sizeBytes: f.size, endTime: endIso, durationS: probe.durationS });
-      known.set(rel, f.size);
-      return;
-    }
-
-    const prevEnd = await this.repo.previousEnd(cameraId, startIso);
-    const gapMs = prevEnd ? startMs - Date.parse(prevEnd) : 0;
-    const cause =
-      gapMs > GAP_THRESHOLD_MS
-        ? await this.recorder.explainGap(cameraId, Date.parse(prevEnd!), startMs)
-        : null;
+  /** Rows for probed files (ascending by name) in one transaction: clamps, gaps and their causes. */
+  private async commit(cameraId: string, files: Probed[], live: boolean): Promise<void> {
+    if (files.length === 0) return;
     const now = this.clock.nowIso();
+    const committed: Array<{ f: Probed; endIso: string }> = [];
+    const timed = files.map((f) => ({ f, ...segmentTimes(f.mtimeMs, f.probe.durationS) }));
     await this.repo.transaction(async () => {
-      if (prevEnd && gapMs < 0) await this.repo.clampOverlaps(cameraId, startIso);
-      await this.repo.insertSegment({
-        id: prefixedId('seg_'),
-        cameraId,
-        path: rel,
-        startTime: startIso,
-        endTime: endIso,
-        durationS: probe.durationS,
-        codec: probe.codec,
-        width: probe.width,
-        height: probe.height,
-        fps: probe.fps,
-        sizeBytes: f.size,
-        container: 'mp4',
-        locked: 0,
-        evidenceLocked: false,
-        incidentId: null,
-        createdAt: now,
-      });
-      if (cause && prevEnd) {
+      // A page that lies after every row of the camera (a backlog, the live case) needs one query
+      // for the end before it; the others follow from the page itself.
+      const firstIso = new Date(Math.min(...timed.map((x) => x.startMs))).toISOString();
+      const inOrder =
+        timed.every((x, i) => i === 0 || x.startMs > timed[i - 1].startMs) &&
+        (await this.repo.lastStart(cameraId)) < firstIso;
+      let carried = inOrder ? await this.repo.previousEnd(cameraId, firstIso) : null;
+      for (const { f, startMs, endMs } of timed) {
+        const startIso = new Date(startMs).toISOString();
+        const endIso = new Date(endMs).toISOString();
+        const prevEnd = inOrder ? carried : await this.repo.previousEnd(cameraId, startIso);
+        const gapMs = prevEnd ? startMs - Date.parse(prevEnd) : 0;
+        if (prevEnd && gapMs < 0) await this.repo.clampOverlaps(cameraId, startIso);
+        // What previousEnd would now say for the next file: earlier rows end by this start (clamped).
+        if (inOrder) carried = gapMs < 0 || carried === null || endIso > carried ? endIso : carried;
+        await this.repo.insertSegment({
+          id: prefixedId('seg_'),
+          cameraId,
+          path: f.rel,
+          startTime: startIso,
+          endTime: endIso,
+          durationS: f.probe.durationS,
+          codec: f.probe.codec,
+          width: f.probe.width,
+          height: f.probe.height,
+          fps: f.probe.fps,
+          sizeBytes: f.size,
+          container: 'mp4',
+          locked: 0,
+          evidenceLocked: false,
+          incidentId: null,
+          createdAt: now,
+        });
+        committed.push({ f, endIso });
+        if (!prevEnd || gapMs <= GAP_THRESHOLD_MS) continue;
+        const cause = await this.recorder.explainGap(cameraId, Date.parse(prevEnd), startMs);
         const gapSeconds = Math.round(gapMs / 100) / 10;
         const inserted = await this.repo.insertGap({
           id: prefixedId('gap_'),
@@ -220,14 +396,58 @@ export class IndexerService implements OnApplicationBootstrap {
         }
       }
     });
-    known.set(rel, f.size);
-    this.lagSamplesMs.push(Math.max(0, this.clock.nowMs() - f.mtimeMs));
-    if (this.lagSamplesMs.length > 10_000) this.lagSamplesMs.splice(0, 5_000);
-    await this.recorder.onSegmentIndexed(cameraId, {
-      endIso,
-      sizeBytes: f.size,
-      durationS: probe.durationS,
-      fps: probe.fps,
-    });
+    if (live) {
+      const nowMs = this.clock.nowMs();
+      for (const { f } of committed) this.lagSamplesMs.push(Math.max(0, nowMs - f.mtimeMs));
+      if (this.lagSamplesMs.length > 10_000) this.lagSamplesMs.splice(0, 5_000);
+    }
+    const newest = committed.reduce((a, b) => (b.endIso > a.endIso ? b : a));
+    await this.recorder.onSegmentIndexed(
+      cameraId,
+      {
+        endIso: newest.endIso,
+        sizeBytes: newest.f.size,
+        durationS: newest.f.probe.durationS,
+        fps: newest.f.probe.fps,
+      },
+      committed.length,
+    );
   }
+
+  /** Only the newest files of a camera can have grown after being indexed: re-check those. */
+  private async repairGrown(
+    cameraId: string,
+    day: string,
+    dayDir: string,
+    indexed: Map<string, number>,
+    isClosed: (f: { name: string; mtimeMs: number }) => boolean,
+  ): Promise<void> {
+    const tail = [...indexed.keys()].sort().slice(-REPAIR_TAIL);
+    for (const f of await this.statAll(cameraId, day, dayDir, tail)) {
+      if (indexed.get(f.name) === f.size || !isClosed(f)) continue;
+      const probe = await this.media.probeFile(f.abs);
+      if (!probe) continue;
+      const { endMs } = segmentTimes(f.mtimeMs, probe.durationS);
+      // Indexed while still growing (or rewritten): repair size, end and duration.
+      await this.repo.repairSegment(f.rel, {
+        sizeBytes: f.size,
+        endTime: new Date(endMs).toISOString(),
+        durationS: probe.durationS,
+      });
+    }
+  }
+}
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

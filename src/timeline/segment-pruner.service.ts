@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CameraDeletionChecks } from '../cameras/camera-deletion-checks';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { HeldarConfig } from '../config/heldar-config';
 import { StorageAdapter } from '../media/storage.adapter';
 import { IndexerService } from './indexer.service';
+import { isDayDir, parseSegmentName, recorderDayDirs } from './timeline-logic';
 import { type SegmentUsageRow, TimelineRepository } from './timeline.repository';
 
 export interface PruneResult {
@@ -69,8 +70,11 @@ export class SegmentPruner implements OnModuleInit {
   async deleteOldest(cameraId: string | null, limit: number, endBeforeIso?: string): Promise<PruneResult> {
     const gone = await this.repo.deleteOldestDeletable(cameraId, limit, endBeforeIso);
     const result: PruneResult = { deleted: 0, bytes: 0, unlinkFailures: 0, byCamera: new Map() };
+    const folders = new Set<string>();
     for (const seg of gone) {
-      if (!(await this.storage.remove(join(this.config.recordingsDirAbs, seg.path)))) {
+      const file = join(this.config.recordingsDirAbs, seg.path);
+      folders.add(dirname(file));
+      if (!(await this.storage.remove(file))) {
         result.unlinkFailures++;
         this.logger.warn({ path: seg.path }, 'segment row deleted but its file could not be removed');
       }
@@ -81,6 +85,12 @@ export class SegmentPruner implements OnModuleInit {
       c.bytes += seg.sizeBytes;
       result.byCamera.set(seg.cameraId, c);
     }
+    // A past day folder emptied by this batch goes with it (one rmdir per folder, refused if not empty).
+    const keep = new Set(recorderDayDirs(this.clock.nowMs()));
+    for (const dir of folders) {
+      const day = dir.slice(dir.lastIndexOf('/') + 1);
+      if (isDayDir(day) && !keep.has(day)) await this.storage.removeEmptyDir(dir);
+    }
     return result;
   }
 
@@ -88,34 +98,60 @@ export class SegmentPruner implements OnModuleInit {
    * Recording files (`*.mp4`) that no segment row knows and that were last written more than
    * `minAgeMs` ago: files of deleted cameras, and files of live cameras that the indexer has given
    * up on (empty or unreadable). The camera is indexed first, so footage written while the kernel
-   * was down is indexed, never mistaken for an orphan. Emptied directories of deleted cameras go.
+   * was down is indexed, never mistaken for an orphan. Per day folder, a folder whose row count
+   * matches its files is skipped without a `stat`; emptied past day folders and directories of
+   * deleted cameras go.
    */
   async reclaimOrphans(minAgeMs: number): Promise<{ files: number; bytes: number }> {
     const root = this.config.recordingsDirAbs;
     const known = new Set(await this.cameras.getAllIds());
-    let files = 0;
-    let bytes = 0;
-    for (const dirName of await this.storage.listDirs(root)) {
-      const dir = join(root, dirName);
-      const live = known.has(dirName);
-      if (live) await this.indexer.scanCamera(dirName);
-      const nowMs = this.clock.nowMs();
-      const old = (await this.storage.listFiles(dir)).filter(
-        (f) => f.name.endsWith('.mp4') && nowMs - f.mtimeMs >= minAgeMs,
-      );
-      if (old.length > 0) {
-        const indexed = await this.repo.indexedFiles(dirName);
-        for (const f of old) {
-          const rel = `${dirName}/${f.name}`;
-          if (indexed.has(rel) || (live && !this.indexer.gaveUpOn(rel, f.size))) continue;
-          if (await this.storage.remove(join(dir, f.name))) {
-            files++;
-            bytes += f.size;
-          }
+    const keepDays = new Set(recorderDayDirs(this.clock.nowMs()));
+    const total = { files: 0, bytes: 0 };
+    for (const cameraId of await this.storage.listDirs(root)) {
+      const camDir = join(root, cameraId);
+      const live = known.has(cameraId);
+      if (live) await this.indexer.scanCamera(cameraId);
+      const { files, dirs } = await this.storage.listNames(camDir);
+      // Left in the old flat layout (a deleted camera's, or one the migration could not move).
+      await this.reclaimIn(camDir, `${cameraId}/`, files, live, minAgeMs, total, null);
+      for (const day of dirs.filter(isDayDir).sort()) {
+        const dayDir = join(camDir, day);
+        const names = (await this.storage.listNames(dayDir)).files;
+        const count = live ? await this.repo.countOfDay(cameraId, day) : 0;
+        const segments = names.filter((n) => parseSegmentName(n) !== null).length;
+        if (!(live && count === segments && segments === names.filter((n) => n.endsWith('.mp4')).length)) {
+          const indexed = live ? await this.repo.indexedNamesOfDay(cameraId, day) : new Map<string, number>();
+          await this.reclaimIn(dayDir, `${cameraId}/${day}/`, names, live, minAgeMs, total, indexed);
         }
+        if (!keepDays.has(day)) await this.storage.removeEmptyDir(dayDir);
       }
-      if (!live) await this.storage.removeEmptyDir(dir);
+      if (!live) await this.storage.removeEmptyDir(camDir);
     }
-    return { files, bytes };
+    return total;
+  }
+
+  /** Remove the old unindexed `.mp4` files among `names` in `dir` (`indexed`: the folder's rows by
+   * name; null: look each candidate up by path). */
+  private async reclaimIn(
+    dir: string,
+    relPrefix: string,
+    names: string[],
+    live: boolean,
+    minAgeMs: number,
+    total: { files: number; bytes: number },
+    indexed: Map<string, number> | null,
+  ): Promise<void> {
+    for (const name of names) {
+      if (!name.endsWith('.mp4') || indexed?.has(name)) continue;
+      const rel = `${relPrefix}${name}`;
+      const st = await this.storage.stat(join(dir, name));
+      if (!st || this.clock.nowMs() - st.mtimeMs < minAgeMs) continue;
+      if (live && !this.indexer.gaveUpOn(rel, st.size)) continue;
+      if (indexed === null && live && (await this.repo.getByPath(rel))) continue;
+      if (await this.storage.remove(join(dir, name))) {
+        total.files++;
+        total.bytes += st.size;
+      }
+    }
   }
 }

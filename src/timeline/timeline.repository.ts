@@ -728,4 +728,69 @@ export class TimelineRepository implements OnModuleInit {
       await m.getRepository(RecordingGapEntity).delete({ cameraId });
     });
   }
+
+  // ---- Day-folder reconciliation (indexer): one query per camera-day, never all history ----
+
+  /** Rows of one day folder (`<camera>/<day>/`) by file name → size. Reads the camera's rows
+   * whose start lies within the day ± 2 h (the camera/start index), keeps those under the folder. */
+  async indexedNamesOfDay(cameraId: string, day: string): Promise<Map<string, number>> {
+    const prefix = `${cameraId}/${day}/`;
+    const rows = await this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('s.path', 'path')
+        .addSelect('s.size_bytes', 'size')
+        .where('s.camera_id = :cameraId', { cameraId })
+        .andWhere('s.start_time >= :lo AND s.start_time < :hi', dayWindow(day))
+        .andWhere('substr(s.path, 1, :n) = :prefix', { n: prefix.length, prefix })
+        .getRawMany<{ path: string; size: string | number }>(),
+    );
+    return new Map(rows.map((r) => [r.path.slice(prefix.length), Number(r.size)]));
+  }
+
+  /** How many rows one day folder has (same bounds as indexedNamesOfDay). */
+  async countOfDay(cameraId: string, day: string): Promise<number> {
+    const prefix = `${cameraId}/${day}/`;
+    const row = await this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('COUNT(*)', 'n')
+        .where('s.camera_id = :cameraId', { cameraId })
+        .andWhere('s.start_time >= :lo AND s.start_time < :hi', dayWindow(day))
+        .andWhere('substr(s.path, 1, :n) = :prefix', { n: prefix.length, prefix })
+        .getRawOne<{ n: string | number }>(),
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /** The latest start among the camera's segments ('' when it has none). */
+  async lastStart(cameraId: string): Promise<string> {
+    const row = await this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select('MAX(s.start_time)', 'max')
+        .where('s.camera_id = :cameraId', { cameraId })
+        .getRawOne<{ max: string | null }>(),
+    );
+    return row?.max ?? '';
+  }
+
+  /** Point a row at its file's new place (flat → day folder); false when no row had `from`. */
+  async updatePath(from: string, to: string): Promise<boolean> {
+    const res = await this.db.run((m) => m.getRepository(SegmentEntity).update({ path: from }, { path: to }));
+    return (res.affected ?? 0) > 0;
+  }
+}
+
+/** A day's rows start within [day − 2 h, day + 26 h): a file is named when opened and is at most an
+ * hour long, and its start comes from its media (a little before or after the name). */
+function dayWindow(day: string): { lo: string; hi: string } {
+  const start = Date.parse(`${day}T00:00:00.000Z`);
+  return {
+    lo: new Date(start - 2 * 3_600_000).toISOString(),
+    hi: new Date(start + 26 * 3_600_000).toISOString(),
+  };
 }

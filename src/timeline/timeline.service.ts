@@ -14,7 +14,8 @@ const secs = (ms: number) => Math.round(ms / 100) / 10;
 const DAY_MS = 86_400_000;
 
 export function toSegmentDto(s: SegmentEntity): SegmentDto {
-  const file = s.path.slice(s.path.lastIndexOf('/') + 1);
+  // `<camera>/<day>/<file>` (or an old flat `<camera>/<file>`): every part below the camera, encoded.
+  const file = s.path.split('/').slice(1).map(encodeURIComponent).join('/');
   return {
     id: s.id,
     camera_id: s.cameraId,
@@ -32,7 +33,7 @@ export function toSegmentDto(s: SegmentEntity): SegmentDto {
     evidence_locked: s.evidenceLocked,
     incident_id: s.incidentId,
     created_at: s.createdAt,
-    url: `/media/recordings/${encodeURIComponent(s.cameraId)}/${encodeURIComponent(file)}`,
+    url: `/media/recordings/${encodeURIComponent(s.cameraId)}/${file}`,
   };
 }
 

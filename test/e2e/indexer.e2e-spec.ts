@@ -10,7 +10,7 @@ import {
   existsSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { ffprobeJson } from '../fixtures/ffprobe';
@@ -29,6 +29,8 @@ function clip(dir: string, seconds: number): string {
 
 const name = (ms: number) =>
   new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15) + '.mp4';
+/** Where the recorder writes a segment opened at `ms`: its UTC day folder. */
+const rel = (ms: number) => `${new Date(ms).toISOString().slice(0, 10)}/${name(ms)}`;
 
 describe(`indexer on real files (${ENGINE})`, () => {
   let t: TestApp;
@@ -40,7 +42,8 @@ describe(`indexer on real files (${ENGINE})`, () => {
   const four = clip(work, 4);
 
   const place = (src: string, at: number, mtime: number): string => {
-    const p = join(dir, name(at));
+    const p = join(dir, rel(at));
+    mkdirSync(dirname(p), { recursive: true });
     copyFileSync(src, p);
     utimesSync(p, mtime / 1000, mtime / 1000);
     return p;
@@ -76,7 +79,7 @@ describe(`indexer on real files (${ENGINE})`, () => {
       [new Date(T + 10_000).toISOString(), new Date(T + 12_000).toISOString()],
     ]);
     expect(segs[0]).toMatchObject({ codec: 'h264', width: 160, height: 120, fps: 5, duration_s: 2 });
-    expect(segs[0].url).toBe(`/media/recordings/idx/${name(T)}`);
+    expect(segs[0].url).toBe(`/media/recordings/idx/${rel(T)}`);
 
     const gaps = (await t.http().get('/api/v1/cameras/idx/recording-gaps').expect(200)).body;
     expect(gaps).toEqual([
@@ -108,25 +111,25 @@ describe(`indexer on real files (${ENGINE})`, () => {
   });
 
   it('an unreadable file is skipped after a few tries, without breaking the scan', async () => {
-    writeFileSync(join(dir, name(T + 30_000)), Buffer.alloc(4096, 7));
-    utimesSync(join(dir, name(T + 30_000)), (T + 31_000) / 1000, (T + 31_000) / 1000);
+    writeFileSync(join(dir, rel(T + 30_000)), Buffer.alloc(4096, 7));
+    utimesSync(join(dir, rel(T + 30_000)), (T + 31_000) / 1000, (T + 31_000) / 1000);
     for (let i = 0; i < 4; i++) await indexer.scanCamera('idx');
     place(two, T + 40_000, T + 42_000);
     await indexer.scanCamera('idx');
     const segs = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body;
     expect(segs.map((s: { path: string }) => s.path)).toEqual([
-      `idx/${name(T)}`,
-      `idx/${name(T + 1000)}`,
-      `idx/${name(T + 10_000)}`,
-      `idx/${name(T + 40_000)}`,
+      `idx/${rel(T)}`,
+      `idx/${rel(T + 1000)}`,
+      `idx/${rel(T + 10_000)}`,
+      `idx/${rel(T + 40_000)}`,
     ]);
   });
 
   it('a finished file that holds only an MP4 header (or nothing) is removed, not left unindexed', async () => {
     // What ffmpeg leaves when it is stopped right after opening the next segment: ftyp, no fragment.
     const ftyp = Buffer.from('0000001c6674797069736f6d0000020069736f6d69736f32', 'hex');
-    const husk = join(dir, name(T + 50_000));
-    const zero = join(dir, name(T + 52_000));
+    const husk = join(dir, rel(T + 50_000));
+    const zero = join(dir, rel(T + 52_000));
     writeFileSync(husk, Buffer.concat([ftyp, Buffer.alloc(28 - ftyp.length)]));
     writeFileSync(zero, Buffer.alloc(0));
     for (const f of [husk, zero]) utimesSync(f, (T + 53_000) / 1000, (T + 53_000) / 1000);
@@ -137,13 +140,13 @@ describe(`indexer on real files (${ENGINE})`, () => {
     const paths = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body.map(
       (s: { path: string }) => s.path,
     );
-    expect(paths).not.toContain(`idx/${name(T + 50_000)}`);
-    expect(paths).toContain(`idx/${name(T + 60_000)}`);
+    expect(paths).not.toContain(`idx/${rel(T + 50_000)}`);
+    expect(paths).toContain(`idx/${rel(T + 60_000)}`);
   });
 
   it('serves a segment from its url, whole and by HTTP Range', async () => {
     const seg = (await t.http().get('/api/v1/cameras/idx/segments').expect(200)).body[0];
-    const bytes = readFileSync(join(dir, name(T)));
+    const bytes = readFileSync(join(dir, rel(T)));
     const whole = await t.http().get(seg.url).buffer(true).expect(200);
     expect(whole.headers['content-type']).toBe('video/mp4');
     expect(whole.headers['accept-ranges']).toBe('bytes');

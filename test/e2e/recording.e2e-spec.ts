@@ -136,8 +136,13 @@ describe(`recording and the timeline (${ENGINE})`, () => {
   it('a kernel restart keeps the last segment playable and indexed; the hole is caused by server_down', async () => {
     const id = ids[1];
     await t.stopServer();
-    const files = readdirSync(recDir(id)).sort();
-    const lastBefore = files[files.length - 1];
+    // The newest day folder that holds footage (tomorrow's is made ahead, empty).
+    const day = readdirSync(recDir(id))
+      .sort()
+      .filter((d) => readdirSync(join(recDir(id), d)).length > 0)
+      .pop()!;
+    const files = readdirSync(join(recDir(id), day)).sort();
+    const lastBefore = `${day}/${files[files.length - 1]}`;
     const probe = await ffprobeJson(join(recDir(id), lastBefore));
     expect(Number(probe.format?.duration)).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 5_000));
@@ -176,7 +181,7 @@ describe(`recording and the timeline (${ENGINE})`, () => {
 
   it('changing how a camera is recorded restarts its recorder, never two ffmpegs at once', async () => {
     const id = ids[1];
-    const pattern = `${recDir(id)}/%Y%m%d_%H%M%S.mp4`;
+    const pattern = `${recDir(id)}/%Y-%m-%d/%Y%m%d_%H%M%S.mp4`;
     const recorders = () =>
       readdirSync('/proc')
         .filter((p) => /^\d+$/.test(p))
@@ -187,6 +192,12 @@ describe(`recording and the timeline (${ENGINE})`, () => {
             return false;
           }
         });
+    // The stale check above kicked every recorder; wait for this one's restart after its backoff.
+    await waitFor(
+      async () => Promise.resolve(recorders().length === 1),
+      15_000,
+      'the recorder running again',
+    );
     expect(recorders()).toHaveLength(1);
     const before = recorders()[0];
     await t.http().patch(`/api/v1/cameras/${id}`).send({ segment_seconds: 3 }).expect(200);

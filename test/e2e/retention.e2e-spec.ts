@@ -263,9 +263,10 @@ describe(`retention on real files (${ENGINE})`, () => {
 
   it('footage written while the kernel was down is indexed by the orphan pass, never reclaimed', async () => {
     await camera(t, 'rw');
-    const dir = join(t.store.config.recordingsDirAbs, 'rw');
-    mkdirSync(dir, { recursive: true });
     const end = Math.floor(Date.now() / 1000) * 1000 - 2 * 3_600_000; // two hours old, never indexed
+    // In its day folder, where the recorder writes.
+    const dir = join(t.store.config.recordingsDirAbs, 'rw', new Date(end - 2000).toISOString().slice(0, 10));
+    mkdirSync(dir, { recursive: true });
     const p = join(dir, fileName(end - 2000));
     copyFileSync(SEGMENT, p);
     utimesSync(p, end / 1000, end / 1000);

@@ -127,7 +127,9 @@ describe('kill -9 of the kernel under ingest and recording', () => {
 
     // Segments: every finished file on disk has its row (the newest is still being written).
     const dir = join(store.config.recordingsDirAbs, 'pf');
+    // `<day>/<file>` across the camera's day folders.
     const files = readdirSync(dir)
+      .flatMap((d) => readdirSync(join(dir, d)).map((f) => `${d}/${f}`))
       .filter((f) => f.endsWith('.mp4'))
       .sort();
     const indexed = new Set(
