@@ -13,8 +13,8 @@ import { promisify } from 'node:util';
 /** `flat`: `<camera>/<YYYYmmdd_HHMMSS>.mp4` (the recorder today); `day`: `<camera>/<YYYY-MM-DD>/<YYYYmmdd_HHMMSS>.mp4`. */
 export type SegmentLayout = 'flat' | 'day';
 
-/** The layout the kernel on this branch records in. Switch to 'day' when day folders land. */
-export const KERNEL_LAYOUT: SegmentLayout = 'flat';
+/** The layout the kernel records in (day folders since issue 14; a flat store is moved into them at boot). */
+export const KERNEL_LAYOUT: SegmentLayout = 'day';
 
 export const SCALE_CACHE_ROOT = process.env.BENCH_SCALE_CACHE ?? '/tmp/heldar-scale-cache';
 
