@@ -555,15 +555,7 @@ export class TimelineRepository implements OnModuleInit {
   }
 
   firstSegmentStart(cameraId: string): Promise<string | null> {
-    return this.db.run(async (m) => {
-      const row = await m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('MIN(s.start_time)', 'min')
-        .where('s.camera_id = :cameraId', { cameraId })
-        .getRawOne<{ min: string | null }>();
-      return row?.min ?? null;
-    });
+    return this.db.run((m) => this.firstStartIn(m, cameraId));
   }
 
   gaps(cameraId: string, limit: number, fillState?: string): Promise<RecordingGapEntity[]> {
