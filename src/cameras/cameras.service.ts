@@ -130,6 +130,16 @@ export class CamerasService implements OnModuleInit {
     return (await this.repo.getAll()).filter((c) => c.enabled && c.recordEnabled).map((c) => c.id);
   }
 
+  /** Segment length of every camera, in one read (the indexer's reconciliation pass). */
+  async getSegmentLengths(): Promise<Array<{ id: string; segmentSeconds: number }>> {
+    return (await this.repo.getAll()).map((c) => ({ id: c.id, segmentSeconds: c.segmentSeconds }));
+  }
+
+  /** Segment length of one camera; null when it does not exist. */
+  async getSegmentLength(id: string): Promise<number | null> {
+    return (await this.repo.get(id))?.segmentSeconds ?? null;
+  }
+
   async getAllIds(): Promise<string[]> {
     return (await this.repo.getAll()).map((c) => c.id);
   }

@@ -132,9 +132,10 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
 
   /** One reconciliation pass over every camera. */
   async scanAll(): Promise<void> {
-    for (const cameraId of await this.cameras.getAllIds()) {
+    // One read of every camera (not one per camera): a pass costs O(cameras) rows.
+    for (const { id: cameraId, segmentSeconds } of await this.cameras.getSegmentLengths()) {
       try {
-        await this.scanCamera(cameraId);
+        await this.enqueue(cameraId, () => this.reconcile(cameraId, this.bootMs, segmentSeconds));
       } catch (err) {
         this.logger.error({ err, cameraId }, 'indexing failed');
       }
@@ -174,15 +175,15 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
    * names. A file is finished when a later one exists, when it was last written before
    * `closedBeforeMs` (its writer is gone), or after its segment length + grace.
    */
-  private async reconcile(cameraId: string, closedBeforeMs: number): Promise<void> {
-    const target = await this.cameras.getRecordTarget(cameraId);
-    if (!target) return;
+  private async reconcile(cameraId: string, closedBeforeMs: number, knownSegmentSeconds?: number): Promise<void> {
+    const segmentSeconds = knownSegmentSeconds ?? (await this.cameras.getSegmentLength(cameraId));
+    if (segmentSeconds === null) return;
     const camDir = join(this.config.recordingsDirAbs, cameraId);
     const top = await this.storage.listNames(camDir);
     let dirs = top.dirs;
     const flat = top.files.filter((n) => parseSegmentName(n) !== null).sort();
     if (flat.length > 0) {
-      await this.migrateFlat(cameraId, camDir, flat, closedBeforeMs, target.segmentSeconds);
+      await this.migrateFlat(cameraId, camDir, flat, closedBeforeMs, segmentSeconds);
       dirs = (await this.storage.listNames(camDir)).dirs;
     }
     const days = dirs.filter(isDayDir).sort();
@@ -203,7 +204,7 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
         hasLaterSibling: false,
         mtimeMs: f.mtimeMs,
         nowMs: this.clock.nowMs(),
-        segmentSeconds: target.segmentSeconds,
+        segmentSeconds,
       });
 
     for (const day of days) {

@@ -5,6 +5,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApi } from '../../src/app.factory';
 import { CamerasRepository } from '../../src/cameras/cameras.repository';
 import { RecorderService } from '../../src/recorder/recorder.service';
+import { IndexerService } from '../../src/timeline/indexer.service';
 import { rawQuery, startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -75,6 +76,7 @@ describe(`work at boot (${ENGINE})`, () => {
       const readOne = jest.spyOn(CamerasRepository.prototype, 'get');
       t = await startTestApp({ env, store });
       await t.app.get(RecorderService).settled();
+      await t.app.get(IndexerService).scanAll(); // a reconciliation pass, as at boot and hourly
       expect(readOne).not.toHaveBeenCalled(); // one read of every camera, not one per camera
       const after = await rawQuery(
         t,
