@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateSecretKey, SecretBox, SecretBoxError, sealedIn } from './secret-box';
@@ -86,8 +86,16 @@ describe('SecretBox', () => {
 });
 
 describe('loadOrCreateSecretKey', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'heldar-key-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
   it('generates <data>/secret.key with mode 0600 once, then reuses it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'heldar-key-'));
+    const dir = tempDir();
     const file = join(dir, 'sub', 'secret.key');
     const first = loadOrCreateSecretKey(undefined, file);
     expect(first.source).toBe('generated');
@@ -99,7 +107,7 @@ describe('loadOrCreateSecretKey', () => {
   });
 
   it('prefers HELDAR_SECRET_KEY and validates it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'heldar-key-'));
+    const dir = tempDir();
     const key = Buffer.alloc(32, 3).toString('base64');
     expect(loadOrCreateSecretKey(key, join(dir, 'k')).source).toBe('env');
     expect(() => loadOrCreateSecretKey('c2hvcnQ=', join(dir, 'k'))).toThrow(/32 bytes/);

@@ -175,7 +175,11 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
    * names. A file is finished when a later one exists, when it was last written before
    * `closedBeforeMs` (its writer is gone), or after its segment length + grace.
    */
-  private async reconcile(cameraId: string, closedBeforeMs: number, knownSegmentSeconds?: number): Promise<void> {
+  private async reconcile(
+    cameraId: string,
+    closedBeforeMs: number,
+    knownSegmentSeconds?: number,
+  ): Promise<void> {
     const segmentSeconds = knownSegmentSeconds ?? (await this.cameras.getSegmentLength(cameraId));
     if (segmentSeconds === null) return;
     const camDir = join(this.config.recordingsDirAbs, cameraId);

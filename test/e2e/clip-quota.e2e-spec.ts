@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../../src/database/database.service';
@@ -66,6 +66,7 @@ describe(`clip quotas (${ENGINE})`, () => {
 
   afterAll(async () => {
     await t?.close();
+    rmSync(work, { recursive: true, force: true });
   });
 
   const clip = (who: string, i: number) =>

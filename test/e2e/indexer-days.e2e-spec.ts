@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   utimesSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,8 @@ const segments = async (t: TestApp, id: string): Promise<Seg[]> =>
   (await t.http().get(`/api/v1/cameras/${id}/segments?limit=5000`).expect(200)).body as Seg[];
 
 describe(`day-partitioned recordings (${ENGINE})`, () => {
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
   describe('flat → day folders at boot', () => {
     let t: TestApp;
     afterAll(async () => {

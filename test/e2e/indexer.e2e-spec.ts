@@ -4,6 +4,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -63,6 +64,7 @@ describe(`indexer on real files (${ENGINE})`, () => {
 
   afterAll(async () => {
     await t?.close();
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('derives times from the media, clamps overlaps, records a gap and ignores other files', async () => {
