@@ -148,7 +148,8 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     else this.logger.log('the recorder can start again');
     await this.lifecycle.report(RECORDER_MODULE_ID, problem ? 'failed' : 'running', problem);
     if (recovered && !problem) {
-      for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
+      for (const target of await this.cameras.getRecordTargets())
+        this.schedule(target.id, 'reconcile', target);
     }
     return problem === null;
   }

@@ -23,7 +23,8 @@ async function modulesOf(t: TestApp): Promise<Record<string, ModuleRow>> {
 }
 
 async function stateChanges(t: TestApp): Promise<Array<Record<string, unknown>>> {
-  const body = (await t.http().get('/api/v1/events?event_type=module_state_changed').expect(200)).body as Array<{
+  const body = (await t.http().get('/api/v1/events?event_type=module_state_changed').expect(200))
+    .body as Array<{
     payload: Record<string, unknown>;
   }>;
   return body.map((e) => e.payload);
@@ -79,7 +80,9 @@ describe(`module lifecycle in the registry (${ENGINE})`, () => {
     try {
       const failed = (await modulesOf(t)).recorder;
       expect(failed).toMatchObject({ state: 'failed' });
-      expect(failed.reason).toBe(`the recordings directory ${join(base, 'recordings')} is not writable (ENOTDIR)`);
+      expect(failed.reason).toBe(
+        `the recordings directory ${join(base, 'recordings')} is not writable (ENOTDIR)`,
+      );
       await t.http().get('/api/v1/cameras').expect(200);
 
       rmSync(base);
@@ -150,7 +153,11 @@ describe(`module lifecycle in the registry (${ENGINE})`, () => {
         .post('/api/v1/modules')
         .send({ id: 'counter', name: 'People counter', base_url: `http://127.0.0.1:${port}` })
         .expect(201);
-      await waitFor(async () => (await modulesOf(t)).counter.state === 'loaded', 5000, 'the record loaded again');
+      await waitFor(
+        async () => (await modulesOf(t)).counter.state === 'loaded',
+        5000,
+        'the record loaded again',
+      );
     } finally {
       await t.close();
       server.close();

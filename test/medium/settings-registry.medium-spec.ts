@@ -91,7 +91,12 @@ describe(`settings registry (${ENGINE})`, () => {
     await new Promise((r) => setTimeout(r, 5));
     await settings.setModuleState('compress', 'failed', 'disk gone');
     const failed = (await settings.getModule('compress'))!;
-    expect(failed).toMatchObject({ name: 'Module compress', version: '0.1.0', state: 'failed', reason: 'disk gone' });
+    expect(failed).toMatchObject({
+      name: 'Module compress',
+      version: '0.1.0',
+      state: 'failed',
+      reason: 'disk gone',
+    });
     expect(failed.since! > before.since!).toBe(true);
     await settings.setModuleState('compress', 'failed', 'disk gone');
     expect((await settings.getModule('compress'))!.since).toBe(failed.since);
@@ -149,7 +154,12 @@ describe(`settings registry (${ENGINE})`, () => {
   });
 
   it('complex JSON values of any shape', async () => {
-    const endpoint = { url: 'https://example.com', retries: 3, tags: ['a', null, 2.5], nested: { ok: false } };
+    const endpoint = {
+      url: 'https://example.com',
+      retries: 3,
+      tags: ['a', null, 2.5],
+      nested: { ok: false },
+    };
     await settings.set('endpoint', endpoint);
     expect(await settings.get('endpoint')).toEqual(endpoint);
     for (const v of [[1, 'two', { three: 3 }], 'text', 0, true, null]) {
@@ -172,8 +182,13 @@ describe(`settings registry (${ENGINE})`, () => {
 
   it('a row copied to another key fails to open, with a clear error that shows no value', async () => {
     await settings.set('decoy', 'public');
-    await raw(`UPDATE settings SET value = (SELECT value FROM settings WHERE key = 'smtp') WHERE key = 'decoy'`);
-    const err = (await settings.get('decoy').catch((e: unknown) => e)) as Error & { status: number; code: string };
+    await raw(
+      `UPDATE settings SET value = (SELECT value FROM settings WHERE key = 'smtp') WHERE key = 'decoy'`,
+    );
+    const err = (await settings.get('decoy').catch((e: unknown) => e)) as Error & {
+      status: number;
+      code: string;
+    };
     expect(err).toMatchObject({ status: 500, code: 'CONFIG_UNREADABLE' });
     expect(err.message).toMatch(/`decoy` cannot be opened/);
     expect(err.message).not.toContain('hunter2');
@@ -195,7 +210,9 @@ describe(`settings registry (${ENGINE})`, () => {
       `INSERT INTO settings (key, value, secret, updated_at) VALUES ('plain_cap', '1234', ${no}, '${now}')`,
     );
     const v1 = sealV1(KEY_A, JSON.stringify({ token: 'old-secret' }));
-    await raw(`INSERT INTO settings (key, value, secret, updated_at) VALUES ('old_token', '${v1}', ${no}, '${now}')`);
+    await raw(
+      `INSERT INTO settings (key, value, secret, updated_at) VALUES ('old_token', '${v1}', ${no}, '${now}')`,
+    );
     await mod.close();
     await open(KEY_A);
     const rows = await raw(`SELECT key, value FROM settings WHERE key IN ('plain_cap', 'old_token')`);
