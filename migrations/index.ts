@@ -10,6 +10,7 @@ import { Zones1764800000000 } from './1764800000000-zones';
 import { WebhookCameraScope1765000000000 } from './1765000000000-webhook-camera-scope';
 import { ClipEvidence1765100000000 } from './1765100000000-clip-evidence';
 import { Coverage1765700000000 } from './1765700000000-coverage';
+import { ModuleLifecycle1765800000000 } from './1765800000000-module-lifecycle';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   WebhookCameraScope1765000000000,
   ClipEvidence1765100000000,
   Coverage1765700000000,
+  ModuleLifecycle1765800000000,
 ];

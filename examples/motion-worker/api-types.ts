@@ -230,7 +230,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Kernel modules and their lifecycle state */
+        /** Built-in modules and registered sidecars: lifecycle state, why a module failed, since when */
         get: operations["SettingsController_getModules"];
         put?: never;
         post?: never;
@@ -1311,6 +1311,10 @@ export interface components {
             /** @enum {string} */
             state: "loaded" | "running" | "stopped" | "failed";
             description: string | null;
+            /** @description why the module is failed (null otherwise) */
+            reason: string | null;
+            /** @description when the module entered its state */
+            since: string | null;
             updated_at: string;
         };
         CameraDto: {

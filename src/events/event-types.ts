@@ -28,6 +28,8 @@ export const KERNEL_EVENT_TYPES: Record<string, string> = {
   webhook_failing: 'A webhook subscription keeps failing',
   module_unreachable: 'A sidecar module stopped answering its health probe',
   module_recovered: 'A sidecar module answers its health probe again',
+  module_state_changed:
+    'A module (built-in or sidecar) changed lifecycle state: running, failed (with the reason), stopped …',
   webhook_recovered: 'A failing webhook subscription delivers again',
   webhook_test: 'A test delivery (POST /webhooks/{id}/test; sent, never stored)',
   zone_static_suppressed: 'A tracked object stood still in a zone and is no longer reported',

@@ -9,7 +9,8 @@ import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
 import { Database } from '../database/database.service';
 import { EventsService } from '../events/events.service';
-import { SettingsService } from '../settings/settings.service';
+import { sidecarState } from '../settings/module-state';
+import { type ModuleMeta, SettingsService } from '../settings/settings.service';
 import { get as httpGet } from '../webhooks/egress';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { type ModuleHealth, type NavEntry, SidecarModuleEntity } from './entities/sidecar-module.entity';
@@ -32,6 +33,11 @@ export interface RegisterModule {
   nav?: NavEntry[];
   version?: string;
   description?: string;
+}
+
+/** A sidecar's entry in the module registry. */
+function sidecarMeta(row: SidecarModuleEntity): ModuleMeta {
+  return { id: row.id, name: row.name, version: row.version, kind: 'sidecar', description: row.description };
 }
 
 /** Origin only: http(s), a host, no path, query or credentials. */
@@ -123,7 +129,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
     if (extra.length > 0) {
       throw new BadRequestError(`a ${role} sidecar cannot hold: ${extra.join(', ')}`, 'VALIDATION_FAILED');
     }
-    const builtin = (await this.settings.listModules()).map((m) => m.id);
+    const builtin = (await this.settings.listModules()).filter((m) => m.kind === 'builtin').map((m) => m.id);
     if (RESERVED.has(req.id) || builtin.includes(req.id)) {
       throw new ConflictError(`module id \`${req.id}\` is reserved by the kernel`, 'MODULE_ID_RESERVED');
     }
@@ -170,6 +176,8 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
         updatedAt: now,
       };
       await m.getRepository(SidecarModuleEntity).insert({ ...row });
+      // Its registry record: `loaded` until its first health probe answers.
+      await this.settings.upsertModule(sidecarMeta(row), sidecarState(row.health));
       await this.audit.record(principal, 'register_module', 'module', req.id, {
         base_url: baseUrl,
         role,
@@ -192,6 +200,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
         if (!(err instanceof NotFoundError)) throw err;
       });
       await m.getRepository(SidecarModuleEntity).delete({ id });
+      await this.settings.upsertModule(sidecarMeta(row), 'stopped');
       await this.audit.record(principal, 'unregister_module', 'module', id, { base_url: row.baseUrl });
     });
   }
@@ -200,16 +209,21 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
     for (const row of await this.list()) await this.probe(row);
   }
 
-  /** GET `<base_url>/heldar/health`: 2xx healthy, anything else unreachable; events on transitions. */
+  /**
+   * GET `<base_url>/heldar/health`: 2xx healthy, anything else unreachable; events on transitions.
+   * The sidecar's registry record follows: `running`, or `failed` with the probe's error.
+   */
   async probe(row: SidecarModuleEntity): Promise<ModuleHealth> {
     const r = await httpGet(`${row.baseUrl}${HEALTH_PATH}`, HEALTH_TIMEOUT_MS);
     const health: ModuleHealth = r.ok ? 'healthy' : 'unreachable';
     const now = this.clock.nowIso();
-    await this.db.run((m) =>
+    const updated = await this.db.run((m) =>
       m
         .getRepository(SidecarModuleEntity)
         .update({ id: row.id }, { health, healthCheckedAt: now, healthError: r.ok ? null : r.error }),
     );
+    if (!updated.affected) return health; // unregistered while it was probed: its record stays `stopped`
+    await this.settings.upsertModule(sidecarMeta(row), sidecarState(health), r.ok ? null : r.error);
     if (health !== row.health && (health === 'unreachable' || row.health === 'unreachable')) {
       const type = health === 'unreachable' ? 'module_unreachable' : 'module_recovered';
       if (health === 'unreachable')

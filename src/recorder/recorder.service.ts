@@ -13,8 +13,10 @@ import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
+import { ModuleLifecycleService } from '../settings/module-lifecycle.service';
 import { buildRecordArgs } from '../media/ffmpeg-args';
 import { StorageAdapter } from '../media/storage.adapter';
+import { ProcessRunner } from '../process/process-runner';
 import { ProcessSupervisor } from '../process/process-supervisor.service';
 import type { ProcessExitInfo, SupervisedProcess } from '../process/supervised-process';
 import {
@@ -43,6 +45,9 @@ interface ActiveRecorder {
 const STORAGE_ERROR =
   /Permission denied|Read-only file system|No space left on device|Disk quota exceeded|No such file or directory|Failed to open segment/i;
 const LAST_ERROR_CHARS = 800;
+/** The recorder's id in the module registry (`@HeldarModule` of RecorderModule). */
+export const RECORDER_MODULE_ID = 'recorder';
+const PREFLIGHT_TIMEOUT_MS = 10_000;
 
 /** Stale threshold of a recording camera: max(3 × segment, 30 s). */
 export function staleThresholdMs(segmentSeconds: number): number {
@@ -62,10 +67,14 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   private subscription?: Subscription;
   private shuttingDown = false;
   private readonly listeners: RecorderListener[] = [];
+  /** Why the recorder cannot run (ffmpeg missing, recordings not writable), or null. */
+  private failure: string | null = null;
 
   constructor(
     private readonly cameras: CamerasService,
     private readonly supervisor: ProcessSupervisor,
+    private readonly runner: ProcessRunner,
+    private readonly lifecycle: ModuleLifecycleService,
     private readonly repo: RecorderRepository,
     private readonly events: EventsService,
     private readonly bus: EventBus,
@@ -88,11 +97,61 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     });
     if (!this.config.recorderEnabled)
       this.logger.warn('HELDAR_RECORDER_ENABLED=false: no camera is recorded');
+    else await this.checkStart();
     // Every camera's row in one read, not one read per camera.
     for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
     this.loops.start('recorder-health', this.config.healthIntervalS * 1000, () => this.checkHealth());
     // Tomorrow's day folders exist long before midnight (checked every 10 minutes).
     this.loops.start('recorder-days', 600_000, () => this.prepareDayDirs());
+  }
+
+  /**
+   * Why the recorder cannot start, or null: ffmpeg must run (`-version`) and the recordings
+   * directory must take a file. Never throws.
+   */
+  async startProblem(): Promise<string | null> {
+    const dir = this.config.recordingsDirAbs;
+    const probe = join(dir, '.heldar-write-check');
+    try {
+      await this.storage.ensureDir(dir);
+      await this.storage.writeText(probe, '');
+      await this.storage.remove(probe);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      return `the recordings directory ${dir} is not writable (${code})`;
+    }
+    const bin = this.config.ffmpegBin;
+    try {
+      const r = await this.runner.runToCompletion(bin, ['-hide_banner', '-version'], {
+        timeoutMs: PREFLIGHT_TIMEOUT_MS,
+        maxOutputBytes: 4096,
+      });
+      if (r.code !== 0) return `ffmpeg (${bin}) does not run: \`-version\` ended with ${r.code ?? r.signal}`;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      return `ffmpeg (${bin}) cannot be started (${code})`;
+    }
+    return null;
+  }
+
+  /**
+   * Run the start check and record the outcome in the module registry (`failed` with the reason,
+   * or `running` again). While failed no recorder is spawned; every camera that should record
+   * shows the reason. On recovery every camera is reconciled. Returns whether the recorder can run.
+   */
+  async checkStart(): Promise<boolean> {
+    const problem = await this.startProblem();
+    if (problem === this.failure) return problem === null;
+    const recovered = this.failure !== null;
+    this.failure = problem;
+    if (problem) this.logger.error({ reason: problem }, 'the recorder cannot start; no camera is recorded');
+    else this.logger.log('the recorder can start again');
+    await this.lifecycle.report(RECORDER_MODULE_ID, problem ? 'failed' : 'running', problem);
+    if (recovered && !problem) {
+      for (const target of await this.cameras.getRecordTargets())
+        this.schedule(target.id, 'reconcile', target);
+    }
+    return problem === null;
   }
 
   /** Who hears of each closed segment and each recorder exit (the indexer). */
@@ -166,6 +225,14 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
       const status = this.repo.mirroredStatus(cameraId);
       if (status?.state !== 'disabled' || status.pid !== null)
         await this.repo.setState(cameraId, 'disabled', now(), { pid: null });
+      return;
+    }
+    if (this.failure !== null) {
+      await this.stop(cameraId, 'stopped');
+      const lastError = `the recorder cannot start: ${this.failure}`;
+      const status = this.repo.mirroredStatus(cameraId);
+      if (status?.state !== 'error' || status.lastError !== lastError)
+        await this.repo.setState(cameraId, 'error', now(), { pid: null, lastError });
       return;
     }
     if (!target.recordUrl) {
@@ -341,6 +408,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** A camera "recording" with no new segment for max(3 × segment, 30 s) goes to `error`. */
   async checkHealth(): Promise<void> {
+    if (this.failure !== null && !(await this.checkStart())) return;
     const nowMs = this.clock.nowMs();
     const statuses = await this.repo.getStatuses([...this.active.keys()]);
     for (const st of statuses) {

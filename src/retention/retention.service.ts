@@ -116,8 +116,8 @@ export class RetentionService implements OnApplicationBootstrap {
 
   /** Effective limits: the settings override, else the environment. */
   async limits(): Promise<RetentionLimits> {
-    const cap = await this.settings.get<number>(SETTING_MAX_BYTES);
-    const floor = await this.settings.get<number>(SETTING_MIN_FREE_BYTES);
+    const cap = await this.settings.tryGet<number>(SETTING_MAX_BYTES);
+    const floor = await this.settings.tryGet<number>(SETTING_MIN_FREE_BYTES);
     return {
       capBytes: typeof cap === 'number' ? cap : Math.round(this.config.maxRecordingsGb * GIB),
       capOverridden: typeof cap === 'number',

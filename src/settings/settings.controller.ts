@@ -10,6 +10,10 @@ class ModuleRecordDto {
   @ApiProperty({ enum: ['builtin', 'sidecar'] }) kind!: string;
   @ApiProperty({ enum: ['loaded', 'running', 'stopped', 'failed'] }) state!: string;
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'why the module is failed (null otherwise)' })
+  reason!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'when the module entered its state' })
+  since!: string | null;
   @ApiProperty() updated_at!: string;
 }
 
@@ -21,7 +25,9 @@ export class SettingsController {
   @Get('modules')
   @RequireCapability('system:read')
   @FleetOnly()
-  @ApiOperation({ summary: 'Kernel modules and their lifecycle state' })
+  @ApiOperation({
+    summary: 'Built-in modules and registered sidecars: lifecycle state, why a module failed, since when',
+  })
   @ApiOkResponse({ type: [ModuleRecordDto] })
   async getModules(): Promise<ModuleRecordDto[]> {
     return (await this.settings.listModules()).map((m) => ({
@@ -31,6 +37,8 @@ export class SettingsController {
       kind: m.kind,
       state: m.state,
       description: m.description,
+      reason: m.reason,
+      since: m.since,
       updated_at: m.updatedAt,
     }));
   }

@@ -14,6 +14,6 @@ import { SettingsService } from './settings.service';
 @Module({
   controllers: [SettingsController],
   providers: [SettingsRepository, SettingsService, ModuleLifecycleService],
-  exports: [SettingsService],
+  exports: [SettingsService, ModuleLifecycleService],
 })
 export class SettingsModule {}

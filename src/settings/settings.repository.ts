@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
 import { Database } from '../database/database.service';
 import { ModuleRecordEntity } from './entities/module-record.entity';
 import { SettingEntity } from './entities/setting.entity';
@@ -11,9 +12,8 @@ export class SettingsRepository {
     return this.db.run((m) => m.getRepository(SettingEntity).findOneBy({ key }));
   }
 
-  /** Every setting marked secret (sealed). */
-  getAllSecret(): Promise<SettingEntity[]> {
-    return this.db.run((m) => m.getRepository(SettingEntity).findBy({ secret: true }));
+  getAll(): Promise<SettingEntity[]> {
+    return this.db.run((m) => m.getRepository(SettingEntity).find({ order: { key: 'ASC' } }));
   }
 
   async upsert(row: SettingEntity): Promise<void> {
@@ -34,10 +34,20 @@ export class SettingsRepository {
     if (rows.length > 0) await this.db.run((m) => m.getRepository(ModuleRecordEntity).upsert(rows, ['id']));
   }
 
-  async setModuleState(id: string, state: ModuleRecordEntity['state'], updatedAt: string): Promise<boolean> {
-    return this.db.run(
-      async (m) =>
-        ((await m.getRepository(ModuleRecordEntity).update({ id }, { state, updatedAt })).affected ?? 0) > 0,
+  async setModuleState(
+    id: string,
+    patch: Pick<ModuleRecordEntity, 'state' | 'reason' | 'since' | 'updatedAt'>,
+  ): Promise<void> {
+    await this.db.run((m) => m.getRepository(ModuleRecordEntity).update({ id }, patch));
+  }
+
+  /** The given modules `stopped`, in one statement (the kernel's shutdown). */
+  async stopModules(ids: string[], at: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.run((m) =>
+      m
+        .getRepository(ModuleRecordEntity)
+        .update({ id: In(ids) }, { state: 'stopped', reason: null, since: at, updatedAt: at }),
     );
   }
 

@@ -426,7 +426,14 @@ describe(`sidecar modules (${ENGINE})`, () => {
     const types = (await t.http().get('/api/v1/events?event_type=module_*').set(admin).expect(200)).body.map(
       (e: { event_type: string }) => e.event_type,
     );
-    expect(types).toEqual(['module_recovered', 'module_unreachable']);
+    // Each health transition also moves the sidecar's registry record (running / failed).
+    expect(types).toEqual([
+      'module_recovered',
+      'module_state_changed',
+      'module_unreachable',
+      'module_state_changed',
+      'module_state_changed',
+    ]);
 
     const port = car.port;
     await car.stop();

@@ -2,6 +2,7 @@ import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { MIGRATIONS } from '../../migrations';
 import { WebhookCameraScope1765000000000 } from '../../migrations/1765000000000-webhook-camera-scope';
+import { ModuleLifecycle1765800000000 } from '../../migrations/1765800000000-module-lifecycle';
 import { ApiKeyEntity } from '../../src/auth/entities/api-key.entity';
 import { SidecarModuleEntity } from '../../src/modules/entities/sidecar-module.entity';
 import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
@@ -352,6 +353,64 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
         ['wh_plain', null],
         ['wh_s', ['cam_a', 'cam_b']],
         ['wh_u', null],
+      ]);
+      expect(await schemaDrift(ds)).toEqual([]);
+    } finally {
+      await ds.destroy();
+      await store.cleanup();
+    }
+  });
+
+  it('migration 1765800000000: module records gain reason and since; sidecars registered before get their record from their health', async () => {
+    const store = await createTestStore();
+    const ds = await openDataSource(store.config);
+    try {
+      const now = '2026-05-01T00:00:00.000Z';
+      const car = (id: string, health: SidecarModuleEntity['health']): SidecarModuleEntity => ({
+        id,
+        name: `Car ${id}`,
+        version: '1.2.0',
+        description: null,
+        baseUrl: 'http://127.0.0.1:9',
+        role: 'viewer',
+        apiKeyId: `key_${id}`,
+        webhookId: `wh_${id}`,
+        nav: [],
+        health,
+        healthCheckedAt: health === 'unknown' ? null : '2026-05-02T00:00:00.000Z',
+        healthError: health === 'unreachable' ? 'HTTP 503' : null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      const q = ds.createQueryRunner();
+      try {
+        // As before the migration (its columns gone), with a built-in record and three sidecars.
+        await new ModuleLifecycle1765800000000().down(q);
+        await q.query(
+          `INSERT INTO module_records (id, name, version, kind, state, description, updated_at)
+           VALUES ('events', 'Events', '0.5.0', 'builtin', 'stopped', NULL, '${now}')`,
+        );
+        await ds
+          .getRepository(SidecarModuleEntity)
+          .insert([car('up', 'healthy'), car('down', 'unreachable'), car('new', 'unknown')]);
+        await new ModuleLifecycle1765800000000().up(q);
+      } finally {
+        await q.release();
+      }
+      const rows: Array<Record<string, unknown>> = await ds.query(
+        'SELECT id, kind, state, reason, since FROM module_records ORDER BY id',
+      );
+      expect(rows).toEqual([
+        {
+          id: 'down',
+          kind: 'sidecar',
+          state: 'failed',
+          reason: 'HTTP 503',
+          since: '2026-05-02T00:00:00.000Z',
+        },
+        { id: 'events', kind: 'builtin', state: 'stopped', reason: null, since: now },
+        { id: 'new', kind: 'sidecar', state: 'loaded', reason: null, since: now },
+        { id: 'up', kind: 'sidecar', state: 'running', reason: null, since: '2026-05-02T00:00:00.000Z' },
       ]);
       expect(await schemaDrift(ds)).toEqual([]);
     } finally {

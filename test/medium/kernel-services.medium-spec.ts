@@ -110,9 +110,9 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     });
   });
 
-  it('settings: JSON round-trip; secret values are sealed at rest', async () => {
+  it('settings: JSON round-trip; values are sealed at rest', async () => {
     await settings.set('recording_max_bytes', 1234);
-    await settings.set('smtp', { user: 'a', password: 'hunter2' }, { secret: true });
+    await settings.set('smtp', { user: 'a', password: 'hunter2' });
     expect(await settings.get('recording_max_bytes')).toBe(1234);
     expect(await settings.get('smtp')).toEqual({ user: 'a', password: 'hunter2' });
     const raw: Array<{ value: string }> = await mod
@@ -121,7 +121,8 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     expect(raw[0].value).toMatch(/^enc:v2:/);
     expect(raw[0].value).not.toContain('hunter2');
     expect(await settings.delete('smtp')).toBe(true);
-    expect(await settings.get('smtp')).toBeUndefined();
+    expect(await settings.tryGet('smtp')).toBeUndefined();
+    await expect(settings.get('smtp')).rejects.toMatchObject({ status: 404, code: 'CONFIG_NOT_FOUND' });
   });
 
   it('module records: built-in modules are running; unknown module state change is a 404 error', async () => {

@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type ModuleKind = 'builtin' | 'sidecar';
-export type ModuleState = 'loaded' | 'running' | 'stopped' | 'failed';
+export const MODULE_STATES = ['loaded', 'running', 'stopped', 'failed'] as const;
+export type ModuleState = (typeof MODULE_STATES)[number];
 
 /** The kernel's own module registry (the oxide_k seed): one row per module with its lifecycle. */
 @Entity('module_records')
@@ -13,4 +14,8 @@ export class ModuleRecordEntity {
   @Column({ type: 'text' }) state!: ModuleState;
   @Column({ type: 'text', nullable: true }) description!: string | null;
   @Column({ type: 'text', name: 'updated_at' }) updatedAt!: string;
+  /** Why the module is `failed` (null in any other state). */
+  @Column({ type: 'text', nullable: true }) reason!: string | null;
+  /** When the module entered its state (null only for rows no one has written since the column came). */
+  @Column({ type: 'text', nullable: true }) since!: string | null;
 }

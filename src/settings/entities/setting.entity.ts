@@ -1,6 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Key/value settings; `value` is JSON text, or a sealed JSON text (`enc:v2:`, bound to its key) when `secret`. */
+/**
+ * Key/value settings: `value` is JSON text sealed with the kernel's key (`enc:v2:`, bound to
+ * `settings.value:<key>`). `secret` is true on every row written since issue 20 (every value is
+ * sealed); it stays so that an older kernel, which opened only rows marked secret, still reads them.
+ */
 @Entity('settings')
 export class SettingEntity {
   @PrimaryColumn({ type: 'text' }) key!: string;
