@@ -9,6 +9,18 @@ import { OutboxEntity } from './entities/outbox.entity';
 /** 11 columns per detection row: chunks stay under SQLite's 999 bound parameters. */
 const DETECTION_CHUNK = 90;
 
+const insertSql = new Map<number, string>();
+/** `INSERT INTO detections … VALUES (…), (…)` for `n` rows (the text is kept per row count). */
+function detectionInsert(n: number): string {
+  let sql = insertSql.get(n);
+  if (!sql) {
+    sql = `INSERT INTO detections (id, camera_id, task_type, timestamp, label, confidence, bbox, track_id,
+      attributes, frame_id, created_at) VALUES ${Array.from({ length: n }, () => '(?,?,?,?,?,?,?,?,?,?,?)').join(',')}`;
+    insertSql.set(n, sql);
+  }
+  return sql;
+}
+
 @Injectable()
 export class AiRepository implements OnModuleInit {
   constructor(
@@ -77,26 +89,39 @@ export class AiRepository implements OnModuleInit {
         outbox.createdAt,
         outbox.fannedOutAt,
       );
-    const det = this.db.prepared(
-      `INSERT INTO detections (id, camera_id, task_type, timestamp, label, confidence, bbox, track_id,
-         attributes, frame_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-    );
-    for (const r of rows) {
-      det.run(
-        r.id,
-        r.cameraId,
-        r.taskType,
-        r.timestamp,
-        r.label,
-        r.confidence,
-        JSON.stringify(r.bbox ?? null), // as the jsonText transformer writes it
-        r.trackId,
-        JSON.stringify(r.attributes),
-        r.frameId,
-        r.createdAt,
-      );
+    // One multi-row INSERT per chunk (a statement prepared once per row count): a step per batch,
+    // not one per detection.
+    for (let i = 0; i < rows.length; i += DETECTION_CHUNK) {
+      const chunk = rows.slice(i, i + DETECTION_CHUNK);
+      const values: unknown[] = [];
+      for (const r of chunk) {
+        values.push(
+          r.id,
+          r.cameraId,
+          r.taskType,
+          r.timestamp,
+          r.label,
+          r.confidence,
+          JSON.stringify(r.bbox ?? null), // as the jsonText transformer writes it
+          r.trackId,
+          JSON.stringify(r.attributes),
+          r.frameId,
+          r.createdAt,
+        );
+      }
+      this.db.prepared(detectionInsert(chunk.length)).run(values);
     }
     return Number(res.lastInsertRowid);
+  }
+
+  /** One group-commit unit for a batch's fan-out (claims, consumers' writes, `markFanned`). */
+  fanOutUnit<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.batch(() => fn());
+  }
+
+  /** Inside `fanOutUnit`: `fn` in its own savepoint (a throw rolls back its writes alone). */
+  isolated<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.isolated(() => fn());
   }
 
   /** Claim a batch for a consumer: true when this call took it (first time). Group-committed. */

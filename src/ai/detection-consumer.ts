@@ -29,6 +29,13 @@ export interface DetectionConsumer {
   readonly name: string;
   interestedIn(taskType: string): boolean;
   consume(batch: DetectionBatch): Promise<void>;
+  /**
+   * True when `consume` only computes and writes to the store (no network, no long waits): it then
+   * runs inside the fan-out's own group-commit unit, in a savepoint with its claim, and the batch is
+   * marked fanned out in the same commit (a throw rolls back its writes and its claim alone). Left
+   * unset, the claim commits first and `consume` runs after it, outside any transaction.
+   */
+  readonly transactional?: boolean;
 }
 
 export const DETECTION_CONSUMERS = Symbol('DETECTION_CONSUMERS');

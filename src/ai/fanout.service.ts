@@ -47,34 +47,65 @@ export class FanoutService implements OnApplicationBootstrap {
     return this.consumers.map((c) => c.name);
   }
 
-  /** True when every interested consumer has the batch (claimed now or before). */
-  async fanOut(batch: DetectionBatch): Promise<boolean> {
-    let complete = true;
+  /**
+   * True when every interested consumer has the batch (claimed now or before). One group-commit
+   * unit holds the claims, the transactional consumers' writes and, when they are all the batch
+   * needs, the outbox row's `fanned_out_at` (`seq`); other consumers run after that commit.
+   */
+  async fanOut(batch: DetectionBatch, seq: number | null = null): Promise<boolean> {
+    const interested = this.consumers.filter((c) => c.interestedIn(batch.taskType));
+    if (interested.length === 0) {
+      if (seq !== null) await this.repo.markFanned(seq, this.clock.nowIso());
+      return true;
+    }
     const now = this.clock.nowIso();
-    for (const c of this.consumers) {
-      if (!c.interestedIn(batch.taskType)) continue;
-      if (batch.frameKey !== null) {
+    const later: DetectionConsumer[] = []; // claimed in the unit, consumed after its commit
+    let complete = true;
+    await this.repo.fanOutUnit(async () => {
+      for (const c of interested) {
+        let stage: 'claim' | 'consume' = 'claim';
         try {
-          if (!(await this.repo.claim(c.name, batch.cameraId, batch.frameKey, now))) continue; // delivered before
+          await this.repo.isolated(async () => {
+            if (
+              batch.frameKey !== null &&
+              !(await this.repo.claim(c.name, batch.cameraId, batch.frameKey, now))
+            )
+              return; // delivered before
+            if (!c.transactional) {
+              later.push(c);
+              return;
+            }
+            stage = 'consume';
+            await c.consume(batch);
+          });
         } catch (err) {
-          this.logger.error({ err, consumer: c.name }, 'fan-out claim failed');
           complete = false;
-          continue;
+          if (stage === 'claim') this.logger.error({ err, consumer: c.name }, 'fan-out claim failed');
+          else this.failed(err, c, batch);
         }
       }
+      if (complete && later.length === 0 && seq !== null) await this.repo.markFanned(seq, now);
+    });
+    if (later.length === 0) return complete;
+    for (const c of later) {
       try {
         await c.consume(batch);
       } catch (err) {
-        this.logger.error(
-          { err, consumer: c.name, camera: batch.cameraId },
-          'consumer failed; the batch will be replayed',
-        );
         complete = false;
+        this.failed(err, c, batch);
         if (batch.frameKey !== null)
           await this.repo.unclaim(c.name, batch.cameraId, batch.frameKey).catch(() => undefined);
       }
     }
+    if (complete && seq !== null) await this.repo.markFanned(seq, this.clock.nowIso());
     return complete;
+  }
+
+  private failed(err: unknown, c: DetectionConsumer, batch: DetectionBatch): void {
+    this.logger.error(
+      { err, consumer: c.name, camera: batch.cameraId },
+      'consumer failed; the batch will be replayed',
+    );
   }
 
   /** One replay pass; returns how many batches completed. */
@@ -83,25 +114,25 @@ export class FanoutService implements OnApplicationBootstrap {
     let done = 0;
     for (const o of await this.repo.unfanned(before, REPLAY_BATCH)) {
       const rows = await this.repo.detectionsOfFrame(o.cameraId, o.frameId!);
-      const complete = await this.fanOut({
-        cameraId: o.cameraId,
-        siteId: o.siteId,
-        taskType: o.taskType,
-        frameKey: o.frameId,
-        timestamp: o.batchTimestamp,
-        detections: rows.map((d) => ({
-          id: d.id,
-          label: d.label,
-          confidence: d.confidence,
-          bbox: d.bbox,
-          trackId: d.trackId,
-          attributes: d.attributes,
-        })),
-      });
-      if (complete) {
-        await this.repo.markFanned(o.seq, this.clock.nowIso());
-        done++;
-      }
+      const complete = await this.fanOut(
+        {
+          cameraId: o.cameraId,
+          siteId: o.siteId,
+          taskType: o.taskType,
+          frameKey: o.frameId,
+          timestamp: o.batchTimestamp,
+          detections: rows.map((d) => ({
+            id: d.id,
+            label: d.label,
+            confidence: d.confidence,
+            bbox: d.bbox,
+            trackId: d.trackId,
+            attributes: d.attributes,
+          })),
+        },
+        o.seq,
+      );
+      if (complete) done++;
     }
     return done;
   }

@@ -123,22 +123,24 @@ export class IngestService implements OnApplicationBootstrap {
     }
     if (seq === null) return { detections_ingested: 0, duplicate: true };
 
-    const complete = await this.fanout.fanOut({
-      cameraId: p.cameraId,
-      siteId,
-      taskType: p.taskType,
-      frameKey,
-      timestamp: p.timestamp,
-      detections: rows.map((r) => ({
-        id: r.id,
-        label: r.label,
-        confidence: r.confidence,
-        bbox: r.bbox,
-        trackId: r.trackId,
-        attributes: r.attributes,
-      })),
-    });
-    if (complete) await this.repo.markFanned(seq, this.clock.nowIso());
+    await this.fanout.fanOut(
+      {
+        cameraId: p.cameraId,
+        siteId,
+        taskType: p.taskType,
+        frameKey,
+        timestamp: p.timestamp,
+        detections: rows.map((r) => ({
+          id: r.id,
+          label: r.label,
+          confidence: r.confidence,
+          bbox: r.bbox,
+          trackId: r.trackId,
+          attributes: r.attributes,
+        })),
+      },
+      seq,
+    );
     if (p.event) {
       await this.events.emit({
         type: p.event.eventType,

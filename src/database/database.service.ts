@@ -24,6 +24,8 @@ const GROUP_MAX = 256;
 interface TxContext {
   manager: EntityManager;
   hooks: Array<() => void>;
+  /** Savepoints opened by `isolated()` around this context (0 for a transaction or a batch unit). */
+  depth?: number;
 }
 
 interface Queued {
@@ -137,6 +139,30 @@ export class Database {
   private async savepoint(m: EntityManager, sql: string): Promise<void> {
     if (this.isSqlite) this.prepared(sql).run();
     else await m.query(sql);
+  }
+
+  /**
+   * Inside a transaction (or a `batch()` unit): run `fn` in its own savepoint, so that when it
+   * throws, its writes are rolled back and its afterCommit hooks dropped while the enclosing work
+   * goes on (the error is rethrown). Outside one: `transaction(fn)`.
+   */
+  async isolated<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    const outer = this.current.getStore();
+    if (!outer) return this.transaction(fn);
+    const inner: TxContext = { manager: outer.manager, hooks: [], depth: (outer.depth ?? 0) + 1 };
+    const name = `heldar_isolated_${inner.depth}`;
+    await this.savepoint(outer.manager, `SAVEPOINT ${name}`);
+    let value: T;
+    try {
+      value = await this.current.run(inner, () => fn(outer.manager));
+    } catch (err) {
+      await this.savepoint(outer.manager, `ROLLBACK TO SAVEPOINT ${name}`);
+      await this.savepoint(outer.manager, `RELEASE SAVEPOINT ${name}`);
+      throw err;
+    }
+    await this.savepoint(outer.manager, `RELEASE SAVEPOINT ${name}`);
+    outer.hooks.push(...inner.hooks);
+    return value;
   }
 
   /** Run `fn` with a manager (autocommit per statement). */

@@ -107,6 +107,8 @@ function toDef(z: ZoneEntity): ZoneDef {
 @Injectable()
 export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicationBootstrap {
   readonly name = 'zones';
+  /** The zone engine and store writes only: run inside the fan-out's group-commit unit. */
+  readonly transactional = true;
   private readonly logger = new Logger('Zones');
   private readonly engine: ZoneEngine;
   private readonly defs = new Map<string, ZoneDef[]>();

@@ -6,6 +6,8 @@ import {
   type DetectionConsumer,
 } from '../../src/ai/detection-consumer';
 import { FanoutService } from '../../src/ai/fanout.service';
+import { EventBus } from '../../src/events/event-bus';
+import { EventsService } from '../../src/events/events.service';
 import { rawQuery, startTestApp, type TestApp, withClockAhead } from '../support/test-app';
 import { createTestStore, ENGINE } from '../support/test-db';
 
@@ -28,8 +30,34 @@ class RecordingConsumer implements DetectionConsumer {
   }
 }
 
+/** A transactional consumer (store writes only): it emits a kernel event per batch, then may fail. */
+@Injectable()
+class WritingConsumer implements DetectionConsumer {
+  readonly name = 'writer_test';
+  readonly transactional = true;
+  failNext = 0;
+  constructor(private readonly events: EventsService) {}
+  interestedIn(taskType: string): boolean {
+    return taskType === 'tx_task';
+  }
+  async consume(batch: DetectionBatch): Promise<void> {
+    await this.events.emit({
+      type: 'writer_consumed',
+      cameraId: batch.cameraId,
+      payload: { frame: batch.frameKey },
+    });
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('consumer down after writing');
+    }
+  }
+}
+
 @Module({ providers: [RecordingConsumer, { provide: DETECTION_CONSUMERS, useExisting: RecordingConsumer }] })
 class RecordingConsumerModule {}
+
+@Module({ providers: [WritingConsumer, { provide: DETECTION_CONSUMERS, useExisting: WritingConsumer }] })
+class WritingConsumerModule {}
 
 @Injectable()
 class Impostor implements DetectionConsumer {
@@ -66,7 +94,7 @@ describe(`AI ingest (${ENGINE})`, () => {
   let consumer: RecordingConsumer;
 
   beforeAll(async () => {
-    t = await startTestApp({ extraModules: [RecordingConsumerModule] });
+    t = await startTestApp({ extraModules: [RecordingConsumerModule, WritingConsumerModule] });
     consumer = t.app.get(RecordingConsumer);
     await t.http().post('/api/v1/cameras').send({ id: 'ai1', name: 'AI one' }).expect(201);
     await t.http().post('/api/v1/cameras').send({ id: 'ai2', name: 'AI two' }).expect(201);
@@ -213,6 +241,48 @@ describe(`AI ingest (${ENGINE})`, () => {
     // Nothing left to replay, and a second pass hands nothing twice.
     await withClockAhead(t, 11_000, () => t.app.get(FanoutService).replay());
     expect(consumer.seen.filter((b) => b.frameKey === 'w:f-5')).toHaveLength(1);
+  });
+
+  it('a transactional consumer writes in the fan-out commit: when it throws, its writes and claim roll back and are never published; the replay delivers once', async () => {
+    const writer = t.app.get(WritingConsumer);
+    const published: string[] = [];
+    const sub = t.app.get(EventBus).events$.subscribe((e) => {
+      if (e.eventType === 'writer_consumed') published.push(String(e.payload.frame));
+    });
+    try {
+      const tx = (frame: string) => ({ ...batch(frame, 1), task_type: 'tx_task' });
+      await t.http().post('/api/v1/ai/events').send(tx('tx-ok')).expect(200);
+      // Answered after the fan-out's commit: the consumer's event, its claim and fanned_out_at are there.
+      expect(published).toEqual(['w:tx-ok']);
+      const [ok] = await rawQuery(t, "SELECT fanned_out_at FROM outbox WHERE frame_id = 'w:tx-ok'");
+      expect(ok.fanned_out_at).not.toBeNull();
+
+      writer.failNext = 1;
+      await t.http().post('/api/v1/ai/events').send(tx('tx-fail')).expect(200);
+      const written = async () =>
+        (await t.http().get('/api/v1/events?event_type=writer_consumed&limit=100').expect(200)).body.map(
+          (e: { payload: { frame: string } }) => e.payload.frame,
+        );
+      expect(await written()).toEqual(['w:tx-ok']); // the failed consume's event was rolled back
+      expect(published).toEqual(['w:tx-ok']); // and never published
+      expect(
+        await rawQuery(
+          t,
+          "SELECT consumer FROM consumer_fanout WHERE consumer = 'writer_test' AND frame_id = 'w:tx-fail'",
+        ),
+      ).toEqual([]);
+      const [pending] = await rawQuery(t, "SELECT fanned_out_at FROM outbox WHERE frame_id = 'w:tx-fail'");
+      expect(pending.fanned_out_at).toBeNull();
+
+      await withClockAhead(t, 11_000, () => t.app.get(FanoutService).replay());
+      await withClockAhead(t, 11_000, () => t.app.get(FanoutService).replay()); // nothing twice
+      expect((await written()).sort()).toEqual(['w:tx-fail', 'w:tx-ok']);
+      expect(published).toEqual(['w:tx-ok', 'w:tx-fail']);
+      const [done] = await rawQuery(t, "SELECT fanned_out_at FROM outbox WHERE frame_id = 'w:tx-fail'");
+      expect(done.fanned_out_at).not.toBeNull();
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it('refuses bad input with a clear 4xx and keeps serving', async () => {

@@ -257,6 +257,40 @@ describe(`database (${ENGINE})`, () => {
     });
   }
 
+  it('isolated(): inside a unit, a failing part rolls back its writes and drops its hooks; the unit commits the rest', async () => {
+    const hooks: string[] = [];
+    const kept = await db.batch(async (m) => {
+      await m.getRepository(EventEntity).insert({ ...event(1), id: 'iso-outer' });
+      await expect(
+        db.isolated(async (mm) => {
+          await mm.getRepository(EventEntity).insert({ ...event(2), id: 'iso-failed' });
+          db.afterCommit(() => hooks.push('iso-failed'));
+          throw new Error('part fails');
+        }),
+      ).rejects.toThrow('part fails');
+      await db.isolated(async (mm) => {
+        await mm.getRepository(EventEntity).insert({ ...event(3), id: 'iso-ok' });
+        db.afterCommit(() => hooks.push('iso-ok'));
+        // Nested: a failure inside an isolated part rolls back only the inner one.
+        await db
+          .isolated(async (m3) => {
+            await m3.getRepository(EventEntity).insert({ ...event(4), id: 'iso-inner-failed' });
+            throw new Error('inner fails');
+          })
+          .catch(() => undefined);
+      });
+      expect(hooks).toEqual([]); // nothing runs before the commit
+      return 'unit';
+    });
+    expect(kept).toBe('unit');
+    const ids = (await db.run((m) => m.find(EventEntity, { where: { eventType: 'test_write' } })))
+      .map((e) => e.id)
+      .filter((id) => id.startsWith('iso-'))
+      .sort();
+    expect(ids).toEqual(['iso-ok', 'iso-outer']);
+    expect(hooks).toEqual(['iso-ok']);
+  });
+
   it('maps UNIQUE to 409 and a missing FK target to 400', async () => {
     await db.run((m) => m.getRepository(CameraEntity).insert(camera('dup')));
     const dup = await db
