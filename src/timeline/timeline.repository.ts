@@ -13,6 +13,7 @@ import {
   coverageInsert,
   coveragePieces,
   coverageWindow,
+  type RecordedGap,
 } from './timeline-logic';
 
 /** Segments are clamped to 3600 s, so none that overlaps `from` starts more than an hour before it. */
@@ -568,9 +569,9 @@ export class TimelineRepository implements OnModuleInit {
     );
   }
 
-  /** Recorded gaps that overlap [from, to]. */
-  gapsBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecordingGapEntity[]> {
-    return this.db.run((m) =>
+  /** Recorded gaps that overlap [from, to], ascending by start: their span and cause. */
+  async gapsBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecordedGap[]> {
+    const rows = await this.db.run((m) =>
       m
         .getRepository(RecordingGapEntity)
         .createQueryBuilder('g')
@@ -582,6 +583,11 @@ export class TimelineRepository implements OnModuleInit {
         .orderBy('g.gap_start', 'ASC')
         .getMany(),
     );
+    return rows.map((g) => ({
+      startMs: Date.parse(g.gapStart),
+      endMs: Date.parse(g.gapEnd),
+      cause: g.cause,
+    }));
   }
 
   getSegment(id: string): Promise<SegmentEntity | null> {
