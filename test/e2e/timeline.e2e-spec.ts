@@ -132,7 +132,8 @@ describe(`timeline reads (${ENGINE})`, () => {
     });
     const bare = segment(cam, 60, 60, { codec: null, width: null, height: null, fps: null });
     const later = segment(cam, 7200, 60);
-    await repo.insertSegments([big, bare, later]);
+    // Copies: on PostgreSQL TypeORM writes the (untransformed) stored values back into what it inserts.
+    await repo.insertSegments([big, bare, later].map((s) => ({ ...s })));
     const dto = (s: SegmentEntity) => ({
       id: s.id,
       camera_id: cam,
