@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     only && only !== 'detection_insert' ? results.detection_insert : await benchDetectionInsert();
   console.log('detection insert (100k rows, batches of 100, SQLite):', detection_insert);
   const timeline = only && only !== 'timeline' ? results.timeline : await benchTimeline();
-  console.log('timeline queries (one camera, 43,200 segments):', JSON.stringify(timeline, null, 2));
+  console.log('timeline queries (30 days, 1 and 64 cameras):', JSON.stringify(timeline, null, 2));
   const exportClip = only && only !== 'export' ? results.export : await benchExport();
   console.log('export (10-minute clip from 2 s segments):', exportClip);
   const cameras = Number(process.env.BENCH_CAMERAS ?? 16);

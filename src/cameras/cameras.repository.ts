@@ -22,6 +22,16 @@ export class CamerasRepository {
     return this.db.run((m) => m.getRepository(CameraEntity).findOneBy({ id }));
   }
 
+  /** Whether the camera exists: one primary-key probe, no row loaded (camera-keyed reads ask it
+   * on every request). */
+  exists(id: string): Promise<boolean> {
+    return this.db.run(async (m) => {
+      if (this.db.isSqlite)
+        return this.db.prepared('SELECT 1 FROM cameras WHERE id = ?').get(id) !== undefined;
+      return (await m.query<unknown[]>('SELECT 1 FROM cameras WHERE id = $1', [id])).length > 0;
+    });
+  }
+
   async insert(row: CameraEntity): Promise<void> {
     await this.db.run((m) => m.getRepository(CameraEntity).insert(row));
   }

@@ -195,7 +195,8 @@ export class CamerasService implements OnModuleInit {
 
   /** Existence check after the scope check, for other modules' camera-keyed routes. */
   async assertVisible(principal: Principal, id: string, action: string): Promise<void> {
-    await this.load(principal, id, action);
+    assertCameraScope(principal, id, action);
+    if (!(await this.repo.exists(id))) throw new CameraNotFound(id);
   }
 
   async create(principal: Principal, dto: CreateCameraDto): Promise<CameraDto> {

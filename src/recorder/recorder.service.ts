@@ -23,6 +23,7 @@ import {
   deriveGapCause,
   type GapCause,
   parseSegmentListLine,
+  type RecorderRun,
   type RunEndReason,
   CAUSE_TOLERANCE_MS,
 } from '../timeline/timeline-logic';
@@ -378,19 +379,22 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Why footage is missing between `startMs` and `endMs` (from the recorder runs that ended then). */
   async explainGap(cameraId: string, startMs: number, endMs: number): Promise<GapCause> {
+    return deriveGapCause({ startMs, endMs }, await this.runsEnded(cameraId, startMs, endMs));
+  }
+
+  /** The camera's recorder runs that ended in [startMs − tolerance, endMs] (ascending by end): what
+   * explains the holes of that window, read once for all of them (see `holeCauses`). */
+  async runsEnded(cameraId: string, startMs: number, endMs: number): Promise<RecorderRun[]> {
     const runs = await this.repo.runsEndedBetween(
       cameraId,
       new Date(startMs - CAUSE_TOLERANCE_MS).toISOString(),
       new Date(endMs).toISOString(),
     );
-    return deriveGapCause(
-      { startMs, endMs },
-      runs.map((r) => ({
-        startedAtMs: Date.parse(r.startedAt),
-        endedAtMs: r.endedAt ? Date.parse(r.endedAt) : null,
-        endReason: r.endReason,
-      })),
-    );
+    return runs.map((r) => ({
+      startedAtMs: Date.parse(r.startedAt),
+      endedAtMs: r.endedAt ? Date.parse(r.endedAt) : null,
+      endReason: r.endReason,
+    }));
   }
 
   getStatus(cameraId: string): Promise<CameraStatusEntity | null> {

@@ -16,6 +16,9 @@ import {
   segmentRelPath,
   unindexedNames,
   findHoles,
+  type GapCause,
+  holeCauses,
+  type RecordedGap,
   isSegmentClosed,
   mergeRanges,
   parseSegmentName,
@@ -94,6 +97,58 @@ describe('deriveGapCause', () => {
   ])('%s', (_name, runs, cause) => {
     expect(deriveGapCause(gap, runs)).toBe(cause);
   });
+});
+
+describe('holeCauses', () => {
+  const run = (end: number | null, endReason: RecorderRun['endReason']): RecorderRun => ({
+    startedAtMs: T,
+    endedAtMs: end === null ? null : T + end * 1000,
+    endReason,
+  });
+  const gap = (a: number, b: number, cause: GapCause): RecordedGap => ({ ...s(a, b), cause });
+  it.each([
+    ['no holes', [], [], [run(10, 'stopped')], []],
+    ['a recorded gap overlapping the hole wins over a run', [s(100, 130)], [gap(90, 110, 'storage_error')], [run(100, 'source_lost')], ['storage_error']],
+    ['a recorded gap that ends at the hole start does not overlap it', [s(100, 130)], [gap(50, 100, 'storage_error')], [run(100, 'stopped')], ['recorder_stopped']],
+    ['the first recorded gap by start wins', [s(100, 130)], [gap(120, 125, 'server_down'), gap(90, 200, 'camera_offline')], [], ['camera_offline']],
+    ['a long recorded gap explains several holes', [s(100, 130), s(140, 150), s(300, 310)], [gap(90, 160, 'server_down')], [], ['server_down', 'server_down', 'unknown']],
+    ['runs: the first to end around each start', [s(100, 130), s(200, 230)], [], [run(101, 'source_lost'), run(99.5, 'stopped'), run(205, 'server_stop')], ['recorder_stopped', 'server_down']],
+    ['a run ended long before, one still going, one without a reason', [s(100, 130)], [], [run(80, 'source_lost'), run(null, null), run(101, null)], ['unknown']],
+    ['a run ending after the hole does not explain it', [s(100, 130)], [], [run(131, 'stopped')], ['unknown']],
+    ['one run within tolerance of two holes explains both', [s(100, 103), s(106, 130)], [], [run(102, 'source_lost')], ['camera_offline', 'camera_offline']],
+  ] as Array<[string, Array<ReturnType<typeof s>>, RecordedGap[], RecorderRun[], GapCause[]]>)(
+    '%s',
+    (_name, holes, recorded, runs, causes) => {
+      expect(holeCauses(holes, recorded, runs)).toEqual(causes);
+    },
+  ); // prettier-ignore
+
+  it('answers as asking each hole on its own (first overlapping recorded gap, else deriveGapCause)', () => {
+    const sec = fc.integer({ min: 0, max: 2000 });
+    const span = fc.tuple(sec, fc.integer({ min: 1, max: 300 })).map(([a, len]) => s(a, a + len));
+    fc.assert(
+      fc.property(
+        fc.array(span, { maxLength: 12 }),
+        fc.array(fc.tuple(span, fc.constantFrom<GapCause>('camera_offline', 'server_down', 'storage_error')), { maxLength: 6 }),
+        fc.array(fc.tuple(fc.option(sec), fc.constantFrom<RecorderRun['endReason']>('source_lost', 'stopped', 'server_stop', 'storage_error', null)), { maxLength: 12 }),
+        (spans, gaps, runSpecs) => {
+          // Holes as findHoles makes them: ascending, apart.
+          const holes = mergeRanges([...spans].sort((a, b) => a.startMs - b.startMs), 0)
+            .map((h, i, all) => ({ startMs: h.startMs, endMs: Math.min(h.endMs, (all[i + 1]?.startMs ?? Infinity) - 1) }))
+            .filter((h) => h.endMs > h.startMs);
+          const recorded = gaps.map(([g, cause]) => ({ ...g, cause })).sort((a, b) => a.startMs - b.startMs);
+          const runs = runSpecs.map(([end, reason]) => run(end, reason));
+          const perHole = holes.map(
+            (h) =>
+              recorded.find((g) => g.startMs < h.endMs && g.endMs > h.startMs)?.cause ??
+              deriveGapCause(h, runs),
+          );
+          expect(holeCauses(holes, recorded, runs)).toEqual(perHole);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  }); // prettier-ignore
 });
 
 describe('coveragePieces / coverageInsert / coverageWindow', () => {

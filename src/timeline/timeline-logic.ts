@@ -103,6 +103,45 @@ export function deriveGapCause(gap: Span, runs: RecorderRun[]): GapCause {
   return ended.length > 0 ? CAUSE[ended[0].endReason] : 'unknown';
 }
 
+/** A gap the indexer recorded, with the cause it found then. */
+export interface RecordedGap extends Span {
+  cause: GapCause;
+}
+
+/**
+ * The cause of each hole (ascending, not overlapping): the first recorded gap (by start) that
+ * overlaps it, else the first run (by end) that ended around its start (as `deriveGapCause`),
+ * else `unknown`. One walk over the three lists, each read once for the whole window (asking
+ * per hole cost a query per hole and a scan of every recorded gap per hole).
+ */
+export function holeCauses(
+  holes: readonly Span[],
+  recordedGaps: readonly RecordedGap[],
+  runs: readonly RecorderRun[],
+): GapCause[] {
+  const recorded = [...recordedGaps].sort((a, b) => a.startMs - b.startMs);
+  const ended = runs
+    .filter(
+      (x): x is RecorderRun & { endedAtMs: number; endReason: RunEndReason } =>
+        x.endedAtMs !== null && x.endReason !== null,
+    )
+    .sort((a, b) => a.endedAtMs - b.endedAtMs);
+  const out: GapCause[] = [];
+  let g = 0;
+  let r = 0;
+  for (const h of holes) {
+    // A recorded gap that ends by this hole's start ends before every later hole's too.
+    while (g < recorded.length && recorded[g].endMs <= h.startMs) g++;
+    if (g < recorded.length && recorded[g].startMs < h.endMs) {
+      out.push(recorded[g].cause);
+      continue;
+    }
+    while (r < ended.length && ended[r].endedAtMs < h.startMs - CAUSE_TOLERANCE_MS) r++;
+    out.push(r < ended.length && ended[r].endedAtMs <= h.endMs ? CAUSE[ended[r].endReason] : 'unknown');
+  }
+  return out;
+}
+
 /**
  * Stored coverage. Recorded ranges are kept per camera in one-hour buckets (by segment start):
  * each piece is a run of the bucket's segments merged like `mergeRanges` (holes ≤ 2 s joined),

@@ -13,6 +13,8 @@ import {
   coverageInsert,
   coveragePieces,
   coverageWindow,
+  type GapCause,
+  type RecordedGap,
 } from './timeline-logic';
 
 /** Segments are clamped to 3600 s, so none that overlaps `from` starts more than an hour before it. */
@@ -64,12 +66,91 @@ export interface DeletedSegment {
 /** Neither evidence-locked nor read-locked by an export. */
 const DELETABLE = 's.evidence_locked = :no AND s.locked = 0';
 
+/** A segments row as the driver returns it (PostgreSQL: BIGINT as a string; SQLite: booleans as 0/1). */
+interface SegmentRow {
+  id: string;
+  camera_id: string;
+  path: string;
+  start_time: string;
+  end_time: string;
+  duration_s: number;
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  size_bytes: number | string;
+  container: string;
+  locked: number;
+  evidence_locked: boolean | number;
+  incident_id: string | null;
+  created_at: string;
+}
+
+export const SEGMENT_COLUMNS =
+  'id, camera_id, path, start_time, end_time, duration_s, codec, width, height, fps, size_bytes, container, locked, evidence_locked, incident_id, created_at';
+
+/** A driver row as the entity TypeORM would have built (same transforms: bigint → number, 0/1 → boolean). */
+const toSegment = (r: SegmentRow): SegmentEntity => ({
+  id: r.id,
+  cameraId: r.camera_id,
+  path: r.path,
+  startTime: r.start_time,
+  endTime: r.end_time,
+  durationS: r.duration_s,
+  codec: r.codec,
+  width: r.width,
+  height: r.height,
+  fps: r.fps,
+  sizeBytes: Number(r.size_bytes),
+  container: r.container,
+  locked: r.locked,
+  evidenceLocked: Boolean(r.evidence_locked),
+  incidentId: r.incident_id,
+  createdAt: r.created_at,
+});
+
+/** `?` placeholders numbered for PostgreSQL (`$1`, `$2`, …), converted once per statement. */
+const pgSql = new Map<string, string>();
+function numbered(sql: string): string {
+  let out = pgSql.get(sql);
+  if (out === undefined) {
+    let i = 0;
+    out = sql.replace(/\?/g, () => `$${++i}`);
+    pgSql.set(sql, out);
+  }
+  return out;
+}
+
+/** The recorded spans of a window: the segments of its edges and the coverage pieces between
+ * (every piece starts in [wholeFrom, wholeTo), every head segment before, every tail one after). */
+export const COVERAGE_SPANS_SQL = `SELECT start_time, end_time, 1 AS n FROM segments
+   WHERE camera_id = ? AND start_time > ? AND start_time < ? AND end_time > ?
+ UNION ALL
+ SELECT start_time, end_time, segment_count AS n FROM coverage
+   WHERE camera_id = ? AND start_time >= ? AND start_time < ?
+ UNION ALL
+ SELECT start_time, end_time, 1 AS n FROM segments
+   WHERE camera_id = ? AND start_time >= ? AND start_time < ? AND end_time > ?
+ ORDER BY start_time`;
+
 @Injectable()
 export class TimelineRepository implements OnModuleInit {
   constructor(
     private readonly db: Database,
     private readonly rowRetention: RowRetention,
   ) {}
+
+  /**
+   * The rows of a read written with `?` placeholders: a statement prepared once on SQLite, the
+   * same SQL with numbered placeholders on PostgreSQL. The timeline's reads go this way: query
+   * building and entity hydration were most of a request's cost, the index seeks the least.
+   */
+  private select<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
+    return this.db.run(async (m) => {
+      if (this.db.isSqlite) return this.db.prepared(sql).all(...params) as T[];
+      return m.query<T[]>(numbered(sql), [...params]);
+    });
+  }
 
   onModuleInit(): void {
     // Gaps of footage that is long gone; nothing re-fills them (no edge replay yet).
@@ -452,49 +533,43 @@ export class TimelineRepository implements OnModuleInit {
     toIso: string | null,
     limit: number,
   ): Promise<SegmentEntity[]> {
-    return this.db.run(async (m) => {
-      const qb = m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .where('s.camera_id = :cameraId', { cameraId });
-      if (fromIso === null && toIso === null) {
-        const newest = await qb.orderBy('s.start_time', 'DESC').limit(limit).getMany();
-        return newest.reverse();
-      }
-      if (toIso !== null) qb.andWhere('s.start_time < :toIso', { toIso });
-      if (fromIso !== null) {
-        qb.andWhere('s.start_time > :lower AND s.end_time > :fromIso', {
-          lower: lowerBound(fromIso),
-          fromIso,
-        });
-      }
-      return qb.orderBy('s.start_time', 'ASC').limit(limit).getMany();
-    });
+    if (fromIso === null && toIso === null) {
+      const newest = await this.select<SegmentRow>(
+        `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE camera_id = ? ORDER BY start_time DESC LIMIT ?`,
+        [cameraId, limit],
+      );
+      return newest.map(toSegment).reverse();
+    }
+    const where = ['camera_id = ?'];
+    const params: unknown[] = [cameraId];
+    if (toIso !== null) {
+      where.push('start_time < ?');
+      params.push(toIso);
+    }
+    if (fromIso !== null) {
+      where.push('start_time > ? AND end_time > ?');
+      params.push(lowerBound(fromIso), fromIso);
+    }
+    const rows = await this.select<SegmentRow>(
+      `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE ${where.join(' AND ')} ORDER BY start_time ASC LIMIT ?`,
+      [...params, limit],
+    );
+    return rows.map(toSegment);
   }
 
   /** Just the [start, end] of the segments overlapping [from, to], ascending (timeline and gaps
-   * need nothing else; skipping entity hydration matters at 40k rows). */
-  async spans(
+   * need nothing else). */
+  spans(
     cameraId: string,
     fromIso: string,
     toIso: string,
     limit: number,
   ): Promise<Array<{ start: string; end: string }>> {
-    return this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('s.start_time', 'start')
-        .addSelect('s.end_time', 'end')
-        .where('s.camera_id = :cameraId', { cameraId })
-        .andWhere('s.start_time < :toIso AND s.start_time > :lower AND s.end_time > :fromIso', {
-          toIso,
-          lower: lowerBound(fromIso),
-          fromIso,
-        })
-        .orderBy('s.start_time', 'ASC')
-        .limit(limit)
-        .getRawMany<{ start: string; end: string }>(),
+    return this.select(
+      `SELECT start_time AS start, end_time AS "end" FROM segments
+       WHERE camera_id = ? AND start_time < ? AND start_time > ? AND end_time > ?
+       ORDER BY start_time ASC LIMIT ?`,
+      [cameraId, toIso, lowerBound(fromIso), fromIso, limit],
     );
   }
 
@@ -516,42 +591,20 @@ export class TimelineRepository implements OnModuleInit {
     }
     const wholeFrom = iso(whole.wholeFromMs);
     const wholeTo = iso(whole.wholeToMs);
-    return this.db.run(async (m) => {
-      const edge = (lo: string, hi: string, loOp: '>' | '>=') =>
-        m
-          .getRepository(SegmentEntity)
-          .createQueryBuilder('s')
-          .select('s.start_time', 'start')
-          .addSelect('s.end_time', 'end')
-          .where(
-            `s.camera_id = :cameraId AND s.start_time ${loOp} :lo AND s.start_time < :hi AND s.end_time > :fromIso`,
-            {
-              cameraId,
-              lo,
-              hi,
-              fromIso,
-            },
-          )
-          .orderBy('s.start_time', 'ASC')
-          .getRawMany<{ start: string; end: string }>();
-      const head = await edge(lowerBound(fromIso), wholeFrom < toIso ? wholeFrom : toIso, '>');
-      const pieces = await m
-        .getRepository(CoverageEntity)
-        .createQueryBuilder('c')
-        .select(['c.startTime', 'c.endTime', 'c.segmentCount'])
-        .where('c.camera_id = :cameraId AND c.start_time >= :wholeFrom AND c.start_time < :wholeTo', {
-          cameraId,
-          wholeFrom,
-          wholeTo,
-        })
-        .orderBy('c.start_time', 'ASC')
-        .getMany();
-      const tail = await edge(wholeTo, toIso, '>=');
-      return {
-        spans: [...head, ...pieces.map((p) => ({ start: p.startTime, end: p.endTime })), ...tail],
-        segmentCount: head.length + pieces.reduce((n, p) => n + p.segmentCount, 0) + tail.length,
-      };
+    const rows = await this.select<{ start_time: string; end_time: string; n: number | string }>(
+      COVERAGE_SPANS_SQL,
+      [
+        ...[cameraId, lowerBound(fromIso), wholeFrom < toIso ? wholeFrom : toIso, fromIso],
+        ...[cameraId, wholeFrom, wholeTo],
+        ...[cameraId, wholeTo, toIso, fromIso],
+      ],
+    );
+    let segmentCount = 0;
+    const spans = rows.map((r) => {
+      segmentCount += Number(r.n);
+      return { start: r.start_time, end: r.end_time };
     });
+    return { spans, segmentCount };
   }
 
   firstSegmentStart(cameraId: string): Promise<string | null> {
@@ -568,20 +621,18 @@ export class TimelineRepository implements OnModuleInit {
     );
   }
 
-  /** Recorded gaps that overlap [from, to]. */
-  gapsBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecordingGapEntity[]> {
-    return this.db.run((m) =>
-      m
-        .getRepository(RecordingGapEntity)
-        .createQueryBuilder('g')
-        .where('g.camera_id = :cameraId AND g.gap_start < :toIso AND g.gap_end > :fromIso', {
-          cameraId,
-          fromIso,
-          toIso,
-        })
-        .orderBy('g.gap_start', 'ASC')
-        .getMany(),
+  /** Recorded gaps that overlap [from, to], ascending by start: their span and cause. */
+  async gapsBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecordedGap[]> {
+    const rows = await this.select<{ gap_start: string; gap_end: string; cause: GapCause }>(
+      `SELECT gap_start, gap_end, cause FROM recording_gaps
+       WHERE camera_id = ? AND gap_start < ? AND gap_end > ? ORDER BY gap_start ASC`,
+      [cameraId, toIso, fromIso],
     );
+    return rows.map((g) => ({
+      startMs: Date.parse(g.gap_start),
+      endMs: Date.parse(g.gap_end),
+      cause: g.cause,
+    }));
   }
 
   getSegment(id: string): Promise<SegmentEntity | null> {

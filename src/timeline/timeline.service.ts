@@ -6,7 +6,7 @@ import { BadRequestError } from '../common/errors';
 import { RecorderService } from '../recorder/recorder.service';
 import type { GapsDto, RecordingGapDto, SegmentDto, TimelineDto } from './dto/timeline.dto';
 import type { SegmentEntity } from './entities/segment.entity';
-import { findHoles, mergeRanges, type Span } from './timeline-logic';
+import { findHoles, holeCauses, mergeRanges, type Span } from './timeline-logic';
 import { TimelineRepository } from './timeline.repository';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -100,16 +100,23 @@ export class TimelineService {
       (await this.repo.coverageSpans(cameraId, fromIso ?? iso(0), toIso ?? iso(nowMs + DAY_MS))).spans,
     );
     const fromMs = fromIso ? Date.parse(fromIso) : (segs[0]?.startMs ?? nowMs);
-    const toMs = toIso ? Date.parse(toIso) : Math.max(fromMs, ...segs.map((x) => x.endMs));
-    const recorded = await this.repo.gapsBetween(cameraId, iso(fromMs), iso(toMs));
-    const gaps = [];
-    for (const h of findHoles(segs, fromMs, toMs)) {
-      const known = recorded.find(
-        (g) => Date.parse(g.gapStart) < h.endMs && Date.parse(g.gapEnd) > h.startMs,
-      );
-      const cause = known?.cause ?? (await this.recorder.explainGap(cameraId, h.startMs, h.endMs));
-      gaps.push({ start: iso(h.startMs), end: iso(h.endMs), seconds: secs(h.endMs - h.startMs), cause });
-    }
+    let toMs = fromMs;
+    if (toIso) toMs = Date.parse(toIso);
+    else for (const x of segs) toMs = Math.max(toMs, x.endMs);
+    const holes = findHoles(segs, fromMs, toMs);
+    // The recorded gaps and recorder runs of the window, each read once (not once per hole).
+    const recorded = holes.length > 0 ? await this.repo.gapsBetween(cameraId, iso(fromMs), iso(toMs)) : [];
+    const runs =
+      holes.length > 0
+        ? await this.recorder.runsEnded(cameraId, holes[0].startMs, holes[holes.length - 1].endMs)
+        : [];
+    const causes = holeCauses(holes, recorded, runs);
+    const gaps = holes.map((h, i) => ({
+      start: iso(h.startMs),
+      end: iso(h.endMs),
+      seconds: secs(h.endMs - h.startMs),
+      cause: causes[i],
+    }));
     return {
       camera_id: cameraId,
       from: iso(fromMs),
