@@ -8,7 +8,7 @@ import { pct, round } from './stats';
 
 const TRIALS = 3;
 const IDLE_MS = 3000;
-const MAIN = join(__dirname, '..', 'src', 'main.js');
+const MAIN = join(__dirname, '..', 'heldar.js');
 
 export interface BootFigures {
   ready_ms_p50: number;
