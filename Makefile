@@ -7,7 +7,7 @@ export npm_config_audit := false
 .PHONY: run test test-resilience build deps system-deps test-system-deps openapi bench clean
 
 run: system-deps deps build
-	node dist/src/main.js
+	node dist/heldar.js
 
 test: test-system-deps deps build
 	bash scripts/test-all.sh

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { TestStore } from './test-db';
 
-export const MAIN = resolve(__dirname, '../../dist/src/main.js');
+export const MAIN = resolve(__dirname, '../../dist/heldar.js');
 
 export interface Kernel {
   child: ChildProcess;
