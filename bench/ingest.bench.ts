@@ -9,7 +9,7 @@ import { join } from 'node:path';
 const CLIENTS = 16;
 const PER_BATCH = 20;
 const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? 20);
-const MAIN = join(__dirname, '..', 'src', 'main.js');
+const MAIN = join(__dirname, '..', 'heldar.js'); // the bundle `make run` starts
 const CLK_TCK = 100;
 
 export interface IngestBenchResult {
@@ -55,7 +55,7 @@ function cpuMsOf(pid: number): number {
 
 const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
-/** The built kernel (dist/src/main.js) as its own process, recorders and AI samplers off. */
+/** The built kernel (dist/heldar.js) as its own process, recorders and AI samplers off. */
 async function bootKernel(dir: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
@@ -137,7 +137,7 @@ function post(port: number, agent: Agent, payload: string): Promise<number> {
  * zones, through the whole kernel (validation, outbox, detections, the zone engine), next to the
  * raw driver inserting the same rows (outbox + detections) in the same run.
  *
- * The kernel runs as its own process (the built dist/src/main.js, as a site runs it), the 16
+ * The kernel runs as its own process (the built dist/heldar.js, as a site runs it), the 16
  * clients in this one: until issue 14 they shared one process, so the clients' HTTP and JSON work
  * ran on the kernel's event loop and was counted as kernel CPU. Workers are separate processes at
  * a site too. `api_cpu_ms_per_batch` is the kernel process's CPU (from /proc) per batch;

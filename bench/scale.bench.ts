@@ -23,7 +23,7 @@ import { pct, round } from './stats';
  * with nothing to delete held vs empty.
  */
 
-const MAIN = join(__dirname, '..', 'src', 'main.js');
+const MAIN = join(__dirname, '..', 'heldar.js'); // the bundle `make run` starts
 const CLK_TCK = 100;
 /** Tables whose rows of the indexed reference camera are cloned for the other cameras when their
  * backlog is not indexed by the kernel itself (add a table keyed by camera_id that the indexer
