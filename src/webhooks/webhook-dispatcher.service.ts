@@ -27,6 +27,8 @@ import { type SchedulePlan, WebhooksRepository } from './webhooks.repository';
 
 const SCHEDULE_BATCH = 500;
 const REFILL_BATCH = 200;
+/** A subscription's `last_success_at` is written at most this often while it keeps succeeding. */
+const HEALTH_NOTE_MS = 5000;
 
 /** The JSON body of a delivery. */
 export function deliveryBody(e: KernelEvent): string {
@@ -422,6 +424,18 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     );
     if (!result.ok && delay !== null) this.retryDueAt(nowMs + delay);
     if (outside) return; // nothing was sent: the receiver's health is not in question
+    // A success that changes nothing (no failures counted, last success noted recently) needs no
+    // turn in the health chain: the common case of a burst costs no extra hops.
+    if (
+      result.ok &&
+      !this.healthChains.has(w.id) &&
+      w.consecutiveFailures === 0 &&
+      !w.failing &&
+      w.lastSuccessAt !== null &&
+      nowMs - Date.parse(w.lastSuccessAt) <= HEALTH_NOTE_MS
+    ) {
+      return;
+    }
     // Serialised per subscription, so concurrent outcomes count (and raise events) exactly once.
     const prev = this.healthChains.get(w.id) ?? Promise.resolve();
     const next = prev.then(() => this.health(w.id, result.ok, result.error));
@@ -441,7 +455,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const now = this.clock.nowIso();
     if (ok) {
       const wasFailing = w.failing;
-      const stale = !w.lastSuccessAt || Date.parse(now) - Date.parse(w.lastSuccessAt) > 5000;
+      const stale = !w.lastSuccessAt || Date.parse(now) - Date.parse(w.lastSuccessAt) > HEALTH_NOTE_MS;
       if (w.consecutiveFailures === 0 && !wasFailing && !stale) return;
       Object.assign(w, { consecutiveFailures: 0, failing: false, lastSuccessAt: now });
       await this.repo.update(id, { consecutiveFailures: 0, failing: false, lastSuccessAt: now });
