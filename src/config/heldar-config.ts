@@ -65,6 +65,7 @@ const ENV_NAMES = {
   webhookRetryScheduleS: 'HELDAR_WEBHOOK_RETRY_SCHEDULE_S',
   webhookTimeoutMs: 'HELDAR_WEBHOOK_TIMEOUT_MS',
   webhookConcurrency: 'HELDAR_WEBHOOK_CONCURRENCY',
+  webhookSubscriptionConcurrency: 'HELDAR_WEBHOOK_SUBSCRIPTION_CONCURRENCY',
   webhookFailingAfter: 'HELDAR_WEBHOOK_FAILING_AFTER',
   moduleHealthIntervalS: 'HELDAR_MODULE_HEALTH_INTERVAL_S',
   moduleProxyTimeoutMs: 'HELDAR_MODULE_PROXY_TIMEOUT_MS',
@@ -191,7 +192,9 @@ export class HeldarConfig {
   webhookRetryScheduleS = '5,30,120,600,3600,21600';
   @IsInt() @Min(100) @Max(120000) webhookTimeoutMs = 10000;
   /** Deliveries in flight at once (all subscriptions). */
-  @IsInt() @Min(1) @Max(256) webhookConcurrency = 8;
+  @IsInt() @Min(1) @Max(1024) webhookConcurrency = 64;
+  /** Deliveries in flight at once to one subscription (a slow receiver holds no more than this). */
+  @IsInt() @Min(1) @Max(1024) webhookSubscriptionConcurrency = 16;
   /** Consecutive failed attempts before `webhook_failing` is raised. */
   @IsInt() @Min(1) @Max(1000) webhookFailingAfter = 5;
 

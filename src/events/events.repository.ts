@@ -2,6 +2,7 @@ import { In } from 'typeorm';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { Database } from '../database/database.service';
+import { jsonText } from '../database/columns';
 import { EventEntity } from './entities/event.entity';
 import { SEVERITIES, severityRank } from './event-types';
 
@@ -72,6 +73,43 @@ export class EventsRepository implements OnModuleInit {
       // A copy: on PostgreSQL TypeORM writes RETURNING values (untransformed) back into the object.
       const saved = await m.getRepository(EventEntity).insert({ ...row });
       return { ...row, seq: Number(saved.identifiers[0].seq) };
+    });
+  }
+
+  /**
+   * Every event after `seq`, ascending, at most `limit` (the webhook dispatcher's read after each
+   * commit). SQLite: a statement prepared once, rows mapped as the entity maps them.
+   */
+  async after(seq: number, limit: number): Promise<EventEntity[]> {
+    if (!this.db.isSqlite) return this.find({ sinceSeq: seq, limit });
+    return this.db.run(async () => {
+      const rows = this.db
+        .prepared(
+          `SELECT seq, id, camera_id, site_id, event_type, severity, timestamp, payload, created_at
+             FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?`,
+        )
+        .all(seq, limit) as Array<{
+        seq: number;
+        id: string;
+        camera_id: string | null;
+        site_id: string | null;
+        event_type: string;
+        severity: string;
+        timestamp: string;
+        payload: string | null;
+        created_at: string;
+      }>;
+      return rows.map((r) => ({
+        seq: r.seq,
+        id: r.id,
+        cameraId: r.camera_id,
+        siteId: r.site_id,
+        eventType: r.event_type,
+        severity: r.severity,
+        timestamp: r.timestamp,
+        payload: jsonText.from(r.payload) as EventEntity['payload'],
+        createdAt: r.created_at,
+      }));
     });
   }
 

@@ -48,6 +48,11 @@ export class EventsService {
     return (await this.repo.find(q)).map(toKernelEvent);
   }
 
+  /** Every event after `seq`, ascending, at most `limit` (a cursor's read: no filter, cheapest path). */
+  async after(seq: number, limit: number): Promise<KernelEvent[]> {
+    return (await this.repo.after(seq, limit)).map(toKernelEvent);
+  }
+
   /** Events by seq (those still kept), in seq order. */
   async getBySeqs(seqs: number[]): Promise<KernelEvent[]> {
     return (await this.repo.bySeqs(seqs)).map(toKernelEvent).sort((a, b) => a.seq - b.seq);

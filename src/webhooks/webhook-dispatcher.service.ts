@@ -23,9 +23,12 @@ import type { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import type { WebhookEntity } from './entities/webhook.entity';
 import { scopeAdmits } from './webhook-scope';
 import { retryDelayMs, signedHeaders, typeMatches, webhookSecretAad } from './webhook-signing';
-import { WebhooksRepository } from './webhooks.repository';
+import { type SchedulePlan, WebhooksRepository } from './webhooks.repository';
 
 const SCHEDULE_BATCH = 500;
+const REFILL_BATCH = 200;
+/** A subscription's `last_success_at` is written at most this often while it keeps succeeding. */
+const HEALTH_NOTE_MS = 5000;
 
 /** The JSON body of a delivery. */
 export function deliveryBody(e: KernelEvent): string {
@@ -55,9 +58,14 @@ export function matches(
 
 /**
  * Delivery, at least once. Each subscription has a cursor (`seq`): events past it become
- * delivery rows (and the cursor moves) in one transaction, straight after each commit (the bus)
- * and on a 1 s tick (catch-up after a restart). Due deliveries are sent concurrently, each on its
- * own schedule, so one failing event never holds back the others; every attempt is a ledger row.
+ * delivery rows (and the cursors move) in one transaction, woken by each commit (the bus; commits
+ * in the same turn share one pass) and on a 1 s tick (catch-up after a restart). New rows go
+ * straight to an in-memory queue per subscription; the table is read for due rows only at boot,
+ * on the tick, when a retry falls due, after a replay or a subscription change. Deliveries are
+ * sent concurrently (`HELDAR_WEBHOOK_CONCURRENCY` in all, `HELDAR_WEBHOOK_SUBSCRIPTION_CONCURRENCY`
+ * per subscription, taken round-robin, so a hung receiver holds only its own share) over
+ * keep-alive sockets (the egress guard judges each new connection), each on its own schedule, so
+ * one failing event never holds back the others; every attempt is a ledger row, written in groups.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -70,18 +78,23 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly healthChains = new Map<string, Promise<void>>();
   /** Subscriptions, cached (WebhooksService invalidates on every change). */
   private hooks: Promise<Map<string, WebhookEntity>> | null = null;
-  /** Due deliveries fetched ahead, so a finished send does not cost a query to find the next. */
-  private queue: WebhookDeliveryEntity[] = [];
+  /** Deliveries to send, per subscription, oldest first (scheduled, or taken from the table). */
+  private readonly queues = new Map<string, WebhookDeliveryEntity[]>();
+  /** Deliveries in flight per subscription. */
+  private readonly busy = new Map<string, number>();
   private refilling: Promise<void> | null = null;
+  /** The table may hold due rows the queues do not (boot, the tick, a retry falling due, a replay). */
+  private tableDue = true;
+  private wakeQueued = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt = Infinity;
   /** Recent events by seq: a delivery rarely needs to read its event back. */
   private readonly recent = new Map<number, KernelEvent>();
   private readonly bodies = new Map<number, string>();
   /** Opened signing secrets by subscription, with the sealed value they came from. */
   private readonly secrets = new Map<string, { sealed: string; secret: string }>();
-  private readonly agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
-  };
+  /** Keep-alive sockets per target; every new connection still goes through the egress guard. */
+  private readonly agents: { http: http.Agent; https: https.Agent };
 
   constructor(
     private readonly repo: WebhooksRepository,
@@ -92,18 +105,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly telemetry: Telemetry,
-  ) {}
+  ) {
+    const sockets = { keepAlive: true, maxSockets: config.webhookConcurrency };
+    this.agents = { http: new http.Agent(sockets), https: new https.Agent(sockets) };
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const requeued = await this.repo.requeueInFlight(this.clock.nowIso());
     if (requeued > 0) this.logger.warn(`re-queued ${requeued} delivery(ies) interrupted by a stop`);
-    this.subscription = this.bus.events$.subscribe(() => this.kick());
-    this.loops.start('webhooks', 1000, () => this.cycle());
+    this.subscription = this.bus.events$.subscribe(() => this.wake());
+    this.loops.start('webhooks', 1000, () => {
+      this.tableDue = true;
+      return this.cycle();
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.subscription?.unsubscribe();
+    clearTimeout(this.retryTimer);
     await this.scheduling;
     await Promise.allSettled(this.inFlight.values());
     this.agents.http.destroy();
@@ -114,6 +134,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   invalidate(): void {
     this.hooks = null;
     this.secrets.clear();
+    this.tableDue = true;
   }
 
   private subscriptions(): Promise<Map<string, WebhookEntity>> {
@@ -132,9 +153,35 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     while (this.recent.size > 20_000) this.recent.delete(this.recent.keys().next().value!);
   }
 
-  /** Schedule and send now (after an event commits, a replay, a new subscription). */
+  /** Schedule and send now, the table's due rows included (a replay, a subscription change). */
   kick(): void {
+    this.tableDue = true;
     void this.cycle().catch((err: unknown) => this.logger.error({ err }, 'webhook dispatch failed'));
+  }
+
+  /** An event committed: one scheduling pass for every commit of this turn of the event loop. */
+  private wake(): void {
+    if (this.wakeQueued) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      void this.cycle().catch((err: unknown) => this.logger.error({ err }, 'webhook dispatch failed'));
+    });
+  }
+
+  /** Read the table again when the earliest retry we scheduled falls due. */
+  private retryDueAt(atMs: number): void {
+    if (this.stopped || atMs >= this.retryAt) return;
+    clearTimeout(this.retryTimer);
+    this.retryAt = atMs;
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryAt = Infinity;
+        this.kick();
+      },
+      Math.max(0, atMs - this.clock.nowMs()),
+    );
+    this.retryTimer.unref();
   }
 
   private async cycle(): Promise<void> {
@@ -168,11 +215,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       const hooks = [...(await this.subscriptions()).values()].filter((w) => w.enabled);
       if (hooks.length === 0) return;
       const from = Math.min(...hooks.map((w) => w.cursorSeq));
-      const batch = await this.events.getAll({ sinceSeq: from, limit: SCHEDULE_BATCH });
+      const batch = await this.events.after(from, SCHEDULE_BATCH);
       if (batch.length === 0) return;
       this.remember(batch);
       const last = batch[batch.length - 1].seq;
       const now = this.clock.nowIso();
+      const plans: SchedulePlan[] = [];
       for (const w of hooks) {
         if (w.cursorSeq >= last) continue;
         const rows: WebhookDeliveryEntity[] = batch
@@ -193,49 +241,97 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
             createdAt: now,
             updatedAt: now,
           }));
-        await this.repo.schedule(w.id, rows, last);
-        w.cursorSeq = last; // the cached row follows the stored one
-        this.queue.push(...rows);
+        plans.push({ webhookId: w.id, rows, cursorSeq: last });
+      }
+      // One transaction for every subscription; only rows actually inserted are sent (a row the
+      // subscription already had for an event is its own delivery, with its own id).
+      const inserted = await this.repo.schedule(plans);
+      for (const p of plans) {
+        const w = hooks.find((h) => h.id === p.webhookId)!;
+        w.cursorSeq = p.cursorSeq; // the cached row follows the stored one
+        this.enqueue(p.rows.filter((r) => inserted.has(r.id)));
       }
       if (batch.length < SCHEDULE_BATCH) return;
     }
   }
 
-  /** Start due deliveries up to the concurrency bound, from the queue (refilled from the table). */
-  private async pump(): Promise<void> {
-    while (!this.stopped && this.inFlight.size < this.config.webhookConcurrency) {
-      if (this.queue.length === 0) {
-        await this.refill();
-        if (this.queue.length === 0) return;
-      }
-      const d = this.queue.shift()!;
-      if (this.inFlight.has(d.id)) continue;
-      const w = (await this.subscriptions()).get(d.webhookId);
-      if (!w || !w.enabled) {
-        // Deleted (its rows went with it) or disabled meanwhile: hand the row back to the table.
-        if (w) await this.repo.updateDelivery(d.id, { status: 'pending', updatedAt: this.clock.nowIso() });
-        continue;
-      }
-      const p = this.deliver(w, d)
-        .catch((err: unknown) => this.logger.error({ err, delivery: d.id }, 'delivery failed unexpectedly'))
-        .finally(() => {
-          this.inFlight.delete(d.id);
-          if (!this.stopped) void this.pump().catch(() => undefined);
-        });
-      this.inFlight.set(d.id, p);
+  private enqueue(rows: readonly WebhookDeliveryEntity[]): void {
+    for (const d of rows) {
+      let q = this.queues.get(d.webhookId);
+      if (!q) this.queues.set(d.webhookId, (q = []));
+      q.push(d);
     }
+  }
+
+  /**
+   * Start queued deliveries up to both concurrency bounds, one per subscription in turn; the table
+   * is read only when the queues are empty and it may hold due rows.
+   */
+  private async pump(): Promise<void> {
+    const all = this.config.webhookConcurrency;
+    const per = this.config.webhookSubscriptionConcurrency;
+    while (!this.stopped && this.inFlight.size < all) {
+      if (this.queues.size === 0) {
+        if (!this.tableDue) return;
+        await this.refill();
+        if (this.queues.size === 0) return;
+      }
+      const hooks = await this.subscriptions();
+      let started = 0;
+      for (const [id, q] of this.queues) {
+        if (this.inFlight.size >= all) break;
+        if ((this.busy.get(id) ?? 0) >= per) continue;
+        const d = q.shift()!;
+        if (q.length === 0) this.queues.delete(id);
+        if (this.inFlight.has(d.id)) continue;
+        const w = hooks.get(d.webhookId);
+        if (!w || !w.enabled) {
+          // Deleted (its rows went with it) or disabled meanwhile: hand the row back to the table.
+          if (w) await this.repo.updateDelivery(d.id, { status: 'pending', updatedAt: this.clock.nowIso() });
+          started++;
+          continue;
+        }
+        this.start(w, d);
+        started++;
+      }
+      if (started === 0) return; // every subscription with work is at its own bound
+    }
+  }
+
+  private start(w: WebhookEntity, d: WebhookDeliveryEntity): void {
+    this.busy.set(w.id, (this.busy.get(w.id) ?? 0) + 1);
+    const p = this.deliver(w, d)
+      .catch((err: unknown) => this.logger.error({ err, delivery: d.id }, 'delivery failed unexpectedly'))
+      .finally(() => {
+        this.inFlight.delete(d.id);
+        const n = (this.busy.get(w.id) ?? 1) - 1;
+        if (n > 0) this.busy.set(w.id, n);
+        else this.busy.delete(w.id);
+        if (!this.stopped) void this.pump().catch(() => undefined);
+      });
+    this.inFlight.set(d.id, p);
   }
 
   private refill(): Promise<void> {
     this.refilling ??= (async () => {
       try {
+        this.tableDue = false;
         const hooks = [...(await this.subscriptions()).values()].filter((w) => w.enabled).map((w) => w.id);
-        const due = await this.repo.due(hooks, this.clock.nowIso(), 200, new Set(this.inFlight.keys()));
+        const due = await this.repo.due(
+          hooks,
+          this.clock.nowIso(),
+          REFILL_BATCH,
+          new Set(this.inFlight.keys()),
+        );
         const taken = await this.repo.claimMany(
           due.map((d) => d.id),
           this.clock.nowIso(),
         );
-        this.queue.push(...due.filter((d) => taken.has(d.id)));
+        this.enqueue(due.filter((d) => taken.has(d.id)));
+        if (due.length >= REFILL_BATCH) this.tableDue = true; // more where these came from
+      } catch (err) {
+        this.tableDue = true;
+        throw err;
       } finally {
         this.refilling = null;
       }
@@ -298,7 +394,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       : outside
         ? { ok: false, statusCode: null, error: "outside the subscription's camera scope", durationMs: 0 }
         : await this.send(w, d.id, this.bodyOf(event));
-    const now = this.clock.nowIso();
+    const nowMs = this.clock.nowMs();
+    const now = new Date(nowMs).toISOString();
     const delay =
       result.ok || !event || outside ? null : retryDelayMs(this.config.webhookRetryDelaysS, attempt);
     this.telemetry.webhookDeliveries.inc({
@@ -318,15 +415,27 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       {
         status: result.ok ? 'delivered' : delay === null ? 'dead' : 'retrying',
         attempts: attempt,
-        nextAttemptAt:
-          result.ok || delay === null ? null : new Date(this.clock.nowMs() + delay).toISOString(),
+        nextAttemptAt: result.ok || delay === null ? null : new Date(nowMs + delay).toISOString(),
         lastStatusCode: result.statusCode,
         lastError: result.error,
         deliveredAt: result.ok ? now : null,
         updatedAt: now,
       },
     );
+    if (!result.ok && delay !== null) this.retryDueAt(nowMs + delay);
     if (outside) return; // nothing was sent: the receiver's health is not in question
+    // A success that changes nothing (no failures counted, last success noted recently) needs no
+    // turn in the health chain: the common case of a burst costs no extra hops.
+    if (
+      result.ok &&
+      !this.healthChains.has(w.id) &&
+      w.consecutiveFailures === 0 &&
+      !w.failing &&
+      w.lastSuccessAt !== null &&
+      nowMs - Date.parse(w.lastSuccessAt) <= HEALTH_NOTE_MS
+    ) {
+      return;
+    }
     // Serialised per subscription, so concurrent outcomes count (and raise events) exactly once.
     const prev = this.healthChains.get(w.id) ?? Promise.resolve();
     const next = prev.then(() => this.health(w.id, result.ok, result.error));
@@ -346,7 +455,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const now = this.clock.nowIso();
     if (ok) {
       const wasFailing = w.failing;
-      const stale = !w.lastSuccessAt || Date.parse(now) - Date.parse(w.lastSuccessAt) > 5000;
+      const stale = !w.lastSuccessAt || Date.parse(now) - Date.parse(w.lastSuccessAt) > HEALTH_NOTE_MS;
       if (w.consecutiveFailures === 0 && !wasFailing && !stale) return;
       Object.assign(w, { consecutiveFailures: 0, failing: false, lastSuccessAt: now });
       await this.repo.update(id, { consecutiveFailures: 0, failing: false, lastSuccessAt: now });

@@ -6,6 +6,18 @@ import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { type DeliveryStatus, WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEntity } from './entities/webhook.entity';
 
+/** Deliveries to insert for one subscription, and the cursor it moves to. */
+export interface SchedulePlan {
+  webhookId: string;
+  rows: WebhookDeliveryEntity[];
+  cursorSeq: number;
+}
+
+export type OutcomePatch = Pick<
+  WebhookDeliveryEntity,
+  'status' | 'attempts' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'deliveredAt' | 'updatedAt'
+>;
+
 @Injectable()
 export class WebhooksRepository implements OnModuleInit {
   constructor(
@@ -65,25 +77,64 @@ export class WebhooksRepository implements OnModuleInit {
     });
   }
 
-  /** Deliveries for `events` (a duplicate of an existing one is skipped) and the new cursor, atomically. */
-  async schedule(webhookId: string, rows: WebhookDeliveryEntity[], cursorSeq: number): Promise<void> {
+  /**
+   * New delivery rows for several subscriptions and their new cursors, in one transaction (a
+   * burst's scheduling pass is one commit, not one per subscription). A row for an event its
+   * subscription already has is skipped; returns the ids actually inserted (only those may be sent).
+   * SQLite: statements prepared once.
+   */
+  async schedule(plans: readonly SchedulePlan[]): Promise<Set<string>> {
+    const inserted = new Set<string>();
+    if (plans.length === 0) return inserted;
     await this.db.transaction(async (m) => {
-      if (rows.length > 0) {
-        const seqs = rows.map((r) => r.eventSeq);
-        const existing = new Set(
-          (
+      for (const { webhookId, rows, cursorSeq } of plans) {
+        if (this.db.isSqlite) {
+          const insert = this.db.prepared(
+            `INSERT INTO webhook_deliveries (id, webhook_id, event_seq, event_type, status, attempts,
+               next_attempt_at, last_status_code, last_error, delivered_at, created_at, updated_at)
+             VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (webhook_id, event_seq) DO NOTHING`,
+          );
+          for (const r of rows) {
+            const res = insert.run(
+              r.id,
+              r.webhookId,
+              r.eventSeq,
+              r.eventType,
+              r.status,
+              r.attempts,
+              r.nextAttemptAt,
+              r.lastStatusCode,
+              r.lastError,
+              r.deliveredAt,
+              r.createdAt,
+              r.updatedAt,
+            );
+            if (res.changes > 0) inserted.add(r.id);
+          }
+          this.db.prepared('UPDATE webhooks SET cursor_seq = ? WHERE id = ?').run(cursorSeq, webhookId);
+          continue;
+        }
+        if (rows.length > 0) {
+          const seqs = rows.map((r) => r.eventSeq);
+          const existing = new Set(
+            (
+              await m
+                .getRepository(WebhookDeliveryEntity)
+                .find({ select: { eventSeq: true }, where: { webhookId, eventSeq: In(seqs) } })
+            ).map((r) => r.eventSeq),
+          );
+          const fresh = rows.filter((r) => !existing.has(r.eventSeq));
+          for (let i = 0; i < fresh.length; i += 200) {
             await m
               .getRepository(WebhookDeliveryEntity)
-              .find({ select: { eventSeq: true }, where: { webhookId, eventSeq: In(seqs) } })
-          ).map((r) => r.eventSeq),
-        );
-        const fresh = rows.filter((r) => !existing.has(r.eventSeq));
-        for (let i = 0; i < fresh.length; i += 200) {
-          await m.getRepository(WebhookDeliveryEntity).insert(fresh.slice(i, i + 200).map((r) => ({ ...r })));
+              .insert(fresh.slice(i, i + 200).map((r) => ({ ...r })));
+          }
+          for (const r of fresh) inserted.add(r.id);
         }
+        await m.getRepository(WebhookEntity).update({ id: webhookId }, { cursorSeq });
       }
-      await m.getRepository(WebhookEntity).update({ id: webhookId }, { cursorSeq });
     });
+    return inserted;
   }
 
   /** Due deliveries of the given subscriptions, oldest first. */
@@ -145,54 +196,72 @@ export class WebhooksRepository implements OnModuleInit {
   }
 
   /**
-   * One attempt's ledger row and its delivery's new state, atomically, group-committed with the
-   * other deliveries finishing meanwhile (a burst writes its ledger in a few transactions, not one
-   * per delivery). SQLite: statements prepared once.
+   * One attempt's ledger row and its delivery's new state, atomically. Outcomes finishing
+   * meanwhile share one unit of a group commit (`Database.batch()`): a burst writes its ledger in
+   * a few transactions of many rows each, not one unit per delivery. Resolves once committed.
+   * SQLite: statements prepared once.
    */
-  async recordOutcome(
-    attempt: Omit<WebhookAttemptEntity, 'id'>,
-    patch: Pick<
-      WebhookDeliveryEntity,
-      'status' | 'attempts' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'deliveredAt' | 'updatedAt'
-    >,
-  ): Promise<void> {
-    await this.db.batch(async (m) => {
-      if (!this.db.isSqlite) {
-        await m.getRepository(WebhookAttemptEntity).insert({ ...attempt });
-        await m.getRepository(WebhookDeliveryEntity).update({ id: attempt.deliveryId }, patch);
-        return;
-      }
-      this.db
-        .prepared(
+  recordOutcome(attempt: Omit<WebhookAttemptEntity, 'id'>, patch: OutcomePatch): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.outcomes.push({ attempt, patch, resolve, reject });
+      if (this.outcomes.length === 1) setImmediate(() => this.flushOutcomes());
+    });
+  }
+
+  private readonly outcomes: Array<{
+    attempt: Omit<WebhookAttemptEntity, 'id'>;
+    patch: OutcomePatch;
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }> = [];
+
+  private flushOutcomes(): void {
+    const group = this.outcomes.splice(0);
+    if (group.length === 0) return;
+    this.db
+      .batch(async (m) => {
+        if (!this.db.isSqlite) {
+          await m.getRepository(WebhookAttemptEntity).insert(group.map((o) => ({ ...o.attempt })));
+          for (const o of group) {
+            await m.getRepository(WebhookDeliveryEntity).update({ id: o.attempt.deliveryId }, o.patch);
+          }
+          return;
+        }
+        const insert = this.db.prepared(
           `INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, ok, status_code, error, duration_ms,
              created_at) VALUES (?,?,?,?,?,?,?,?)`,
-        )
-        .run(
-          attempt.deliveryId,
-          attempt.webhookId,
-          attempt.attempt,
-          attempt.ok ? 1 : 0,
-          attempt.statusCode,
-          attempt.error,
-          attempt.durationMs,
-          attempt.createdAt,
         );
-      this.db
-        .prepared(
+        const update = this.db.prepared(
           `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?,
              last_error = ?, delivered_at = ?, updated_at = ? WHERE id = ?`,
-        )
-        .run(
-          patch.status,
-          patch.attempts,
-          patch.nextAttemptAt,
-          patch.lastStatusCode,
-          patch.lastError,
-          patch.deliveredAt,
-          patch.updatedAt,
-          attempt.deliveryId,
         );
-    });
+        for (const { attempt, patch } of group) {
+          insert.run(
+            attempt.deliveryId,
+            attempt.webhookId,
+            attempt.attempt,
+            attempt.ok ? 1 : 0,
+            attempt.statusCode,
+            attempt.error,
+            attempt.durationMs,
+            attempt.createdAt,
+          );
+          update.run(
+            patch.status,
+            patch.attempts,
+            patch.nextAttemptAt,
+            patch.lastStatusCode,
+            patch.lastError,
+            patch.deliveredAt,
+            patch.updatedAt,
+            attempt.deliveryId,
+          );
+        }
+      })
+      .then(
+        () => group.forEach((o) => o.resolve()),
+        (err: unknown) => group.forEach((o) => o.reject(err)),
+      );
   }
 
   async insertAttempt(row: Omit<WebhookAttemptEntity, 'id'>): Promise<void> {

@@ -299,6 +299,53 @@ describe(`webhooks (${ENGINE})`, () => {
   });
 });
 
+describe(`webhook delivery slots (${ENGINE})`, () => {
+  it('a hung receiver holds only its own share of the slots: another subscription is served meanwhile', async () => {
+    // A receiver that reads each request and never answers (the attempt timeout is a minute away).
+    const open = new Set<ServerResponse>();
+    let most = 0;
+    const hung = createServer((req, res) => {
+      req.resume();
+      open.add(res);
+      most = Math.max(most, open.size);
+      res.on('close', () => open.delete(res));
+    });
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const rx = new Receiver();
+    await rx.start();
+    const t = await startTestApp({
+      env: {
+        ...FAST,
+        HELDAR_WEBHOOK_TIMEOUT_MS: '60000',
+        HELDAR_WEBHOOK_CONCURRENCY: '4',
+        HELDAR_WEBHOOK_SUBSCRIPTION_CONCURRENCY: '2',
+      },
+    });
+    try {
+      // The hung subscription first: its deliveries are queued ahead of the healthy one's.
+      for (const url of [`http://127.0.0.1:${(hung.address() as AddressInfo).port}/hook`, rx.url]) {
+        await t
+          .http()
+          .post('/api/v1/webhooks')
+          .send({ url, event_types: ['slot_*'] })
+          .expect(201);
+      }
+      const sent = [];
+      for (let i = 0; i < 6; i++)
+        sent.push(await t.app.get(EventsService).emit({ type: 'slot_test', payload: { i } }));
+      await waitFor(async () => rx.ofType('slot_test').length === 6, 10_000, 'the healthy subscription');
+      expect(rx.seqs).toEqual(sent.map((e) => e.seq));
+      expect(open.size).toBe(2); // the hung one holds its own two slots, no more
+      expect(most).toBe(2);
+    } finally {
+      hung.closeAllConnections(); // its attempts fail now, so the kernel can stop
+      await new Promise<void>((r) => hung.close(() => r()));
+      await t.close();
+      await rx.stop();
+    }
+  });
+});
+
 describe(`webhooks across a kernel restart (${ENGINE})`, () => {
   it('neither loses nor duplicates deliveries: events queued while the receiver was down arrive after a restart', async () => {
     const rx = new Receiver();
