@@ -58,6 +58,30 @@ describe('detectMotion', () => {
     ]);
   });
 
+  it('a box that reaches the frame edge never ends past it once rounded', () => {
+    // At sizes like 160 × 120 an edge at 1/160 (0.00625) rounds up while its width rounds up too.
+    let checked = 0;
+    for (const [w, h] of [
+      [160, 120],
+      [320, 240],
+      [176, 144],
+      [250, 190],
+    ])
+      for (let at = 1; at < w / 2; at += 3) {
+        const top = Math.min(h - 4, at);
+        const boxes = detectMotion(
+          grid(frame(w, h), w, h),
+          grid(frame(w, h, [[at, top, w - at, h - top, 230]]), w, h),
+        );
+        for (const { bbox } of boxes) {
+          expect(bbox[0] + bbox[2]).toBeLessThanOrEqual(1);
+          expect(bbox[1] + bbox[3]).toBeLessThanOrEqual(1);
+          checked++;
+        }
+      }
+    expect(checked).toBeGreaterThan(50);
+  });
+
   it('a uniform object moving less than its width shows its trailing and leading edges', () => {
     const boxes = detectMotion(
       grid(frame(320, 240, [[100, 100, 40, 40, 230]])),

@@ -214,8 +214,10 @@ export function detectMotion(prev: Grid, cur: Grid, opts: MotionOptions = DEFAUL
     const y = (c.minY * cur.cell) / cur.sourceHeight;
     const w = Math.min(1 - x, ((c.maxX - c.minX + 1) * cur.cell) / cur.sourceWidth);
     const h = Math.min(1 - y, ((c.maxY - c.minY + 1) * cur.cell) / cur.sourceHeight);
+    // Rounded apart, x and w could add up past 1 (0.66665 + 0.33335 → 0.6667 + 0.3334).
+    const [x0, y0] = [round4(x), round4(y)];
     boxes.push({
-      bbox: [round4(x), round4(y), round4(w), round4(h)],
+      bbox: [x0, y0, Math.min(round4(w), round4(1 - x0)), Math.min(round4(h), round4(1 - y0))],
       confidence: round4(Math.min(1, c.diffSum / c.cells / (2 * opts.threshold))),
       area: round4(area),
     });
