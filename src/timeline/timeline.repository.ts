@@ -159,19 +159,34 @@ export class TimelineRepository implements OnModuleInit {
     return row?.max ?? null;
   }
 
-  /** Bytes of the segments per camera that ended at or after `sinceIso` (the write rate). */
+  /** Bytes of the segments per camera that ended at or after `sinceIso` (the write rate). Per
+   * camera holding segments, a range of its camera/start index (a segment ending after `since`
+   * started at most an hour before it): O(rows in the window), never a scan of all history. */
   async bytesEndedSince(sinceIso: string): Promise<Map<string, number>> {
-    const rows = await this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('s.camera_id', 'camera_id')
-        .addSelect('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
-        .where('s.end_time >= :sinceIso', { sinceIso })
-        .groupBy('s.camera_id')
-        .getRawMany<{ camera_id: string; bytes: string | number }>(),
-    );
-    return new Map(rows.map((r) => [r.camera_id, Number(r.bytes)]));
+    return this.db.run(async (m) => {
+      const cams = await m
+        .getRepository(SegmentUsageEntity)
+        .createQueryBuilder('u')
+        .select('u.camera_id', 'camera_id')
+        .where('u.segment_count > 0')
+        .getRawMany<{ camera_id: string }>();
+      const out = new Map<string, number>();
+      for (const { camera_id: cameraId } of cams) {
+        const row = await m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
+          .addSelect('COUNT(*)', 'n')
+          .where('s.camera_id = :cameraId AND s.start_time > :lower AND s.end_time >= :sinceIso', {
+            cameraId,
+            lower: lowerBound(sinceIso),
+            sinceIso,
+          })
+          .getRawOne<{ bytes: string | number; n: string | number }>();
+        if (Number(row?.n ?? 0) > 0) out.set(cameraId, Number(row!.bytes));
+      }
+      return out;
+    });
   }
 
   /**
@@ -190,9 +205,15 @@ export class TimelineRepository implements OnModuleInit {
         .createQueryBuilder('s')
         .select(['s.id', 's.cameraId', 's.path', 's.sizeBytes', 's.startTime'])
         .where(DELETABLE, { no: false });
-      if (cameraId !== null) qb.andWhere('s.camera_id = :cameraId', { cameraId });
       if (endBeforeIso !== undefined) qb.andWhere('s.end_time < :endBeforeIso', { endBeforeIso });
-      const picked = await qb.orderBy('s.end_time', 'ASC').limit(limit).getMany();
+      if (cameraId !== null) {
+        // A camera's segments never overlap: oldest start is oldest end, and the camera/start index
+        // gives them in order (ordering by end would sort every row of the camera). One that ends
+        // before the cutoff starts before it, which bounds the scan from above.
+        qb.andWhere('s.camera_id = :cameraId', { cameraId }).orderBy('s.start_time', 'ASC');
+        if (endBeforeIso !== undefined) qb.andWhere('s.start_time < :endBeforeIso');
+      } else qb.orderBy('s.end_time', 'ASC');
+      const picked = await qb.limit(limit).getMany();
       if (picked.length === 0) return [];
       const ids = picked.map((p) => p.id);
       await m
