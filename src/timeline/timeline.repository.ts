@@ -19,6 +19,8 @@ import {
 const MAX_SEGMENT_MS = 3_600_000;
 const lowerBound = (fromIso: string) => new Date(Date.parse(fromIso) - MAX_SEGMENT_MS - 1000).toISOString();
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Segment rows per multi-row INSERT (16 parameters each: well under both engines' limits). */
+const INSERT_CHUNK = 200;
 
 /** Evidence-locked or read-locked by an export: retention may not delete it. */
 const isProtected = (s: { evidenceLocked: boolean; locked: number }) => s.evidenceLocked || s.locked > 0;
@@ -402,12 +404,95 @@ export class TimelineRepository implements OnModuleInit {
     });
   }
 
-  /** Many rows in one transaction (each as `insertSegment`). */
+  /**
+   * Many rows in one transaction, with the same result as `insertSegment` on each in turn: the
+   * rows in multi-row INSERTs, each touched coverage bucket read once and its pieces folded in
+   * memory (a row landing out of order merges its bucket again from the segments), one usage
+   * change per camera. The backlog indexer commits its pages this way.
+   */
   async insertSegments(rows: readonly SegmentEntity[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.transaction(async () => {
-      for (const row of rows) await this.insertSegment(row);
+    await this.db.transaction(async (m) => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+        await m.getRepository(SegmentEntity).insert(rows.slice(i, i + INSERT_CHUNK));
+      const byCamera = new Map<string, SegmentEntity[]>();
+      for (const r of rows) byCamera.set(r.cameraId, [...(byCamera.get(r.cameraId) ?? []), r]);
+      for (const [cameraId, mine] of byCamera) {
+        await this.coverSegments(m, cameraId, mine);
+        const usage: UsageDelta = { count: 0, bytes: 0, protectedCount: 0, protectedBytes: 0 };
+        for (const r of mine) {
+          usage.count++;
+          usage.bytes += r.sizeBytes;
+          if (isProtected(r)) {
+            usage.protectedCount++;
+            usage.protectedBytes += r.sizeBytes;
+          }
+        }
+        await this.addUsage(m, cameraId, usage);
+      }
     });
+  }
+
+  /** `coverSegment` for many rows of one camera (already inserted, in this order): per bucket one
+   * read of its last piece, the steps folded in memory, then one write per changed piece. */
+  private async coverSegments(
+    m: EntityManager,
+    cameraId: string,
+    rows: readonly SegmentEntity[],
+  ): Promise<void> {
+    const repo = m.getRepository(CoverageEntity);
+    interface BucketState {
+      stored: CoverageEntity | null;
+      last: CoveragePiece | null;
+      /** The stored last piece as extended by this batch (null: unchanged). */
+      storedFinal: CoveragePiece | null;
+      added: CoveragePiece[];
+      rebuild: boolean;
+    }
+    const buckets = new Map<number, BucketState>();
+    for (const r of rows) {
+      const startMs = Date.parse(r.startTime);
+      const b = bucketOf(startMs);
+      let st = buckets.get(b);
+      if (!st) {
+        const stored = await repo
+          .createQueryBuilder('c')
+          .where('c.camera_id = :cameraId AND c.start_time >= :lo AND c.start_time < :hi', {
+            cameraId,
+            lo: iso(b),
+            hi: iso(b + COVERAGE_BUCKET_MS),
+          })
+          .orderBy('c.start_time', 'DESC')
+          .limit(1)
+          .getOne();
+        st = { stored, last: stored ? toPiece(stored) : null, storedFinal: null, added: [], rebuild: false };
+        buckets.set(b, st);
+      }
+      if (st.rebuild) continue;
+      const step = coverageInsert(st.last, { startMs, endMs: Date.parse(r.endTime) });
+      if (step.kind === 'rebuild') st.rebuild = true;
+      else if (step.kind === 'open') {
+        st.added.push(step.piece);
+        st.last = step.piece;
+      } else if (st.added.length > 0) {
+        st.added[st.added.length - 1] = step.piece;
+        st.last = step.piece;
+      } else {
+        st.storedFinal = step.piece;
+        st.last = step.piece;
+      }
+    }
+    for (const [b, st] of buckets) {
+      if (st.rebuild) {
+        await this.rebuildCoverage(m, cameraId, [iso(b)]);
+        continue;
+      }
+      if (st.storedFinal && st.stored) {
+        const { endTime, segmentCount, lastStart } = fromPiece(cameraId, st.storedFinal);
+        await repo.update({ cameraId, startTime: st.stored.startTime }, { endTime, segmentCount, lastStart });
+      }
+      if (st.added.length > 0) await repo.insert(st.added.map((x) => fromPiece(cameraId, x)));
+    }
   }
 
   async repairSegment(path: string, patch: Partial<SegmentEntity>): Promise<void> {
