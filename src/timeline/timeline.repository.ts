@@ -348,17 +348,30 @@ export class TimelineRepository implements OnModuleInit {
     return this.db.run((m) => m.getRepository(SegmentEntity).findOneBy({ path }));
   }
 
-  /** Latest end among the camera's segments that start before `startIso`. */
+  /** Latest end among the camera's segments that start before `startIso`: the latest start before
+   * it (one index seek), then the ends of the segments of the hour up to that start (a segment is
+   * at most an hour long, so none that starts earlier ends later). Never all the camera's rows: the
+   * indexer asks this for every page and every segment ffmpeg closes. */
   async previousEnd(cameraId: string, startIso: string): Promise<string | null> {
-    const row = await this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
+    return this.db.run(async (m) => {
+      const seg = m.getRepository(SegmentEntity);
+      const last = await seg
+        .createQueryBuilder('s')
+        .select('MAX(s.start_time)', 'max')
+        .where('s.camera_id = :cameraId AND s.start_time < :startIso', { cameraId, startIso })
+        .getRawOne<{ max: string | null }>();
+      if (!last?.max) return null;
+      const row = await seg
         .createQueryBuilder('s')
         .select('MAX(s.end_time)', 'max')
-        .where('s.camera_id = :cameraId AND s.start_time < :startIso', { cameraId, startIso })
-        .getRawOne<{ max: string | null }>(),
-    );
-    return row?.max ?? null;
+        .where('s.camera_id = :cameraId AND s.start_time > :lower AND s.start_time < :startIso', {
+          cameraId,
+          lower: lowerBound(last.max),
+          startIso,
+        })
+        .getRawOne<{ max: string | null }>();
+      return row?.max ?? null;
+    });
   }
 
   /** Clamp earlier segments that run past `startIso` so segments never overlap (a segment is at

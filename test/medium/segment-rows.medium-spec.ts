@@ -154,4 +154,19 @@ describe(`segment rows: batch insert and index use (${ENGINE})`, () => {
       expect(all.filter((d) => /TEMP B-TREE|^SCAN s\b|^SCAN segments\b/.test(d))).toEqual([]);
     }
   });
+
+  it('previousEnd: the latest end before a start, across a hole of hours and past a long segment', async () => {
+    const cam = 'pe';
+    const base = rows(cam, 3); // 00:00–00:03
+    const long = { ...rows(cam, 1, T0 + 10 * 60_000)[0], id: 'seg_pe_long', path: 'pe/long.mp4' };
+    long.endTime = iso(T0 + 70 * 60_000); // 00:10–01:10, an hour long
+    const short = { ...rows(cam, 1, T0 + 50 * 60_000)[0], id: 'seg_pe_short', path: 'pe/short.mp4' }; // 00:50–00:51
+    await repo.insertSegments([...base, long, short]);
+    expect(await repo.previousEnd(cam, iso(T0))).toBeNull();
+    expect(await repo.previousEnd(cam, iso(T0 + 2 * 60_000))).toBe(iso(T0 + 2 * 60_000)); // end of 00:01
+    // The latest start before 00:55 is 00:50, but the segment of 00:10 ends later.
+    expect(await repo.previousEnd(cam, iso(T0 + 55 * 60_000))).toBe(iso(T0 + 70 * 60_000));
+    // Five hours after the last one.
+    expect(await repo.previousEnd(cam, iso(T0 + 6 * 3_600_000))).toBe(iso(T0 + 70 * 60_000));
+  });
 });
