@@ -314,7 +314,7 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
       await this.discardEmpty(cameraId, f.rel, f.abs);
       return null;
     }
-    const probe = await this.media.probeFile(f.abs);
+    const probe = await this.media.probeFile(f.abs, undefined, f.size);
     if (!probe && f.size < EMPTY_SEGMENT_MAX_BYTES) {
       // Opened by ffmpeg but never given media (it was stopped or cut at a segment boundary):
       // only an MP4 header, nothing to play, nothing lost by removing it.
