@@ -429,7 +429,9 @@ export class TimelineRepository implements OnModuleInit {
       if (this.db.isSqlite) this.insertRowsSqlite(rows);
       else
         for (let i = 0; i < rows.length; i += INSERT_CHUNK)
-          await m.getRepository(SegmentEntity).insert(rows.slice(i, i + INSERT_CHUNK));
+          // Copies: on PostgreSQL TypeORM writes the RETURNING values (bigint as text) into the
+          // objects it inserts, and the usage below adds up the caller's sizes.
+          await m.getRepository(SegmentEntity).insert(rows.slice(i, i + INSERT_CHUNK).map((r) => ({ ...r })));
       const byCamera = new Map<string, SegmentEntity[]>();
       for (const r of rows) byCamera.set(r.cameraId, [...(byCamera.get(r.cameraId) ?? []), r]);
       for (const [cameraId, mine] of byCamera) {
