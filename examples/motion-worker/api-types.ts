@@ -691,7 +691,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run a retention sweep now (orphan reclaim included) and report what it did */
+        /** Run a retention sweep now (with orphans=true, the orphan reclaim too) and report what it did */
         post: operations["RetentionController_sweep"];
         delete?: never;
         options?: never;
@@ -3942,7 +3942,10 @@ export interface operations {
     };
     RetentionController_sweep: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: also reclaim orphan files (lists every day folder of every camera; otherwise hourly on its own) */
+                orphans?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;

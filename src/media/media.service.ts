@@ -51,8 +51,8 @@ export class MediaService {
 
   /** Probe a recorded file (duration, codec, size, fps); null when unreadable or empty.
    * The MP4 boxes are read in-process; ffprobe is the fallback for anything they do not explain. */
-  async probeFile(path: string, timeoutMs = 20_000): Promise<ProbedFile | null> {
-    const parsed = await probeMp4(path);
+  async probeFile(path: string, timeoutMs = 20_000, knownSize?: number): Promise<ProbedFile | null> {
+    const parsed = await probeMp4(path, knownSize);
     if (parsed) return parsed;
     const res = await this.runner.runToCompletion(this.config.ffprobeBin, buildFileProbeArgs(path), {
       timeoutMs,

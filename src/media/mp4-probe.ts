@@ -141,12 +141,13 @@ async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer>
   return buf.subarray(0, bytesRead);
 }
 
-/** Duration, codec, size and fps of an MP4 (fragmented or not); null when it cannot be parsed. */
-export async function probeMp4(path: string): Promise<ProbedFile | null> {
+/** Duration, codec, size and fps of an MP4 (fragmented or not); null when it cannot be parsed.
+ * `knownSize`: the size the caller has just stat'ed (a closed file), which saves an fstat. */
+export async function probeMp4(path: string, knownSize?: number): Promise<ProbedFile | null> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'r');
-    const size = (await fh.stat()).size;
+    const size = knownSize ?? (await fh.stat()).size;
     const whole = size <= WHOLE_FILE_MAX ? await readAt(fh, 0, size) : null;
     const file = fh;
     const read = (at: number, len: number): Promise<Buffer> | Buffer =>

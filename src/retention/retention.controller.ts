@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsNumber, IsOptional, IsPositive, Min } from 'class-validator';
+import { IsIn, IsNumber, IsOptional, IsPositive, Min } from 'class-validator';
 import { AuditService } from '../audit/audit.service';
 import { FleetOnly, RequireCapability } from '../auth/decorators';
 import { canSeeCamera, Principal } from '../auth/principal';
@@ -19,6 +19,18 @@ import {
   SETTING_MIN_FREE_BYTES,
   type SweepReport,
 } from './retention.service';
+
+class SweepQueryDto {
+  @ApiPropertyOptional({
+    description:
+      'true: also reclaim orphan files (lists every day folder of every camera; otherwise hourly on its own)',
+    enum: ['true', 'false'],
+    default: 'false',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'orphans must be true or false' })
+  orphans?: 'true' | 'false';
+}
 
 class UpdateRetentionDto {
   @ApiPropertyOptional({
@@ -137,10 +149,12 @@ export class RetentionController {
   @HttpCode(200)
   @RequireCapability('admin')
   @FleetOnly()
-  @ApiOperation({ summary: 'Run a retention sweep now (orphan reclaim included) and report what it did' })
+  @ApiOperation({
+    summary: 'Run a retention sweep now (with orphans=true, the orphan reclaim too) and report what it did',
+  })
   @ApiOkResponse({ type: Object })
-  async sweep(@Principal() p: Principal): Promise<SweepReport> {
-    const report = await this.retention.sweep({ orphans: true });
+  async sweep(@Principal() p: Principal, @Query() q: SweepQueryDto): Promise<SweepReport> {
+    const report = await this.retention.sweep({ orphans: q.orphans === 'true' });
     await this.audit.record(p, 'run_retention_sweep', 'system', 'retention', {
       deleted:
         report.age.deleted +

@@ -20,6 +20,8 @@ const BATCH = 20;
 const AGE_BATCH = 500;
 const MAX_FLOOR_ITERATIONS = 200;
 const ORPHAN_MIN_AGE_MS = HOUR_MS;
+/** The orphan reclaim lists every day folder of every camera: it runs on its own, this often. */
+const ORPHAN_INTERVAL_MS = HOUR_MS;
 export const SETTING_MAX_BYTES = 'recording_max_bytes';
 export const SETTING_MIN_FREE_BYTES = 'recording_min_free_bytes';
 
@@ -80,15 +82,15 @@ function consume(usage: SegmentUsageRow[], r: PruneResult): void {
 
 /**
  * The retention sweep, in the reference's order: age per camera, per-camera quota, global cap by
- * fair share, free-disk floor with re-measurement, row TTLs, and (about hourly) orphan files.
- * Never an evidence-locked or read-locked segment. Sweeps never overlap: a request during one
- * runs after it.
+ * fair share, free-disk floor with re-measurement, row TTLs. A sweep with nothing to delete reads
+ * O(cameras) rows and touches no file. Orphan files (which needs every day folder listed) are
+ * reclaimed by a pass of their own, hourly or on request. Never an evidence-locked or read-locked
+ * segment. Sweeps and orphan passes never overlap: a request during one runs after it.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Retention');
   private running: Promise<SweepReport> | null = null;
-  private sweeps = 0;
   private last: SweepReport | null = null;
 
   constructor(
@@ -108,6 +110,9 @@ export class RetentionService implements OnApplicationBootstrap {
     this.loops.start('retention', this.config.retentionIntervalS * 1000, async () => {
       await this.sweep();
     });
+    this.loops.start('retention-orphans', ORPHAN_INTERVAL_MS, async () => {
+      await this.sweep({ orphans: true, only: true });
+    });
   }
 
   get lastSweep(): SweepReport | null {
@@ -126,11 +131,13 @@ export class RetentionService implements OnApplicationBootstrap {
     };
   }
 
-  /** Run a sweep now; one already running finishes first (sweeps never overlap). `orphans`
-   * forces the hourly orphan pass. */
-  sweep(opts: { orphans?: boolean } = {}): Promise<SweepReport> {
+  /** Run a sweep now; one already running finishes first (sweeps never overlap). `orphans` adds
+   * the orphan reclaim; `only` runs nothing else (the hourly orphan pass). */
+  sweep(opts: { orphans?: boolean; only?: boolean } = {}): Promise<SweepReport> {
     const prev = this.running ?? Promise.resolve(null);
-    const next = prev.catch(() => null).then(() => this.sweepNow(opts.orphans ?? false));
+    const next = prev
+      .catch(() => null)
+      .then(() => this.sweepNow(opts.orphans ?? false, (opts.orphans && opts.only) ?? false));
     this.running = next;
     void next
       .finally(() => {
@@ -140,11 +147,8 @@ export class RetentionService implements OnApplicationBootstrap {
     return next;
   }
 
-  private async sweepNow(forceOrphans: boolean): Promise<SweepReport> {
+  private async sweepNow(orphans: boolean, orphansOnly: boolean): Promise<SweepReport> {
     const startedMs = this.clock.nowMs();
-    const everyN = Math.ceil(3600 / this.config.retentionIntervalS);
-    const orphansDue = forceOrphans || this.sweeps % everyN === 0;
-    this.sweeps++;
     const report: SweepReport = {
       started_at: new Date(startedMs).toISOString(),
       finished_at: '',
@@ -159,15 +163,18 @@ export class RetentionService implements OnApplicationBootstrap {
       pressure: [],
       errors: [],
     };
-    const limits = await this.limits();
-    const steps: Array<[string, () => Promise<void>]> = [
-      ['age', () => this.byAge(report)],
-      ['camera_quota', () => this.byQuota(report)],
-      ['size_cap', () => this.byCap(report, limits.capBytes)],
-      ['free_floor', () => this.byFloor(report, limits.floorBytes)],
-      ['rows', () => this.rowTtls(report)],
-    ];
-    if (orphansDue) steps.push(['orphans', () => this.orphans(report)]);
+    const steps: Array<[string, () => Promise<void>]> = [];
+    if (!orphansOnly) {
+      const limits = await this.limits();
+      steps.push(
+        ['age', () => this.byAge(report)],
+        ['camera_quota', () => this.byQuota(report)],
+        ['size_cap', () => this.byCap(report, limits.capBytes)],
+        ['free_floor', () => this.byFloor(report, limits.floorBytes)],
+        ['rows', () => this.rowTtls(report)],
+      );
+    }
+    if (orphans) steps.push(['orphans', () => this.orphans(report)]);
     for (const [name, step] of steps) {
       try {
         await step();
@@ -180,7 +187,7 @@ export class RetentionService implements OnApplicationBootstrap {
     const endMs = this.clock.nowMs();
     report.finished_at = new Date(endMs).toISOString();
     report.duration_ms = endMs - startedMs;
-    this.last = report;
+    if (!orphansOnly) this.last = report;
     return report;
   }
 
@@ -412,7 +419,7 @@ export class RetentionService implements OnApplicationBootstrap {
     }
   }
 
-  /** 6. Hourly: recording files no segment row knows, older than an hour. */
+  /** 6. Hourly on its own (or on request): recording files no segment row knows, older than an hour. */
   private async orphans(report: SweepReport): Promise<void> {
     const r = await this.segments.reclaimOrphans(ORPHAN_MIN_AGE_MS);
     report.orphans = r;

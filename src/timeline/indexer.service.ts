@@ -24,6 +24,7 @@ import {
   segmentTimes,
   unindexedNames,
 } from './timeline-logic';
+import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
 
 /** A hole longer than this between two segments is a recorded gap. */
@@ -313,7 +314,7 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
       await this.discardEmpty(cameraId, f.rel, f.abs);
       return null;
     }
-    const probe = await this.media.probeFile(f.abs);
+    const probe = await this.media.probeFile(f.abs, undefined, f.size);
     if (!probe && f.size < EMPTY_SEGMENT_MAX_BYTES) {
       // Opened by ffmpeg but never given media (it was stopped or cut at a segment boundary):
       // only an MP4 header, nothing to play, nothing lost by removing it.
@@ -351,15 +352,25 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
         timed.every((x, i) => i === 0 || x.startMs > timed[i - 1].startMs) &&
         (await this.repo.lastStart(cameraId)) < firstIso;
       let carried = inOrder ? await this.repo.previousEnd(cameraId, firstIso) : null;
+      // Rows wait here and go in one multi-row insert; anything that reads the segments flushes first.
+      let pending: SegmentEntity[] = [];
+      const flush = async () => {
+        if (pending.length > 0) await this.repo.insertSegments(pending);
+        pending = [];
+      };
       for (const { f, startMs, endMs } of timed) {
         const startIso = new Date(startMs).toISOString();
         const endIso = new Date(endMs).toISOString();
+        if (!inOrder) await flush();
         const prevEnd = inOrder ? carried : await this.repo.previousEnd(cameraId, startIso);
         const gapMs = prevEnd ? startMs - Date.parse(prevEnd) : 0;
-        if (prevEnd && gapMs < 0) await this.repo.clampOverlaps(cameraId, startIso);
+        if (prevEnd && gapMs < 0) {
+          await flush();
+          await this.repo.clampOverlaps(cameraId, startIso);
+        }
         // What previousEnd would now say for the next file: earlier rows end by this start (clamped).
         if (inOrder) carried = gapMs < 0 || carried === null || endIso > carried ? endIso : carried;
-        await this.repo.insertSegment({
+        pending.push({
           id: prefixedId('seg_'),
           cameraId,
           path: f.rel,
@@ -400,6 +411,7 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
           });
         }
       }
+      await flush();
     });
     if (live) {
       const nowMs = this.clock.nowMs();

@@ -21,6 +21,8 @@ import {
 const MAX_SEGMENT_MS = 3_600_000;
 const lowerBound = (fromIso: string) => new Date(Date.parse(fromIso) - MAX_SEGMENT_MS - 1000).toISOString();
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Segment rows per multi-row INSERT (16 parameters each: well under both engines' limits). */
+const INSERT_CHUNK = 200;
 
 /** Evidence-locked or read-locked by an export: retention may not delete it. */
 const isProtected = (s: { evidenceLocked: boolean; locked: number }) => s.evidenceLocked || s.locked > 0;
@@ -240,19 +242,34 @@ export class TimelineRepository implements OnModuleInit {
     return row?.max ?? null;
   }
 
-  /** Bytes of the segments per camera that ended at or after `sinceIso` (the write rate). */
+  /** Bytes of the segments per camera that ended at or after `sinceIso` (the write rate). Per
+   * camera holding segments, a range of its camera/start index (a segment ending after `since`
+   * started at most an hour before it): O(rows in the window), never a scan of all history. */
   async bytesEndedSince(sinceIso: string): Promise<Map<string, number>> {
-    const rows = await this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('s.camera_id', 'camera_id')
-        .addSelect('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
-        .where('s.end_time >= :sinceIso', { sinceIso })
-        .groupBy('s.camera_id')
-        .getRawMany<{ camera_id: string; bytes: string | number }>(),
-    );
-    return new Map(rows.map((r) => [r.camera_id, Number(r.bytes)]));
+    return this.db.run(async (m) => {
+      const cams = await m
+        .getRepository(SegmentUsageEntity)
+        .createQueryBuilder('u')
+        .select('u.camera_id', 'camera_id')
+        .where('u.segment_count > 0')
+        .getRawMany<{ camera_id: string }>();
+      const out = new Map<string, number>();
+      for (const { camera_id: cameraId } of cams) {
+        const row = await m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
+          .addSelect('COUNT(*)', 'n')
+          .where('s.camera_id = :cameraId AND s.start_time > :lower AND s.end_time >= :sinceIso', {
+            cameraId,
+            lower: lowerBound(sinceIso),
+            sinceIso,
+          })
+          .getRawOne<{ bytes: string | number; n: string | number }>();
+        if (Number(row?.n ?? 0) > 0) out.set(cameraId, Number(row!.bytes));
+      }
+      return out;
+    });
   }
 
   /**
@@ -271,9 +288,15 @@ export class TimelineRepository implements OnModuleInit {
         .createQueryBuilder('s')
         .select(['s.id', 's.cameraId', 's.path', 's.sizeBytes', 's.startTime'])
         .where(DELETABLE, { no: false });
-      if (cameraId !== null) qb.andWhere('s.camera_id = :cameraId', { cameraId });
       if (endBeforeIso !== undefined) qb.andWhere('s.end_time < :endBeforeIso', { endBeforeIso });
-      const picked = await qb.orderBy('s.end_time', 'ASC').limit(limit).getMany();
+      if (cameraId !== null) {
+        // A camera's segments never overlap: oldest start is oldest end, and the camera/start index
+        // gives them in order (ordering by end would sort every row of the camera). One that ends
+        // before the cutoff starts before it, which bounds the scan from above.
+        qb.andWhere('s.camera_id = :cameraId', { cameraId }).orderBy('s.start_time', 'ASC');
+        if (endBeforeIso !== undefined) qb.andWhere('s.start_time < :endBeforeIso');
+      } else qb.orderBy('s.end_time', 'ASC');
+      const picked = await qb.limit(limit).getMany();
       if (picked.length === 0) return [];
       const ids = picked.map((p) => p.id);
       await m
@@ -406,17 +429,30 @@ export class TimelineRepository implements OnModuleInit {
     return this.db.run((m) => m.getRepository(SegmentEntity).findOneBy({ path }));
   }
 
-  /** Latest end among the camera's segments that start before `startIso`. */
+  /** Latest end among the camera's segments that start before `startIso`: the latest start before
+   * it (one index seek), then the ends of the segments of the hour up to that start (a segment is
+   * at most an hour long, so none that starts earlier ends later). Never all the camera's rows: the
+   * indexer asks this for every page and every segment ffmpeg closes. */
   async previousEnd(cameraId: string, startIso: string): Promise<string | null> {
-    const row = await this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
+    return this.db.run(async (m) => {
+      const seg = m.getRepository(SegmentEntity);
+      const last = await seg
+        .createQueryBuilder('s')
+        .select('MAX(s.start_time)', 'max')
+        .where('s.camera_id = :cameraId AND s.start_time < :startIso', { cameraId, startIso })
+        .getRawOne<{ max: string | null }>();
+      if (!last?.max) return null;
+      const row = await seg
         .createQueryBuilder('s')
         .select('MAX(s.end_time)', 'max')
-        .where('s.camera_id = :cameraId AND s.start_time < :startIso', { cameraId, startIso })
-        .getRawOne<{ max: string | null }>(),
-    );
-    return row?.max ?? null;
+        .where('s.camera_id = :cameraId AND s.start_time > :lower AND s.start_time < :startIso', {
+          cameraId,
+          lower: lowerBound(last.max),
+          startIso,
+        })
+        .getRawOne<{ max: string | null }>();
+      return row?.max ?? null;
+    });
   }
 
   /** Clamp earlier segments that run past `startIso` so segments never overlap (a segment is at
@@ -462,12 +498,129 @@ export class TimelineRepository implements OnModuleInit {
     });
   }
 
-  /** Many rows in one transaction (each as `insertSegment`). */
+  /**
+   * Many rows in one transaction, with the same result as `insertSegment` on each in turn: the
+   * rows in multi-row INSERTs, each touched coverage bucket read once and its pieces folded in
+   * memory (a row landing out of order merges its bucket again from the segments), one usage
+   * change per camera. The backlog indexer commits its pages this way.
+   */
   async insertSegments(rows: readonly SegmentEntity[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.transaction(async () => {
-      for (const row of rows) await this.insertSegment(row);
+    await this.db.transaction(async (m) => {
+      if (this.db.isSqlite) this.insertRowsSqlite(rows);
+      else
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+          // Copies: on PostgreSQL TypeORM writes the RETURNING values (bigint as text) into the
+          // objects it inserts, and the usage below adds up the caller's sizes.
+          await m.getRepository(SegmentEntity).insert(rows.slice(i, i + INSERT_CHUNK).map((r) => ({ ...r })));
+      const byCamera = new Map<string, SegmentEntity[]>();
+      for (const r of rows) byCamera.set(r.cameraId, [...(byCamera.get(r.cameraId) ?? []), r]);
+      for (const [cameraId, mine] of byCamera) {
+        await this.coverSegments(m, cameraId, mine);
+        const usage: UsageDelta = { count: 0, bytes: 0, protectedCount: 0, protectedBytes: 0 };
+        for (const r of mine) {
+          usage.count++;
+          usage.bytes += r.sizeBytes;
+          if (isProtected(r)) {
+            usage.protectedCount++;
+            usage.protectedBytes += r.sizeBytes;
+          }
+        }
+        await this.addUsage(m, cameraId, usage);
+      }
     });
+  }
+
+  /** SQLite: the rows through one statement prepared once (TypeORM's per-row cost of building a
+   * multi-row INSERT was most of a backlog page's commit). Joins the caller's transaction. */
+  private insertRowsSqlite(rows: readonly SegmentEntity[]): void {
+    const stmt = this.db.prepared(
+      `INSERT INTO segments (id, camera_id, path, start_time, end_time, duration_s, codec, width, height,
+         fps, size_bytes, container, locked, evidence_locked, incident_id, created_at)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    for (const r of rows) {
+      stmt.run(
+        r.id,
+        r.cameraId,
+        r.path,
+        r.startTime,
+        r.endTime,
+        r.durationS,
+        r.codec,
+        r.width,
+        r.height,
+        r.fps,
+        r.sizeBytes,
+        r.container,
+        r.locked,
+        r.evidenceLocked ? 1 : 0,
+        r.incidentId,
+        r.createdAt,
+      );
+    }
+  }
+
+  /** `coverSegment` for many rows of one camera (already inserted, in this order): per bucket one
+   * read of its last piece, the steps folded in memory, then one write per changed piece. */
+  private async coverSegments(
+    m: EntityManager,
+    cameraId: string,
+    rows: readonly SegmentEntity[],
+  ): Promise<void> {
+    const repo = m.getRepository(CoverageEntity);
+    interface BucketState {
+      stored: CoverageEntity | null;
+      last: CoveragePiece | null;
+      /** The stored last piece as extended by this batch (null: unchanged). */
+      storedFinal: CoveragePiece | null;
+      added: CoveragePiece[];
+      rebuild: boolean;
+    }
+    const buckets = new Map<number, BucketState>();
+    for (const r of rows) {
+      const startMs = Date.parse(r.startTime);
+      const b = bucketOf(startMs);
+      let st = buckets.get(b);
+      if (!st) {
+        const stored = await repo
+          .createQueryBuilder('c')
+          .where('c.camera_id = :cameraId AND c.start_time >= :lo AND c.start_time < :hi', {
+            cameraId,
+            lo: iso(b),
+            hi: iso(b + COVERAGE_BUCKET_MS),
+          })
+          .orderBy('c.start_time', 'DESC')
+          .limit(1)
+          .getOne();
+        st = { stored, last: stored ? toPiece(stored) : null, storedFinal: null, added: [], rebuild: false };
+        buckets.set(b, st);
+      }
+      if (st.rebuild) continue;
+      const step = coverageInsert(st.last, { startMs, endMs: Date.parse(r.endTime) });
+      if (step.kind === 'rebuild') st.rebuild = true;
+      else if (step.kind === 'open') {
+        st.added.push(step.piece);
+        st.last = step.piece;
+      } else if (st.added.length > 0) {
+        st.added[st.added.length - 1] = step.piece;
+        st.last = step.piece;
+      } else {
+        st.storedFinal = step.piece;
+        st.last = step.piece;
+      }
+    }
+    for (const [b, st] of buckets) {
+      if (st.rebuild) {
+        await this.rebuildCoverage(m, cameraId, [iso(b)]);
+        continue;
+      }
+      if (st.storedFinal && st.stored) {
+        const { endTime, segmentCount, lastStart } = fromPiece(cameraId, st.storedFinal);
+        await repo.update({ cameraId, startTime: st.stored.startTime }, { endTime, segmentCount, lastStart });
+      }
+      if (st.added.length > 0) await repo.insert(st.added.map((x) => fromPiece(cameraId, x)));
+    }
   }
 
   async repairSegment(path: string, patch: Partial<SegmentEntity>): Promise<void> {
