@@ -31,7 +31,10 @@ describe('staticHeaders', () => {
         },
       },
     ],
-    ['no CSP, HSTS off, frames denied', { contentSecurityPolicy: false, hsts: false, frameguard: { action: 'deny' } }],
+    [
+      'no CSP, HSTS off, frames denied',
+      { contentSecurityPolicy: false, hsts: false, frameguard: { action: 'deny' } },
+    ],
   ])('sets and removes what helmet does, in one call (%s)', (_name, options) => {
     const direct = run(helmet(options));
     const once = run(staticHeaders(helmet(options)));
