@@ -47,7 +47,7 @@ function freePort(): Promise<number> {
 }
 
 /** CPU ms (user + system) of a process so far, from /proc. */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) / CLK_TCK) * 1000;
@@ -56,7 +56,7 @@ function cpuMsOf(pid: number): number {
 const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
 /** The built kernel (dist/heldar.js) as its own process, recorders and AI samplers off. */
-async function bootKernel(dir: string): Promise<{ child: ChildProcess; port: number }> {
+export async function bootKernel(dir: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     cwd: dir,
@@ -87,7 +87,7 @@ async function bootKernel(dir: string): Promise<{ child: ChildProcess; port: num
   }
 }
 
-async function stopKernel(child: ChildProcess): Promise<void> {
+export async function stopKernel(child: ChildProcess): Promise<void> {
   if (exited(child)) return;
   const gone = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');

@@ -13,6 +13,7 @@ import { benchTimeline } from './timeline.bench';
 import { benchBoot } from './boot.bench';
 import { benchMetrics } from './metrics.bench';
 import { benchScale } from './scale.bench';
+import { benchHttp } from './http.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   console.log('zone engine (3 zones × 50 tracks):', zones);
   const ingest = only && only !== 'ingest' ? results.ingest : await benchIngest();
   console.log('detection ingest (16 clients × 20 detections, 3 zones):', ingest);
+  const http = only && only !== 'http' ? results.http : await benchHttp();
+  console.log('HTTP stack (kernel CPU per request, no database):', http);
   const boot = only && only !== 'boot' ? results.boot : await benchBoot();
   console.log('boot (process start to /readyz 200, idle RSS):', JSON.stringify(boot, null, 2));
   const metrics = only && only !== 'metrics' ? results.metrics : await benchMetrics();
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
     events: webhooks,
     zones,
     ingest,
+    http,
     boot,
     metrics,
     scale,

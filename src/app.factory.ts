@@ -12,6 +12,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
 import { uuidv7 } from './common/ids';
 import { accessLog, createRootLogger, PinoNestLogger } from './common/logger';
 import { RequestContext } from './common/request-context';
+import { staticHeaders } from './common/static-headers';
 import { installUpgradeRouter } from './common/upgrade';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
@@ -101,17 +102,20 @@ export async function createApp(
   });
   app.use(accessLog(root));
 
+  // helmet's headers do not depend on the request: computed once, set by one middleware.
   app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", "'unsafe-inline'"], // Swagger UI's bootstrap script
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
+    staticHeaders(
+      helmet({
+        contentSecurityPolicy: {
+          directives: {
+            defaultSrc: ["'self'"],
+            scriptSrc: ["'self'", "'unsafe-inline'"], // Swagger UI's bootstrap script
+            styleSrc: ["'self'", "'unsafe-inline'"],
+            imgSrc: ["'self'", 'data:'],
+          },
         },
-      },
-    }),
+      }),
+    ),
   );
   const origins = config.corsOriginList;
   if (origins.length > 0) {

@@ -48,8 +48,9 @@ describe('accessLog', () => {
   beforeAll(async () => {
     const log = accessLog(createRootLogger('info', sink));
     server = createServer((req, res) => {
-      req.headers['x-request-id'] = 'req-1';
+      req.headers['x-request-id'] = req.url?.startsWith('/boom') ? 'req-5xx' : 'req-1';
       log(req, res);
+      if (req.url?.startsWith('/boom')) res.statusCode = 503;
       res.end('ok');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -78,6 +79,34 @@ describe('accessLog', () => {
       '/api/v1/frames/x?ticket=***&key=***&api_key=***&sig=***&n=2',
     ]);
     expect(lines[0]).toMatchObject({ req: { id: 'req-1', method: 'GET' }, res: { statusCode: 200 } });
+    expect(JSON.stringify(lines)).not.toContain('SECRET');
+  });
+
+  it('a 5xx is logged at error level with its error; /healthz is not logged', async () => {
+    lines.length = 0;
+    await fetchPath('/healthz');
+    await fetchPath('/boom?token=SECRET-TOKEN');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lines).toHaveLength(1);
+    expect(Object.keys(lines[0])).toEqual([
+      'level',
+      'time',
+      'service',
+      'req',
+      'res',
+      'err',
+      'responseTime',
+      'msg',
+    ]);
+    expect(lines[0]).toMatchObject({
+      level: 50,
+      service: 'heldar',
+      req: { id: 'req-5xx', method: 'GET', url: '/boom?token=***' },
+      res: { statusCode: 503 },
+      err: { message: 'failed with status code 503' },
+      responseTime: expect.any(Number),
+      msg: 'request errored',
+    });
     expect(JSON.stringify(lines)).not.toContain('SECRET');
   });
 });

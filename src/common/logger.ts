@@ -1,14 +1,13 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { maskRequestUrl, maskUrl } from './redaction';
 
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskUrl(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
-  // The access log's req/res go to their serializers (which run after this formatter) untouched: a
-  // copy would lose `headersSent` and log every status code as null. Their serializers mask.
+  // A request or response logged whole goes to its serializer (which runs after this formatter)
+  // untouched: a copy would lose `headersSent` and log every status code as null.
   if (value instanceof IncomingMessage || value instanceof ServerResponse) return value;
   if (value instanceof Error) {
     return { type: value.name, message: maskUrl(value.message), stack: value.stack && maskUrl(value.stack) };
@@ -46,22 +45,47 @@ export function createRootLogger(level: string, destination?: DestinationStream)
  * The access log (one line per request, `/healthz` excepted). The request target is logged with
  * its credential-looking query values masked: viewer tokens (`?token=`), `key`, `api_key`,
  * `ticket`, `sig`... never reach the log.
+ *
+ * The line is pino-http's (same fields, levels and messages) written by the root logger when the
+ * response finishes (or the connection closes first): no child logger nor serializers per request,
+ * and nothing built at all when the level is off.
  */
 export function accessLog(logger: Logger) {
-  return pinoHttp({
-    logger,
-    genReqId: (req) => String(req.headers['x-request-id']),
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: maskRequestUrl(req.url),
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    autoLogging: { ignore: (req) => req.url === '/healthz' },
-  });
+  return (
+    req: IncomingMessage & { originalUrl?: string },
+    res: ServerResponse & { err?: unknown },
+    next?: () => void,
+  ): void => {
+    if (req.url === '/healthz') {
+      next?.();
+      return;
+    }
+    const id = String(req.headers['x-request-id']);
+    const method = req.method;
+    const target = req.originalUrl || req.url || '';
+    const started = Date.now();
+    const complete = (err?: unknown) => {
+      res.removeListener('close', complete);
+      res.removeListener('finish', complete);
+      res.removeListener('error', complete);
+      const responseTime = Date.now() - started;
+      const failed = err || res.err || res.statusCode >= 500;
+      const level = failed ? 'error' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      const reqField = { id, method, url: maskRequestUrl(target) };
+      const resField = { statusCode: res.statusCode };
+      if (failed) {
+        const error = err || res.err || new Error(`failed with status code ${res.statusCode}`);
+        logger.error({ req: reqField, res: resField, err: error, responseTime }, 'request errored');
+      } else {
+        logger.info({ req: reqField, res: resField, responseTime }, 'request completed');
+      }
+    };
+    res.on('close', complete);
+    res.on('finish', complete);
+    res.on('error', complete);
+    next?.();
+  };
 }
 
 /** Nest's LoggerService on top of pino. */
