@@ -74,7 +74,7 @@ export class SamplerService implements OnApplicationBootstrap, BeforeApplication
     this.stopped = true;
     clearTimeout(this.timer);
     this.subscription?.unsubscribe();
-    await this.chain;
+    await this.chain.catch(() => undefined); // a failed rebalance was logged; it must not fail the shutdown
     await Promise.all([...this.info.keys()].map((k) => this.supervisor.stop(k)));
   }
 

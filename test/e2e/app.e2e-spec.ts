@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { SamplerService } from '../../src/sampler/sampler.service';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -128,6 +129,11 @@ describe(`platform over HTTP (${ENGINE})`, () => {
     const res = await t.http().get('/readyz').expect(503);
     expect(res.body).toEqual({ ready: false, reason: 'database' });
     expect((await t.http().get('/healthz').expect(200)).body).toEqual({ status: 'ok' });
+
+    // A sampler rebalance that failed on the lost store is logged; it does not fail the shutdown.
+    const sampler = t.app.get(SamplerService);
+    await expect(sampler.rebalance()).rejects.toThrow();
+    await expect(sampler.beforeApplicationShutdown()).resolves.toBeUndefined();
   });
 });
 
