@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
-import { type EntityManager, In, Not } from 'typeorm';
+import { type EntityManager, In, Not, type Repository } from 'typeorm';
 import { Database } from '../database/database.service';
 import { CoverageEntity } from './entities/coverage.entity';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
@@ -134,6 +134,24 @@ export const COVERAGE_SPANS_SQL = `SELECT start_time, end_time, 1 AS n FROM segm
  SELECT start_time, end_time, 1 AS n FROM segments
    WHERE camera_id = ? AND start_time >= ? AND start_time < ? AND end_time > ?
  ORDER BY start_time`;
+
+/** The latest coverage piece of one camera's hour bucket (`b`: the bucket's start, ms), or null. */
+function lastPieceOfBucket(
+  repo: Repository<CoverageEntity>,
+  cameraId: string,
+  b: number,
+): Promise<CoverageEntity | null> {
+  return repo
+    .createQueryBuilder('c')
+    .where('c.camera_id = :cameraId AND c.start_time >= :lo AND c.start_time < :hi', {
+      cameraId,
+      lo: iso(b),
+      hi: iso(b + COVERAGE_BUCKET_MS),
+    })
+    .orderBy('c.start_time', 'DESC')
+    .limit(1)
+    .getOne();
+}
 
 @Injectable()
 export class TimelineRepository implements OnModuleInit {
@@ -390,16 +408,7 @@ export class TimelineRepository implements OnModuleInit {
     const startMs = Date.parse(startIso);
     const b = bucketOf(startMs);
     const repo = m.getRepository(CoverageEntity);
-    const last = await repo
-      .createQueryBuilder('c')
-      .where('c.camera_id = :cameraId AND c.start_time >= :lo AND c.start_time < :hi', {
-        cameraId,
-        lo: iso(b),
-        hi: iso(b + COVERAGE_BUCKET_MS),
-      })
-      .orderBy('c.start_time', 'DESC')
-      .limit(1)
-      .getOne();
+    const last = await lastPieceOfBucket(repo, cameraId, b);
     const step = coverageInsert(last ? toPiece(last) : null, { startMs, endMs: Date.parse(endIso) });
     if (step.kind === 'rebuild') await this.rebuildCoverage(m, cameraId, [startIso]);
     else if (step.kind === 'open') await repo.insert(fromPiece(cameraId, step.piece));
@@ -583,16 +592,7 @@ export class TimelineRepository implements OnModuleInit {
       const b = bucketOf(startMs);
       let st = buckets.get(b);
       if (!st) {
-        const stored = await repo
-          .createQueryBuilder('c')
-          .where('c.camera_id = :cameraId AND c.start_time >= :lo AND c.start_time < :hi', {
-            cameraId,
-            lo: iso(b),
-            hi: iso(b + COVERAGE_BUCKET_MS),
-          })
-          .orderBy('c.start_time', 'DESC')
-          .limit(1)
-          .getOne();
+        const stored = await lastPieceOfBucket(repo, cameraId, b);
         st = { stored, last: stored ? toPiece(stored) : null, storedFinal: null, added: [], rebuild: false };
         buckets.set(b, st);
       }
