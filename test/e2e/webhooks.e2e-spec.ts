@@ -255,6 +255,35 @@ describe(`webhooks (${ENGINE})`, () => {
     expect(new Webhook(hook.secret).verify(sent.body, sent.headers)).toMatchObject({ type: 'webhook_test' });
   });
 
+  it('a receiver answering 2xx with a body that never ends has the message: the attempt ends, the kernel hangs up', async () => {
+    let closed = false;
+    const endless = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.on('close', () => (closed = true));
+        const chunk = Buffer.alloc(16 * 1024, 'x');
+        const more = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        more();
+      });
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+    try {
+      const hook = await subscribe({
+        url: `http://127.0.0.1:${(endless.address() as AddressInfo).port}/hook`,
+      });
+      const res = (await t.http().post(`/api/v1/webhooks/${hook.id}/test`).expect(200)).body;
+      expect(res).toMatchObject({ ok: true, status_code: 200, error: null });
+      await waitFor(async () => closed, 5000, 'the kernel to hang up on the endless body');
+    } finally {
+      endless.closeAllConnections();
+      await new Promise<void>((r) => endless.close(() => r()));
+    }
+  });
+
   it('validates subscriptions: URLs, secrets, patterns; lists mask userinfo and query', async () => {
     for (const [body, why] of [
       [{ url: 'ftp://example.org/x' }, /http or https/],
