@@ -223,17 +223,6 @@ function clientError(err: unknown, timeoutMs: number): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** POST `body`; 2xx is success. Never follows redirects; the response body is read and dropped. */
-export function post(
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-  timeoutMs: number,
-  agent?: http.Agent,
-): Promise<PostResult> {
-  return send('POST', url, headers, body, timeoutMs, agent);
-}
-
 /** GET `url` (health probes); 2xx is success. */
 export function get(url: string, timeoutMs: number): Promise<PostResult> {
   return send('GET', url, {}, null, timeoutMs);
