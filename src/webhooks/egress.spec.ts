@@ -1,7 +1,7 @@
 import dns, { type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { get, GuardedHttpAgent, vetUrl } from './egress';
+import { get, GuardedClient, GuardedHttpAgent, RESPONSE_DRAIN_LIMIT, vetUrl } from './egress';
 
 /** Spellings of the metadata address (and names) a URL can carry; the URL parser normalises some. */
 const HOSTILE_URLS = [
@@ -159,3 +159,156 @@ describe('connect-time guard', () => {
     expect(hits).toBe(before);
   });
 });
+
+describe('GuardedClient (webhook deliveries)', () => {
+  let server: http.Server;
+  let port = 0;
+  const seen: string[] = [];
+  let connections = 0;
+  let endlessClosed = false;
+  let client: GuardedClient;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push(`${req.url} ${req.headers['user-agent']} ${Buffer.concat(chunks).toString()}`);
+        if (req.url === '/redirect') res.writeHead(302, { location: '/ok' }).end();
+        else if (req.url === '/fail') res.writeHead(503).end('busy');
+        else if (req.url === '/silent')
+          return; // never answers
+        else if (req.url === '/endless') {
+          // 200, then a body that never ends: the delivery is done once the status is known.
+          res.on('close', () => (endlessClosed = true));
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          const chunk = Buffer.alloc(16 * 1024, 'x');
+          const more = () => {
+            while (!res.destroyed && res.write(chunk));
+            if (!res.destroyed) res.once('drain', more);
+          };
+          more();
+        } else res.writeHead(204).end();
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  beforeEach(() => {
+    client = new GuardedClient({ connections: 4, connectTimeoutMs: 3000 });
+    seen.length = 0;
+    connections = 0;
+  });
+
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await client.destroy();
+    server.closeAllConnections();
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('POSTs the body with its headers, and keeps the connection for the next delivery', async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await client.post(
+        `http://127.0.0.1:${port}/hook?x=${i}`,
+        { 'content-type': 'application/json' },
+        `{"i":${i}}`,
+        3000,
+      );
+      expect(r).toMatchObject({ ok: true, statusCode: 204, error: null });
+    }
+    expect(seen).toEqual([...Array(10).keys()].map((i) => `/hook?x=${i} Heldar/1 {"i":${i}}`));
+    expect(connections).toBeLessThanOrEqual(2); // kept alive (a second may open while the first winds down)
+  });
+
+  it('reports a non-2xx answer, and never follows a redirect', async () => {
+    expect(await client.post(`http://127.0.0.1:${port}/fail`, {}, '{}', 3000)).toMatchObject({
+      ok: false,
+      statusCode: 503,
+      error: 'HTTP 503',
+    });
+    expect(await client.post(`http://127.0.0.1:${port}/redirect`, {}, '{}', 3000)).toMatchObject({
+      ok: false,
+      statusCode: 302,
+      error: 'redirect not followed',
+    });
+    expect(seen.map((l) => l.split(' ')[0])).toEqual(['/fail', '/redirect']);
+  });
+
+  it('gives up on a receiver that never answers after the timeout', async () => {
+    const r = await client.post(`http://127.0.0.1:${port}/silent`, {}, '{}', 300);
+    expect(r).toMatchObject({ ok: false, statusCode: null, error: 'timed out after 300 ms' });
+    expect(r.durationMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it(`a 2xx whose body never ends is a success: at most ${RESPONSE_DRAIN_LIMIT} bytes are read, then the connection is dropped`, async () => {
+    const r = await client.post(`http://127.0.0.1:${port}/endless`, {}, '{}', 60_000);
+    expect(r).toMatchObject({ ok: true, statusCode: 200, error: null });
+    expect(r.durationMs).toBeLessThan(30_000);
+    // The kernel hung up on the endless one; the next delivery is served.
+    for (let i = 0; i < 100 && !endlessClosed; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(endlessClosed).toBe(true);
+    expect(await client.post(`http://127.0.0.1:${port}/ok`, {}, '{}', 3000)).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['169.254.169.254', 4],
+    ['::ffff:169.254.169.254', 6],
+    ['::ffff:a9fe:a9fe', 6],
+    ['64:ff9b::a9fe:a9fe', 6],
+    ['fe80::1', 6],
+  ] as const)('refuses a name resolving to %s at connect time', async (address, family) => {
+    repointName('hook.test', address, family);
+    const r = await client.post(`http://hook.test:${port}/hook`, {}, '{}', 3000);
+    expect(r).toMatchObject({ ok: false, statusCode: null });
+    expect(r.error).toMatch(/^refused: hook\.test resolves to a link-local address/);
+    expect(connections).toBe(0);
+  });
+
+  it.each([
+    'http://[::ffff:169.254.169.254]/',
+    'http://[::ffff:a9fe:a9fe]/',
+    'http://[64:ff9b::a9fe:a9fe]/',
+    'http://[2002:a9fe:a9fe::]/',
+    'http://169.254.169.254/',
+    'http://2852039166/',
+    'https://[fe80::1]/',
+  ])('refuses the literal %s without connecting', async (url) => {
+    const r = await client.post(url, {}, '{}', 3000);
+    expect(r).toMatchObject({ ok: false, statusCode: null });
+    expect(r.error).toMatch(/^refused: .* is a link-local address/);
+  });
+
+  it('judges every new connection: a name re-pointed at the metadata address after a success is refused', async () => {
+    repointName('hook.test', '127.0.0.1', 4);
+    expect(await client.post(`http://hook.test:${port}/a`, {}, '{}', 3000)).toMatchObject({ ok: true });
+    server.closeAllConnections(); // the pooled connection goes; the next delivery must connect again
+    jest.restoreAllMocks();
+    repointName('hook.test', '::ffff:169.254.169.254', 6);
+    const r = await client.post(`http://hook.test:${port}/b`, {}, '{}', 3000);
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/^refused: hook\.test resolves to a link-local address/);
+    expect(seen.map((l) => l.split(' ')[0])).toEqual(['/a']);
+  });
+});
+
+/** Make `name` resolve to `address`. */
+function repointName(name: string, address: string, family: 4 | 6): void {
+  const real = dns.lookup.bind(dns) as (...args: unknown[]) => void;
+  jest.spyOn(dns, 'lookup').mockImplementation(((host: string, options: unknown, cb: unknown) => {
+    if (host !== name) return real(host, options, cb);
+    const all: LookupAddress[] = [{ address, family }];
+    const callback = (typeof options === 'function' ? options : cb) as (
+      e: null,
+      a: string | LookupAddress[],
+      f?: number,
+    ) => void;
+    if ((options as { all?: boolean } | undefined)?.all) callback(null, all);
+    else callback(null, address, family);
+  }) as unknown as typeof dns.lookup);
+}

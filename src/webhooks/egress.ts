@@ -3,6 +3,7 @@ import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import { Agent, buildConnector, errors as undiciErrors } from 'undici';
 import { blockedAddress, hostRefusal, isIpLiteral } from '../common/ip-address';
 
 /**
@@ -116,15 +117,110 @@ export interface PostResult {
   durationMs: number;
 }
 
-/** POST `body`; 2xx is success. Never follows redirects; the response body is read and dropped. */
-export function post(
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-  timeoutMs: number,
-  agent?: http.Agent,
-): Promise<PostResult> {
-  return send('POST', url, headers, body, timeoutMs, agent);
+/** How much of a response body a delivery reads (and drops); past it the connection is closed. */
+export const RESPONSE_DRAIN_LIMIT = 64 * 1024;
+
+/** A POST target parsed once: the origin connections are pooled by, and the path. */
+interface PostTarget {
+  origin: string;
+  path: string;
+}
+
+/**
+ * The webhook client (undici): keep-alive connections pooled per origin, much cheaper per request
+ * than node:http. Every new connection passes the egress guard at connect time — a name through
+ * the guarded lookup (so a re-pointed name is refused), a literal here, in any spelling. TLS is
+ * verified; redirects are never followed; a response body is read up to RESPONSE_DRAIN_LIMIT and
+ * dropped (past it the connection is closed: a receiver streaming without end cannot hold a slot);
+ * `timeoutMs` bounds connecting, waiting for the headers, and each wait for body data.
+ */
+export class GuardedClient {
+  private readonly agent: Agent;
+  private readonly targets = new Map<string, PostTarget | string>();
+
+  constructor(options: { connections: number; connectTimeoutMs: number }) {
+    const connect = buildConnector({ lookup: guardedLookup, timeout: options.connectTimeoutMs });
+    this.agent = new Agent({
+      connections: options.connections,
+      connect: (opts, cb) => {
+        const refused = connectRefusal(opts.hostname);
+        if (refused) return cb(refused, null);
+        return connect(opts, cb);
+      },
+    });
+  }
+
+  /** The target of `url`, or why it cannot be one (parsed once per URL). */
+  private target(url: string): PostTarget | string {
+    let t = this.targets.get(url);
+    if (t === undefined) {
+      try {
+        const u = new URL(url);
+        t =
+          u.protocol === 'http:' || u.protocol === 'https:'
+            ? { origin: u.origin, path: `${u.pathname}${u.search}` }
+            : 'url must be http or https';
+      } catch {
+        t = 'invalid url';
+      }
+      if (this.targets.size >= 1000) this.targets.clear();
+      this.targets.set(url, t);
+    }
+    return t;
+  }
+
+  /** POST `body`; 2xx is success. */
+  async post(
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+  ): Promise<PostResult> {
+    const started = Date.now();
+    const t = this.target(url);
+    if (typeof t === 'string') return { ok: false, statusCode: null, error: t, durationMs: 0 };
+    let code: number;
+    try {
+      const res = await this.agent.request({
+        origin: t.origin,
+        path: t.path,
+        method: 'POST',
+        headers: { ...headers, 'user-agent': 'Heldar/1' },
+        body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      code = res.statusCode;
+      await res.body.dump({ limit: RESPONSE_DRAIN_LIMIT });
+    } catch (err) {
+      return {
+        ok: false,
+        statusCode: null,
+        error: clientError(err, timeoutMs),
+        durationMs: Date.now() - started,
+      };
+    }
+    const durationMs = Date.now() - started;
+    if (code >= 200 && code < 300) return { ok: true, statusCode: code, error: null, durationMs };
+    if (code >= 300 && code < 400)
+      return { ok: false, statusCode: code, error: 'redirect not followed', durationMs };
+    return { ok: false, statusCode: code, error: `HTTP ${code}`, durationMs };
+  }
+
+  /** Close every connection (in-flight requests fail). */
+  async destroy(): Promise<void> {
+    await this.agent.destroy();
+  }
+}
+
+function clientError(err: unknown, timeoutMs: number): string {
+  if (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError
+  )
+    return `timed out after ${timeoutMs} ms`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** GET `url` (health probes); 2xx is success. */

@@ -5,8 +5,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import http from 'node:http';
-import https from 'node:https';
+import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { Clock } from '../common/clock';
@@ -18,11 +17,11 @@ import { HeldarConfig } from '../config/heldar-config';
 import { EventBus, type KernelEvent } from '../events/event-bus';
 import { severityRank } from '../events/event-types';
 import { EventsService } from '../events/events.service';
-import { blockedAddress, post, type PostResult } from './egress';
+import { blockedAddress, GuardedClient, type PostResult } from './egress';
 import type { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import type { WebhookEntity } from './entities/webhook.entity';
 import { scopeAdmits } from './webhook-scope';
-import { retryDelayMs, signedHeaders, typeMatches, webhookSecretAad } from './webhook-signing';
+import { retryDelayMs, signedHeaders, signingKey, typeMatches, webhookSecretAad } from './webhook-signing';
 import { type SchedulePlan, WebhooksRepository } from './webhooks.repository';
 
 const SCHEDULE_BATCH = 500;
@@ -91,10 +90,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   /** Recent events by seq: a delivery rarely needs to read its event back. */
   private readonly recent = new Map<number, KernelEvent>();
   private readonly bodies = new Map<number, string>();
-  /** Opened signing secrets by subscription, with the sealed value they came from. */
-  private readonly secrets = new Map<string, { sealed: string; secret: string }>();
-  /** Keep-alive sockets per target; every new connection still goes through the egress guard. */
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  /** Opened signing keys by subscription, with the sealed value they came from. */
+  private readonly secrets = new Map<string, { sealed: string; key: KeyObject }>();
+  /** Keep-alive connections per origin; every new connection still goes through the egress guard. */
+  private readonly client: GuardedClient;
+  /** Why a subscription's URL host is refused as written (a blocked literal), by URL; '' = not. */
+  private readonly literalRefusals = new Map<string, string>();
 
   constructor(
     private readonly repo: WebhooksRepository,
@@ -106,8 +107,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly telemetry: Telemetry,
   ) {
-    const sockets = { keepAlive: true, maxSockets: config.webhookConcurrency };
-    this.agents = { http: new http.Agent(sockets), https: new https.Agent(sockets) };
+    this.client = new GuardedClient({
+      connections: config.webhookConcurrency,
+      connectTimeoutMs: config.webhookTimeoutMs,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -126,8 +129,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     clearTimeout(this.retryTimer);
     await this.scheduling;
     await Promise.allSettled(this.inFlight.values());
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    await this.client.destroy();
   }
 
   /** Drop the cached subscriptions (they changed). */
@@ -339,13 +341,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return this.refilling;
   }
 
-  /** The subscription's signing secret, opened once per sealed value (not once per delivery). */
-  private openSecret(w: WebhookEntity): string {
+  /** The subscription's signing key, opened and decoded once per sealed value (not once per delivery). */
+  private openSecret(w: WebhookEntity): KeyObject {
     const hit = this.secrets.get(w.id);
-    if (hit && hit.sealed === w.secret) return hit.secret;
-    const secret = this.box.open(w.secret, webhookSecretAad(w.id));
-    this.secrets.set(w.id, { sealed: w.secret, secret });
-    return secret;
+    if (hit && hit.sealed === w.secret) return hit.key;
+    const key = signingKey(this.box.open(w.secret, webhookSecretAad(w.id)));
+    this.secrets.set(w.id, { sealed: w.secret, key });
+    return key;
   }
 
   /** The delivery body of an event, serialised once for all its subscriptions. */
@@ -361,11 +363,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** Sign and POST one message to a subscription. */
   async send(w: WebhookEntity, msgId: string, body: string): Promise<PostResult> {
-    const host = new URL(w.url).hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) && blockedAddress(host)) {
-      return { ok: false, statusCode: null, error: `refused: ${blockedAddress(host)}`, durationMs: 0 };
+    let refusal = this.literalRefusals.get(w.url);
+    if (refusal === undefined) {
+      const host = new URL(w.url).hostname.replace(/^\[|\]$/g, '');
+      refusal = (isIP(host) && blockedAddress(host)) || '';
+      if (this.literalRefusals.size >= 1000) this.literalRefusals.clear();
+      this.literalRefusals.set(w.url, refusal);
     }
-    let secret: string;
+    if (refusal) return { ok: false, statusCode: null, error: `refused: ${refusal}`, durationMs: 0 };
+    let secret: KeyObject;
     try {
       secret = this.openSecret(w);
     } catch (err) {
@@ -375,13 +381,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       return { ok: false, statusCode: null, error, durationMs: 0 };
     }
     const headers = signedHeaders(secret, msgId, Math.floor(this.clock.nowMs() / 1000), body);
-    return post(
-      w.url,
-      headers,
-      body,
-      this.config.webhookTimeoutMs,
-      w.url.startsWith('https:') ? this.agents.https : this.agents.http,
-    );
+    return this.client.post(w.url, headers, body, this.config.webhookTimeoutMs);
   }
 
   private async deliver(w: WebhookEntity, d: WebhookDeliveryEntity): Promise<void> {

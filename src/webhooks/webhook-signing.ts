@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { sealedIn } from '../common/secret-box';
 
 /**
@@ -25,14 +25,20 @@ export function secretProblem(secret: string): string | null {
   return null;
 }
 
-export function sign(secret: string, msgId: string, timestampS: number, body: string): string {
-  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+/** The HMAC key of a `whsec_` secret, decoded once (a sender keeps it per subscription). */
+export function signingKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64'));
+}
+
+/** `secret` is the `whsec_` string, or its key from signingKey(). */
+export function sign(secret: string | KeyObject, msgId: string, timestampS: number, body: string): string {
+  const key = typeof secret === 'string' ? signingKey(secret) : secret;
   const mac = createHmac('sha256', key).update(`${msgId}.${timestampS}.${body}`).digest('base64');
   return `v1,${mac}`;
 }
 
 export function signedHeaders(
-  secret: string,
+  secret: string | KeyObject,
   msgId: string,
   timestampS: number,
   body: string,

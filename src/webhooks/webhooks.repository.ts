@@ -220,41 +220,68 @@ export class WebhooksRepository implements OnModuleInit {
     if (group.length === 0) return;
     this.db
       .batch(async (m) => {
-        if (!this.db.isSqlite) {
-          await m.getRepository(WebhookAttemptEntity).insert(group.map((o) => ({ ...o.attempt })));
-          for (const o of group) {
-            await m.getRepository(WebhookDeliveryEntity).update({ id: o.attempt.deliveryId }, o.patch);
+        if (this.db.isSqlite) {
+          // In-process statements prepared once: a row each costs about what a multi-row one does.
+          const insert = this.db.prepared(attemptsInsertSql(1, '?'));
+          const update = this.db.prepared(
+            `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?,
+               last_error = ?, delivered_at = ?, updated_at = ? WHERE id = ?`,
+          );
+          for (const { attempt: a, patch: p } of group) {
+            insert.run(
+              a.deliveryId,
+              a.webhookId,
+              a.attempt,
+              a.ok ? 1 : 0,
+              a.statusCode,
+              a.error,
+              a.durationMs,
+              a.createdAt,
+            );
+            update.run(
+              p.status,
+              p.attempts,
+              p.nextAttemptAt,
+              p.lastStatusCode,
+              p.lastError,
+              p.deliveredAt,
+              p.updatedAt,
+              a.deliveryId,
+            );
           }
           return;
         }
-        const insert = this.db.prepared(
-          `INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, ok, status_code, error, duration_ms,
-             created_at) VALUES (?,?,?,?,?,?,?,?)`,
-        );
-        const update = this.db.prepared(
-          `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?,
-             last_error = ?, delivered_at = ?, updated_at = ? WHERE id = ?`,
-        );
-        for (const { attempt, patch } of group) {
-          insert.run(
-            attempt.deliveryId,
-            attempt.webhookId,
-            attempt.attempt,
-            attempt.ok ? 1 : 0,
-            attempt.statusCode,
-            attempt.error,
-            attempt.durationMs,
-            attempt.createdAt,
+        // PostgreSQL: two round trips per chunk of outcomes, not one per outcome: every attempt's
+        // ledger row in one INSERT, every delivery's new state in one UPDATE joined to a VALUES list.
+        for (let i = 0; i < group.length;) {
+          const n = chunkSize(group.length - i);
+          const chunk = group.slice(i, i + n);
+          i += n;
+          await m.query(
+            attemptsInsertSql(n, '$'),
+            chunk.flatMap(({ attempt: a }) => [
+              a.deliveryId,
+              a.webhookId,
+              a.attempt,
+              a.ok,
+              a.statusCode,
+              a.error,
+              a.durationMs,
+              a.createdAt,
+            ]),
           );
-          update.run(
-            patch.status,
-            patch.attempts,
-            patch.nextAttemptAt,
-            patch.lastStatusCode,
-            patch.lastError,
-            patch.deliveredAt,
-            patch.updatedAt,
-            attempt.deliveryId,
+          await m.query(
+            outcomesUpdateSql(n, '$'),
+            chunk.flatMap(({ attempt, patch: p }) => [
+              attempt.deliveryId,
+              p.status,
+              p.attempts,
+              p.nextAttemptAt,
+              p.lastStatusCode,
+              p.lastError,
+              p.deliveredAt,
+              p.updatedAt,
+            ]),
           );
         }
       })
@@ -286,4 +313,37 @@ export class WebhooksRepository implements OnModuleInit {
         .find({ where: { deliveryId: In(deliveryIds) }, order: { id: 'ASC' } }),
     );
   }
+}
+
+/** Rows per ledger statement on PostgreSQL: a few fixed sizes (a handful of distinct statements). */
+export function chunkSize(left: number): number {
+  for (const n of [256, 64, 16, 4]) if (left >= n) return n;
+  return 1;
+}
+
+/** `n` rows of `cols` placeholders: `?` (SQLite) or numbered `$k` with casts where PostgreSQL needs them. */
+function valuesList(n: number, casts: readonly string[], style: '?' | '$'): string {
+  const rows: string[] = [];
+  for (let r = 0; r < n; r++) {
+    const cells = casts.map((cast, c) => (style === '?' ? '?' : `$${r * casts.length + c + 1}${cast}`));
+    rows.push(`(${cells.join(',')})`);
+  }
+  return rows.join(',');
+}
+
+/** One INSERT of `n` attempt rows (delivery_id, webhook_id, attempt, ok, status_code, error, duration_ms, created_at). */
+export function attemptsInsertSql(n: number, style: '?' | '$'): string {
+  return `INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, ok, status_code, error, duration_ms,
+     created_at) VALUES ${valuesList(n, ['', '', '::integer', '::boolean', '::integer', '', '::integer', ''], style)}`;
+}
+
+/** One UPDATE of `n` deliveries' states, each row (id, status, attempts, next_attempt_at,
+ * last_status_code, last_error, delivered_at, updated_at). */
+export function outcomesUpdateSql(n: number, style: '?' | '$'): string {
+  return `WITH v (id, status, attempts, next_attempt_at, last_status_code, last_error, delivered_at, updated_at)
+     AS (VALUES ${valuesList(n, ['', '', '::integer', '', '::integer', '', '', ''], style)})
+   UPDATE webhook_deliveries SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
+     last_status_code = v.last_status_code, last_error = v.last_error, delivered_at = v.delivered_at,
+     updated_at = v.updated_at
+   FROM v WHERE webhook_deliveries.id = v.id`;
 }

@@ -255,6 +255,85 @@ describe(`webhooks (${ENGINE})`, () => {
     expect(new Webhook(hook.secret).verify(sent.body, sent.headers)).toMatchObject({ type: 'webhook_test' });
   });
 
+  it('a burst writes every outcome to the ledger: one attempt row per try, each delivery in its own final state', async () => {
+    const hook = await subscribe({ event_types: ['ledger_*'] });
+    rx.answer = (r) => {
+      const i = (r.json.payload as { i?: number } | undefined)?.i;
+      return i !== undefined && i % 3 === 0 ? 503 : 204;
+    };
+    const failing = new Set<number>();
+    for (let i = 0; i < 120; i++) {
+      const e = await t.app.get(EventsService).emit({ type: 'ledger_test', payload: { i } });
+      if (i % 3 === 0) failing.add(e.seq);
+    }
+    const settled = async () => {
+      const rows = await rawQuery(
+        t,
+        `SELECT id, event_seq, status, attempts, last_status_code, last_error, delivered_at, next_attempt_at
+           FROM webhook_deliveries WHERE webhook_id = '${hook.id}'`,
+      );
+      return rows.length === 120 && rows.every((r) => r.status === 'delivered' || r.status === 'dead')
+        ? rows
+        : null;
+    };
+    const rows = await waitFor(settled, 20_000, 'every delivery delivered or dead');
+    const attempts = await rawQuery(
+      t,
+      `SELECT delivery_id, attempt, ok, status_code, error FROM webhook_attempts WHERE webhook_id = '${hook.id}'`,
+    );
+    for (const d of rows) {
+      const bad = failing.has(Number(d.event_seq));
+      expect({ seq: Number(d.event_seq), ...d, id: undefined, event_seq: undefined }).toEqual({
+        seq: Number(d.event_seq),
+        id: undefined,
+        event_seq: undefined,
+        status: bad ? 'dead' : 'delivered',
+        attempts: bad ? 4 : 1,
+        last_status_code: bad ? 503 : 204,
+        last_error: bad ? 'HTTP 503' : null,
+        delivered_at: bad ? null : expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        next_attempt_at: null,
+      });
+      const mine = attempts
+        .filter((a) => a.delivery_id === d.id)
+        .map((a) => [Number(a.attempt), Boolean(a.ok), Number(a.status_code), a.error])
+        .sort((x, y) => Number(x[0]) - Number(y[0]));
+      expect(mine).toEqual(
+        bad ? [1, 2, 3, 4].map((n) => [n, false, 503, 'HTTP 503']) : [[1, true, 204, null]],
+      );
+    }
+    expect(attempts).toHaveLength(80 + 40 * 4);
+  });
+
+  it('a receiver answering 2xx with a body that never ends has the message: the attempt ends, the kernel hangs up', async () => {
+    let closed = false;
+    const endless = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.on('close', () => (closed = true));
+        const chunk = Buffer.alloc(16 * 1024, 'x');
+        const more = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        more();
+      });
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+    try {
+      const hook = await subscribe({
+        url: `http://127.0.0.1:${(endless.address() as AddressInfo).port}/hook`,
+      });
+      const res = (await t.http().post(`/api/v1/webhooks/${hook.id}/test`).expect(200)).body;
+      expect(res).toMatchObject({ ok: true, status_code: 200, error: null });
+      await waitFor(async () => closed, 5000, 'the kernel to hang up on the endless body');
+    } finally {
+      endless.closeAllConnections();
+      await new Promise<void>((r) => endless.close(() => r()));
+    }
+  });
+
   it('validates subscriptions: URLs, secrets, patterns; lists mask userinfo and query', async () => {
     for (const [body, why] of [
       [{ url: 'ftp://example.org/x' }, /http or https/],
