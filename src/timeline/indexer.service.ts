@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Subscription } from 'rxjs';
@@ -62,8 +68,11 @@ interface Probed extends Found {
  * Times come from the media; overlaps are clamped; gaps are recorded with their causes. Nothing
  * about history is kept in memory.
  */
+/** How long a shutdown waits for queued indexing (the rest is found by the next boot's pass). */
+const SHUTDOWN_DRAIN_MS = 10_000;
+
 @Injectable()
-export class IndexerService implements OnApplicationBootstrap, RecorderListener {
+export class IndexerService implements OnApplicationBootstrap, OnApplicationShutdown, RecorderListener {
   private readonly logger = new Logger('Indexer');
   /** Only files that failed to probe (few, and forgotten once indexed or removed). */
   private readonly probeFailures = new Map<string, number>();
@@ -108,8 +117,17 @@ export class IndexerService implements OnApplicationBootstrap, RecorderListener 
     this.loops.start('indexer', this.config.indexerIntervalS * 1000, () => this.scanAll());
   }
 
-  onApplicationShutdown(): void {
+  /** After every recorder stopped (their last lines are queued here), before the database closes:
+   * finish what is queued, so the segments ffmpeg closed on the way down are committed now. */
+  async onApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
+    const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
+    while (this.queues.size > 0 && Date.now() < deadline) {
+      await Promise.race([
+        Promise.allSettled([...this.queues.values()]),
+        new Promise((r) => setTimeout(r, deadline - Date.now()).unref()),
+      ]);
+    }
   }
 
   /** True when the indexer will never index this file (empty, or it gave up probing it). */

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { ffprobeJson } from '../fixtures/ffprobe';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { rawQuery, startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
 /** A real H.264 MP4 of `seconds` made by ffmpeg. */
@@ -308,5 +308,31 @@ describe(`indexer on real files (${ENGINE})`, () => {
       'VALIDATION_FAILED',
     );
     await t.http().get('/api/v1/cameras/nope/timeline').expect(404);
+  });
+});
+
+describe(`indexer at shutdown (${ENGINE})`, () => {
+  it('a segment ffmpeg closed as the kernel stops is committed before the database closes', async () => {
+    const t = await startTestApp({ env: { HELDAR_INDEXER_INTERVAL_S: '3600' } });
+    const work = mkdtempSync(join(tmpdir(), 'heldar-clips-'));
+    try {
+      await t
+        .http()
+        .post('/api/v1/cameras')
+        .send({ id: 'sd', name: 'Shutdown', segment_seconds: 2 })
+        .expect(201);
+      const at = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+      const p = join(t.store.config.recordingsDirAbs, 'sd', rel(at));
+      mkdirSync(dirname(p), { recursive: true });
+      copyFileSync(clip(work, 2), p);
+      // The recorder's last line arrives while the kernel shuts down: the indexer finishes it first.
+      t.app.get(IndexerService).segmentClosed({ cameraId: 'sd', name: name(at), reportedAtMs: Date.now() });
+      await t.stopServer();
+      const rows = await rawQuery(t, "SELECT path FROM segments WHERE camera_id = 'sd'");
+      expect(rows.map((r) => r.path)).toEqual([`sd/${rel(at)}`]);
+    } finally {
+      await t.store.cleanup();
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
