@@ -4,6 +4,7 @@ import { ffprobeJson } from '../fixtures/ffprobe';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
 import { startTestApp, type TestApp, waitFor, withClockAhead } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
+import { SupervisedProcess } from '../../src/process/supervised-process';
 import { RecorderService } from '../../src/recorder/recorder.service';
 
 interface Segment {
@@ -164,11 +165,25 @@ describe(`recording and the timeline (${ENGINE})`, () => {
 
   it('a recording camera without new segments past max(3 × segment, 30 s) turns error (stale); the indexer brings it back', async () => {
     const id = ids[2];
-    // Jump the kernel's clock 40 s ahead for one health check: no segment is that fresh.
-    await withClockAhead(t, 40_000, () => t.app.get(RecorderService).checkHealth());
-    const h = (await t.http().get(`/api/v1/cameras/${id}/health`).expect(200)).body;
-    expect(h.state).toBe('error');
-    expect(h.last_error).toMatch(/no segments for \d+ s while recording/);
+    // The check restarts each stale recorder at once, and the restart's spawn moves the camera on
+    // to `connecting`: hold the restarts until the `error` state has been read, then let them run.
+    const kicked: SupervisedProcess[] = [];
+    const kick = jest.spyOn(SupervisedProcess.prototype, 'kick').mockImplementation(function (
+      this: SupervisedProcess,
+    ) {
+      kicked.push(this);
+    });
+    try {
+      // Jump the kernel's clock 40 s ahead for one health check: no segment is that fresh.
+      await withClockAhead(t, 40_000, () => t.app.get(RecorderService).checkHealth());
+      const h = (await t.http().get(`/api/v1/cameras/${id}/health`).expect(200)).body;
+      expect(h.state).toBe('error');
+      expect(h.last_error).toMatch(/no segments for \d+ s while recording/);
+      expect(kicked.map((p) => p.name)).toContain(`recorder:${id}`);
+    } finally {
+      kick.mockRestore();
+      for (const p of kicked) p.kick();
+    }
     const ev = (await t.http().get(`/api/v1/events?camera_id=${id}&event_type=recorder_error`).expect(200))
       .body[0];
     expect(ev.payload).toMatchObject({ reason: 'stale', threshold_seconds: 30 });
