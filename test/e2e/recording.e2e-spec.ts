@@ -165,6 +165,12 @@ describe(`recording and the timeline (${ENGINE})`, () => {
 
   it('a recording camera without new segments past max(3 × segment, 30 s) turns error (stale); the indexer brings it back', async () => {
     const id = ids[2];
+    // Only a recording camera can go stale: after the restart above, wait for its first segment.
+    await waitFor(
+      async () => (await t.http().get(`/api/v1/cameras/${id}/health`).expect(200)).body.state === 'recording',
+      30_000,
+      'recording before the check',
+    );
     // The check restarts each stale recorder at once, and the restart's spawn moves the camera on
     // to `connecting`: hold the restarts until the `error` state has been read, then let them run.
     const kicked: SupervisedProcess[] = [];
