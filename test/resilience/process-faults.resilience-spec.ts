@@ -15,6 +15,7 @@ import {
   sqliteRows,
 } from '../support/kernel-process';
 import { Report } from './report';
+import { GAP_THRESHOLD_MS } from '../../src/timeline/indexer.service';
 
 const TRIALS = 10;
 const CLIENTS = 4;
@@ -89,8 +90,10 @@ describe('kill -9 of the kernel under ingest and recording', () => {
       await kill9(current);
       stop = true;
       await Promise.all(clients);
-      // The recorder must die with the kernel (else the next boot starts a second writer).
-      await new Promise((r) => setTimeout(r, 1000));
+      // The recorder must die with the kernel (else the next boot starts a second writer). The
+      // outage also outlasts the gap threshold: a hole shorter than that is joined, not a gap, and
+      // the bundled kernel boots fast enough to close one in under 3 s.
+      await new Promise((r) => setTimeout(r, GAP_THRESHOLD_MS + 500));
       orphans += ffmpegPidsMentioning(store.dataDir).length;
       bootIso = new Date().toISOString();
       k = await bootKernel(store, port, RECORDING_ENV);
