@@ -1,7 +1,9 @@
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { EventDto } from './dto/event.dto';
+import { filter as filter$, merge, type Subscription } from 'rxjs';
 import { EventBus, type KernelEvent } from './event-bus';
+import { EventHorizon } from './event-horizon';
 import { severityRank } from './event-types';
 import { EventsService } from './events.service';
 
@@ -52,6 +54,8 @@ interface OpenStream {
  * the table after the client's last seq while holding live events back, then sends the held
  * ones it did not replay: no gap, no duplicate. Written straight to the response, paced by the
  * socket during replay; a live client that stops reading is cut off instead of buffered forever.
+ * On PostgreSQL (seq order is not commit order there) the stream is a cursor over the table up to
+ * the visibility horizon instead (`ordered`): every event once, in seq order.
  */
 @Injectable()
 export class EventStreamService implements BeforeApplicationShutdown {
@@ -61,6 +65,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
   constructor(
     private readonly bus: EventBus,
     private readonly events: EventsService,
+    private readonly horizon: EventHorizon,
   ) {}
 
   /** How many streams are open. */
@@ -104,14 +109,25 @@ export class EventStreamService implements BeforeApplicationShutdown {
     res.write(': connected\n\n');
     const heartbeat = setInterval(() => push(': ping\n\n'), SSE_HEARTBEAT_MS);
     // Subscribed before the replay query: whatever commits meanwhile is held, not lost.
-    const sub = this.bus.events$.subscribe((e) => {
-      if (closed || !streamMatches(filter, e)) return;
-      // An event can commit, be read by the replay's last page, and only then reach the bus (its
-      // publish follows its commit): what the replay sent is not sent again live.
-      if (!replaying) return replayed.has(e.seq) ? undefined : push(frame(e));
-      held.push(e);
-      if (held.length > MAX_BACKLOG) stream.close('slow');
-    });
+    const sub = this.horizon.bounded
+      ? this.ordered(filter, sinceSeq, {
+          push,
+          pace,
+          isClosed: () => closed,
+          fail: (err) => {
+            if (closed) return; // e.g. the store closing under a stream ended for shutdown
+            this.logger.error({ err }, 'event stream read failed');
+            stream.close('error');
+          },
+        })
+      : this.bus.events$.subscribe((e) => {
+          if (closed || !streamMatches(filter, e)) return;
+          // An event can commit, be read by the replay's last page, and only then reach the bus (its
+          // publish follows its commit): what the replay sent is not sent again live.
+          if (!replaying) return replayed.has(e.seq) ? undefined : push(frame(e));
+          held.push(e);
+          if (held.length > MAX_BACKLOG) stream.close('slow');
+        });
 
     const stream: OpenStream = {
       res,
@@ -137,7 +153,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
     // The response's 'close' (the request's fires as soon as its empty body is read, on Node ≥ 16).
     res.on('close', () => stream.close('client'));
     res.on('error', () => stream.close('client'));
-    if (sinceSeq === undefined) return;
+    if (sinceSeq === undefined || this.horizon.bounded) return;
 
     const replay = async () => {
       let cursor = sinceSeq;
@@ -173,6 +189,80 @@ export class EventStreamService implements BeforeApplicationShutdown {
       this.logger.error({ err }, 'event stream replay failed');
       stream.close('error');
     });
+  }
+
+  /**
+   * PostgreSQL, where seq order is not commit order: the stream is a cursor over the table, read
+   * only up to the visibility horizon (EventHorizon), so it sends every event once, in seq order,
+   * and a client resuming with the last id it got misses nothing. A commit (the bus) or a move of
+   * the horizon rings the bell; the stream then reads past its cursor. Without `Last-Event-ID` the
+   * cursor starts at the horizon when the stream opens (events committed since, and any still open
+   * beside them, are sent). Live, an event waits for the transactions open beside it to end.
+   */
+  private ordered(
+    filter: StreamFilter,
+    sinceSeq: number | undefined,
+    io: {
+      push(chunk: string): void;
+      pace(chunk: string): Promise<void>;
+      isClosed(): boolean;
+      fail(err: unknown): void;
+    },
+  ): Subscription {
+    let cursor = sinceSeq;
+    /** Until the first read has caught up, writes are paced; then a client that stalls is cut off. */
+    let caughtUp = false;
+    let reading = false;
+    let again = false;
+
+    const read = async () => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          again = false;
+          const until = await this.horizon.settled();
+          if (cursor === undefined) {
+            cursor = until;
+            continue;
+          }
+          while (!io.isClosed() && cursor < until) {
+            const page = await this.events.getAll({
+              cameraId: filter.cameraId,
+              eventType: filter.eventType,
+              minSeverity: filter.minSeverity,
+              cameraIds: filter.scope === 'all' ? undefined : filter.scope,
+              sinceSeq: cursor,
+              untilSeq: until,
+              limit: REPLAY_PAGE,
+            });
+            for (const e of page) {
+              if (io.isClosed()) return;
+              if (!streamMatches(filter, e)) continue;
+              if (caughtUp) io.push(frame(e));
+              else await io.pace(frame(e));
+            }
+            cursor = page.length < REPLAY_PAGE ? until : page[page.length - 1].seq;
+          }
+          caughtUp = true;
+        } while (again && !io.isClosed());
+      } finally {
+        reading = false;
+      }
+    };
+    const ring = () => {
+      if (!io.isClosed()) read().catch(io.fail);
+    };
+    const sub = merge(
+      this.bus.events$.pipe(filter$((e) => streamMatches(filter, e))),
+      this.horizon.advanced$,
+    ).subscribe(ring);
+    // After the subscription: whatever commits from now on rings again.
+    ring();
+    return sub;
   }
 
   /** Open streams would keep the HTTP server from closing: end them first. */
