@@ -70,8 +70,8 @@ export function advanceHorizon(
 @Injectable()
 export class EventHorizon implements BeforeApplicationShutdown {
   private state: HorizonState = { settled: 0, tickets: [] };
-  private checking: Promise<number> | null = null;
-  private again = false;
+  private running: Promise<number> | null = null;
+  private queued: Promise<number> | null = null;
   private recheck: NodeJS.Timeout | undefined;
   private stopped = false;
   private sequence: string | null = null;
@@ -92,23 +92,27 @@ export class EventHorizon implements BeforeApplicationShutdown {
    */
   settled(): Promise<number> {
     if (!this.bounded) return Promise.resolve(Number.MAX_SAFE_INTEGER);
-    if (this.checking) {
-      this.again = true;
-      return this.checking;
-    }
-    const run = async (): Promise<number> => {
-      try {
-        do {
-          this.again = false;
-          await this.check();
-        } while (this.again && !this.stopped);
-        return this.state.settled;
-      } finally {
-        this.checking = null;
-      }
-    };
-    this.checking = run();
-    return this.checking;
+    if (!this.running) return this.start();
+    // A check is under way (it may have begun before this call): the next one, shared by every
+    // caller until it starts, so a caller waits for two checks at most.
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.start();
+      });
+    return this.queued;
+  }
+
+  private start(): Promise<number> {
+    if (this.stopped) return Promise.resolve(this.state.settled);
+    const p: Promise<number> = this.check()
+      .then(() => this.state.settled)
+      .finally(() => {
+        if (this.running === p) this.running = null;
+      });
+    this.running = p;
+    return p;
   }
 
   private async check(): Promise<void> {
@@ -124,7 +128,8 @@ export class EventHorizon implements BeforeApplicationShutdown {
       );
       const held = await m.query<Array<{ vx: string }>>(
         `SELECT virtualtransaction AS vx FROM pg_locks
-          WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 2 AND granted`,
+          WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 2 AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         [EVENT_WRITER_LOCK[0], EVENT_WRITER_LOCK[1]],
       );
       return [seq[0].is_called ? Number(seq[0].last_value) : 0, new Set(held.map((h) => h.vx))] as const;

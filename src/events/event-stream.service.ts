@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { EventDto } from './dto/event.dto';
-import { filter as filter$, merge, type Subscription } from 'rxjs';
+import { filter as filter$, merge, type Subscription, tap } from 'rxjs';
 import { EventBus, type KernelEvent } from './event-bus';
 import { EventHorizon } from './event-horizon';
 import { severityRank } from './event-types';
@@ -61,6 +61,7 @@ interface OpenStream {
 export class EventStreamService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('EventStream');
   private readonly streams = new Set<OpenStream>();
+  private stopping = false;
 
   constructor(
     private readonly bus: EventBus,
@@ -76,6 +77,22 @@ export class EventStreamService implements BeforeApplicationShutdown {
   /** Start streaming on `res` (validation and authorisation are done: headers go out now). */
   open(res: Response, filter: StreamFilter, sinceSeq: number | undefined): void {
     if (!res.socket || res.socket.destroyed) return; // gone while it was authorised
+    if (this.stopping) {
+      res.destroy();
+      return;
+    }
+    if (this.horizon.bounded && sinceSeq === undefined) {
+      // PostgreSQL: a new stream is a cursor from the horizon, read before the stream announces
+      // itself, so any event emitted once the client sees it open has a higher seq.
+      this.horizon.settled().then(
+        (from) => this.open(res, filter, from),
+        (err: unknown) => {
+          this.logger.error({ err }, 'event stream could not start');
+          res.destroy();
+        },
+      );
+      return;
+    }
     let closed = false;
     let replaying = sinceSeq !== undefined;
     let held: KernelEvent[] = [];
@@ -110,9 +127,9 @@ export class EventStreamService implements BeforeApplicationShutdown {
     const heartbeat = setInterval(() => push(': ping\n\n'), SSE_HEARTBEAT_MS);
     // Subscribed before the replay query: whatever commits meanwhile is held, not lost.
     const sub = this.horizon.bounded
-      ? this.ordered(filter, sinceSeq, {
-          push,
+      ? this.ordered(filter, sinceSeq ?? 0, {
           pace,
+          slow: () => stream.close('slow'),
           isClosed: () => closed,
           fail: (err) => {
             if (closed) return; // e.g. the store closing under a stream ended for shutdown
@@ -201,17 +218,29 @@ export class EventStreamService implements BeforeApplicationShutdown {
    */
   private ordered(
     filter: StreamFilter,
-    sinceSeq: number | undefined,
+    sinceSeq: number,
     io: {
-      push(chunk: string): void;
       pace(chunk: string): Promise<void>;
+      slow(): void;
       isClosed(): boolean;
       fail(err: unknown): void;
     },
   ): Subscription {
     let cursor = sinceSeq;
-    /** Until the first read has caught up, writes are paced; then a client that stalls is cut off. */
+    /** Once the first read has caught up, a client that stops reading is cut off. */
     let caughtUp = false;
+    /** A write is waiting for the socket to drain; `owed`: bytes of the live events since. */
+    let waiting = false;
+    let owed = 0;
+    const write = async (chunk: string) => {
+      waiting = true;
+      try {
+        await io.pace(chunk);
+      } finally {
+        waiting = false;
+        owed = 0;
+      }
+    };
     let reading = false;
     let again = false;
 
@@ -225,10 +254,6 @@ export class EventStreamService implements BeforeApplicationShutdown {
         do {
           again = false;
           const until = await this.horizon.settled();
-          if (cursor === undefined) {
-            cursor = until;
-            continue;
-          }
           while (!io.isClosed() && cursor < until) {
             const page = await this.events.getAll({
               cameraId: filter.cameraId,
@@ -242,13 +267,13 @@ export class EventStreamService implements BeforeApplicationShutdown {
             for (const e of page) {
               if (io.isClosed()) return;
               if (!streamMatches(filter, e)) continue;
-              if (caughtUp) io.push(frame(e));
-              else await io.pace(frame(e));
+              await write(frame(e));
             }
             cursor = page.length < REPLAY_PAGE ? until : page[page.length - 1].seq;
           }
-          caughtUp = true;
         } while (again && !io.isClosed());
+        // Nothing more to read: from now on a client that stops reading is cut off (it resumes).
+        caughtUp = true;
       } finally {
         reading = false;
       }
@@ -257,7 +282,14 @@ export class EventStreamService implements BeforeApplicationShutdown {
       if (!io.isClosed()) read().catch(io.fail);
     };
     const sub = merge(
-      this.bus.events$.pipe(filter$((e) => streamMatches(filter, e))),
+      this.bus.events$.pipe(
+        filter$((e) => streamMatches(filter, e)),
+        // Live, the unsent bytes are what the socket holds plus what it is owed meanwhile: past
+        // the bound the client is too slow (it resumes with Last-Event-ID), as on SQLite.
+        tap((e) => {
+          if (caughtUp && waiting && (owed += frame(e).length) > MAX_BUFFERED_BYTES) io.slow();
+        }),
+      ),
       this.horizon.advanced$,
     ).subscribe(ring);
     // After the subscription: whatever commits from now on rings again.
@@ -267,6 +299,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
 
   /** Open streams would keep the HTTP server from closing: end them first. */
   beforeApplicationShutdown(): void {
+    this.stopping = true;
     for (const s of [...this.streams]) s.close('shutdown');
   }
 }
