@@ -11,11 +11,18 @@ export class Loops implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Loops');
   private readonly running = new Set<string>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Each started loop's timer: a run whose loop was stopped (or started anew) finds another. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly registry: SchedulerRegistry) {}
 
   start(name: string, intervalMs: number, tick: () => Promise<void>): void {
+    if (this.closed) return; // shutdown has begun: nothing starts any more
     const run = () => {
+      // The first run is queued (setImmediate) and may come after stop() or shutdown began,
+      // when what the tick uses (the database) may be closing: a stopped loop never runs.
+      if (this.closed || this.timers.get(name) !== timer) return;
       if (this.running.has(name)) return;
       this.running.add(name);
       const p = tick()
@@ -26,17 +33,22 @@ export class Loops implements BeforeApplicationShutdown {
         });
       this.inFlight.set(name, p);
     };
-    this.registry.addInterval(name, setInterval(run, intervalMs));
+    const timer = setInterval(run, intervalMs);
+    this.timers.set(name, timer);
+    this.registry.addInterval(name, timer);
     setImmediate(run);
   }
 
-  /** Stop a loop and wait for its current tick. */
+  /** Stop a loop and wait for its current tick (it never runs again, its queued first run neither). */
   async stop(name: string): Promise<void> {
+    this.timers.delete(name);
     if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     await this.inFlight.get(name);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    this.timers.clear();
     for (const name of this.registry.getIntervals()) this.registry.deleteInterval(name);
     await Promise.all(this.inFlight.values());
   }

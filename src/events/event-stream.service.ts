@@ -1,7 +1,9 @@
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { EventDto } from './dto/event.dto';
+import { filter as filter$, merge, type Subscription, tap } from 'rxjs';
 import { EventBus, type KernelEvent } from './event-bus';
+import { EventHorizon } from './event-horizon';
 import { severityRank } from './event-types';
 import { EventsService } from './events.service';
 
@@ -52,15 +54,19 @@ interface OpenStream {
  * the table after the client's last seq while holding live events back, then sends the held
  * ones it did not replay: no gap, no duplicate. Written straight to the response, paced by the
  * socket during replay; a live client that stops reading is cut off instead of buffered forever.
+ * On PostgreSQL (seq order is not commit order there) the stream is a cursor over the table up to
+ * the visibility horizon instead (`ordered`): every event once, in seq order.
  */
 @Injectable()
 export class EventStreamService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('EventStream');
   private readonly streams = new Set<OpenStream>();
+  private stopping = false;
 
   constructor(
     private readonly bus: EventBus,
     private readonly events: EventsService,
+    private readonly horizon: EventHorizon,
   ) {}
 
   /** How many streams are open. */
@@ -71,6 +77,22 @@ export class EventStreamService implements BeforeApplicationShutdown {
   /** Start streaming on `res` (validation and authorisation are done: headers go out now). */
   open(res: Response, filter: StreamFilter, sinceSeq: number | undefined): void {
     if (!res.socket || res.socket.destroyed) return; // gone while it was authorised
+    if (this.stopping) {
+      res.destroy();
+      return;
+    }
+    if (this.horizon.bounded && sinceSeq === undefined) {
+      // PostgreSQL: a new stream is a cursor from the horizon, read before the stream announces
+      // itself, so any event emitted once the client sees it open has a higher seq.
+      this.horizon.settled().then(
+        (from) => this.open(res, filter, from),
+        (err: unknown) => {
+          this.logger.error({ err }, 'event stream could not start');
+          res.destroy();
+        },
+      );
+      return;
+    }
     let closed = false;
     let replaying = sinceSeq !== undefined;
     let held: KernelEvent[] = [];
@@ -104,14 +126,25 @@ export class EventStreamService implements BeforeApplicationShutdown {
     res.write(': connected\n\n');
     const heartbeat = setInterval(() => push(': ping\n\n'), SSE_HEARTBEAT_MS);
     // Subscribed before the replay query: whatever commits meanwhile is held, not lost.
-    const sub = this.bus.events$.subscribe((e) => {
-      if (closed || !streamMatches(filter, e)) return;
-      // An event can commit, be read by the replay's last page, and only then reach the bus (its
-      // publish follows its commit): what the replay sent is not sent again live.
-      if (!replaying) return replayed.has(e.seq) ? undefined : push(frame(e));
-      held.push(e);
-      if (held.length > MAX_BACKLOG) stream.close('slow');
-    });
+    const sub = this.horizon.bounded
+      ? this.ordered(filter, sinceSeq ?? 0, {
+          pace,
+          slow: () => stream.close('slow'),
+          isClosed: () => closed,
+          fail: (err) => {
+            if (closed) return; // e.g. the store closing under a stream ended for shutdown
+            this.logger.error({ err }, 'event stream read failed');
+            stream.close('error');
+          },
+        })
+      : this.bus.events$.subscribe((e) => {
+          if (closed || !streamMatches(filter, e)) return;
+          // An event can commit, be read by the replay's last page, and only then reach the bus (its
+          // publish follows its commit): what the replay sent is not sent again live.
+          if (!replaying) return replayed.has(e.seq) ? undefined : push(frame(e));
+          held.push(e);
+          if (held.length > MAX_BACKLOG) stream.close('slow');
+        });
 
     const stream: OpenStream = {
       res,
@@ -137,7 +170,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
     // The response's 'close' (the request's fires as soon as its empty body is read, on Node ≥ 16).
     res.on('close', () => stream.close('client'));
     res.on('error', () => stream.close('client'));
-    if (sinceSeq === undefined) return;
+    if (sinceSeq === undefined || this.horizon.bounded) return;
 
     const replay = async () => {
       let cursor = sinceSeq;
@@ -175,8 +208,98 @@ export class EventStreamService implements BeforeApplicationShutdown {
     });
   }
 
+  /**
+   * PostgreSQL, where seq order is not commit order: the stream is a cursor over the table, read
+   * only up to the visibility horizon (EventHorizon), so it sends every event once, in seq order,
+   * and a client resuming with the last id it got misses nothing. A commit (the bus) or a move of
+   * the horizon rings the bell; the stream then reads past its cursor. Without `Last-Event-ID` the
+   * cursor starts at the horizon when the stream opens (events committed since, and any still open
+   * beside them, are sent). Live, an event waits for the transactions open beside it to end.
+   */
+  private ordered(
+    filter: StreamFilter,
+    sinceSeq: number,
+    io: {
+      pace(chunk: string): Promise<void>;
+      slow(): void;
+      isClosed(): boolean;
+      fail(err: unknown): void;
+    },
+  ): Subscription {
+    let cursor = sinceSeq;
+    /** Once the first read has caught up, a client that stops reading is cut off. */
+    let caughtUp = false;
+    /** A write is waiting for the socket to drain; `owed`: bytes of the live events since. */
+    let waiting = false;
+    let owed = 0;
+    const write = async (chunk: string) => {
+      waiting = true;
+      try {
+        await io.pace(chunk);
+      } finally {
+        waiting = false;
+        owed = 0;
+      }
+    };
+    let reading = false;
+    let again = false;
+
+    const read = async () => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          again = false;
+          const until = await this.horizon.settled();
+          while (!io.isClosed() && cursor < until) {
+            const page = await this.events.getAll({
+              cameraId: filter.cameraId,
+              eventType: filter.eventType,
+              minSeverity: filter.minSeverity,
+              cameraIds: filter.scope === 'all' ? undefined : filter.scope,
+              sinceSeq: cursor,
+              untilSeq: until,
+              limit: REPLAY_PAGE,
+            });
+            for (const e of page) {
+              if (io.isClosed()) return;
+              if (!streamMatches(filter, e)) continue;
+              await write(frame(e));
+            }
+            cursor = page.length < REPLAY_PAGE ? until : page[page.length - 1].seq;
+          }
+        } while (again && !io.isClosed());
+        // Nothing more to read: from now on a client that stops reading is cut off (it resumes).
+        caughtUp = true;
+      } finally {
+        reading = false;
+      }
+    };
+    const ring = () => {
+      if (!io.isClosed()) read().catch(io.fail);
+    };
+    const sub = merge(
+      this.bus.events$.pipe(
+        filter$((e) => streamMatches(filter, e)),
+        // Live, the unsent bytes are what the socket holds plus what it is owed meanwhile: past
+        // the bound the client is too slow (it resumes with Last-Event-ID), as on SQLite.
+        tap((e) => {
+          if (caughtUp && waiting && (owed += frame(e).length) > MAX_BUFFERED_BYTES) io.slow();
+        }),
+      ),
+      this.horizon.advanced$,
+    ).subscribe(ring);
+    // After the subscription: whatever commits from now on rings again.
+    ring();
+    return sub;
+  }
+
   /** Open streams would keep the HTTP server from closing: end them first. */
   beforeApplicationShutdown(): void {
+    this.stopping = true;
     for (const s of [...this.streams]) s.close('shutdown');
   }
 }

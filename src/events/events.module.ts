@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { HeldarModule } from '../settings/heldar-module.decorator';
 import { EventBus } from './event-bus';
+import { EventHorizon } from './event-horizon';
 import { EventStreamService } from './event-stream.service';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
@@ -14,7 +15,7 @@ import { EventsService } from './events.service';
 @Global()
 @Module({
   controllers: [EventsController],
-  providers: [EventBus, EventsRepository, EventsService, EventStreamService],
-  exports: [EventBus, EventsService],
+  providers: [EventBus, EventHorizon, EventsRepository, EventsService, EventStreamService],
+  exports: [EventBus, EventHorizon, EventsService],
 })
 export class EventsModule {}

@@ -4,6 +4,7 @@ import { RowRetention } from '../common/row-retention';
 import { Database } from '../database/database.service';
 import { jsonText } from '../database/columns';
 import { EventEntity } from './entities/event.entity';
+import { EVENT_WRITER_LOCK } from './event-horizon';
 import { SEVERITIES, severityRank } from './event-types';
 
 export interface EventQuery {
@@ -13,6 +14,8 @@ export interface EventQuery {
   eventType?: string;
   minSeverity?: string;
   sinceSeq?: number;
+  /** With `sinceSeq`: read no further than this seq (the visibility horizon, PostgreSQL). */
+  untilSeq?: number;
   limit: number;
 }
 
@@ -70,9 +73,26 @@ export class EventsRepository implements OnModuleInit {
       });
     }
     return this.db.run(async (m) => {
-      // A copy: on PostgreSQL TypeORM writes RETURNING values (untransformed) back into the object.
-      const saved = await m.getRepository(EventEntity).insert({ ...row });
-      return { ...row, seq: Number(saved.identifiers[0].seq) };
+      // The writer lock (shared) is taken before the seq default is drawn (the CTE is scanned
+      // before the row is built) and held until this transaction ends: see EventHorizon.
+      const rows = await m.query<Array<{ seq: number | string }>>(
+        `WITH w AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($9::int, $10::int))
+         INSERT INTO events (id, camera_id, site_id, event_type, severity, timestamp, payload, created_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM w RETURNING seq`,
+        [
+          row.id,
+          row.cameraId,
+          row.siteId,
+          row.eventType,
+          row.severity,
+          row.timestamp,
+          JSON.stringify(row.payload ?? null),
+          row.createdAt,
+          EVENT_WRITER_LOCK[0],
+          EVENT_WRITER_LOCK[1],
+        ],
+      );
+      return { ...row, seq: Number(rows[0].seq) };
     });
   }
 
@@ -80,8 +100,8 @@ export class EventsRepository implements OnModuleInit {
    * Every event after `seq`, ascending, at most `limit` (the webhook dispatcher's read after each
    * commit). SQLite: a statement prepared once, rows mapped as the entity maps them.
    */
-  async after(seq: number, limit: number): Promise<EventEntity[]> {
-    if (!this.db.isSqlite) return this.find({ sinceSeq: seq, limit });
+  async after(seq: number, limit: number, untilSeq?: number): Promise<EventEntity[]> {
+    if (!this.db.isSqlite) return this.find({ sinceSeq: seq, untilSeq, limit });
     return this.db.run(async () => {
       const rows = this.db
         .prepared(
@@ -134,6 +154,7 @@ export class EventsRepository implements OnModuleInit {
       }
       if (q.sinceSeq !== undefined) {
         qb.andWhere('e.seq > :since', { since: q.sinceSeq }).orderBy('e.seq', 'ASC');
+        if (q.untilSeq !== undefined) qb.andWhere('e.seq <= :until', { until: q.untilSeq });
       } else {
         qb.orderBy('e.seq', 'DESC');
       }

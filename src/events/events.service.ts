@@ -3,6 +3,7 @@ import { Clock } from '../common/clock';
 import { uuidv7 } from '../common/ids';
 import { Database } from '../database/database.service';
 import { EventBus, type KernelEvent } from './event-bus';
+import { EventHorizon } from './event-horizon';
 import { KERNEL_EVENT_TYPES, type Severity } from './event-types';
 import { type EventQuery, EventsRepository } from './events.repository';
 import type { EventEntity } from './entities/event.entity';
@@ -24,6 +25,7 @@ export class EventsService {
     private readonly bus: EventBus,
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly horizon: EventHorizon,
   ) {}
 
   /** Persist an event and publish it on the bus once committed (inside a transaction: after it). */
@@ -44,13 +46,28 @@ export class EventsService {
     return event;
   }
 
+  /**
+   * With `sinceSeq` (a cursor's read): only events below the visibility horizon, so a cursor moved
+   * to the last one returned never passes an event still to commit (see EventHorizon).
+   */
   async getAll(q: EventQuery): Promise<KernelEvent[]> {
+    // `untilSeq` given: the caller read the horizon itself (a stream paging up to one check).
+    if (q.sinceSeq !== undefined && q.untilSeq === undefined && this.horizon.bounded) {
+      const until = await this.horizon.settled();
+      if (until <= q.sinceSeq) return [];
+      q = { ...q, untilSeq: until };
+    }
     return (await this.repo.find(q)).map(toKernelEvent);
   }
 
-  /** Every event after `seq`, ascending, at most `limit` (a cursor's read: no filter, cheapest path). */
+  /**
+   * Every event after `seq`, ascending, at most `limit` (a cursor's read: no filter, cheapest
+   * path), below the visibility horizon.
+   */
   async after(seq: number, limit: number): Promise<KernelEvent[]> {
-    return (await this.repo.after(seq, limit)).map(toKernelEvent);
+    const until = this.horizon.bounded ? await this.horizon.settled() : undefined;
+    if (until !== undefined && until <= seq) return [];
+    return (await this.repo.after(seq, limit, until)).map(toKernelEvent);
   }
 
   /** Events by seq (those still kept), in seq order. */

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Subscription } from 'rxjs';
+import { merge, type Subscription } from 'rxjs';
 import { Clock } from '../common/clock';
 import { Telemetry } from '../metrics/telemetry';
 import { uuidv7 } from '../common/ids';
@@ -15,6 +15,7 @@ import { Loops } from '../common/loops';
 import { SecretBox, SecretBoxError } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventBus, type KernelEvent } from '../events/event-bus';
+import { EventHorizon } from '../events/event-horizon';
 import { severityRank } from '../events/event-types';
 import { EventsService } from '../events/events.service';
 import { blockedAddress, GuardedClient, type PostResult } from './egress';
@@ -106,6 +107,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly telemetry: Telemetry,
+    private readonly horizon: EventHorizon,
   ) {
     this.client = new GuardedClient({
       connections: config.webhookConcurrency,
@@ -116,7 +118,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     const requeued = await this.repo.requeueInFlight(this.clock.nowIso());
     if (requeued > 0) this.logger.warn(`re-queued ${requeued} delivery(ies) interrupted by a stop`);
-    this.subscription = this.bus.events$.subscribe(() => this.wake());
+    // Each commit, and (PostgreSQL) each move of the visibility horizon: an event read past it
+    // is delivered once the transactions open beside it have ended (see EventHorizon).
+    this.subscription = merge(this.bus.events$, this.horizon.advanced$).subscribe(() => this.wake());
     this.loops.start('webhooks', 1000, () => {
       this.tableDue = true;
       return this.cycle();
