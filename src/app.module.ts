@@ -20,6 +20,7 @@ import { ModulesModule } from './modules/modules.module';
 import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
 import { ZonesModule } from './zones/zones.module';
+import { SchedulesModule } from './schedules/schedules.module';
 import { LiveviewModule } from './liveview/liveview.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './metrics/telemetry';
@@ -54,6 +55,7 @@ export class AppModule {
         AiModule,
         SamplerModule,
         ZonesModule,
+        SchedulesModule,
         LiveviewModule,
         MetricsModule,
         ...extra,

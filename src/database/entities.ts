@@ -1,3 +1,4 @@
+import { RecordingScheduleEntity } from '../schedules/entities/recording-schedule.entity';
 import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity';
 import { AuditLogEntity } from '../audit/entities/audit-log.entity';
 import { WebhookAttemptEntity } from '../webhooks/entities/webhook-attempt.entity';
@@ -50,6 +51,7 @@ export const ENTITIES = [
   SettingEntity,
   ModuleRecordEntity,
   CameraStatusEntity,
+  RecordingScheduleEntity,
   RecorderRunEntity,
   SegmentEntity,
   CoverageEntity,

@@ -14,6 +14,10 @@ export const KERNEL_EVENT_TYPES: Record<string, string> = {
   camera_offline: 'A recorder lost its camera (the ffmpeg child exited)',
   recorder_error: 'A recorder cannot run (no URL, stale output, spawn failure)',
   recording_gap: 'A hole in the recorded timeline, with its cause',
+  recording_started:
+    'A camera started recording because of its mode (payload.reason: schedule — its window opened)',
+  recording_stopped:
+    'A camera stopped recording because of its mode (payload.reason: schedule — its window closed)',
   ai_tasks_changed: 'AI tasks of a camera were created, changed or removed',
   sampler_offline: 'An AI frame sampler exited',
   retention_delete: 'Recordings were pruned by retention',

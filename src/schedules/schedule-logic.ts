@@ -5,12 +5,6 @@
  * and a window over midnight belongs to the day it opens on.
  */
 
-export const RECORD_MODES = ['continuous', 'scheduled', 'event', 'scheduled_event'] as const;
-export type RecordMode = (typeof RECORD_MODES)[number];
-
-/** Whether the mode runs the recorder only inside the camera's schedule windows. */
-export const isScheduledMode = (m: RecordMode): boolean => m === 'scheduled' || m === 'scheduled_event';
-
 export interface ScheduleWindow {
   /** Days the window opens on, 0 = Monday … 6 = Sunday. */
   days: readonly number[];

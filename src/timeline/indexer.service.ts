@@ -29,6 +29,7 @@ import {
   segmentRelPath,
   segmentTimes,
   unindexedNames,
+  EXPECTED_GAP_CAUSES,
 } from './timeline-logic';
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
@@ -423,7 +424,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
         if (inserted) {
           await this.events.emit({
             type: 'recording_gap',
-            severity: 'warning',
+            severity: EXPECTED_GAP_CAUSES.has(cause) ? 'info' : 'warning',
             cameraId,
             payload: { gap_seconds: gapSeconds, prev_end: prevEnd, next_start: startIso, cause },
           });

@@ -77,8 +77,8 @@ export class TimelineDto {
 
 export class GapDto extends TimeRangeDto {
   @ApiProperty({
-    enum: ['camera_offline', 'recorder_stopped', 'server_down', 'storage_error', 'unknown'],
-    description: 'why nothing was recorded',
+    enum: ['camera_offline', 'recorder_stopped', 'server_down', 'storage_error', 'not_scheduled', 'unknown'],
+    description: 'why nothing was recorded (`not_scheduled`: outside the camera’s schedule, not a failure)',
   })
   cause!: string;
 }
