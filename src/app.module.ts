@@ -21,6 +21,7 @@ import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
 import { ZonesModule } from './zones/zones.module';
 import { SchedulesModule } from './schedules/schedules.module';
+import { KeepModule } from './keep/keep.module';
 import { LiveviewModule } from './liveview/liveview.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './metrics/telemetry';
@@ -56,6 +57,7 @@ export class AppModule {
         SamplerModule,
         ZonesModule,
         SchedulesModule,
+        KeepModule,
         LiveviewModule,
         MetricsModule,
         ...extra,

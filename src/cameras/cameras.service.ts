@@ -24,7 +24,7 @@ import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
 import type { CameraEntity } from './entities/camera.entity';
-import { isScheduledMode, type RecordMode } from './record-mode';
+import { isEventMode, isScheduledMode, type RecordMode } from './record-mode';
 import { streamUrlsRefusal } from './stream-url-guard';
 import { buildStreamUrl, liveUrl, recordUrl, validateUrlTemplate } from './vendor-templates';
 
@@ -46,6 +46,9 @@ export interface RecordTarget {
 
 /** The server's IANA zone (schedules of cameras without a site are read in it). */
 export const serverTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+/** Default segment length of a camera created in an event mode. */
+export const EVENT_SEGMENT_SECONDS = 10;
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 const GIB = 1024 ** 3;
@@ -140,6 +143,36 @@ export class CamerasService implements OnModuleInit {
   /** Segment length of every camera, in one read (the indexer's reconciliation pass). */
   async getSegmentLengths(): Promise<Array<{ id: string; segmentSeconds: number }>> {
     return (await this.repo.getAll()).map((c) => ({ id: c.id, segmentSeconds: c.segmentSeconds }));
+  }
+
+  /** A camera's record mode; null when it does not exist. */
+  async getRecordMode(id: string): Promise<RecordMode | null> {
+    return (await this.repo.get(id))?.recordMode ?? null;
+  }
+
+  /** What event recording needs of every camera in an event mode (enabled or not: footage recorded
+   * before a camera was disabled is still decided). */
+  async getEventCameras(): Promise<
+    Array<{ id: string; preRollSeconds: number; postRollSeconds: number; segmentSeconds: number }>
+  > {
+    return (await this.repo.getAll())
+      .filter((c) => isEventMode(c.recordMode))
+      .map((c) => ({
+        id: c.id,
+        preRollSeconds: c.preRollSeconds,
+        postRollSeconds: c.postRollSeconds,
+        segmentSeconds: c.segmentSeconds,
+      }));
+  }
+
+  /** Record mode and rolls of one camera (a trigger); null when it does not exist. */
+  async getKeepPolicy(
+    id: string,
+  ): Promise<{ mode: RecordMode; preRollSeconds: number; postRollSeconds: number } | null> {
+    const c = await this.repo.get(id);
+    return c
+      ? { mode: c.recordMode, preRollSeconds: c.preRollSeconds, postRollSeconds: c.postRollSeconds }
+      : null;
   }
 
   /** Segment length of one camera; null when it does not exist. */
@@ -251,7 +284,15 @@ export class CamerasService implements OnModuleInit {
       recordMode: dto.record_mode ?? 'continuous',
       preRollSeconds: dto.pre_roll_seconds ?? 10,
       postRollSeconds: dto.post_roll_seconds ?? 30,
-      segmentSeconds: clamp(dto.segment_seconds ?? this.config.defaultSegmentSeconds, 2, 3600),
+      // Event cameras keep whole segments around a trigger: short ones keep the pre-roll tight.
+      segmentSeconds: clamp(
+        dto.segment_seconds ??
+          (isEventMode(dto.record_mode ?? 'continuous')
+            ? EVENT_SEGMENT_SECONDS
+            : this.config.defaultSegmentSeconds),
+        2,
+        3600,
+      ),
       retentionHours: clamp(dto.retention_hours ?? this.config.defaultRetentionHours, 1, 43800),
       storageQuotaBytes:
         dto.storage_quota_bytes === undefined ? quotaDefault : dto.storage_quota_bytes || null,

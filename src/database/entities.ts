@@ -1,3 +1,5 @@
+import { KeepCursorEntity } from '../keep/entities/keep-cursor.entity';
+import { KeepWindowEntity } from '../keep/entities/keep-window.entity';
 import { RecordingScheduleEntity } from '../schedules/entities/recording-schedule.entity';
 import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity';
 import { AuditLogEntity } from '../audit/entities/audit-log.entity';
@@ -52,6 +54,8 @@ export const ENTITIES = [
   ModuleRecordEntity,
   CameraStatusEntity,
   RecordingScheduleEntity,
+  KeepWindowEntity,
+  KeepCursorEntity,
   RecorderRunEntity,
   SegmentEntity,
   CoverageEntity,

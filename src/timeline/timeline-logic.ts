@@ -67,12 +67,19 @@ export function findHoles(segments: Span[], fromMs: number, toMs: number, minMs 
 
 export type RunEndReason =
   'source_lost' | 'stopped' | 'server_stop' | 'server_down' | 'storage_error' | 'not_scheduled';
-/** Why nothing was recorded. `not_scheduled`: the camera's schedule was closed — not a failure. */
+/** Why nothing was recorded. `not_scheduled`: the camera's schedule was closed; `no_event`: an
+ * event camera's footage outside every keep window, deleted by design — neither is a failure. */
 export type GapCause =
-  'camera_offline' | 'recorder_stopped' | 'server_down' | 'storage_error' | 'not_scheduled' | 'unknown';
+  | 'camera_offline'
+  | 'recorder_stopped'
+  | 'server_down'
+  | 'storage_error'
+  | 'not_scheduled'
+  | 'no_event'
+  | 'unknown';
 
 /** Causes that are the camera's configuration doing its job, not a failure. */
-export const EXPECTED_GAP_CAUSES: ReadonlySet<GapCause> = new Set<GapCause>(['not_scheduled']);
+export const EXPECTED_GAP_CAUSES: ReadonlySet<GapCause> = new Set<GapCause>(['not_scheduled', 'no_event']);
 
 export interface RecorderRun {
   startedAtMs: number;

@@ -450,6 +450,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }],
       ['PATCH /api/v1/schedules/:id', 'update_schedule', () => t.http().patch(`/api/v1/schedules/${ctx.schedule}`).set(admin).send({ enabled: false }).expect(200)],
       ['DELETE /api/v1/schedules/:id', 'delete_schedule', () => t.http().delete(`/api/v1/schedules/${ctx.schedule}`).set(admin).expect(204)],
+      ['POST /api/v1/cameras/:id/record-trigger', 'record_trigger', () => t.http().post('/api/v1/cameras/cam_a/record-trigger').set(admin).send({ reason: 'walk' }).expect(200)],
       ['PUT /api/v1/system/retention', 'update_retention_limits', () => t.http().put('/api/v1/system/retention').set(admin).send({ max_recordings_gb: 100 }).expect(200)],
       ['POST /api/v1/system/retention/sweep', 'run_retention_sweep', () => t.http().post('/api/v1/system/retention/sweep').set(admin).expect(200)],
     ]; // prettier-ignore
