@@ -11,6 +11,7 @@ import { WebhookCameraScope1765000000000 } from './1765000000000-webhook-camera-
 import { ClipEvidence1765100000000 } from './1765100000000-clip-evidence';
 import { Coverage1765700000000 } from './1765700000000-coverage';
 import { ModuleLifecycle1765800000000 } from './1765800000000-module-lifecycle';
+import { RecordingModes1766100000000 } from './1766100000000-recording-modes';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   ClipEvidence1765100000000,
   Coverage1765700000000,
   ModuleLifecycle1765800000000,
+  RecordingModes1766100000000,
 ];

@@ -20,6 +20,8 @@ import { ModulesModule } from './modules/modules.module';
 import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
 import { ZonesModule } from './zones/zones.module';
+import { SchedulesModule } from './schedules/schedules.module';
+import { KeepModule } from './keep/keep.module';
 import { LiveviewModule } from './liveview/liveview.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './metrics/telemetry';
@@ -54,6 +56,8 @@ export class AppModule {
         AiModule,
         SamplerModule,
         ZonesModule,
+        SchedulesModule,
+        KeepModule,
         LiveviewModule,
         MetricsModule,
         ...extra,

@@ -24,6 +24,7 @@ import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
 import type { CameraEntity } from './entities/camera.entity';
+import { isEventMode, isScheduledMode, type RecordMode } from './record-mode';
 import { streamUrlsRefusal } from './stream-url-guard';
 import { buildStreamUrl, liveUrl, recordUrl, validateUrlTemplate } from './vendor-templates';
 
@@ -36,9 +37,18 @@ export interface RecordTarget {
   secrets: readonly string[];
   recordAudio: boolean;
   segmentSeconds: number;
+  recordMode: RecordMode;
+  /** The IANA zone schedules are read in: the camera's site's, else the server's. */
+  timezone: string;
   /** Set when a sealed credential does not open (then `recordUrl` is null). */
   credentialsError?: string;
 }
+
+/** The server's IANA zone (schedules of cameras without a site are read in it). */
+export const serverTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+/** Default segment length of a camera created in an event mode. */
+export const EVENT_SEGMENT_SECONDS = 10;
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 const GIB = 1024 ** 3;
@@ -135,6 +145,36 @@ export class CamerasService implements OnModuleInit {
     return (await this.repo.getAll()).map((c) => ({ id: c.id, segmentSeconds: c.segmentSeconds }));
   }
 
+  /** A camera's record mode; null when it does not exist. */
+  async getRecordMode(id: string): Promise<RecordMode | null> {
+    return (await this.repo.get(id))?.recordMode ?? null;
+  }
+
+  /** What event recording needs of every camera in an event mode (enabled or not: footage recorded
+   * before a camera was disabled is still decided). */
+  async getEventCameras(): Promise<
+    Array<{ id: string; preRollSeconds: number; postRollSeconds: number; segmentSeconds: number }>
+  > {
+    return (await this.repo.getAll())
+      .filter((c) => isEventMode(c.recordMode))
+      .map((c) => ({
+        id: c.id,
+        preRollSeconds: c.preRollSeconds,
+        postRollSeconds: c.postRollSeconds,
+        segmentSeconds: c.segmentSeconds,
+      }));
+  }
+
+  /** Record mode and rolls of one camera (a trigger); null when it does not exist. */
+  async getKeepPolicy(
+    id: string,
+  ): Promise<{ mode: RecordMode; preRollSeconds: number; postRollSeconds: number } | null> {
+    const c = await this.repo.get(id);
+    return c
+      ? { mode: c.recordMode, preRollSeconds: c.preRollSeconds, postRollSeconds: c.postRollSeconds }
+      : null;
+  }
+
   /** Segment length of one camera; null when it does not exist. */
   async getSegmentLength(id: string): Promise<number | null> {
     return (await this.repo.get(id))?.segmentSeconds ?? null;
@@ -148,21 +188,39 @@ export class CamerasService implements OnModuleInit {
    * return it to a client). Null when the camera does not exist. */
   async getRecordTarget(id: string): Promise<RecordTarget | null> {
     const cam = await this.repo.get(id);
-    return cam ? this.recordTarget(cam) : null;
+    if (!cam) return null;
+    const site = cam.siteId ? await this.repo.getSite(cam.siteId) : null;
+    return this.recordTarget(cam, site?.timezone);
   }
 
   /** The record target of every camera, in one read (the recorder at boot). */
   async getRecordTargets(): Promise<RecordTarget[]> {
-    return (await this.repo.getAll()).map((c) => this.recordTarget(c));
+    const zones = new Map((await this.repo.getAllSites()).map((s) => [s.id, s.timezone]));
+    return (await this.repo.getAll()).map((c) =>
+      this.recordTarget(c, c.siteId ? zones.get(c.siteId) : undefined),
+    );
   }
 
-  private recordTarget(cam: CameraEntity): RecordTarget {
+  /** Schedule time zone of every enabled camera that records on a schedule (no credential is
+   * opened: the recorder's schedule check reads it every few seconds). */
+  async getScheduledCameras(): Promise<Array<{ id: string; timezone: string }>> {
+    const cams = (await this.repo.getAll()).filter(
+      (c) => c.enabled && c.recordEnabled && isScheduledMode(c.recordMode),
+    );
+    if (cams.length === 0) return [];
+    const zones = new Map((await this.repo.getAllSites()).map((s) => [s.id, s.timezone]));
+    return cams.map((c) => ({ id: c.id, timezone: (c.siteId && zones.get(c.siteId)) || serverTimeZone() }));
+  }
+
+  private recordTarget(cam: CameraEntity, siteZone: string | undefined): RecordTarget {
     const target = {
       id: cam.id,
       enabled: cam.enabled,
       recordEnabled: cam.recordEnabled,
       recordAudio: cam.recordAudio,
       segmentSeconds: cam.segmentSeconds,
+      recordMode: cam.recordMode,
+      timezone: siteZone || serverTimeZone(),
     };
     try {
       const input = urlInput(cam, this.box);
@@ -223,7 +281,18 @@ export class CamerasService implements OnModuleInit {
       urlTemplate: this.box.sealNullable(dto.url_template, cameraAad(id, 'urlTemplate')),
       recordStream: dto.record_stream ?? 'main',
       recordEnabled: dto.record_enabled ?? true,
-      segmentSeconds: clamp(dto.segment_seconds ?? this.config.defaultSegmentSeconds, 2, 3600),
+      recordMode: dto.record_mode ?? 'continuous',
+      preRollSeconds: dto.pre_roll_seconds ?? 10,
+      postRollSeconds: dto.post_roll_seconds ?? 30,
+      // Event cameras keep whole segments around a trigger: short ones keep the pre-roll tight.
+      segmentSeconds: clamp(
+        dto.segment_seconds ??
+          (isEventMode(dto.record_mode ?? 'continuous')
+            ? EVENT_SEGMENT_SECONDS
+            : this.config.defaultSegmentSeconds),
+        2,
+        3600,
+      ),
       retentionHours: clamp(dto.retention_hours ?? this.config.defaultRetentionHours, 1, 43800),
       storageQuotaBytes:
         dto.storage_quota_bytes === undefined ? quotaDefault : dto.storage_quota_bytes || null,
@@ -272,6 +341,9 @@ export class CamerasService implements OnModuleInit {
       set('urlTemplate', this.box.sealNullable(dto.url_template, cameraAad(id, 'urlTemplate')));
     set('recordStream', dto.record_stream);
     set('recordEnabled', dto.record_enabled);
+    set('recordMode', dto.record_mode);
+    set('preRollSeconds', dto.pre_roll_seconds);
+    set('postRollSeconds', dto.post_roll_seconds);
     if (dto.segment_seconds !== undefined) set('segmentSeconds', clamp(dto.segment_seconds, 2, 3600));
     if (dto.retention_hours !== undefined) set('retentionHours', clamp(dto.retention_hours, 1, 43800));
     if (dto.storage_quota_bytes !== undefined) set('storageQuotaBytes', dto.storage_quota_bytes || null);

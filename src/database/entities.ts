@@ -1,3 +1,6 @@
+import { KeepCursorEntity } from '../keep/entities/keep-cursor.entity';
+import { KeepWindowEntity } from '../keep/entities/keep-window.entity';
+import { RecordingScheduleEntity } from '../schedules/entities/recording-schedule.entity';
 import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity';
 import { AuditLogEntity } from '../audit/entities/audit-log.entity';
 import { WebhookAttemptEntity } from '../webhooks/entities/webhook-attempt.entity';
@@ -50,6 +53,9 @@ export const ENTITIES = [
   SettingEntity,
   ModuleRecordEntity,
   CameraStatusEntity,
+  RecordingScheduleEntity,
+  KeepWindowEntity,
+  KeepCursorEntity,
   RecorderRunEntity,
   SegmentEntity,
   CoverageEntity,

@@ -14,6 +14,12 @@ export const KERNEL_EVENT_TYPES: Record<string, string> = {
   camera_offline: 'A recorder lost its camera (the ffmpeg child exited)',
   recorder_error: 'A recorder cannot run (no URL, stale output, spawn failure)',
   recording_gap: 'A hole in the recorded timeline, with its cause',
+  recording_started:
+    'A camera started recording because of its mode (payload.reason: schedule — its window opened; trigger — an event camera’s keep window opened)',
+  recording_stopped:
+    'A camera stopped recording because of its mode (payload.reason: schedule — its window closed; window_end — an event camera’s keep window ended)',
+  recording_triggered:
+    'A recording trigger arrived through the API (payload: reason, mode, the keep window or null)',
   ai_tasks_changed: 'AI tasks of a camera were created, changed or removed',
   sampler_offline: 'An AI frame sampler exited',
   retention_delete: 'Recordings were pruned by retention',

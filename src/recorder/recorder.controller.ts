@@ -9,7 +9,10 @@ import { RecorderService } from './recorder.service';
 
 class CameraHealthDto {
   @ApiProperty() camera_id!: string;
-  @ApiProperty({ enum: ['unknown', 'disabled', 'connecting', 'recording', 'offline', 'error'] })
+  @ApiProperty({
+    enum: ['unknown', 'disabled', 'idle', 'connecting', 'recording', 'offline', 'error'],
+    description: '`idle`: outside the camera’s schedule windows',
+  })
   state!: string;
   @ApiProperty({ nullable: true, type: String }) last_segment_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) last_started_at!: string | null;

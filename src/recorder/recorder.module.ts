@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
+import { SchedulesModule } from '../schedules/schedules.module';
 import { HeldarModule } from '../settings/heldar-module.decorator';
 import { RecorderController } from './recorder.controller';
 import { RecorderRepository } from './recorder.repository';
@@ -7,7 +8,7 @@ import { RecorderService } from './recorder.service';
 
 @HeldarModule({ id: 'recorder', name: 'Recorder', description: 'One supervised ffmpeg per recording camera' })
 @Module({
-  imports: [CamerasModule],
+  imports: [CamerasModule, SchedulesModule],
   controllers: [RecorderController],
   providers: [RecorderRepository, RecorderService],
   exports: [RecorderService],

@@ -8,6 +8,8 @@ import {
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { CamerasService, type RecordTarget } from '../cameras/cameras.service';
+import { isScheduledMode } from '../cameras/record-mode';
+import { SchedulesService } from '../schedules/schedules.service';
 import { Clock } from '../common/clock';
 import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
@@ -49,6 +51,8 @@ const LAST_ERROR_CHARS = 800;
 /** The recorder's id in the module registry (`@HeldarModule` of RecorderModule). */
 export const RECORDER_MODULE_ID = 'recorder';
 const PREFLIGHT_TIMEOUT_MS = 10_000;
+/** How often schedule windows are checked: a window that opens or closes is followed within this. */
+export const SCHEDULE_CHECK_MS = 5_000;
 
 /** Stale threshold of a recording camera: max(3 × segment, 30 s). */
 export function staleThresholdMs(segmentSeconds: number): number {
@@ -70,6 +74,9 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   private readonly listeners: RecorderListener[] = [];
   /** Why the recorder cannot run (ffmpeg missing, recordings not writable), or null. */
   private failure: string | null = null;
+  /** Cameras held off by their closed schedule (recording_started is announced when one opens). */
+  private readonly offSchedule = new Set<string>();
+  private scheduleSubscription?: Subscription;
 
   constructor(
     private readonly cameras: CamerasService,
@@ -82,6 +89,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly storage: StorageAdapter,
     private readonly loops: Loops,
     private readonly clock: Clock,
+    private readonly schedules: SchedulesService,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
@@ -101,7 +109,9 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     else await this.checkStart();
     // Every camera's row in one read, not one read per camera.
     for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
+    this.scheduleSubscription = this.schedules.changes$.subscribe((id) => this.schedule(id, 'reconcile'));
     this.loops.start('recorder-health', this.config.healthIntervalS * 1000, () => this.checkHealth());
+    this.loops.start('recorder-schedules', SCHEDULE_CHECK_MS, () => this.checkSchedules());
     // Tomorrow's day folders exist long before midnight (checked every 10 minutes).
     this.loops.start('recorder-days', 600_000, () => this.prepareDayDirs());
   }
@@ -188,10 +198,12 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.scheduleSubscription?.unsubscribe();
     this.shuttingDown = true;
     this.subscription?.unsubscribe();
     await this.loops.stop('recorder-health');
     await this.loops.stop('recorder-days');
+    await this.loops.stop('recorder-schedules');
     await Promise.allSettled([...this.queues.values()]);
     await Promise.all([...this.active.keys()].map((id) => this.stop(id, 'server_stop')));
   }
@@ -220,6 +232,16 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     const target = known ?? (await this.cameras.getRecordTarget(cameraId));
     if (!target) return this.remove(cameraId);
     const should = this.config.recorderEnabled && target.enabled && target.recordEnabled;
+    if (should && isScheduledMode(target.recordMode)) {
+      if (!this.schedules.isOpen(cameraId, target.timezone, this.clock.nowMs()))
+        return this.holdOff(cameraId);
+      if (this.offSchedule.delete(cameraId))
+        await this.events.emit({
+          type: 'recording_started',
+          cameraId,
+          payload: { reason: 'schedule', mode: target.recordMode },
+        });
+    } else this.offSchedule.delete(cameraId);
     if (!should) {
       await this.stop(cameraId, 'stopped');
       // Already recorded as disabled (a restart with recording off): nothing to write.
@@ -257,6 +279,34 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     }
     if (current) await this.stop(cameraId, 'stopped');
     await this.start(target);
+  }
+
+  /** The camera's schedule is closed: stop its recorder (the hole is `not_scheduled`) and wait. */
+  private async holdOff(cameraId: string): Promise<void> {
+    const wasRecording = this.active.has(cameraId);
+    await this.stop(cameraId, 'not_scheduled');
+    const status = this.repo.mirroredStatus(cameraId);
+    if (status?.state !== 'idle' || status.pid !== null)
+      await this.repo.setState(cameraId, 'idle', this.clock.nowIso(), { pid: null });
+    this.offSchedule.add(cameraId);
+    if (wasRecording)
+      await this.events.emit({ type: 'recording_stopped', cameraId, payload: { reason: 'schedule' } });
+  }
+
+  /**
+   * Every few seconds: cameras whose schedule opened or closed since the last check are
+   * reconciled. Reads each scheduled camera's mode and zone (no credential opened); the windows
+   * themselves are in memory.
+   */
+  async checkSchedules(): Promise<void> {
+    if (!this.config.recorderEnabled || this.shuttingDown) return;
+    const nowMs = this.clock.nowMs();
+    const scheduled = await this.cameras.getScheduledCameras();
+    for (const { id, timezone } of scheduled) {
+      const open = this.schedules.isOpen(id, timezone, nowMs);
+      if (open === this.offSchedule.has(id)) this.schedule(id, 'reconcile');
+    }
+    // A camera that left the scheduled modes is reconciled by its camera_updated event.
   }
 
   private async start(target: RecordTarget): Promise<void> {

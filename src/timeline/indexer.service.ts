@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Subscription } from 'rxjs';
 import { CamerasService } from '../cameras/cameras.service';
+import { keptByForMode } from '../cameras/record-mode';
 import { Clock } from '../common/clock';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
@@ -29,6 +30,7 @@ import {
   segmentRelPath,
   segmentTimes,
   unindexedNames,
+  EXPECTED_GAP_CAUSES,
 } from './timeline-logic';
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
@@ -76,6 +78,8 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('Indexer');
   /** Only files that failed to probe (few, and forgotten once indexed or removed). */
   private readonly probeFailures = new Map<string, number>();
+  /** `kept_by` of each camera's new segments (from its record mode); dropped when it changes. */
+  private readonly keptByOf = new Map<string, string>();
   private readonly queues = new Map<string, Promise<void>>();
   private subscription?: Subscription;
   /** Files last written before this were closed: no recorder of this kernel was writing them. */
@@ -101,6 +105,8 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     const cleared = await this.repo.clearReadLocks();
     if (cleared > 0) this.logger.log(`cleared ${cleared} stale segment read-lock(s)`);
     this.subscription = this.bus.events$.subscribe((e) => {
+      if (e.cameraId && (e.eventType === 'camera_updated' || e.eventType === 'camera_deleted'))
+        this.keptByOf.delete(e.cameraId);
       if (e.eventType === 'camera_deleted' && e.cameraId) {
         const prefix = `${e.cameraId}/`;
         for (const rel of this.probeFailures.keys())
@@ -356,9 +362,20 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     this.probeFailures.delete(rel);
   }
 
+  /** What a new segment of the camera is kept by, from its record mode (cached per camera). */
+  private async keptBy(cameraId: string): Promise<string> {
+    let v = this.keptByOf.get(cameraId);
+    if (v === undefined) {
+      v = keptByForMode((await this.cameras.getRecordMode(cameraId)) ?? 'continuous');
+      this.keptByOf.set(cameraId, v);
+    }
+    return v;
+  }
+
   /** Rows for probed files (ascending by name) in one transaction: clamps, gaps and their causes. */
   private async commit(cameraId: string, files: Probed[], live: boolean): Promise<void> {
     if (files.length === 0) return;
+    const keptBy = await this.keptBy(cameraId);
     const now = this.clock.nowIso();
     const committed: Array<{ f: Probed; endIso: string }> = [];
     const timed = files.map((f) => ({ f, ...segmentTimes(f.mtimeMs, f.probe.durationS) }));
@@ -405,6 +422,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
           evidenceLocked: false,
           incidentId: null,
           createdAt: now,
+          keptBy,
         });
         committed.push({ f, endIso });
         if (!prevEnd || gapMs <= GAP_THRESHOLD_MS) continue;
@@ -423,7 +441,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
         if (inserted) {
           await this.events.emit({
             type: 'recording_gap',
-            severity: 'warning',
+            severity: EXPECTED_GAP_CAUSES.has(cause) ? 'info' : 'warning',
             cameraId,
             payload: { gap_seconds: gapSeconds, prev_end: prevEnd, next_start: startIso, cause },
           });

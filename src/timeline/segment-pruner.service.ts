@@ -94,6 +94,32 @@ export class SegmentPruner implements OnModuleInit {
     return result;
   }
 
+  /** An event camera's segments waiting for their keep decision (see TimelineRepository). */
+  pendingSegments(
+    cameraId: string,
+    afterStartIso: string,
+    endBeforeIso: string,
+    limit: number,
+  ): Promise<Array<{ id: string; startTime: string; endTime: string }>> {
+    return this.repo.pendingSegments(cameraId, afterStartIso, endBeforeIso, limit);
+  }
+
+  /** Keep (`kept_by`) or delete (row, then file; `no_event` gaps) an event camera's segments. */
+  async decideSegments(
+    cameraId: string,
+    keep: ReadonlyArray<{ id: string; keptBy: string }>,
+    drop: readonly string[],
+  ): Promise<{ deleted: number; bytes: number }> {
+    const gone = await this.repo.decideSegments(cameraId, keep, drop, this.clock.nowIso());
+    let bytes = 0;
+    for (const seg of gone) {
+      bytes += seg.sizeBytes;
+      if (!(await this.storage.remove(join(this.config.recordingsDirAbs, seg.path))))
+        this.logger.warn({ path: seg.path }, 'segment row deleted but its file could not be removed');
+    }
+    return { deleted: gone.length, bytes };
+  }
+
   /**
    * Recording files (`*.mp4`) that no segment row knows and that were last written more than
    * `minAgeMs` ago: files of deleted cameras, and files of live cameras that the indexer has given

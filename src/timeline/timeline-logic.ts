@@ -65,8 +65,21 @@ export function findHoles(segments: Span[], fromMs: number, toMs: number, minMs 
   return holes.filter((h) => h.endMs - h.startMs > minMs);
 }
 
-export type RunEndReason = 'source_lost' | 'stopped' | 'server_stop' | 'server_down' | 'storage_error';
-export type GapCause = 'camera_offline' | 'recorder_stopped' | 'server_down' | 'storage_error' | 'unknown';
+export type RunEndReason =
+  'source_lost' | 'stopped' | 'server_stop' | 'server_down' | 'storage_error' | 'not_scheduled';
+/** Why nothing was recorded. `not_scheduled`: the camera's schedule was closed; `no_event`: an
+ * event camera's footage outside every keep window, deleted by design — neither is a failure. */
+export type GapCause =
+  | 'camera_offline'
+  | 'recorder_stopped'
+  | 'server_down'
+  | 'storage_error'
+  | 'not_scheduled'
+  | 'no_event'
+  | 'unknown';
+
+/** Causes that are the camera's configuration doing its job, not a failure. */
+export const EXPECTED_GAP_CAUSES: ReadonlySet<GapCause> = new Set<GapCause>(['not_scheduled', 'no_event']);
 
 export interface RecorderRun {
   startedAtMs: number;
@@ -80,6 +93,7 @@ const CAUSE: Record<RunEndReason, GapCause> = {
   server_stop: 'server_down',
   server_down: 'server_down',
   storage_error: 'storage_error',
+  not_scheduled: 'not_scheduled',
 };
 
 /** How far before a hole's start a recorder run may have ended and still explain it (the last

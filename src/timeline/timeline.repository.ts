@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { type EntityManager, In, Not, type Repository } from 'typeorm';
+import { prefixedId } from '../common/ids';
 import { Database } from '../database/database.service';
 import { CoverageEntity } from './entities/coverage.entity';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
@@ -86,10 +87,11 @@ interface SegmentRow {
   evidence_locked: boolean | number;
   incident_id: string | null;
   created_at: string;
+  kept_by: string | null;
 }
 
 export const SEGMENT_COLUMNS =
-  'id, camera_id, path, start_time, end_time, duration_s, codec, width, height, fps, size_bytes, container, locked, evidence_locked, incident_id, created_at';
+  'id, camera_id, path, start_time, end_time, duration_s, codec, width, height, fps, size_bytes, container, locked, evidence_locked, incident_id, created_at, kept_by';
 
 /** A driver row as the entity TypeORM would have built (same transforms: bigint → number, 0/1 → boolean). */
 const toSegment = (r: SegmentRow): SegmentEntity => ({
@@ -109,6 +111,7 @@ const toSegment = (r: SegmentRow): SegmentEntity => ({
   evidenceLocked: Boolean(r.evidence_locked),
   incidentId: r.incident_id,
   createdAt: r.created_at,
+  keptBy: r.kept_by,
 });
 
 /** `?` placeholders numbered for PostgreSQL (`$1`, `$2`, …), converted once per statement. */
@@ -349,6 +352,115 @@ export class TimelineRepository implements OnModuleInit {
     });
   }
 
+  /**
+   * An event camera's segments still waiting for their keep decision (`kept_by = 'pending'`) that
+   * start after `afterStartIso` and end before `endBeforeIso`, oldest first, at most `limit`. The
+   * camera/start index bounds the read to the rows after the decision cursor.
+   */
+  pendingSegments(
+    cameraId: string,
+    afterStartIso: string,
+    endBeforeIso: string,
+    limit: number,
+  ): Promise<Array<{ id: string; startTime: string; endTime: string }>> {
+    return this.db.run((m) =>
+      m
+        .getRepository(SegmentEntity)
+        .createQueryBuilder('s')
+        .select(['s.id', 's.startTime', 's.endTime'])
+        .where('s.camera_id = :cameraId AND s.start_time > :after AND s.start_time < :before', {
+          cameraId,
+          after: afterStartIso,
+          before: endBeforeIso,
+        })
+        .andWhere('s.end_time < :before AND s.kept_by = :pending', { pending: 'pending' })
+        .orderBy('s.start_time', 'ASC')
+        .limit(limit)
+        .getMany(),
+    );
+  }
+
+  /**
+   * Apply an event camera's keep decisions in one transaction: `keep` rows get their `kept_by`;
+   * `drop` rows are deleted unless evidence- or read-locked (those are kept as `lock`), their
+   * coverage and usage updated, and each run of deleted footage recorded as a `no_event` gap
+   * (joined to the previous one when they touch). Returns the deleted rows (files to unlink).
+   */
+  async decideSegments(
+    cameraId: string,
+    keep: ReadonlyArray<{ id: string; keptBy: string }>,
+    drop: readonly string[],
+    nowIso: string,
+  ): Promise<DeletedSegment[]> {
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(SegmentEntity);
+      const byReason = new Map<string, string[]>();
+      for (const k of keep) byReason.set(k.keptBy, [...(byReason.get(k.keptBy) ?? []), k.id]);
+      for (const [keptBy, ids] of byReason)
+        for (let i = 0; i < ids.length; i += 500)
+          await repo.update({ id: In(ids.slice(i, i + 500)) }, { keptBy });
+      if (drop.length === 0) return [];
+      const picked = await repo.find({
+        select: { id: true, cameraId: true, path: true, sizeBytes: true, startTime: true, endTime: true },
+        where: { id: In([...drop]), evidenceLocked: false, locked: 0 },
+        order: { startTime: 'ASC' },
+      });
+      const dropSet = new Set(picked.map((p) => p.id));
+      const held = drop.filter((id) => !dropSet.has(id));
+      if (held.length > 0) await repo.update({ id: In(held) }, { keptBy: 'lock' });
+      if (picked.length === 0) return [];
+      await repo.delete({ id: In(picked.map((p) => p.id)) });
+      await this.rebuildCoverage(
+        m,
+        cameraId,
+        picked.map((r) => r.startTime),
+      );
+      await this.addUsage(m, cameraId, {
+        count: -picked.length,
+        bytes: -picked.reduce((n, r) => n + r.sizeBytes, 0),
+        protectedCount: 0,
+        protectedBytes: 0,
+      });
+      // Runs of deleted footage (segments of a camera do not overlap; ≤ 1 s apart is one run: a kept
+      // segment between two deleted ones is at least 2 s long).
+      const runs: Array<{ start: string; end: string }> = [];
+      for (const r of picked) {
+        const last = runs[runs.length - 1];
+        if (last && Date.parse(r.startTime) - Date.parse(last.end) <= 1000) last.end = r.endTime;
+        else runs.push({ start: r.startTime, end: r.endTime });
+      }
+      const gaps = m.getRepository(RecordingGapEntity);
+      for (const run of runs) {
+        const prev = await gaps
+          .createQueryBuilder('g')
+          .where(
+            'g.camera_id = :cameraId AND g.cause = :cause AND g.gap_end >= :from AND g.gap_end <= :start',
+            {
+              cameraId,
+              cause: 'no_event',
+              from: new Date(Date.parse(run.start) - 1000).toISOString(),
+              start: run.start,
+            },
+          )
+          .getOne();
+        const seconds = (from: string) => Math.round((Date.parse(run.end) - Date.parse(from)) / 100) / 10;
+        if (prev) await gaps.update({ id: prev.id }, { gapEnd: run.end, gapSeconds: seconds(prev.gapStart) });
+        else
+          await gaps.insert({
+            id: prefixedId('gap_'),
+            cameraId,
+            gapStart: run.start,
+            gapEnd: run.end,
+            gapSeconds: seconds(run.start),
+            cause: 'no_event',
+            fillState: 'none',
+            createdAt: nowIso,
+          });
+      }
+      return picked.map((p) => ({ id: p.id, cameraId: p.cameraId, path: p.path, sizeBytes: p.sizeBytes }));
+    });
+  }
+
   /** Add `d` to the camera's usage row (created at the first segment). */
   private async addUsage(m: EntityManager, cameraId: string, d: UsageDelta): Promise<void> {
     if (d.count === 0 && d.bytes === 0 && d.protectedCount === 0 && d.protectedBytes === 0) return;
@@ -545,8 +657,8 @@ export class TimelineRepository implements OnModuleInit {
   private insertRowsSqlite(rows: readonly SegmentEntity[]): void {
     const stmt = this.db.prepared(
       `INSERT INTO segments (id, camera_id, path, start_time, end_time, duration_s, codec, width, height,
-         fps, size_bytes, container, locked, evidence_locked, incident_id, created_at)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+         fps, size_bytes, container, locked, evidence_locked, incident_id, created_at, kept_by)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
     for (const r of rows) {
       stmt.run(
@@ -566,6 +678,7 @@ export class TimelineRepository implements OnModuleInit {
         r.evidenceLocked ? 1 : 0,
         r.incidentId,
         r.createdAt,
+        r.keptBy ?? null,
       );
     }
   }

@@ -32,6 +32,8 @@ export function toSegmentDto(s: SegmentEntity): SegmentDto {
     locked: s.locked,
     evidence_locked: s.evidenceLocked,
     incident_id: s.incidentId,
+    // Rows from before recording modes have none: every camera recorded continuously then.
+    kept_by: s.keptBy ?? 'continuous',
     created_at: s.createdAt,
     url: `/media/recordings/${encodeURIComponent(s.cameraId)}/${file}`,
   };

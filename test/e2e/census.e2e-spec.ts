@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { AiTaskEntity } from '../../src/ai/entities/ai-task.entity';
+import { RecordingScheduleEntity } from '../../src/schedules/entities/recording-schedule.entity';
 import { ZoneEntity } from '../../src/zones/entities/zone.entity';
 import { ZoneEventEntity } from '../../src/zones/entities/zone-event.entity';
 import { Database } from '../../src/database/database.service';
@@ -48,6 +49,7 @@ const RESOURCE_KEYED: Record<string, string> = {
   '/api/v1/clips/:id': 'clip_on_cam_a',
   '/api/v1/ai-tasks/:id': 'ai_on_cam_a',
   '/api/v1/zones/:id': 'zone_on_cam_a',
+  '/api/v1/schedules/:id': 'sch_on_cam_a',
   '/media/snapshots/': 'zoneevt_zev_oncama.jpg',
   '/media/clips/': `clip_${'a'.repeat(32)}.mp4`,
 };
@@ -186,6 +188,18 @@ describe(`route census with auth on (${ENGINE})`, () => {
         createdBy: 'system',
         createdByName: 'system',
         createdAt: now,
+      }),
+    );
+    await t.app.get(Database).run((m) =>
+      m.getRepository(RecordingScheduleEntity).insert({
+        id: 'sch_on_cam_a',
+        cameraId: 'cam_a',
+        days: [0],
+        timeStart: '08:00',
+        timeEnd: '09:00',
+        enabled: true,
+        createdAt: now,
+        updatedAt: now,
       }),
     );
     await t.app.get(Database).run((m) =>
@@ -431,6 +445,12 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }],
       ['PATCH /api/v1/zones/:id', 'update_zone', () => t.http().patch(`/api/v1/zones/${ctx.zone}`).set(admin).send({ severity: 'warning' }).expect(200)],
       ['DELETE /api/v1/zones/:id', 'delete_zone', () => t.http().delete(`/api/v1/zones/${ctx.zone}`).set(admin).expect(204)],
+      ['POST /api/v1/cameras/:id/schedules', 'create_schedule', async () => {
+        ctx.schedule = (await t.http().post('/api/v1/cameras/cam_a/schedules').set(admin).send({ days: [0], time_start: '08:00', time_end: '09:00' }).expect(201)).body.id;
+      }],
+      ['PATCH /api/v1/schedules/:id', 'update_schedule', () => t.http().patch(`/api/v1/schedules/${ctx.schedule}`).set(admin).send({ enabled: false }).expect(200)],
+      ['DELETE /api/v1/schedules/:id', 'delete_schedule', () => t.http().delete(`/api/v1/schedules/${ctx.schedule}`).set(admin).expect(204)],
+      ['POST /api/v1/cameras/:id/record-trigger', 'record_trigger', () => t.http().post('/api/v1/cameras/cam_a/record-trigger').set(admin).send({ reason: 'walk' }).expect(200)],
       ['PUT /api/v1/system/retention', 'update_retention_limits', () => t.http().put('/api/v1/system/retention').set(admin).send({ max_recordings_gb: 100 }).expect(200)],
       ['POST /api/v1/system/retention/sweep', 'run_retention_sweep', () => t.http().post('/api/v1/system/retention/sweep').set(admin).expect(200)],
     ]; // prettier-ignore

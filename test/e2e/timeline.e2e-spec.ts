@@ -150,6 +150,8 @@ describe(`timeline reads (${ENGINE})`, () => {
       locked: s.locked,
       evidence_locked: s.evidenceLocked,
       incident_id: s.incidentId,
+      // Rows written without a mode (as before recording modes) were recorded continuously.
+      kept_by: 'continuous',
       created_at: s.createdAt,
       url: `/media/recordings/${cam}/2026-01-10/${s.path.split('/')[2]}`,
     });

@@ -11,6 +11,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
+import { RECORD_MODES } from '../record-mode';
 import { VENDOR_IDS } from '../vendor-templates';
 
 // No whitespace or control characters anywhere (URLs end up in ffmpeg argv).
@@ -141,6 +142,40 @@ export class CreateCameraDto {
 
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() record_enabled?: boolean;
 
+  @ApiPropertyOptional({
+    enum: RECORD_MODES,
+    default: 'continuous',
+    description:
+      'continuous: always; scheduled: inside the camera’s schedule windows; event: footage kept only around triggers (with pre- and post-roll); scheduled_event: event recording inside the windows',
+  })
+  @IsOptional()
+  @IsIn(RECORD_MODES, { message: `record_mode must be one of: ${RECORD_MODES.join(', ')}` })
+  record_mode?: (typeof RECORD_MODES)[number];
+
+  @ApiPropertyOptional({
+    default: 10,
+    minimum: 0,
+    maximum: 300,
+    description: 'event modes: seconds kept before a trigger',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  pre_roll_seconds?: number;
+
+  @ApiPropertyOptional({
+    default: 30,
+    minimum: 0,
+    maximum: 3600,
+    description: 'event modes: seconds kept after a trigger',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  post_roll_seconds?: number;
+
   @ApiPropertyOptional({ description: 'clamped to 2..3600 (default HELDAR_DEFAULT_SEGMENT_SECONDS)' })
   @IsOptional()
   @IsInt()
@@ -204,6 +239,9 @@ export class CameraDto {
   })
   record_url_masked!: string | null;
   @ApiProperty() record_enabled!: boolean;
+  @ApiProperty({ enum: RECORD_MODES }) record_mode!: string;
+  @ApiProperty() pre_roll_seconds!: number;
+  @ApiProperty() post_roll_seconds!: number;
   @ApiProperty() segment_seconds!: number;
   @ApiProperty() retention_hours!: number;
   @ApiProperty({ nullable: true, type: Number }) storage_quota_bytes!: number | null;

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { bigintNumber } from '../../database/columns';
+import type { RecordMode } from '../record-mode';
 import { SiteEntity } from './site.entity';
 
 /** A camera. `password`, `main_stream_url`, `sub_stream_url` and `url_template` are sealed
@@ -26,6 +27,9 @@ export class CameraEntity {
   @Column({ type: 'text', name: 'record_stream', default: 'main' }) recordStream!: 'main' | 'sub';
   @Column({ type: 'boolean', name: 'record_enabled', default: true }) recordEnabled!: boolean;
   @Column({ type: 'integer', name: 'segment_seconds', default: 60 }) segmentSeconds!: number;
+  @Column({ type: 'text', name: 'record_mode', default: 'continuous' }) recordMode!: RecordMode;
+  @Column({ type: 'integer', name: 'pre_roll_seconds', default: 10 }) preRollSeconds!: number;
+  @Column({ type: 'integer', name: 'post_roll_seconds', default: 30 }) postRollSeconds!: number;
   @Column({ type: 'integer', name: 'retention_hours', default: 24 }) retentionHours!: number;
   @Column({ type: 'bigint', name: 'storage_quota_bytes', nullable: true, transformer: bigintNumber })
   storageQuotaBytes!: number | null;

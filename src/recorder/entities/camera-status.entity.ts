@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type CameraState = 'unknown' | 'disabled' | 'connecting' | 'recording' | 'offline' | 'error';
+/** `idle`: not recording because the camera's schedule is closed (not a failure). */
+export type CameraState = 'unknown' | 'disabled' | 'idle' | 'connecting' | 'recording' | 'offline' | 'error';
 
 /** One row per camera: what its recorder is doing. Owned by the recorder module. */
 @Entity('camera_status')

@@ -55,6 +55,11 @@ export class SegmentDto {
   @ApiProperty({ description: 'transient read-lock count (exports in progress)' }) locked!: number;
   @ApiProperty() evidence_locked!: boolean;
   @ApiProperty({ nullable: true, type: String }) incident_id!: string | null;
+  @ApiProperty({
+    description:
+      'why the segment exists: `continuous`, `schedule`, `event:<reason>` (inside a keep window), `lock` (outside every keep window but locked), `pending` (an event camera’s segment before its decision)',
+  })
+  kept_by!: string;
   @ApiProperty() created_at!: string;
   @ApiProperty({ description: 'media URL (served with HTTP Range)' }) url!: string;
 }
@@ -77,8 +82,17 @@ export class TimelineDto {
 
 export class GapDto extends TimeRangeDto {
   @ApiProperty({
-    enum: ['camera_offline', 'recorder_stopped', 'server_down', 'storage_error', 'unknown'],
-    description: 'why nothing was recorded',
+    enum: [
+      'camera_offline',
+      'recorder_stopped',
+      'server_down',
+      'storage_error',
+      'not_scheduled',
+      'no_event',
+      'unknown',
+    ],
+    description:
+      'why nothing was recorded (`not_scheduled`: outside the camera’s schedule; `no_event`: an event camera’s footage outside every keep window — neither is a failure)',
   })
   cause!: string;
 }

@@ -22,5 +22,9 @@ export class SegmentEntity {
   @Column({ type: 'integer', default: 0 }) locked!: number;
   @Column({ type: 'boolean', name: 'evidence_locked', default: false }) evidenceLocked!: boolean;
   @Column({ type: 'text', name: 'incident_id', nullable: true }) incidentId!: string | null;
+  /** Why the segment exists: `continuous`, `schedule`, `event:<reason>`; `pending` while an
+   * event camera's segment waits for the decision; null on rows from before recording modes
+   * (every camera recorded continuously then). */
+  @Column({ type: 'text', name: 'kept_by', nullable: true }) keptBy?: string | null;
   @Column({ type: 'text', name: 'created_at' }) createdAt!: string;
 }

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { CamerasModule } from '../cameras/cameras.module';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { SchedulesController } from './schedules.controller';
+import { SchedulesRepository } from './schedules.repository';
+import { SchedulesService } from './schedules.service';
+
+@HeldarModule({
+  id: 'schedules',
+  name: 'Recording schedules',
+  description: 'Weekly recording windows per camera, on the site’s wall clock',
+})
+@Module({
+  imports: [CamerasModule],
+  controllers: [SchedulesController],
+  providers: [SchedulesRepository, SchedulesService],
+  exports: [SchedulesService],
+})
+export class SchedulesModule {}

@@ -1,0 +1,182 @@
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Subject, type Subscription } from 'rxjs';
+import { AuditService } from '../audit/audit.service';
+import { canSeeCamera, type Principal } from '../auth/principal';
+import { CamerasService } from '../cameras/cameras.service';
+import { Clock } from '../common/clock';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
+import { prefixedId } from '../common/ids';
+import { EventBus } from '../events/event-bus';
+import { RecordingScheduleEntity } from './entities/recording-schedule.entity';
+import { parseHhMm, type ScheduleWindow, scheduleOpen } from './schedule-logic';
+import { SchedulesRepository } from './schedules.repository';
+
+export interface ScheduleInput {
+  days?: number[];
+  time_start?: string;
+  time_end?: string;
+  enabled?: boolean;
+}
+
+function toWindow(r: RecordingScheduleEntity): ScheduleWindow {
+  return {
+    days: r.days,
+    startMin: parseHhMm(r.timeStart) ?? 0,
+    endMin: parseHhMm(r.timeEnd, true) ?? 0,
+    enabled: r.enabled,
+  };
+}
+
+function checkDays(days: unknown): number[] {
+  if (
+    !Array.isArray(days) ||
+    days.length === 0 ||
+    days.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 6)
+  )
+    throw new BadRequestError('days must be a non-empty list of 0..6 (0 = Monday)', 'VALIDATION_FAILED');
+  return [...new Set(days as number[])].sort((a, b) => a - b);
+}
+
+function checkTime(name: string, v: string, allow24: boolean): string {
+  if (parseHhMm(v, allow24) === null)
+    throw new BadRequestError(
+      `${name} must be "HH:MM" (00:00..23:59${allow24 ? ', or 24:00' : ''}), got \`${v}\``,
+      'VALIDATION_FAILED',
+    );
+  return v;
+}
+
+/**
+ * Recording schedules: weekly windows per camera, evaluated on the camera's site wall clock.
+ * Every window is held in memory (a few per camera), so the recorder's check every few seconds
+ * reads no row; a change is announced on `changes$` and reconciles that camera's recorder at once.
+ */
+@Injectable()
+export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly byCamera = new Map<string, RecordingScheduleEntity[]>();
+  private readonly changed = new Subject<string>();
+  /** Camera ids whose windows changed (created, updated, deleted). */
+  readonly changes$ = this.changed.asObservable();
+  private subscription?: Subscription;
+  private loaded = false;
+
+  constructor(
+    private readonly repo: SchedulesRepository,
+    private readonly cameras: CamerasService,
+    private readonly audit: AuditService,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscription = this.bus.events$.subscribe((e) => {
+      if (e.eventType !== 'camera_deleted' || !e.cameraId) return;
+      const id = e.cameraId;
+      this.byCamera.delete(id);
+      void this.repo.deleteCamera(id).catch(() => undefined);
+    });
+    await this.load();
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+    this.changed.complete();
+  }
+
+  private async load(): Promise<void> {
+    if (this.loaded) return;
+    this.byCamera.clear();
+    for (const r of await this.repo.all()) {
+      const list = this.byCamera.get(r.cameraId) ?? [];
+      list.push(r);
+      this.byCamera.set(r.cameraId, list);
+    }
+    this.loaded = true;
+  }
+
+  /** Whether any of the camera's windows is open at `ms` in `tz` (no window: closed). */
+  isOpen(cameraId: string, tz: string, ms: number): boolean {
+    return scheduleOpen((this.byCamera.get(cameraId) ?? []).map(toWindow), tz, ms);
+  }
+
+  async list(p: Principal, cameraId: string): Promise<RecordingScheduleEntity[]> {
+    await this.cameras.assertVisible(p, cameraId, 'read its schedules');
+    await this.load();
+    return [...(this.byCamera.get(cameraId) ?? [])];
+  }
+
+  async create(p: Principal, cameraId: string, input: ScheduleInput): Promise<RecordingScheduleEntity> {
+    await this.cameras.assertVisible(p, cameraId, 'change its schedules');
+    if (input.time_start === undefined || input.time_end === undefined || input.days === undefined)
+      throw new BadRequestError('days, time_start and time_end are required', 'VALIDATION_FAILED');
+    const now = this.clock.nowIso();
+    const row: RecordingScheduleEntity = {
+      id: prefixedId('sch_'),
+      cameraId,
+      days: checkDays(input.days),
+      timeStart: checkTime('time_start', input.time_start, false),
+      timeEnd: checkTime('time_end', input.time_end, true),
+      enabled: input.enabled ?? true,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.repo.transaction(async () => {
+      await this.repo.insert(row);
+      await this.audit.record(p, 'create_schedule', 'schedule', row.id, {
+        camera_id: cameraId,
+        days: row.days,
+        time_start: row.timeStart,
+        time_end: row.timeEnd,
+      });
+    });
+    await this.refresh(cameraId);
+    return row;
+  }
+
+  async update(p: Principal, id: string, input: ScheduleInput): Promise<RecordingScheduleEntity> {
+    const current = await this.load1(p, id, 'change it');
+    const patch: Partial<RecordingScheduleEntity> = { updatedAt: this.clock.nowIso() };
+    if (input.days !== undefined) patch.days = checkDays(input.days);
+    if (input.time_start !== undefined) patch.timeStart = checkTime('time_start', input.time_start, false);
+    if (input.time_end !== undefined) patch.timeEnd = checkTime('time_end', input.time_end, true);
+    if (input.enabled !== undefined) patch.enabled = input.enabled;
+    await this.repo.transaction(async () => {
+      await this.repo.update(id, patch);
+      await this.audit.record(p, 'update_schedule', 'schedule', id, {
+        camera_id: current.cameraId,
+        fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
+      });
+    });
+    await this.refresh(current.cameraId);
+    return { ...current, ...patch };
+  }
+
+  async delete(p: Principal, id: string): Promise<void> {
+    const current = await this.load1(p, id, 'delete it');
+    await this.repo.transaction(async () => {
+      await this.repo.delete(id);
+      await this.audit.record(p, 'delete_schedule', 'schedule', id, { camera_id: current.cameraId });
+    });
+    await this.refresh(current.cameraId);
+  }
+
+  private async load1(p: Principal, id: string, action: string): Promise<RecordingScheduleEntity> {
+    const row = await this.repo.get(id);
+    // A scoped credential gets the same 403 for a missing window as for another camera's.
+    if (p.cameraScope !== 'all' && (!row || !canSeeCamera(p, row.cameraId)))
+      throw new ForbiddenError(
+        `credential is not scoped to the camera of schedule \`${id}\` (cannot ${action})`,
+        'CAMERA_SCOPE',
+      );
+    if (!row) throw new NotFoundError(`schedule \`${id}\` not found`, 'SCHEDULE_NOT_FOUND');
+    return row;
+  }
+
+  /** Re-read one camera's windows after a change (from the table: the truth after the commit). */
+  private async refresh(cameraId: string): Promise<void> {
+    const rows = await this.repo.forCamera(cameraId);
+    if (rows.length > 0) this.byCamera.set(cameraId, rows);
+    else this.byCamera.delete(cameraId);
+    this.changed.next(cameraId);
+  }
+}
