@@ -1036,6 +1036,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cameras/{id}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A camera’s recording schedule windows (used by record_mode scheduled / scheduled_event) */
+        get: operations["SchedulesController_list"];
+        put?: never;
+        /** Add a weekly recording window; the recorder follows it within seconds */
+        post: operations["SchedulesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a recording window */
+        delete: operations["SchedulesController_delete"];
+        options?: never;
+        head?: never;
+        /** Change a recording window (only the fields sent) */
+        patch: operations["SchedulesController_update"];
+        trace?: never;
+    };
+    "/api/v1/cameras/{id}/record-trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trigger event recording (a door contact, an alarm panel, a person): keep [now − pre_roll, now + post_roll] of an event camera
+         * @description Opens or extends the camera’s keep window (windows only grow). On a camera that does not record on events the trigger is logged (`recording_triggered`) and `window` is null. Needs `ai:ingest` (the integration role has it) and the camera in scope; audited.
+         */
+        post: operations["KeepController_trigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cameras/{id}/keep-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An event camera’s keep windows overlapping [from, to] (why its footage exists) */
+        get: operations["KeepController_windows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cameras/{id}/liveview": {
         parameters: {
             query?: never;
@@ -1342,6 +1415,10 @@ export interface components {
             /** @description the URL the recorder pulls, credentials masked */
             record_url_masked: string | null;
             record_enabled: boolean;
+            /** @enum {string} */
+            record_mode: "continuous" | "scheduled" | "event" | "scheduled_event";
+            pre_roll_seconds: number;
+            post_roll_seconds: number;
             segment_seconds: number;
             retention_hours: number;
             storage_quota_bytes: number | null;
@@ -1383,6 +1460,22 @@ export interface components {
             record_stream: "main" | "sub";
             /** @default true */
             record_enabled: boolean;
+            /**
+             * @description continuous: always; scheduled: inside the camera’s schedule windows; event: footage kept only around triggers (with pre- and post-roll); scheduled_event: event recording inside the windows
+             * @default continuous
+             * @enum {string}
+             */
+            record_mode: "continuous" | "scheduled" | "event" | "scheduled_event";
+            /**
+             * @description event modes: seconds kept before a trigger
+             * @default 10
+             */
+            pre_roll_seconds: number;
+            /**
+             * @description event modes: seconds kept after a trigger
+             * @default 30
+             */
+            post_roll_seconds: number;
             /** @description clamped to 2..3600 (default HELDAR_DEFAULT_SEGMENT_SECONDS) */
             segment_seconds?: number;
             /** @description clamped to 1..43800 (default HELDAR_DEFAULT_RETENTION_HOURS) */
@@ -1428,6 +1521,22 @@ export interface components {
             record_stream: "main" | "sub";
             /** @default true */
             record_enabled: boolean;
+            /**
+             * @description continuous: always; scheduled: inside the camera’s schedule windows; event: footage kept only around triggers (with pre- and post-roll); scheduled_event: event recording inside the windows
+             * @default continuous
+             * @enum {string}
+             */
+            record_mode: "continuous" | "scheduled" | "event" | "scheduled_event";
+            /**
+             * @description event modes: seconds kept before a trigger
+             * @default 10
+             */
+            pre_roll_seconds: number;
+            /**
+             * @description event modes: seconds kept after a trigger
+             * @default 30
+             */
+            post_roll_seconds: number;
             /** @description clamped to 2..3600 (default HELDAR_DEFAULT_SEGMENT_SECONDS) */
             segment_seconds?: number;
             /** @description clamped to 1..43800 (default HELDAR_DEFAULT_RETENTION_HOURS) */
@@ -1489,8 +1598,11 @@ export interface components {
         };
         CameraHealthDto: {
             camera_id: string;
-            /** @enum {string} */
-            state: "unknown" | "disabled" | "connecting" | "recording" | "offline" | "error";
+            /**
+             * @description `idle`: outside the camera’s schedule windows
+             * @enum {string}
+             */
+            state: "unknown" | "disabled" | "idle" | "connecting" | "recording" | "offline" | "error";
             last_segment_at: string | null;
             last_started_at: string | null;
             reconnect_count: number;
@@ -1520,6 +1632,8 @@ export interface components {
             locked: number;
             evidence_locked: boolean;
             incident_id: string | null;
+            /** @description why the segment exists: `continuous`, `schedule`, `event:<reason>` (inside a keep window), `lock` (outside every keep window but locked), `pending` (an event camera’s segment before its decision) */
+            kept_by: string;
             created_at: string;
             /** @description media URL (served with HTTP Range) */
             url: string;
@@ -1543,10 +1657,10 @@ export interface components {
             end: string;
             seconds: number;
             /**
-             * @description why nothing was recorded
+             * @description why nothing was recorded (`not_scheduled`: outside the camera’s schedule; `no_event`: an event camera’s footage outside every keep window — neither is a failure)
              * @enum {string}
              */
-            cause: "camera_offline" | "recorder_stopped" | "server_down" | "storage_error" | "unknown";
+            cause: "camera_offline" | "recorder_stopped" | "server_down" | "storage_error" | "not_scheduled" | "no_event" | "unknown";
         };
         GapsDto: {
             camera_id: string;
@@ -1982,6 +2096,80 @@ export interface components {
             dwell_seconds: number | null;
             evidence_path: string | null;
             created_at: string;
+        };
+        ScheduleDto: {
+            id: string;
+            camera_id: string;
+            days: number[];
+            time_start: string;
+            time_end: string;
+            enabled: boolean;
+            created_at: string;
+            updated_at: string;
+        };
+        CreateScheduleDto: {
+            /**
+             * @description days the window opens on: 0 = Monday … 6 = Sunday
+             * @example [
+             *       0,
+             *       1,
+             *       2,
+             *       3,
+             *       4
+             *     ]
+             */
+            days: number[];
+            /**
+             * @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight
+             * @example 22:00
+             */
+            time_start: string;
+            /**
+             * @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight
+             * @example 06:00
+             */
+            time_end: string;
+            /** @default true */
+            enabled: boolean;
+        };
+        UpdateScheduleDto: {
+            /** @description days the window opens on: 0 = Monday … 6 = Sunday */
+            days?: number[];
+            /** @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight */
+            time_start?: string;
+            /** @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight */
+            time_end?: string;
+            enabled?: boolean;
+        };
+        RecordTriggerDto: {
+            /** @description why (kept_by becomes `event:<reason>`); default `api` */
+            reason?: string;
+            /** @description this trigger’s post-roll (default: the camera’s) */
+            post_roll_seconds?: number;
+        };
+        KeepWindowRefDto: {
+            id: string;
+            start: string;
+            end: string;
+            reason: string;
+            trigger_count: number;
+        };
+        TriggerResultDto: {
+            camera_id: string;
+            /** @enum {string} */
+            mode: "continuous" | "scheduled" | "event" | "scheduled_event";
+            /** @description the keep window opened or extended; null when the camera does not record on events (the trigger is only logged) */
+            window: components["schemas"]["KeepWindowRefDto"] | null;
+        };
+        KeepWindowDto: {
+            id: string;
+            camera_id: string;
+            start: string;
+            end: string;
+            reason: string;
+            trigger_count: number;
+            created_at: string;
+            updated_at: string;
         };
         LiveViewResponse: {
             /** @example cam_lobby */
@@ -4989,6 +5177,287 @@ export interface operations {
             };
             /** @description requires events:read */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SchedulesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"][];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires camera:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SchedulesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateScheduleDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+            /** @description days not 0..6, a time not "HH:MM" */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires registry:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SchedulesController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires registry:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SchedulesController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateScheduleDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires registry:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    KeepController_trigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordTriggerDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerResultDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires ai:ingest */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    KeepController_windows: {
+        parameters: {
+            query?: {
+                /** @description default: 24 h before `to` */
+                from?: string;
+                /** @description default: now */
+                to?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeepWindowDto"][];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires camera:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
