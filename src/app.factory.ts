@@ -1,4 +1,4 @@
-import { type INestApplication, Logger, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type INestApplication, Logger, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -10,6 +10,7 @@ import { DEFAULT_JSON_LIMIT, jsonDeeperThan, MAX_JSON_DEPTH, RAISED_JSON_LIMITS 
 import { BadRequestError, DomainError } from './common/errors';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { uuidv7 } from './common/ids';
+import { FastQueryValidationPipe } from './common/query-fast-path';
 import { accessLog, createRootLogger, PinoNestLogger } from './common/logger';
 import { RequestContext } from './common/request-context';
 import { staticHeaders } from './common/static-headers';
@@ -147,7 +148,7 @@ export async function createApp(
 
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(
-    new ValidationPipe({
+    new FastQueryValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,

@@ -5,6 +5,10 @@ import { SiteEntity } from './entities/site.entity';
 
 @Injectable()
 export class CamerasRepository {
+  /** Ids of cameras a probe found (see `exists`), and the count of forgets so far. */
+  private readonly known = new Set<string>();
+  private generation = 0;
+
   constructor(private readonly db: Database) {}
 
   getAll(ids?: readonly string[]): Promise<CameraEntity[]> {
@@ -22,14 +26,24 @@ export class CamerasRepository {
     return this.db.run((m) => m.getRepository(CameraEntity).findOneBy({ id }));
   }
 
-  /** Whether the camera exists: one primary-key probe, no row loaded (camera-keyed reads ask it
-   * on every request). */
-  exists(id: string): Promise<boolean> {
-    return this.db.run(async (m) => {
-      if (this.db.isSqlite)
-        return this.db.prepared('SELECT 1 FROM cameras WHERE id = ?').get(id) !== undefined;
-      return (await m.query<unknown[]>('SELECT 1 FROM cameras WHERE id = $1', [id])).length > 0;
-    });
+  /**
+   * Whether the camera exists (camera-keyed reads ask on every request). A camera a probe found
+   * is remembered, so asking again costs no query; only `delete()` removes a camera, and it
+   * forgets the id at once and again when its transaction commits (a probe that raced it is
+   * never remembered: the generation moved). Nothing is remembered inside a transaction (its
+   * insert may still roll back), and an unknown id is always probed.
+   */
+  async exists(id: string): Promise<boolean> {
+    if (this.known.has(id)) return true;
+    const generation = this.generation;
+    const found = (await this.db.select('SELECT 1 FROM cameras WHERE id = ?', [id])).length > 0;
+    if (found && generation === this.generation && !this.db.inTransaction) this.known.add(id);
+    return found;
+  }
+
+  private forget(id: string): void {
+    this.known.delete(id);
+    this.generation++;
   }
 
   async insert(row: CameraEntity): Promise<void> {
@@ -41,7 +55,12 @@ export class CamerasRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.db.run(async (m) => ((await m.getRepository(CameraEntity).delete({ id })).affected ?? 0) > 0);
+    this.forget(id);
+    const gone = await this.db.run(
+      async (m) => ((await m.getRepository(CameraEntity).delete({ id })).affected ?? 0) > 0,
+    );
+    this.db.afterCommit(() => this.forget(id));
+    return gone;
   }
 
   getAllSites(): Promise<SiteEntity[]> {

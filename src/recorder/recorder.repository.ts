@@ -173,16 +173,29 @@ export class RecorderRepository implements OnModuleInit {
   }
 
   /** Runs of a camera that ended inside [from, to]. */
-  runsEndedBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecorderRunEntity[]> {
-    return this.db.run((m) =>
-      m
-        .getRepository(RecorderRunEntity)
-        .createQueryBuilder('r')
-        .where('r.camera_id = :cameraId', { cameraId })
-        .andWhere('r.ended_at >= :fromIso AND r.ended_at <= :toIso', { fromIso, toIso })
-        .orderBy('r.ended_at', 'ASC')
-        .getMany(),
+  /** The camera's runs that ended in [fromIso, toIso], ascending by end (the gaps read: a
+   * prepared statement, see `Database.select`). */
+  async runsEndedBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecorderRunEntity[]> {
+    const rows = await this.db.select<{
+      id: number;
+      camera_id: string;
+      started_at: string;
+      ended_at: string | null;
+      end_reason: RecorderRunEntity['endReason'];
+      detail: string | null;
+    }>(
+      `SELECT id, camera_id, started_at, ended_at, end_reason, detail FROM recorder_runs
+       WHERE camera_id = ? AND ended_at >= ? AND ended_at <= ? ORDER BY ended_at ASC`,
+      [cameraId, fromIso, toIso],
     );
+    return rows.map((r) => ({
+      id: r.id,
+      cameraId: r.camera_id,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      endReason: r.end_reason,
+      detail: r.detail,
+    }));
   }
 
   async deleteCamera(cameraId: string): Promise<void> {

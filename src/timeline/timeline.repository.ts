@@ -114,18 +114,6 @@ const toSegment = (r: SegmentRow): SegmentEntity => ({
   keptBy: r.kept_by,
 });
 
-/** `?` placeholders numbered for PostgreSQL (`$1`, `$2`, …), converted once per statement. */
-const pgSql = new Map<string, string>();
-function numbered(sql: string): string {
-  let out = pgSql.get(sql);
-  if (out === undefined) {
-    let i = 0;
-    out = sql.replace(/\?/g, () => `$${++i}`);
-    pgSql.set(sql, out);
-  }
-  return out;
-}
-
 /** The recorded spans of a window: the segments of its edges and the coverage pieces between
  * (every piece starts in [wholeFrom, wholeTo), every head segment before, every tail one after). */
 export const COVERAGE_SPANS_SQL = `SELECT start_time, end_time, 1 AS n FROM segments
@@ -163,16 +151,10 @@ export class TimelineRepository implements OnModuleInit {
     private readonly rowRetention: RowRetention,
   ) {}
 
-  /**
-   * The rows of a read written with `?` placeholders: a statement prepared once on SQLite, the
-   * same SQL with numbered placeholders on PostgreSQL. The timeline's reads go this way: query
-   * building and entity hydration were most of a request's cost, the index seeks the least.
-   */
+  /** A read written with `?` placeholders, prepared (see `Database.select`). The timeline's reads
+   * go this way: query building and entity hydration were most of a request's cost. */
   private select<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
-    return this.db.run(async (m) => {
-      if (this.db.isSqlite) return this.db.prepared(sql).all(...params) as T[];
-      return m.query<T[]>(numbered(sql), [...params]);
-    });
+    return this.db.select<T>(sql, params);
   }
 
   onModuleInit(): void {

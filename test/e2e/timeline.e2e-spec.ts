@@ -1,4 +1,5 @@
 import { prefixedId } from '../../src/common/ids';
+import { Database } from '../../src/database/database.service';
 import { RecorderRepository } from '../../src/recorder/recorder.repository';
 import type { SegmentEntity } from '../../src/timeline/entities/segment.entity';
 import { TimelineRepository } from '../../src/timeline/timeline.repository';
@@ -102,6 +103,42 @@ describe(`timeline reads (${ENGINE})`, () => {
     } finally {
       runs.mockRestore();
       recorded.mockRestore();
+    }
+  });
+
+  it('reads of a known camera probe the cameras table once; a deleted camera is 404 at once, a re-created one found again', async () => {
+    const cam = 'tlprobe';
+    await t.http().post('/api/v1/cameras').send({ id: cam, name: cam }).expect(201);
+    // SQLite: every run of the probe statement is counted (PostgreSQL: the answers only).
+    const probe =
+      ENGINE === 'sqlite' ? t.app.get(Database).prepared('SELECT 1 FROM cameras WHERE id = ?') : null;
+    const spies = probe ? [jest.spyOn(probe, 'get'), jest.spyOn(probe, 'all')] : [];
+    const probes = () => spies.reduce((n, s) => n + s.mock.calls.length, 0);
+    const segments = () =>
+      t
+        .http()
+        .get(`/api/v1/cameras/${cam}/segments`)
+        .query({ from: at(0), to: at(60) });
+    try {
+      for (let i = 0; i < 3; i++) await segments().expect(200);
+      await t
+        .http()
+        .get(`/api/v1/cameras/${cam}/timeline`)
+        .query({ from: at(0), to: at(60) })
+        .expect(200);
+      if (probe) expect(probes()).toBe(1);
+      await t.http().delete(`/api/v1/cameras/${cam}`).expect(204);
+      const gone = await segments().expect(404);
+      expect(gone.body.code).toBe('CAMERA_NOT_FOUND');
+      await t
+        .http()
+        .get(`/api/v1/cameras/${cam}/gaps`)
+        .query({ from: at(0), to: at(60) })
+        .expect(404);
+      await t.http().post('/api/v1/cameras').send({ id: cam, name: cam }).expect(201);
+      await segments().expect(200);
+    } finally {
+      for (const s of spies) s.mockRestore();
     }
   });
 

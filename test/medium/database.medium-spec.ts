@@ -178,6 +178,33 @@ describe(`database (${ENGINE})`, () => {
     expect(ids).toEqual(['keep-me']);
   });
 
+  it('select(): a prepared read answers the same rows each time, and inside a transaction sees its own uncommitted rows', async () => {
+    const sql = 'SELECT id, name FROM cameras WHERE id >= ? AND id < ? ORDER BY id';
+    await db.run((m) => m.getRepository(CameraEntity).insert([camera('sel-a'), camera('sel-b')]));
+    for (let i = 0; i < 7; i++) {
+      // PostgreSQL: the named statement is parsed once per connection and then reused.
+      expect(await db.select(sql, ['sel-', 'sel-~'])).toEqual([
+        { id: 'sel-a', name: 'sel-a' },
+        { id: 'sel-b', name: 'sel-b' },
+      ]);
+    }
+    await db
+      .transaction(async (m) => {
+        await m.getRepository(CameraEntity).insert(camera('sel-c'));
+        expect((await db.select<{ id: string }>(sql, ['sel-', 'sel-~'])).map((r) => r.id)).toEqual([
+          'sel-a',
+          'sel-b',
+          'sel-c',
+        ]);
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    expect((await db.select<{ id: string }>(sql, ['sel-', 'sel-~'])).map((r) => r.id)).toEqual([
+      'sel-a',
+      'sel-b',
+    ]);
+  });
+
   it('afterCommit hooks run after commit and never after a rollback', async () => {
     const calls: string[] = [];
     await db.transaction(async () => {

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { FastQuery, intField, iso8601Field } from '../../common/query-fast-path';
 
+@FastQuery({ from: iso8601Field, to: iso8601Field })
 export class TimeWindowQueryDto {
   @ApiPropertyOptional({ description: 'RFC 3339 start of the window' })
   @IsOptional()
@@ -14,6 +16,7 @@ export class TimeWindowQueryDto {
   to?: string;
 }
 
+@FastQuery({ from: iso8601Field, to: iso8601Field, limit: intField(1, 5000) })
 export class SegmentsQueryDto extends TimeWindowQueryDto {
   @ApiPropertyOptional({ default: 500, minimum: 1, maximum: 5000 })
   @IsOptional()
