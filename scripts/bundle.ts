@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
@@ -14,10 +15,16 @@ import { build, type Plugin } from 'esbuild';
  * read their own files through `__dirname` (swagger-ui-dist's assets), and every package a library
  * only *tries* to require (Nest's microservices/websockets, TypeORM's other drivers, `pg` until a
  * PostgreSQL URL asks for it): those resolve, or fail, exactly as they did unbundled.
+ *
+ * The kernel is `dist/heldar.bundle.js`; `dist/heldar.js`, what is started, is a small launcher
+ * that runs it through a V8 code cache (src/code-cache.ts), told the bundle's content hash here.
  */
 const ROOT = join(__dirname, '..', '..');
-const ENTRY = join(ROOT, 'dist', 'src', 'main.js');
-export const BUNDLE = join(ROOT, 'dist', 'heldar.js');
+const DIST = join(ROOT, 'dist');
+const ENTRY = join(DIST, 'src', 'main.js');
+const LAUNCHER_ENTRY = join(DIST, 'src', 'launcher.js');
+export const BUNDLE = join(DIST, 'heldar.bundle.js');
+export const LAUNCHER = join(DIST, 'heldar.js');
 
 const EXTERNAL = ['better-sqlite3', '@node-rs/argon2', 'pg', 'pg-native', 'swagger-ui-dist'];
 
@@ -67,7 +74,23 @@ async function main(): Promise<void> {
     plugins: [externalIfMissing],
     logLevel: 'warning',
   });
-  writeFileSync(BUNDLE, escapeNonAscii(readFileSync(BUNDLE, 'utf8')));
+  const code = escapeNonAscii(readFileSync(BUNDLE, 'utf8'));
+  writeFileSync(BUNDLE, code);
+  // Caches of earlier bundles next to this one are of no use any more.
+  for (const f of readdirSync(DIST)) if (/^heldar-[0-9a-f]+\.v8cache$/.test(f)) rmSync(join(DIST, f));
+  await build({
+    entryPoints: [LAUNCHER_ENTRY],
+    outfile: LAUNCHER,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    define: {
+      HELDAR_BUNDLE_HASH: JSON.stringify(createHash('sha256').update(code).digest('hex').slice(0, 16)),
+      HELDAR_BUNDLE_SIZE: String(Buffer.byteLength(code, 'latin1')),
+    },
+    logLevel: 'warning',
+  });
 }
 
 if (require.main === module) {

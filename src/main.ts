@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { config as loadDotenv } from 'dotenv';
 import { createApp } from './app.factory';
+import { codeCacheState, READY_EVENT } from './code-cache';
 import { createRootLogger } from './common/logger';
 import { ConfigError, loadConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   await app.listen(config.apiPort, config.apiHost);
+  log.debug(`code cache: ${codeCacheState()}`);
+  (process as NodeJS.EventEmitter).emit(READY_EVENT);
   const shown = config.apiHost === '0.0.0.0' || config.apiHost === '::' ? 'localhost' : config.apiHost;
   log.info(`Heldar ${KERNEL_VERSION} listening on http://${shown}:${config.apiPort}`);
   log.info(`API docs (Swagger UI): http://${shown}:${config.apiPort}/docs  ·  OpenAPI JSON: /openapi.json`);

@@ -3,7 +3,7 @@ import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { Agent, buildConnector, errors as undiciErrors } from 'undici';
+import type { Agent } from 'undici';
 import { blockedAddress, hostRefusal, isIpLiteral } from '../common/ip-address';
 
 /**
@@ -135,19 +135,26 @@ interface PostTarget {
  * `timeoutMs` bounds connecting, waiting for the headers, and each wait for body data.
  */
 export class GuardedClient {
-  private readonly agent: Agent;
+  /** Built with the first delivery: undici (~750 KB of code) is not loaded by a kernel that sends none. */
+  private agent?: Promise<Agent>;
   private readonly targets = new Map<string, PostTarget | string>();
 
-  constructor(options: { connections: number; connectTimeoutMs: number }) {
-    const connect = buildConnector({ lookup: guardedLookup, timeout: options.connectTimeoutMs });
-    this.agent = new Agent({
-      connections: options.connections,
-      connect: (opts, cb) => {
-        const refused = connectRefusal(opts.hostname);
-        if (refused) return cb(refused, null);
-        return connect(opts, cb);
-      },
+  constructor(private readonly options: { connections: number; connectTimeoutMs: number }) {}
+
+  private pool(): Promise<Agent> {
+    this.agent ??= import('undici').then((u) => {
+      undici = u;
+      const connect = u.buildConnector({ lookup: guardedLookup, timeout: this.options.connectTimeoutMs });
+      return new u.Agent({
+        connections: this.options.connections,
+        connect: (opts, cb) => {
+          const refused = connectRefusal(opts.hostname);
+          if (refused) return cb(refused, null);
+          return connect(opts, cb);
+        },
+      });
     });
+    return this.agent;
   }
 
   /** The target of `url`, or why it cannot be one (parsed once per URL). */
@@ -181,7 +188,9 @@ export class GuardedClient {
     if (typeof t === 'string') return { ok: false, statusCode: null, error: t, durationMs: 0 };
     let code: number;
     try {
-      const res = await this.agent.request({
+      const res = await (
+        await this.pool()
+      ).request({
         origin: t.origin,
         path: t.path,
         method: 'POST',
@@ -209,15 +218,20 @@ export class GuardedClient {
 
   /** Close every connection (in-flight requests fail). */
   async destroy(): Promise<void> {
-    await this.agent.destroy();
+    if (this.agent) await (await this.agent).destroy();
   }
 }
 
+/** undici, once a GuardedClient has loaded it. */
+let undici: typeof import('undici') | undefined;
+
 function clientError(err: unknown, timeoutMs: number): string {
+  const e = undici?.errors;
   if (
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError ||
-    err instanceof undiciErrors.ConnectTimeoutError
+    e &&
+    (err instanceof e.HeadersTimeoutError ||
+      err instanceof e.BodyTimeoutError ||
+      err instanceof e.ConnectTimeoutError)
   )
     return `timed out after ${timeoutMs} ms`;
   return err instanceof Error ? err.message : String(err);

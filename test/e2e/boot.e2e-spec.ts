@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { freePort } from '../fixtures/free-port';
 import { createTestStore, ENGINE } from '../support/test-db';
@@ -8,6 +8,8 @@ import { dataSourceOptions } from '../../src/database/data-source';
 import { ModuleRecordEntity } from '../../src/settings/entities/module-record.entity';
 
 const MAIN = resolve(__dirname, '../../dist/heldar.js');
+/** The kernel itself; MAIN is the launcher that runs it through V8's code cache. */
+const BUNDLE = resolve(__dirname, '../../dist/heldar.bundle.js');
 
 function run(env: Record<string, string>, cwd: string) {
   const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
@@ -48,7 +50,7 @@ describe(`the built server (${ENGINE})`, () => {
 
   it('ships as one ASCII file that boots on a database the unbundled code migrated, with validation, argon2 and Swagger UI working bundled', async () => {
     // One byte per character: V8 would hold a script with any character above U+00FF as UTF-16.
-    expect(readFileSync(MAIN).some((b) => b > 0x7f)).toBe(false);
+    expect(readFileSync(BUNDLE).some((b) => b > 0x7f)).toBe(false);
     const store = await createTestStore();
     // Migrated by the TypeScript sources: the bundle must find every migration already applied
     // (same class names), not run them again.
@@ -125,6 +127,59 @@ describe(`the built server (${ENGINE})`, () => {
     } finally {
       p.child.kill('SIGKILL');
       await store.cleanup();
+    }
+  });
+
+  it('writes a V8 code cache next to the bundle after its first start, and later starts compile from it', async () => {
+    const store = await createTestStore();
+    const boot = async () => {
+      const port = await freePort();
+      const p = run(
+        {
+          HELDAR_DATA_DIR: store.dataDir,
+          HELDAR_DATABASE_URL: store.databaseUrl,
+          HELDAR_API_PORT: String(port),
+          HELDAR_API_HOST: '127.0.0.1',
+          HELDAR_LOG: 'debug',
+          HELDAR_RECORDER_ENABLED: 'false',
+          HELDAR_AI_ENABLED: 'false',
+          HELDAR_MIN_FREE_DISK_GB: '0',
+        },
+        store.dataDir,
+      );
+      const deadline = Date.now() + 30_000;
+      while (!/code cache: \w+/.test(p.output()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      return p;
+    };
+    const caches = () => readdirSync(dirname(BUNDLE)).filter((f) => /^heldar-[0-9a-f]+\.v8cache$/.test(f));
+    try {
+      const first = await boot();
+      try {
+        expect(cacheState(first.output())).toMatch(/^(absent|accepted)$/); // another test's kernel may have written it
+        const deadline = Date.now() + 15_000; // written a second after the server listens
+        while (caches().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(caches()).toHaveLength(1);
+        expect(readdirSync(store.dataDir).some((f) => f.endsWith('.v8cache'))).toBe(false);
+      } finally {
+        first.child.kill('SIGTERM');
+        expect(await first.exited).toBe(0);
+      }
+      const second = await boot();
+      try {
+        expect(cacheState(second.output())).toBe('accepted');
+        expect((await fetch(`${second.output().match(/http:\/\/127\.0\.0\.1:\d+/)![0]}/readyz`)).status).toBe(
+          200,
+        );
+      } finally {
+        second.child.kill('SIGTERM');
+        expect(await second.exited).toBe(0);
+      }
+    } finally {
+      await store.cleanup();
+    }
+    function cacheState(out: string): string | undefined {
+      return /code cache: (\w+)/.exec(out)?.[1];
     }
   });
 
