@@ -14,6 +14,7 @@ import { benchBoot } from './boot.bench';
 import { benchMetrics } from './metrics.bench';
 import { benchScale } from './scale.bench';
 import { benchHttp } from './http.bench';
+import { benchEventMode } from './event-mode.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   console.log('boot (process start to /readyz 200, idle RSS):', JSON.stringify(boot, null, 2));
   const metrics = only && only !== 'metrics' ? results.metrics : await benchMetrics();
   console.log('/metrics with 64 cameras:', metrics);
+  const eventMode = only && only !== 'event_mode' ? results.event_mode : await benchEventMode();
+  console.log('event recording vs continuous (8 cameras, 10 s pre-roll, 30 s post-roll):', eventMode);
   const scale = only && only !== 'scale' ? results.scale : await benchScale();
   console.log('scale (30 days held vs empty):', JSON.stringify(scale, null, 2));
   results = {
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     http,
     boot,
     metrics,
+    event_mode: eventMode,
     scale,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
