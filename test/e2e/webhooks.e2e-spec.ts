@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { EventsService } from '../../src/events/events.service';
+import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
 import { rawQuery, startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -419,6 +420,71 @@ describe(`webhook delivery slots (${ENGINE})`, () => {
     } finally {
       hung.closeAllConnections(); // its attempts fail now, so the kernel can stop
       await new Promise<void>((r) => hung.close(() => r()));
+      await t.close();
+      await rx.stop();
+    }
+  });
+});
+
+describe(`webhook delivery slots and the ledger (${ENGINE})`, () => {
+  it('a slot is free once the receiver has answered: the next delivery does not wait for the ledger to commit', async () => {
+    const rx = new Receiver();
+    await rx.start();
+    const t = await startTestApp({
+      env: { ...FAST, HELDAR_WEBHOOK_CONCURRENCY: '1', HELDAR_WEBHOOK_SUBSCRIPTION_CONCURRENCY: '1' },
+    });
+    // The ledger is held shut: every outcome waits until the test opens it.
+    const repo = t.app.get(WebhooksRepository);
+    const record = repo.recordOutcome.bind(repo);
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const held = jest
+      .spyOn(repo, 'recordOutcome')
+      .mockImplementation((a, p) => opened.then(() => record(a, p)));
+    try {
+      const { id } = (
+        await t
+          .http()
+          .post('/api/v1/webhooks')
+          .send({ url: rx.url, event_types: ['ledger_slot_*'] })
+          .expect(201)
+      ).body as { id: string };
+      const sent = [];
+      for (let i = 0; i < 3; i++)
+        sent.push(await t.app.get(EventsService).emit({ type: 'ledger_slot_test', payload: { i } }));
+      // One slot, three deliveries, no outcome committed yet: all three are received, in order.
+      await waitFor(async () => rx.ofType('ledger_slot_test').length === 3, 10_000, 'three deliveries');
+      expect(rx.ofType('ledger_slot_test').map((r) => r.json.seq)).toEqual(sent.map((e) => e.seq));
+      const pending = await rawQuery(
+        t,
+        `SELECT status FROM webhook_deliveries WHERE webhook_id = '${id}' AND status = 'delivered'`,
+      );
+      expect(pending).toEqual([]); // nothing committed while the ledger is held
+      open();
+      // Then every outcome is in the ledger: one attempt each, each delivery delivered.
+      await waitFor(
+        async () =>
+          (
+            await rawQuery(
+              t,
+              `SELECT id FROM webhook_deliveries WHERE webhook_id = '${id}' AND status = 'delivered'`,
+            )
+          ).length === 3,
+        10_000,
+        'three delivered rows',
+      );
+      const attempts = await rawQuery(
+        t,
+        `SELECT attempt, ok FROM webhook_attempts WHERE webhook_id = '${id}' ORDER BY id`,
+      );
+      expect(attempts.map((a) => [Number(a.attempt), Boolean(a.ok)])).toEqual([
+        [1, true],
+        [1, true],
+        [1, true],
+      ]);
+    } finally {
+      open();
+      held.mockRestore();
       await t.close();
       await rx.stop();
     }
