@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { Database } from '../../src/database/database.service';
 import { EventsService } from '../../src/events/events.service';
 import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
 import { rawQuery, startTestApp, type TestApp, waitFor } from '../support/test-app';
@@ -487,6 +488,56 @@ describe(`webhook delivery slots and the ledger (${ENGINE})`, () => {
       held.mockRestore();
       await t.close();
       await rx.stop();
+    }
+  });
+});
+
+describe(`webhook ledger group commit (${ENGINE})`, () => {
+  it('outcomes finishing one per turn of the event loop during a burst share a few commits, each row written', async () => {
+    const t = await startTestApp({ env: FAST });
+    try {
+      const repo = t.app.get(WebhooksRepository);
+      const commits = jest.spyOn(t.app.get(Database), 'transaction');
+      const now = new Date().toISOString();
+      const written: Array<Promise<void>> = [];
+      // 40 outcomes, one per turn (as responses arrive during a burst), within a few milliseconds: a
+      // handful of commits (a flush at once, then at most one per OUTCOME_FLUSH_MS), not 40.
+      for (let i = 0; i < 40; i++) {
+        written.push(
+          repo.recordOutcome(
+            {
+              deliveryId: `msg_group_${i}`,
+              webhookId: 'wh_group',
+              attempt: 1,
+              ok: true,
+              statusCode: 204,
+              error: null,
+              durationMs: 1,
+              createdAt: now,
+            },
+            {
+              status: 'delivered',
+              attempts: 1,
+              nextAttemptAt: null,
+              lastStatusCode: 204,
+              lastError: null,
+              deliveredAt: now,
+              updatedAt: now,
+            },
+          ),
+        );
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(written);
+      const rows = await rawQuery(
+        t,
+        `SELECT delivery_id FROM webhook_attempts WHERE webhook_id = 'wh_group'`,
+      );
+      expect(rows).toHaveLength(40);
+      expect(commits.mock.calls.length).toBeLessThanOrEqual(10); // one per outcome before
+      commits.mockRestore();
+    } finally {
+      await t.close();
     }
   });
 });
