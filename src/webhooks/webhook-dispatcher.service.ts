@@ -45,6 +45,10 @@ export function deliveryBody(e: KernelEvent): string {
   });
 }
 
+/** An attempt that never reached the network. */
+const refused = (error: string): Promise<PostResult> =>
+  Promise.resolve({ ok: false, statusCode: null, error, durationMs: 0 });
+
 /** Type, severity and camera scope (a scoped subscription gets no camera-less event). */
 export function matches(
   w: Pick<WebhookEntity, 'eventTypes' | 'minSeverity' | 'cameraScope'>,
@@ -380,8 +384,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return body;
   }
 
-  /** Sign and POST one message to a subscription. */
-  async send(w: WebhookEntity, msgId: string, body: string): Promise<PostResult> {
+  /** Sign and POST one message to a subscription (one HMAC per attempt; the body is shared). */
+  send(w: WebhookEntity, msgId: string, body: string): Promise<PostResult> {
     let refusal = this.literalRefusals.get(w.url);
     if (refusal === undefined) {
       const host = new URL(w.url).hostname.replace(/^\[|\]$/g, '');
@@ -389,15 +393,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       if (this.literalRefusals.size >= 1000) this.literalRefusals.clear();
       this.literalRefusals.set(w.url, refusal);
     }
-    if (refusal) return { ok: false, statusCode: null, error: `refused: ${refusal}`, durationMs: 0 };
+    if (refusal) return refused(`refused: ${refusal}`);
     let secret: KeyObject;
     try {
       secret = this.openSecret(w);
     } catch (err) {
       if (!(err instanceof SecretBoxError)) throw err;
-      const error =
-        'the signing secret cannot be opened (sealed for another subscription, or with another HELDAR_SECRET_KEY): recreate the subscription';
-      return { ok: false, statusCode: null, error, durationMs: 0 };
+      return refused(
+        'the signing secret cannot be opened (sealed for another subscription, or with another HELDAR_SECRET_KEY): recreate the subscription',
+      );
     }
     const headers = signedHeaders(secret, msgId, Math.floor(this.clock.nowMs() / 1000), body);
     return this.client.post(w.url, headers, body, this.config.webhookTimeoutMs);
