@@ -142,7 +142,21 @@ describe(`webhooks (${ENGINE})`, () => {
     });
     expect(rx.got.some((r) => r.json.seq === other.seq)).toBe(false);
 
-    const deliveries = (await t.http().get(`/api/v1/webhooks/${hook.id}/deliveries`).expect(200)).body;
+    // The receiver has a message before the kernel has its response, let alone its ledger row:
+    // the ledger is read once it has caught up (it commits outcomes in groups).
+    const deliveries = await waitFor(
+      async () => {
+        const list = (await t.http().get(`/api/v1/webhooks/${hook.id}/deliveries`).expect(200))
+          .body as Array<{
+          event_type: string;
+          status: string;
+          attempt_log: unknown;
+        }>;
+        return list.every((x) => x.status === 'delivered') && list;
+      },
+      10_000,
+      'the ledger',
+    );
     expect(deliveries.map((x: { event_type: string; status: string }) => [x.event_type, x.status])).toEqual([
       ['door_open', 'delivered'],
       ['camera_created', 'delivered'],
