@@ -176,7 +176,7 @@ export class GuardedClient {
     return t;
   }
 
-  /** POST `body`; 2xx is success. */
+  /** POST `body`; 2xx is success. `headers` is taken as is (the user agent is added to it). */
   async post(
     url: string,
     headers: Record<string, string>,
@@ -186,6 +186,7 @@ export class GuardedClient {
     const started = Date.now();
     const t = this.target(url);
     if (typeof t === 'string') return { ok: false, statusCode: null, error: t, durationMs: 0 };
+    headers['user-agent'] = 'Heldar/1';
     let code: number;
     try {
       const res = await (
@@ -194,7 +195,7 @@ export class GuardedClient {
         origin: t.origin,
         path: t.path,
         method: 'POST',
-        headers: { ...headers, 'user-agent': 'Heldar/1' },
+        headers,
         body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,

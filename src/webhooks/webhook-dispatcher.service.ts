@@ -27,6 +27,8 @@ import { type SchedulePlan, WebhooksRepository } from './webhooks.repository';
 
 const SCHEDULE_BATCH = 500;
 const REFILL_BATCH = 200;
+/** Attempts sent but not yet committed to the ledger: at most this many times the concurrency. */
+const UNRECORDED_FACTOR = 4;
 /** A subscription's `last_success_at` is written at most this often while it keeps succeeding. */
 const HEALTH_NOTE_MS = 5000;
 
@@ -43,6 +45,10 @@ export function deliveryBody(e: KernelEvent): string {
     payload: e.payload,
   });
 }
+
+/** An attempt that never reached the network. */
+const refused = (error: string): Promise<PostResult> =>
+  Promise.resolve({ ok: false, statusCode: null, error, durationMs: 0 });
 
 /** Type, severity and camera scope (a scoped subscription gets no camera-less event). */
 export function matches(
@@ -80,8 +86,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private hooks: Promise<Map<string, WebhookEntity>> | null = null;
   /** Deliveries to send, per subscription, oldest first (scheduled, or taken from the table). */
   private readonly queues = new Map<string, WebhookDeliveryEntity[]>();
-  /** Deliveries in flight per subscription. */
+  /** Deliveries being sent per subscription (an attempt whose outcome is known is no longer). */
   private readonly busy = new Map<string, number>();
+  /** Deliveries being sent, all subscriptions (bounded by HELDAR_WEBHOOK_CONCURRENCY). */
+  private sending = 0;
   private refilling: Promise<void> | null = null;
   /** The table may hold due rows the queues do not (boot, the tick, a retry falling due, a replay). */
   private tableDue = true;
@@ -276,7 +284,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async pump(): Promise<void> {
     const all = this.config.webhookConcurrency;
     const per = this.config.webhookSubscriptionConcurrency;
-    while (!this.stopped && this.inFlight.size < all) {
+    while (!this.stopped && this.sending < all && this.inFlight.size < all * UNRECORDED_FACTOR) {
       if (this.queues.size === 0) {
         if (!this.tableDue) return;
         await this.refill();
@@ -285,7 +293,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       const hooks = await this.subscriptions();
       let started = 0;
       for (const [id, q] of this.queues) {
-        if (this.inFlight.size >= all) break;
+        if (this.sending >= all) break;
         if ((this.busy.get(id) ?? 0) >= per) continue;
         const d = q.shift()!;
         if (q.length === 0) this.queues.delete(id);
@@ -304,16 +312,31 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
+  /**
+   * Send `d`. Its slots (the subscription's and the global one) are freed as soon as the attempt
+   * has an outcome, before the ledger commits it: sending never waits on a commit. The delivery
+   * stays in `inFlight` until its outcome is committed (shutdown waits for it; the row is still
+   * `delivering`, so nothing takes it again meanwhile).
+   */
   private start(w: WebhookEntity, d: WebhookDeliveryEntity): void {
     this.busy.set(w.id, (this.busy.get(w.id) ?? 0) + 1);
-    const p = this.deliver(w, d)
+    this.sending++;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.sending--;
+      const n = (this.busy.get(w.id) ?? 1) - 1;
+      if (n > 0) this.busy.set(w.id, n);
+      else this.busy.delete(w.id);
+      if (!this.stopped) void this.pump().catch(() => undefined);
+    };
+    const p = this.deliver(w, d, release)
       .catch((err: unknown) => this.logger.error({ err, delivery: d.id }, 'delivery failed unexpectedly'))
       .finally(() => {
         this.inFlight.delete(d.id);
-        const n = (this.busy.get(w.id) ?? 1) - 1;
-        if (n > 0) this.busy.set(w.id, n);
-        else this.busy.delete(w.id);
-        if (!this.stopped) void this.pump().catch(() => undefined);
+        if (held) release();
+        else if (!this.stopped) void this.pump().catch(() => undefined);
       });
     this.inFlight.set(d.id, p);
   }
@@ -365,8 +388,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return body;
   }
 
-  /** Sign and POST one message to a subscription. */
-  async send(w: WebhookEntity, msgId: string, body: string): Promise<PostResult> {
+  /** Sign and POST one message to a subscription (one HMAC per attempt; the body is shared). */
+  send(w: WebhookEntity, msgId: string, body: string): Promise<PostResult> {
     let refusal = this.literalRefusals.get(w.url);
     if (refusal === undefined) {
       const host = new URL(w.url).hostname.replace(/^\[|\]$/g, '');
@@ -374,21 +397,21 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       if (this.literalRefusals.size >= 1000) this.literalRefusals.clear();
       this.literalRefusals.set(w.url, refusal);
     }
-    if (refusal) return { ok: false, statusCode: null, error: `refused: ${refusal}`, durationMs: 0 };
+    if (refusal) return refused(`refused: ${refusal}`);
     let secret: KeyObject;
     try {
       secret = this.openSecret(w);
     } catch (err) {
       if (!(err instanceof SecretBoxError)) throw err;
-      const error =
-        'the signing secret cannot be opened (sealed for another subscription, or with another HELDAR_SECRET_KEY): recreate the subscription';
-      return { ok: false, statusCode: null, error, durationMs: 0 };
+      return refused(
+        'the signing secret cannot be opened (sealed for another subscription, or with another HELDAR_SECRET_KEY): recreate the subscription',
+      );
     }
     const headers = signedHeaders(secret, msgId, Math.floor(this.clock.nowMs() / 1000), body);
     return this.client.post(w.url, headers, body, this.config.webhookTimeoutMs);
   }
 
-  private async deliver(w: WebhookEntity, d: WebhookDeliveryEntity): Promise<void> {
+  private async deliver(w: WebhookEntity, d: WebhookDeliveryEntity, sent: () => void): Promise<void> {
     const event = this.recent.get(d.eventSeq) ?? (await this.events.getBySeqs([d.eventSeq]))[0];
     const attempt = d.attempts + 1;
     // The scope may have narrowed since this delivery was queued (a retry, a replay): judged again.
@@ -398,6 +421,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       : outside
         ? { ok: false, statusCode: null, error: "outside the subscription's camera scope", durationMs: 0 }
         : await this.send(w, d.id, this.bodyOf(event));
+    sent(); // the attempt is over: its slot may serve the next delivery while the ledger commits
     const nowMs = this.clock.nowMs();
     const now = new Date(nowMs).toISOString();
     const delay =

@@ -13,6 +13,9 @@ export interface SchedulePlan {
   cursorSeq: number;
 }
 
+/** While outcomes keep coming, the ledger commits at most this often (idle: at once). */
+const OUTCOME_FLUSH_MS = 25;
+
 export type OutcomePatch = Pick<
   WebhookDeliveryEntity,
   'status' | 'attempts' | 'nextAttemptAt' | 'lastStatusCode' | 'lastError' | 'deliveredAt' | 'updatedAt'
@@ -197,14 +200,16 @@ export class WebhooksRepository implements OnModuleInit {
 
   /**
    * One attempt's ledger row and its delivery's new state, atomically. Outcomes finishing
-   * meanwhile share one unit of a group commit (`Database.batch()`): a burst writes its ledger in
-   * a few transactions of many rows each, not one unit per delivery. Resolves once committed.
-   * SQLite: statements prepared once.
+   * meanwhile share one commit: a flush starts at once when the ledger is idle, and while a burst
+   * keeps it busy at most every OUTCOME_FLUSH_MS (each commit writes the pages it touches once,
+   * so a burst's ledger is a few dozen commits of many rows, not one small commit per turn of the
+   * event loop). The dispatcher does not wait for it to send the next delivery. Resolves once
+   * committed. SQLite: statements prepared once.
    */
   recordOutcome(attempt: Omit<WebhookAttemptEntity, 'id'>, patch: OutcomePatch): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.outcomes.push({ attempt, patch, resolve, reject });
-      if (this.outcomes.length === 1) setImmediate(() => this.flushOutcomes());
+      this.flushSoon();
     });
   }
 
@@ -214,11 +219,29 @@ export class WebhooksRepository implements OnModuleInit {
     resolve: () => void;
     reject: (err: unknown) => void;
   }> = [];
+  /** A flush is scheduled or running (outcomes queued meanwhile go in the next one). */
+  private flushPending = false;
+  private lastFlushAt = -Infinity;
 
-  private flushOutcomes(): void {
+  private flushSoon(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    const wait = this.lastFlushAt + OUTCOME_FLUSH_MS - performance.now();
+    const go = () => {
+      this.lastFlushAt = performance.now();
+      void this.flushOutcomes().finally(() => {
+        this.flushPending = false;
+        if (this.outcomes.length > 0) this.flushSoon();
+      });
+    };
+    if (wait <= 0) setImmediate(go);
+    else setTimeout(go, wait);
+  }
+
+  private async flushOutcomes(): Promise<void> {
     const group = this.outcomes.splice(0);
     if (group.length === 0) return;
-    this.db
+    await this.db
       .batch(async (m) => {
         if (this.db.isSqlite) {
           // In-process statements prepared once: a row each costs about what a multi-row one does.

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { Database } from '../../src/database/database.service';
 import { EventsService } from '../../src/events/events.service';
+import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
 import { rawQuery, startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -140,7 +142,21 @@ describe(`webhooks (${ENGINE})`, () => {
     });
     expect(rx.got.some((r) => r.json.seq === other.seq)).toBe(false);
 
-    const deliveries = (await t.http().get(`/api/v1/webhooks/${hook.id}/deliveries`).expect(200)).body;
+    // The receiver has a message before the kernel has its response, let alone its ledger row:
+    // the ledger is read once it has caught up (it commits outcomes in groups).
+    const deliveries = await waitFor(
+      async () => {
+        const list = (await t.http().get(`/api/v1/webhooks/${hook.id}/deliveries`).expect(200))
+          .body as Array<{
+          event_type: string;
+          status: string;
+          attempt_log: unknown;
+        }>;
+        return list.every((x) => x.status === 'delivered') && list;
+      },
+      10_000,
+      'the ledger',
+    );
     expect(deliveries.map((x: { event_type: string; status: string }) => [x.event_type, x.status])).toEqual([
       ['door_open', 'delivered'],
       ['camera_created', 'delivered'],
@@ -421,6 +437,121 @@ describe(`webhook delivery slots (${ENGINE})`, () => {
       await new Promise<void>((r) => hung.close(() => r()));
       await t.close();
       await rx.stop();
+    }
+  });
+});
+
+describe(`webhook delivery slots and the ledger (${ENGINE})`, () => {
+  it('a slot is free once the receiver has answered: the next delivery does not wait for the ledger to commit', async () => {
+    const rx = new Receiver();
+    await rx.start();
+    const t = await startTestApp({
+      env: { ...FAST, HELDAR_WEBHOOK_CONCURRENCY: '1', HELDAR_WEBHOOK_SUBSCRIPTION_CONCURRENCY: '1' },
+    });
+    // The ledger is held shut: every outcome waits until the test opens it.
+    const repo = t.app.get(WebhooksRepository);
+    const record = repo.recordOutcome.bind(repo);
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const held = jest
+      .spyOn(repo, 'recordOutcome')
+      .mockImplementation((a, p) => opened.then(() => record(a, p)));
+    try {
+      const { id } = (
+        await t
+          .http()
+          .post('/api/v1/webhooks')
+          .send({ url: rx.url, event_types: ['ledger_slot_*'] })
+          .expect(201)
+      ).body as { id: string };
+      const sent = [];
+      for (let i = 0; i < 3; i++)
+        sent.push(await t.app.get(EventsService).emit({ type: 'ledger_slot_test', payload: { i } }));
+      // One slot, three deliveries, no outcome committed yet: all three are received, in order.
+      await waitFor(async () => rx.ofType('ledger_slot_test').length === 3, 10_000, 'three deliveries');
+      expect(rx.ofType('ledger_slot_test').map((r) => r.json.seq)).toEqual(sent.map((e) => e.seq));
+      const pending = await rawQuery(
+        t,
+        `SELECT status FROM webhook_deliveries WHERE webhook_id = '${id}' AND status = 'delivered'`,
+      );
+      expect(pending).toEqual([]); // nothing committed while the ledger is held
+      open();
+      // Then every outcome is in the ledger: one attempt each, each delivery delivered.
+      await waitFor(
+        async () =>
+          (
+            await rawQuery(
+              t,
+              `SELECT id FROM webhook_deliveries WHERE webhook_id = '${id}' AND status = 'delivered'`,
+            )
+          ).length === 3,
+        10_000,
+        'three delivered rows',
+      );
+      const attempts = await rawQuery(
+        t,
+        `SELECT attempt, ok FROM webhook_attempts WHERE webhook_id = '${id}' ORDER BY id`,
+      );
+      expect(attempts.map((a) => [Number(a.attempt), Boolean(a.ok)])).toEqual([
+        [1, true],
+        [1, true],
+        [1, true],
+      ]);
+    } finally {
+      open();
+      held.mockRestore();
+      await t.close();
+      await rx.stop();
+    }
+  });
+});
+
+describe(`webhook ledger group commit (${ENGINE})`, () => {
+  it('outcomes finishing one per turn of the event loop during a burst share a few commits, each row written', async () => {
+    const t = await startTestApp({ env: FAST });
+    try {
+      const repo = t.app.get(WebhooksRepository);
+      const commits = jest.spyOn(t.app.get(Database), 'transaction');
+      const now = new Date().toISOString();
+      const written: Array<Promise<void>> = [];
+      // 40 outcomes, one per turn (as responses arrive during a burst), within a few milliseconds: a
+      // handful of commits (a flush at once, then at most one per OUTCOME_FLUSH_MS), not 40.
+      for (let i = 0; i < 40; i++) {
+        written.push(
+          repo.recordOutcome(
+            {
+              deliveryId: `msg_group_${i}`,
+              webhookId: 'wh_group',
+              attempt: 1,
+              ok: true,
+              statusCode: 204,
+              error: null,
+              durationMs: 1,
+              createdAt: now,
+            },
+            {
+              status: 'delivered',
+              attempts: 1,
+              nextAttemptAt: null,
+              lastStatusCode: 204,
+              lastError: null,
+              deliveredAt: now,
+              updatedAt: now,
+            },
+          ),
+        );
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(written);
+      const rows = await rawQuery(
+        t,
+        `SELECT delivery_id FROM webhook_attempts WHERE webhook_id = 'wh_group'`,
+      );
+      expect(rows).toHaveLength(40);
+      expect(commits.mock.calls.length).toBeLessThanOrEqual(10); // one per outcome before
+      commits.mockRestore();
+    } finally {
+      await t.close();
     }
   });
 });
