@@ -189,11 +189,12 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private lookupFor(p: Principal, id: string): Session {
-    if (!PLAYBACK_ID.test(id)) throw new BadRequestError('not a playback session id', 'VALIDATION_FAILED');
-    const s = this.sessions.get(id);
-    const visible = s && (p.cameraScope === 'all' || p.cameraScope.includes(s.cameraId));
-    if (p.cameraScope !== 'all' && !visible)
+    const valid = PLAYBACK_ID.test(id);
+    const s = valid ? this.sessions.get(id) : undefined;
+    // Scope before existence or format: a scoped caller learns nothing about other sessions.
+    if (p.cameraScope !== 'all' && !(s && p.cameraScope.includes(s.cameraId)))
       throw new ForbiddenError(`playback session \`${id}\` is not on a camera in your scope`, 'CAMERA_SCOPE');
+    if (!valid) throw new BadRequestError('not a playback session id', 'VALIDATION_FAILED');
     if (!s) throw new NotFoundError(`no playback session \`${id}\``, 'PLAYBACK_NOT_FOUND');
     return s;
   }

@@ -3,9 +3,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, ut
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildRecordArgs } from '../../src/media/ffmpeg-args';
+import { PlaybackService } from '../../src/playback/playback.service';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
-import { startTestApp, type TestApp, waitFor } from '../support/test-app';
+import { startTestApp, type TestApp, waitFor, withClockAhead } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
 const ADMIN = { username: 'root', password: 'root-password-1' };
@@ -20,6 +21,7 @@ interface Segment {
   end_time: string;
   duration_s: number;
   size_bytes: number;
+  locked: number;
 }
 
 const run = (cmd: string, args: string[], timeoutMs = 60_000) =>
@@ -432,6 +434,26 @@ describe(`playback: HLS over the recorded files (${ENGINE})`, () => {
     });
     expect(rows.every((r) => r.action.startsWith('view_') && r.subject_camera_id === 'pb')).toBe(true);
     await t.http().delete(`/api/v1/playback/${res.body.id}`).set(admin()).expect(204);
+  });
+
+  it('a session nobody requests for HELDAR_PLAYBACK_SESSION_TTL_S closes: its read-locks go, its URLs answer 404', async () => {
+    const res = await open({ from: segs[0].start_time, to: segs[1].end_time }).expect(201);
+    const lockOf = async (id: string) => (await segments()).find((s) => s.id === id)!.locked;
+    expect(await lockOf(segs[0].id)).toBe(1);
+    expect(await lockOf(segs[1].id)).toBe(1);
+    expect(await lockOf(segs[2].id)).toBe(0);
+    const service = t.app.get(PlaybackService);
+    // Requested 50 s later: still open (the TTL counts from the last request).
+    await withClockAhead(t, 50_000, async () => {
+      await t.http().get(res.body.playlist_url).expect(200);
+      expect(await service.reapIdle()).toBe(0);
+    });
+    expect(await withClockAhead(t, 115_000, () => service.reapIdle())).toBe(1);
+    expect(await lockOf(segs[0].id)).toBe(0);
+    expect(await lockOf(segs[1].id)).toBe(0);
+    const gone = await t.http().get(res.body.playlist_url).expect(404);
+    expect(gone.body.code).toBe('PLAYBACK_NOT_FOUND');
+    await t.http().delete(`/api/v1/playback/${res.body.id}`).set(admin()).expect(404);
   });
 
   it('retention under a cap never deletes a segment an open session lists; after DELETE it does', async () => {
