@@ -219,8 +219,10 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     const claims = verifyLiveToken(this.key, token, tokenPath(id), Math.floor(nowMs / 1000));
     if (!claims) throw denied();
     const s = this.sessions.get(id);
-    if (!s)
+    if (!s || this.idle(s, nowMs)) {
+      if (s) await this.close(s);
       throw new NotFoundError(`no playback session \`${id}\` (closed or expired)`, 'PLAYBACK_NOT_FOUND');
+    }
     if (s.subjectOkUntilMs < nowMs) {
       if (!(await this.subjectStands(claims, s.cameraId))) throw denied();
       s.subjectOkUntilMs = nowMs + SUBJECT_CACHE_MS;
@@ -334,12 +336,16 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.serial(s, () => this.release(s));
   }
 
+  private idle(s: Session, nowMs: number): boolean {
+    return s.lastSeenMs < nowMs - this.config.playbackSessionTtlS * 1000;
+  }
+
   /** Sessions nobody has requested anything of for HELDAR_PLAYBACK_SESSION_TTL_S are closed. */
   async reapIdle(): Promise<number> {
-    const cutoff = this.clock.nowMs() - this.config.playbackSessionTtlS * 1000;
+    const nowMs = this.clock.nowMs();
     let n = 0;
     for (const s of [...this.sessions.values()]) {
-      if (s.lastSeenMs >= cutoff) continue;
+      if (!this.idle(s, nowMs)) continue;
       await this.close(s);
       this.logger.log({ sessionId: s.id, cameraId: s.cameraId }, 'playback session expired (idle)');
       n++;

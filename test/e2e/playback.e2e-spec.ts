@@ -448,7 +448,15 @@ describe(`playback: HLS over the recorded files (${ENGINE})`, () => {
       await t.http().get(res.body.playlist_url).expect(200);
       expect(await service.reapIdle()).toBe(0);
     });
-    expect(await withClockAhead(t, 115_000, () => service.reapIdle())).toBe(1);
+    const lazy = await open({ from: segs[2].start_time, to: segs[2].end_time }).expect(201);
+    expect(await lockOf(segs[2].id)).toBe(1);
+    await withClockAhead(t, 115_000, async () => {
+      // Met by a request before the reaper came by: closed there.
+      const late = await t.http().get(lazy.body.playlist_url).expect(404);
+      expect(late.body.code).toBe('PLAYBACK_NOT_FOUND');
+      expect(await service.reapIdle()).toBe(1);
+    });
+    expect(await lockOf(segs[2].id)).toBe(0);
     expect(await lockOf(segs[0].id)).toBe(0);
     expect(await lockOf(segs[1].id)).toBe(0);
     const gone = await t.http().get(res.body.playlist_url).expect(404);
