@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuditService } from '../audit/audit.service';
+import { ViewAudit } from '../audit/view-audit';
 import { hasCapability, type Principal } from '../auth/principal';
 import { extractCredential, PrincipalResolver } from '../auth/principal-resolver';
 import { CamerasService } from '../cameras/cameras.service';
@@ -93,6 +94,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly timeline: TimelineService,
     private readonly cameras: CamerasService,
     private readonly audit: AuditService,
+    private readonly views: ViewAudit,
     private readonly resolver: PrincipalResolver,
     private readonly loops: Loops,
     private readonly clock: Clock,
@@ -160,12 +162,17 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     }
     this.sessions.set(id, session);
     const gaps = await this.timeline.getGaps(cameraId, iso(fromMs), toMs === null ? undefined : iso(toMs));
-    await this.audit.record(p, 'view_playback', 'playback_session', id, {
-      camera_id: cameraId,
-      from: iso(fromMs),
-      to: toMs === null ? null : iso(toMs),
-      segment_count: session.segments.size,
-    });
+    await this.views.record(
+      p,
+      'view_playback',
+      cameraId,
+      { type: 'playback_session', id },
+      {
+        from: iso(fromMs),
+        to: toMs === null ? null : iso(toMs),
+        segment_count: session.segments.size,
+      },
+    );
     return {
       id,
       camera_id: cameraId,

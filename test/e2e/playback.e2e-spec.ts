@@ -147,6 +147,7 @@ describe(`playback: HLS over the recorded files (${ENGINE})`, () => {
   let cam: TestCamera;
   let adminToken: string;
   let keyA: string;
+  let keyAId: string;
   let keyB: string;
   const work = mkdtempSync(join(tmpdir(), 'heldar-pb-'));
   let segs: Segment[] = [];
@@ -202,6 +203,12 @@ describe(`playback: HLS over the recorded files (${ENGINE})`, () => {
           .expect(201)
       ).body.key as string;
     keyA = await mkKey('pb');
+    keyAId = (
+      (await t.http().get('/api/v1/api-keys').set(admin()).expect(200)).body as Array<{
+        id: string;
+        name: string;
+      }>
+    ).find((k) => k.name === 'scoped pb')!.id;
     keyB = await mkKey('pb_other');
 
     // Real footage: the RTSP test camera recorded with the recorder's arguments (2 s segments).
@@ -434,6 +441,48 @@ describe(`playback: HLS over the recorded files (${ENGINE})`, () => {
     });
     expect(rows.every((r) => r.action.startsWith('view_') && r.subject_camera_id === 'pb')).toBe(true);
     await t.http().delete(`/api/v1/playback/${res.body.id}`).set(admin()).expect(204);
+  });
+
+  it('a segment download and a snapshot write one view row each per viewer (not one per byte range); camera_id selects them', async () => {
+    const h = { 'X-API-Key': keyA };
+    const url = (await segments())[0];
+    const media = `/media/recordings/pb/${url.path.split('/').slice(1).join('/')}`;
+    for (const range of ['bytes=0-99', 'bytes=100-199', 'bytes=200-'])
+      await t.http().get(media).set(h).set('Range', range).expect(206);
+    const at = new Date(Date.parse(segs[1].start_time) + 500).toISOString();
+    await t
+      .http()
+      .get(`/api/v1/cameras/pb/snapshot?at=${encodeURIComponent(at)}`)
+      .set(h)
+      .expect(200);
+    await t
+      .http()
+      .get(`/api/v1/cameras/pb/snapshot?at=${encodeURIComponent(at)}`)
+      .set(h)
+      .expect(200);
+    const query = async (q: string) =>
+      (await t.http().get(`/api/v1/audit?${q}&limit=1000`).set(admin()).expect(200)).body.entries as Array<
+        Record<string, unknown>
+      >;
+    const keyId = keyAId;
+    const mine = (await query('action=view_*&camera_id=pb')).filter((r) => r.actor_id === keyId);
+    expect(mine.filter((r) => r.action === 'view_segment')).toEqual([
+      expect.objectContaining({
+        target_type: 'recording',
+        target_id: url.path,
+        subject_camera_id: 'pb',
+      }),
+    ]);
+    expect(mine.filter((r) => r.action === 'view_snapshot')).toEqual([
+      expect.objectContaining({
+        target_id: 'pb',
+        subject_camera_id: 'pb',
+        detail: { camera_id: 'pb', at, live: false },
+      }),
+    ]);
+    expect((await query('action=view_*&camera_id=pb_other')).filter((r) => r.actor_id === keyId)).toEqual([]);
+    // The prefix is literal (a `%` in it is no wildcard).
+    expect(await query('action=%25*')).toEqual([]);
   });
 
   it('a session nobody requests for HELDAR_PLAYBACK_SESSION_TTL_S closes: its read-locks go, its URLs answer 404', async () => {
