@@ -51,6 +51,12 @@ class PlaybackSessionResponse implements PlaybackSessionDto {
   expires_at!: string;
 }
 
+class FrameQuery {
+  @ApiProperty({ description: 'RFC 3339: the keyframe nearest to this time is answered' })
+  @IsISO8601({ strict: true }, { message: 'at must be an RFC 3339 timestamp' })
+  at!: string;
+}
+
 class PlaybackFileQuery {
   @ApiPropertyOptional({ description: 'the session token from playlist_url' })
   @IsOptional()
@@ -79,6 +85,26 @@ export class PlaybackController {
     @Body() body: PlaybackRequestDto,
   ): Promise<PlaybackSessionDto> {
     return this.playback.create(p, id, body.from, body.to);
+  }
+
+  @Get('api/v1/cameras/:id/playback/frame')
+  @RequireCapability('video:playback')
+  @ApiOperation({
+    summary:
+      'Scrubbing thumbnail: the JPEG of the keyframe nearest to `at` (its time in X-Heldar-Frame-Time), cached',
+  })
+  @ApiProduces('image/jpeg')
+  async frame(
+    @Principal() p: Principal,
+    @Param('id') id: string,
+    @Query() q: FrameQuery,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { jpeg, frameAt } = await this.playback.frame(p, id, q.at);
+    res.setHeader('Content-Type', 'image/jpeg');
+    res.setHeader('Cache-Control', 'private, max-age=3600');
+    res.setHeader('X-Heldar-Frame-Time', frameAt);
+    res.end(jpeg);
   }
 
   @Delete('api/v1/playback/:id')

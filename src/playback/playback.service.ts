@@ -21,7 +21,8 @@ import { signLiveToken, verifyLiveToken, type LiveTokenClaims } from '../livevie
 import { FragmentIndexCache } from '../media/mp4-fragments';
 import type { GapDto } from '../timeline/dto/timeline.dto';
 import { TimelineService } from '../timeline/timeline.service';
-import { buildPlaylist, type Playlist, type PlaylistFile } from './playlist';
+import { ExportsService } from '../exports/exports.service';
+import { buildPlaylist, nearestKeyframe, type Playlist, type PlaylistFile } from './playlist';
 
 /** What a client gets when it opens a session. */
 export interface PlaybackSessionDto {
@@ -72,6 +73,7 @@ const LOCK_CHUNK = 500;
 const REFRESH_MS = 1000;
 const SUBJECT_CACHE_MS = 5000;
 const REAP_MS = 5000;
+const FRAME_CACHE = 512;
 /** Token lifetime: the session's own idle expiry is the real limit; the token outlives any session. */
 const TOKEN_TTL_S = 7 * 86400;
 const tokenPath = (id: string) => `playback_${id}`;
@@ -89,6 +91,8 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly sessions = new Map<string, Session>();
   private readonly fragments = new FragmentIndexCache(8192);
   private readonly key: Buffer;
+  /** Scrubbing thumbnails by (segment, keyframe): bounded, least recently used out first. */
+  private readonly frames = new Map<string, Buffer>();
 
   constructor(
     private readonly timeline: TimelineService,
@@ -98,6 +102,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly resolver: PrincipalResolver,
     private readonly loops: Loops,
     private readonly clock: Clock,
+    private readonly exportsService: ExportsService,
     box: SecretBox,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {
@@ -186,6 +191,33 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       skipped_segments: session.skipped.size,
       expires_at: iso(nowMs + this.config.playbackSessionTtlS * 1000),
     };
+  }
+
+  /**
+   * The JPEG of the keyframe nearest to `at` in the segment covering it (scrubbing thumbnails):
+   * cached per (segment, keyframe); made through the media-job governor by the snapshot export.
+   */
+  async frame(p: Principal, cameraId: string, at: string): Promise<{ jpeg: Buffer; frameAt: string }> {
+    await this.cameras.assertVisible(p, cameraId, 'read its recordings');
+    const atMs = Date.parse(at);
+    const seg = await this.timeline.segmentAt(cameraId, iso(atMs));
+    const index = seg ? await this.fragments.get(seg.file) : null;
+    const key = seg && index ? nearestKeyframe(index, Date.parse(seg.startTime), atMs) : null;
+    if (!seg || !key) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
+    const cacheKey = `${seg.id}:${key.fragment}`;
+    let jpeg = this.frames.get(cacheKey);
+    if (jpeg) this.frames.delete(cacheKey);
+    else jpeg = await this.exportsService.snapshot(cameraId, iso(key.atMs));
+    this.frames.set(cacheKey, jpeg);
+    while (this.frames.size > FRAME_CACHE) this.frames.delete(this.frames.keys().next().value!);
+    await this.views.record(
+      p,
+      'view_snapshot',
+      cameraId,
+      { type: 'camera', id: cameraId },
+      { at, live: false },
+    );
+    return { jpeg, frameAt: iso(key.atMs) };
   }
 
   /** DELETE: the caller must see the session's camera; a scoped caller learns nothing of others. */

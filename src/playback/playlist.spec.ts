@@ -1,5 +1,5 @@
 import type { Mp4FragmentIndex } from '../media/mp4-fragments';
-import { buildPlaylist, type PlaylistFile } from './playlist';
+import { buildPlaylist, nearestKeyframe, type PlaylistFile } from './playlist';
 
 const T = Date.UTC(2026, 0, 10, 0, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -101,5 +101,22 @@ describe('buildPlaylist', () => {
       token: 'x',
     });
     expect(pl.text).toContain('\na.mp4?v=1&token=x\n');
+  });
+});
+
+describe('nearestKeyframe', () => {
+  it.each([
+    // [at (s after the file start), fragment, keyframe at (s)]
+    [0, 0, 0],
+    [0.4, 0, 0],
+    [0.6, 1, 1],
+    [2.2, 2, 2],
+    [3.9, 3, 3], // the last keyframe, even near the file's end
+    [-1, 0, 0],
+  ] as const)('at %s s: fragment %s, keyframe at %s s', (at, fragment, kf) => {
+    expect(nearestKeyframe(idx(4), T, T + at * 1000)).toEqual({ fragment, atMs: T + kf * 1000 });
+  });
+  it('none in a file without fragments', () => {
+    expect(nearestKeyframe({ initLength: 1, fragments: [] }, T, T)).toBeNull();
   });
 });

@@ -100,3 +100,18 @@ export function buildPlaylist(input: PlaylistInput): Playlist {
   if (input.toMs !== null) lines.push('#EXT-X-ENDLIST');
   return { text: `${lines.join('\n')}\n`, entries, targetS, durationS };
 }
+
+/** The keyframe (fragment start: recorded with `frag_keyframe`) nearest to `atMs` in a file starting at `startMs`. */
+export function nearestKeyframe(
+  index: Mp4FragmentIndex,
+  startMs: number,
+  atMs: number,
+): { fragment: number; atMs: number } | null {
+  let best: { fragment: number; atMs: number } | null = null;
+  let t = startMs;
+  index.fragments.forEach((f, i) => {
+    if (!best || Math.abs(t - atMs) < Math.abs(best.atMs - atMs)) best = { fragment: i, atMs: Math.round(t) };
+    t += f.durationS * 1000;
+  });
+  return best;
+}

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, ut
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildRecordArgs } from '../../src/media/ffmpeg-args';
+import { ExportsService } from '../../src/exports/exports.service';
 import { PlaybackService } from '../../src/playback/playback.service';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
@@ -483,6 +484,49 @@ describe(`playback: HLS over the recorded files (${ENGINE})`, () => {
     expect((await query('action=view_*&camera_id=pb_other')).filter((r) => r.actor_id === keyId)).toEqual([]);
     // The prefix is literal (a `%` in it is no wildcard).
     expect(await query('action=%25*')).toEqual([]);
+  });
+
+  it('frame?at= answers the JPEG of the nearest keyframe, cached per keyframe; no footage 404, bad input 400', async () => {
+    const snap = jest.spyOn(t.app.get(ExportsService), 'snapshot');
+    try {
+      const start = Date.parse(segs[1].start_time);
+      const get = (ms: number) =>
+        t
+          .http()
+          .get(`/api/v1/cameras/pb/playback/frame?at=${encodeURIComponent(new Date(ms).toISOString())}`)
+          .set(admin())
+          .buffer(true)
+          .parse((r, cb) => {
+            const chunks: Buffer[] = [];
+            r.on('data', (c: Buffer) => chunks.push(c));
+            r.on('end', () => cb(null, Buffer.concat(chunks)));
+          });
+      // The test camera sends a keyframe every second: 1.3 s in is nearest to the one at 1 s.
+      const a = await get(start + 1300).expect(200);
+      expect(a.headers['content-type']).toBe('image/jpeg');
+      expect(a.headers['x-heldar-frame-time']).toBe(new Date(start + 1000).toISOString());
+      expect((a.body as Buffer).subarray(0, 2).toString('hex')).toBe('ffd8');
+      const b = await get(start + 900).expect(200); // the same keyframe: from the cache
+      expect(b.headers['x-heldar-frame-time']).toBe(new Date(start + 1000).toISOString());
+      expect(b.body).toEqual(a.body);
+      expect(snap).toHaveBeenCalledTimes(1);
+      expect(snap).toHaveBeenCalledWith('pb', new Date(start + 1000).toISOString());
+      const c = await get(start + 100).expect(200);
+      expect(c.headers['x-heldar-frame-time']).toBe(new Date(start).toISOString());
+      expect(snap).toHaveBeenCalledTimes(2);
+      const hole = await get(gapStartMs + 2500).expect(404);
+      expect(hole.body.toString()).toContain('NO_FOOTAGE');
+      const bad = await t.http().get('/api/v1/cameras/pb/playback/frame?at=noon').set(admin()).expect(400);
+      expect(typeof bad.body.code).toBe('string');
+      await t.http().get('/api/v1/cameras/pb/playback/frame').set(admin()).expect(400);
+      await t
+        .http()
+        .get(`/api/v1/cameras/pb/playback/frame?at=${encodeURIComponent(segs[0].start_time)}`)
+        .set({ 'X-API-Key': keyB })
+        .expect(403);
+    } finally {
+      snap.mockRestore();
+    }
   });
 
   it('a session nobody requests for HELDAR_PLAYBACK_SESSION_TTL_S closes: its read-locks go, its URLs answer 404', async () => {
