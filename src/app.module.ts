@@ -23,6 +23,7 @@ import { ZonesModule } from './zones/zones.module';
 import { SchedulesModule } from './schedules/schedules.module';
 import { KeepModule } from './keep/keep.module';
 import { LiveviewModule } from './liveview/liveview.module';
+import { PlaybackModule } from './playback/playback.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './metrics/telemetry';
 
@@ -59,6 +60,7 @@ export class AppModule {
         SchedulesModule,
         KeepModule,
         LiveviewModule,
+        PlaybackModule,
         MetricsModule,
         ...extra,
       ],

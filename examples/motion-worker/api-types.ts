@@ -1161,6 +1161,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cameras/{id}/playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open a playback session: one HLS playlist over the recorded files of [from, to] (no re-encoding); without `to` it grows with the recording */
+        post: operations["PlaybackController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cameras/{id}/playback/frame": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scrubbing thumbnail: the JPEG of the keyframe nearest to `at` (its time in X-Heldar-Frame-Time), cached */
+        get: operations["PlaybackController_frame"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playback/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Close a playback session (its read-locks are released) */
+        delete: operations["PlaybackController_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/playback/{id}/index.m3u8": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A playback session's HLS playlist; needs ?token= (or a credential) */
+        get: operations["PlaybackController_playlist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/playback/{id}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bytes of a recorded file of a playback session (HTTP Range); needs ?token= (or a credential) */
+        get: operations["PlaybackController_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -2187,6 +2272,36 @@ export interface components {
             expires_at: string;
             ready: boolean;
         };
+        PlaybackRequestDto: {
+            /** @description RFC 3339 start of the range */
+            from: string;
+            /** @description RFC 3339 end; absent = a growing (EVENT) playlist that follows the recording */
+            to?: string;
+        };
+        PlaybackSessionResponse: {
+            /** @example pbs_0193… */
+            id: string;
+            camera_id: string;
+            /** @description HLS playlist (RFC 8216 v7) with the session token; every URI in it carries it */
+            playlist_url: string;
+            from: string;
+            /** @description null: open session (EVENT playlist) */
+            to: string | null;
+            /** @description seconds of footage the playlist lists (when it opened) */
+            duration_s: number;
+            segment_count: number;
+            /** @description holes over 2 s in the range, with their causes */
+            gaps: components["schemas"]["GapDto"][];
+            /**
+             * @description fmp4: byte ranges of the recorded files, no remux
+             * @enum {string}
+             */
+            mode: "fmp4";
+            /** @description segments left out because they are not fragmented MP4 */
+            skipped_segments: number;
+            /** @description the session closes if nothing is requested of it until then (sliding) */
+            expires_at: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2603,9 +2718,11 @@ export interface operations {
                 to?: string;
                 /** @description actor id */
                 actor?: string;
+                /** @description an action, or a prefix ending in `*` (`view_*`: who watched what) */
                 action?: string;
                 target_type?: string;
                 target_id?: string;
+                /** @description rows about this camera */
                 camera_id?: string;
                 /** @description next_cursor of the previous page */
                 cursor?: number;
@@ -5563,6 +5680,153 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PlaybackController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaybackRequestDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybackSessionResponse"];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires video:playback */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PlaybackController_frame: {
+        parameters: {
+            query: {
+                /** @description RFC 3339: the keyframe nearest to this time is answered */
+                at: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires video:playback */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PlaybackController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires video:playback */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PlaybackController_playlist: {
+        parameters: {
+            query?: {
+                /** @description the session token from playlist_url */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PlaybackController_file: {
+        parameters: {
+            query?: {
+                /** @description the session token from playlist_url */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                file: string;
+            };
             cookie?: never;
         };
         requestBody?: never;

@@ -10,10 +10,18 @@ class AuditQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }) from?: string;
   @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }) to?: string;
   @ApiPropertyOptional({ description: 'actor id' }) @IsOptional() @IsString() @MaxLength(64) actor?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) action?: string;
+  @ApiPropertyOptional({ description: 'an action, or a prefix ending in `*` (`view_*`: who watched what)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  action?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) target_type?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) target_id?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) camera_id?: string;
+  @ApiPropertyOptional({ description: 'rows about this camera' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  camera_id?: string;
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
   @IsOptional()
   @Type(() => Number)

@@ -291,7 +291,9 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
       if (q.from) qb.andWhere('a.created_at >= :from', { from: q.from });
       if (q.to) qb.andWhere('a.created_at <= :to', { to: q.to });
       if (q.actor) qb.andWhere('a.actor_id = :actor', { actor: q.actor });
-      if (q.action) qb.andWhere('a.action = :action', { action: q.action });
+      if (q.action?.endsWith('*'))
+        qb.andWhere("a.action LIKE :prefix ESCAPE '\\'", { prefix: `${likeEscape(q.action.slice(0, -1))}%` });
+      else if (q.action) qb.andWhere('a.action = :action', { action: q.action });
       if (q.targetType) qb.andWhere('a.target_type = :tt', { tt: q.targetType });
       if (q.targetId) qb.andWhere('a.target_id = :tid', { tid: q.targetId });
       if (q.cameraId) qb.andWhere('a.subject_camera_id = :cam', { cam: q.cameraId });
@@ -383,6 +385,9 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
     return result;
   }
 }
+
+/** `text` as a literal LIKE pattern (`\` escapes `%`, `_` and itself). */
+export const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The camera an audit row is about: a camera target, else `detail.camera_id`, else a single `detail.camera_ids`. */
 function subjectCamera(

@@ -81,6 +81,8 @@ const ENV_NAMES = {
   liveIdleCloseSecs: 'HELDAR_LIVE_IDLE_CLOSE_SECS',
   liveMaxPublishers: 'HELDAR_LIVE_MAX_PUBLISHERS',
   liveReconcileIntervalS: 'HELDAR_LIVE_RECONCILE_INTERVAL_S',
+  maxPlaybackHours: 'HELDAR_MAX_PLAYBACK_HOURS',
+  playbackSessionTtlS: 'HELDAR_PLAYBACK_SESSION_TTL_S',
   overlayEnabled: 'HELDAR_OVERLAY_ENABLED',
   overlayKind: 'HELDAR_OVERLAY_KIND',
   overlayIface: 'HELDAR_OVERLAY_IFACE',
@@ -230,6 +232,10 @@ export class HeldarConfig {
   @IsInt() @Min(5) @Max(86400) liveIdleCloseSecs = 60;
   /** Built-in HLS publishers running at once (each is one stream-copy ffmpeg). */
   @IsInt() @Min(1) @Max(1024) liveMaxPublishers = 32;
+  /** Longest time range one playback session may span (hours). */
+  @IsInt() @Min(1) @Max(168) maxPlaybackHours = 24;
+  /** A playback session nobody has requested anything of for this long is closed (seconds). */
+  @IsInt() @Min(10) @Max(86400) playbackSessionTtlS = 600;
   /** With MediaMTX: how often paths of deleted/disabled cameras are removed and sources re-checked. */
   @IsInt() @Min(5) @Max(86400) liveReconcileIntervalS = 30;
 

@@ -31,6 +31,7 @@ import { ForbiddenError, NotFoundError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
 import type { ClipEntity } from './entities/clip.entity';
 import { ExportsService } from './exports.service';
+import { ViewAudit } from '../audit/view-audit';
 
 class ClipRequestDto {
   @ApiProperty({ description: 'RFC 3339 start' }) @IsISO8601({ strict: true }) from!: string;
@@ -103,6 +104,7 @@ export class ExportsController {
   constructor(
     private readonly exportsService: ExportsService,
     private readonly cameras: CamerasService,
+    private readonly views: ViewAudit,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
@@ -135,6 +137,13 @@ export class ExportsController {
   ): Promise<void> {
     await this.cameras.assertVisible(p, id, 'take a snapshot');
     const jpeg = await this.exportsService.snapshot(id, q.at);
+    await this.views.record(
+      p,
+      'view_snapshot',
+      id,
+      { type: 'camera', id },
+      { at: q.at ?? null, live: !q.at },
+    );
     res.setHeader('Content-Type', 'image/jpeg');
     res.setHeader('Cache-Control', 'no-store');
     res.end(jpeg);

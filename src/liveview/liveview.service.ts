@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { isIP } from 'node:net';
 import type { Subscription } from 'rxjs';
+import { ViewAudit } from '../audit/view-audit';
 import { hasCapability, type Principal } from '../auth/principal';
 import { PrincipalResolver } from '../auth/principal-resolver';
 import { CamerasService } from '../cameras/cameras.service';
@@ -96,6 +97,7 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly loops: Loops,
     private readonly bus: EventBus,
     private readonly clock: Clock,
+    private readonly views: ViewAudit,
     box: SecretBox,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {
@@ -162,6 +164,13 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
     const expiresAt = new Date(exp * 1000).toISOString();
     if (this.mediamtx.configured) {
       await this.serial(cameraId, () => this.ensurePath(name, source.url));
+      await this.views.record(
+        p,
+        'view_live',
+        cameraId,
+        { type: 'camera', id: cameraId },
+        { mode: 'mediamtx' },
+      );
       const base = (b: string) => rewriteLoopbackHost(b, requestHost).replace(/\/+$/, '');
       return {
         name,
@@ -175,6 +184,7 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
       };
     }
     const ready = await this.serial(cameraId, () => this.hls.demand(cameraId, source));
+    await this.views.record(p, 'view_live', cameraId, { type: 'camera', id: cameraId }, { mode: 'builtin' });
     return {
       name,
       mode: 'builtin',

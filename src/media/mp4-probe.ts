@@ -8,7 +8,7 @@ import type { ProbedFile } from './ffmpeg-args';
  * (bench `recorder`); ffprobe stays the fallback when this returns null.
  */
 
-interface Box {
+export interface Box {
   type: string;
   start: number; // offset of the payload
   end: number;
@@ -27,7 +27,7 @@ const MAX_META_BOX = 16 * 1024 * 1024;
  * the backlog indexer probes thousands of segments a second). */
 const WHOLE_FILE_MAX = 8 * 1024 * 1024;
 
-function children(buf: Buffer, start: number, end: number): Box[] {
+export function children(buf: Buffer, start: number, end: number): Box[] {
   const out: Box[] = [];
   let p = start;
   while (p + 8 <= end) {
@@ -48,7 +48,7 @@ function children(buf: Buffer, start: number, end: number): Box[] {
   return out;
 }
 
-function find(buf: Buffer, box: Box, ...path: string[]): Box | undefined {
+export function find(buf: Buffer, box: Box, ...path: string[]): Box | undefined {
   let cur: Box | undefined = box;
   for (const t of path) {
     cur = cur && children(buf, cur.start, cur.end).find((b) => b.type === t);

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
 import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
 import { Principal } from '../auth/principal';
+import { ViewAudit } from '../audit/view-audit';
 import { HeldarConfig } from '../config/heldar-config';
 
 /** The raw (still percent-encoded) path after `/media/`, so encoded traversal can be seen and refused. */
@@ -16,7 +17,10 @@ function rawMediaPath(req: Request): string {
 @ApiTags('media')
 @Controller('media')
 export class MediaController {
-  constructor(@Inject(HeldarConfig) private readonly config: HeldarConfig) {}
+  constructor(
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+    private readonly views: ViewAudit,
+  ) {}
 
   @Get('recordings/*path')
   @RequireCapability('video:playback')
@@ -27,6 +31,8 @@ export class MediaController {
   async getRecording(@Principal() p: Principal, @Req() req: Request, @Res() res: Response): Promise<void> {
     const target = authorizeMediaPath(p, rawMediaPath(req));
     const file = await resolveUnderRoot(this.config.recordingsDirAbs, target.relPath);
+    // One row per viewer and file (a player's byte ranges are one view).
+    await this.views.record(p, 'view_segment', target.cameraId!, { type: 'recording', id: target.relPath });
     await sendMediaFile(res, file);
   }
 }

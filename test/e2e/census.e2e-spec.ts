@@ -52,6 +52,7 @@ const RESOURCE_KEYED: Record<string, string> = {
   '/api/v1/schedules/:id': 'sch_on_cam_a',
   '/media/snapshots/': 'zoneevt_zev_oncama.jpg',
   '/media/clips/': `clip_${'a'.repeat(32)}.mp4`,
+  '/api/v1/playback/:id': 'pbs_census', // replaced by a real session id in beforeAll
 };
 const resourceOf = (r: RouteInfo) => Object.keys(RESOURCE_KEYED).find((prefix) => r.path.startsWith(prefix));
 
@@ -169,7 +170,8 @@ describe(`route census with auth on (${ENGINE})`, () => {
     mkdirSync(recDir, { recursive: true });
     execFileSync('ffmpeg', [
       '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=5:duration=2', '-c:v', 'libx264',
-      '-preset', 'ultrafast', '-g', '5', '-pix_fmt', 'yuv420p', '-y', join(recDir, '20260101_000000.mp4'),
+      '-preset', 'ultrafast', '-g', '5', '-pix_fmt', 'yuv420p',
+      '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-y', join(recDir, '20260101_000000.mp4'),
     ]); // prettier-ignore
     const now = new Date().toISOString();
     await t.app.get(Database).run((m) =>
@@ -271,6 +273,15 @@ describe(`route census with auth on (${ENGINE})`, () => {
         createdAt: now,
       }),
     );
+    // A playback session on cam_a (its recorded file is fragmented MP4, like the recorder's).
+    RESOURCE_KEYED['/api/v1/playback/:id'] = (
+      await t
+        .http()
+        .post('/api/v1/cameras/cam_a/playback')
+        .set(admin())
+        .send({ from: SEG_START, to: SEG_END })
+        .expect(201)
+    ).body.id;
   });
 
   afterAll(async () => {
@@ -451,6 +462,10 @@ describe(`route census with auth on (${ENGINE})`, () => {
       ['PATCH /api/v1/schedules/:id', 'update_schedule', () => t.http().patch(`/api/v1/schedules/${ctx.schedule}`).set(admin).send({ enabled: false }).expect(200)],
       ['DELETE /api/v1/schedules/:id', 'delete_schedule', () => t.http().delete(`/api/v1/schedules/${ctx.schedule}`).set(admin).expect(204)],
       ['POST /api/v1/cameras/:id/record-trigger', 'record_trigger', () => t.http().post('/api/v1/cameras/cam_a/record-trigger').set(admin).send({ reason: 'walk' }).expect(200)],
+      ['POST /api/v1/cameras/:id/playback', 'view_playback', async () => {
+        ctx.pbs = (await t.http().post('/api/v1/cameras/cam_a/playback').set(admin).send({ from: SEG_START, to: SEG_END }).expect(201)).body.id;
+      }],
+      ['DELETE /api/v1/playback/:id', 'delete_playback_session', () => t.http().delete(`/api/v1/playback/${ctx.pbs}`).set(admin).expect(204)],
       ['PUT /api/v1/system/retention', 'update_retention_limits', () => t.http().put('/api/v1/system/retention').set(admin).send({ max_recordings_gb: 100 }).expect(200)],
       ['POST /api/v1/system/retention/sweep', 'run_retention_sweep', () => t.http().post('/api/v1/system/retention/sweep').set(admin).expect(200)],
     ]; // prettier-ignore

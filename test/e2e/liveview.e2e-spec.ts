@@ -129,6 +129,27 @@ describe(`built-in live view (${ENGINE})`, () => {
     expect(video).toMatchObject({ codec_name: 'h264', width: 160, height: 120 }); // the sub stream, not re-encoded
   });
 
+  it('a live view writes one view_live audit row per viewer and camera, however often its URLs are asked for', async () => {
+    await t.http().get('/api/v1/cameras/lv1/liveview').set(bearer(viewer.token)).expect(200);
+    await t.http().post('/api/v1/cameras/lv1/liveview').set(bearer(viewer.token)).expect(200);
+    const rows = (
+      await t
+        .http()
+        .get('/api/v1/audit?action=view_*&camera_id=lv1&limit=1000')
+        .set(bearer(admin))
+        .expect(200)
+    ).body.entries as Array<Record<string, unknown>>;
+    expect(rows.filter((r) => r.actor_id === viewer.id)).toEqual([
+      expect.objectContaining({
+        action: 'view_live',
+        target_type: 'camera',
+        target_id: 'lv1',
+        subject_camera_id: 'lv1',
+        detail: { camera_id: 'lv1', mode: 'builtin' },
+      }),
+    ]);
+  });
+
   it('refuses missing, forged and other-camera tokens, and file names outside the playlist', async () => {
     const lv1 = (await t.http().get('/api/v1/cameras/lv1/liveview').set(bearer(viewer.token)).expect(200))
       .body;

@@ -1,0 +1,394 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { Request } from 'express';
+import { AuditService } from '../audit/audit.service';
+import { ViewAudit } from '../audit/view-audit';
+import { hasCapability, type Principal } from '../auth/principal';
+import { extractCredential, PrincipalResolver } from '../auth/principal-resolver';
+import { CamerasService } from '../cameras/cameras.service';
+import { Clock } from '../common/clock';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
+import { prefixedId } from '../common/ids';
+import { Loops } from '../common/loops';
+import { SecretBox } from '../common/secret-box';
+import { HeldarConfig } from '../config/heldar-config';
+import { signLiveToken, verifyLiveToken, type LiveTokenClaims } from '../liveview/live-token';
+import { FragmentIndexCache } from '../media/mp4-fragments';
+import type { GapDto } from '../timeline/dto/timeline.dto';
+import { TimelineService } from '../timeline/timeline.service';
+import { ExportsService } from '../exports/exports.service';
+import { buildPlaylist, nearestKeyframe, type Playlist, type PlaylistFile } from './playlist';
+
+/** What a client gets when it opens a session. */
+export interface PlaybackSessionDto {
+  id: string;
+  camera_id: string;
+  playlist_url: string;
+  from: string;
+  to: string | null;
+  duration_s: number;
+  segment_count: number;
+  gaps: GapDto[];
+  /** `fmp4`: the playlist points into the recorded fragmented MP4 files (no process per viewer). */
+  mode: 'fmp4';
+  /** Segments of the range that are not fragmented MP4 and are left out (shown as holes). */
+  skipped_segments: number;
+  expires_at: string;
+}
+
+interface SessionSegment {
+  id: string;
+  file: string;
+  startMs: number;
+  endMs: number;
+}
+
+interface Session {
+  id: string;
+  cameraId: string;
+  fromMs: number;
+  toMs: number | null;
+  token: string;
+  /** Segments in the playlist (each holds one read-lock while the session is open), by id. */
+  segments: Map<string, SessionSegment>;
+  skipped: Set<string>;
+  lastSeenMs: number;
+  /** When the open session last looked for newly indexed segments. */
+  refreshedMs: number;
+  targetS: number;
+  /** Subject re-check result, kept briefly (a player fetches many byte ranges). */
+  subjectOkUntilMs: number;
+  closed: boolean;
+  chain: Promise<unknown>;
+}
+
+export const PLAYBACK_ID = /^pbs_[A-Za-z0-9_-]{1,60}$/;
+const PAGE = 5000;
+const LOCK_CHUNK = 500;
+const REFRESH_MS = 1000;
+const SUBJECT_CACHE_MS = 5000;
+const REAP_MS = 5000;
+const FRAME_CACHE = 512;
+/** Token lifetime: the session's own idle expiry is the real limit; the token outlives any session. */
+const TOKEN_TTL_S = 7 * 86400;
+const tokenPath = (id: string) => `playback_${id}`;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Playback sessions: one HLS playlist over the recorded fragmented MP4 files of a time range, with
+ * no process per viewer (byte ranges of the files themselves). Sessions live in memory (single
+ * node): each holds a read-lock on the segments it lists, released on DELETE, on idle expiry and
+ * at shutdown; a crash leaves locks the indexer zeroes at boot.
+ */
+@Injectable()
+export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Playback');
+  private readonly sessions = new Map<string, Session>();
+  private readonly fragments = new FragmentIndexCache(8192);
+  private readonly key: Buffer;
+  /** Scrubbing thumbnails by (segment, keyframe): bounded, least recently used out first. */
+  private readonly frames = new Map<string, Buffer>();
+
+  constructor(
+    private readonly timeline: TimelineService,
+    private readonly cameras: CamerasService,
+    private readonly audit: AuditService,
+    private readonly views: ViewAudit,
+    private readonly resolver: PrincipalResolver,
+    private readonly loops: Loops,
+    private readonly clock: Clock,
+    private readonly exportsService: ExportsService,
+    box: SecretBox,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {
+    this.key = box.deriveKey('heldar-playback-token-v1');
+  }
+
+  onApplicationBootstrap(): void {
+    this.loops.start('playback_reaper', REAP_MS, async () => {
+      await this.reapIdle();
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const s of [...this.sessions.values()]) await this.close(s).catch(() => undefined);
+  }
+
+  /** Open sessions (tests, metrics). */
+  get openCount(): number {
+    return this.sessions.size;
+  }
+
+  async create(p: Principal, cameraId: string, from: string, to?: string): Promise<PlaybackSessionDto> {
+    await this.cameras.assertVisible(p, cameraId, 'play its recordings');
+    const nowMs = this.clock.nowMs();
+    const fromMs = Date.parse(from);
+    const toMs = to === undefined ? null : Date.parse(to);
+    if (toMs !== null && toMs <= fromMs)
+      throw new BadRequestError('to must be after from', 'VALIDATION_FAILED');
+    const maxMs = this.config.maxPlaybackHours * 3_600_000;
+    if ((toMs ?? nowMs) - fromMs > maxMs)
+      throw new BadRequestError(
+        `a playback session spans at most ${this.config.maxPlaybackHours} h (HELDAR_MAX_PLAYBACK_HOURS)`,
+        'PLAYBACK_RANGE_TOO_LONG',
+      );
+    if (fromMs > nowMs) throw new BadRequestError('from is in the future', 'VALIDATION_FAILED');
+    const id = prefixedId('pbs_');
+    const session: Session = {
+      id,
+      cameraId,
+      fromMs,
+      toMs,
+      token: signLiveToken(this.key, {
+        path: tokenPath(id),
+        kind: p.kind,
+        subject: p.kind === 'system' ? 'system' : p.id,
+        exp: Math.floor(nowMs / 1000) + TOKEN_TTL_S,
+      }),
+      segments: new Map(),
+      skipped: new Set(),
+      lastSeenMs: nowMs,
+      refreshedMs: nowMs,
+      targetS: 1,
+      subjectOkUntilMs: 0,
+      closed: false,
+      chain: Promise.resolve(),
+    };
+    await this.addSegments(session, fromMs, toMs ?? nowMs + 86_400_000);
+    const playlist = await this.playlistOf(session);
+    if (playlist.entries.length === 0) {
+      await this.release(session);
+      throw new NotFoundError(`camera \`${cameraId}\` has no playable footage in that range`, 'NO_FOOTAGE');
+    }
+    this.sessions.set(id, session);
+    const gaps = await this.timeline.getGaps(cameraId, iso(fromMs), toMs === null ? undefined : iso(toMs));
+    await this.views.record(
+      p,
+      'view_playback',
+      cameraId,
+      { type: 'playback_session', id },
+      {
+        from: iso(fromMs),
+        to: toMs === null ? null : iso(toMs),
+        segment_count: session.segments.size,
+      },
+    );
+    return {
+      id,
+      camera_id: cameraId,
+      playlist_url: `/media/playback/${id}/index.m3u8?token=${encodeURIComponent(session.token)}`,
+      from: iso(fromMs),
+      to: toMs === null ? null : iso(toMs),
+      duration_s: Math.round(playlist.durationS * 1000) / 1000,
+      segment_count: session.segments.size,
+      gaps: gaps.gaps,
+      mode: 'fmp4',
+      skipped_segments: session.skipped.size,
+      expires_at: iso(nowMs + this.config.playbackSessionTtlS * 1000),
+    };
+  }
+
+  /**
+   * The JPEG of the keyframe nearest to `at` in the segment covering it (scrubbing thumbnails):
+   * cached per (segment, keyframe); made through the media-job governor by the snapshot export.
+   */
+  async frame(p: Principal, cameraId: string, at: string): Promise<{ jpeg: Buffer; frameAt: string }> {
+    await this.cameras.assertVisible(p, cameraId, 'read its recordings');
+    const atMs = Date.parse(at);
+    const seg = await this.timeline.segmentAt(cameraId, iso(atMs));
+    const index = seg ? await this.fragments.get(seg.file) : null;
+    const key = seg && index ? nearestKeyframe(index, Date.parse(seg.startTime), atMs) : null;
+    if (!seg || !key) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
+    const cacheKey = `${seg.id}:${key.fragment}`;
+    let jpeg = this.frames.get(cacheKey);
+    if (jpeg) this.frames.delete(cacheKey);
+    else jpeg = await this.exportsService.snapshot(cameraId, iso(key.atMs));
+    this.frames.set(cacheKey, jpeg);
+    while (this.frames.size > FRAME_CACHE) this.frames.delete(this.frames.keys().next().value!);
+    await this.views.record(
+      p,
+      'view_snapshot',
+      cameraId,
+      { type: 'camera', id: cameraId },
+      { at, live: false },
+    );
+    return { jpeg, frameAt: iso(key.atMs) };
+  }
+
+  /** DELETE: the caller must see the session's camera; a scoped caller learns nothing of others. */
+  async delete(p: Principal, id: string): Promise<void> {
+    const s = this.lookupFor(p, id);
+    await this.close(s);
+    await this.audit.record(p, 'delete_playback_session', 'playback_session', id, { camera_id: s.cameraId });
+  }
+
+  private lookupFor(p: Principal, id: string): Session {
+    const valid = PLAYBACK_ID.test(id);
+    const s = valid ? this.sessions.get(id) : undefined;
+    // Scope before existence or format: a scoped caller learns nothing about other sessions.
+    if (p.cameraScope !== 'all' && !(s && p.cameraScope.includes(s.cameraId)))
+      throw new ForbiddenError(`playback session \`${id}\` is not on a camera in your scope`, 'CAMERA_SCOPE');
+    if (!valid) throw new BadRequestError('not a playback session id', 'VALIDATION_FAILED');
+    if (!s) throw new NotFoundError(`no playback session \`${id}\``, 'PLAYBACK_NOT_FOUND');
+    return s;
+  }
+
+  /**
+   * Media-plane access to a session's playlist and bytes: a credential on the request (it must hold
+   * video:playback and see the camera), else the session's token, whose subject must still hold them.
+   */
+  async authorizeMedia(id: string, req: Request, token: string | undefined): Promise<Session> {
+    if (!PLAYBACK_ID.test(id)) throw new BadRequestError('not a playback session id', 'VALIDATION_FAILED');
+    const nowMs = this.clock.nowMs();
+    if (this.config.authEnabled && extractCredential(req)) {
+      const p = await this.resolver.resolve(req);
+      if (!hasCapability(p, 'video:playback'))
+        throw new ForbiddenError('requires capability video:playback', 'MISSING_CAPABILITY');
+      const s = this.lookupFor(p, id);
+      s.lastSeenMs = nowMs;
+      return s;
+    }
+    const denied = () =>
+      new ForbiddenError('a valid playback token for this session is required', 'PLAYBACK_TOKEN_INVALID');
+    const claims = verifyLiveToken(this.key, token, tokenPath(id), Math.floor(nowMs / 1000));
+    if (!claims) throw denied();
+    const s = this.sessions.get(id);
+    if (!s || this.idle(s, nowMs)) {
+      if (s) await this.close(s);
+      throw new NotFoundError(`no playback session \`${id}\` (closed or expired)`, 'PLAYBACK_NOT_FOUND');
+    }
+    if (s.subjectOkUntilMs < nowMs) {
+      if (!(await this.subjectStands(claims, s.cameraId))) throw denied();
+      s.subjectOkUntilMs = nowMs + SUBJECT_CACHE_MS;
+    }
+    s.lastSeenMs = nowMs;
+    return s;
+  }
+
+  private async subjectStands(claims: LiveTokenClaims, cameraId: string): Promise<boolean> {
+    if (claims.kind === 'system') return !this.config.authEnabled;
+    const p = await this.resolver.resolveSubject(claims.kind, claims.subject);
+    return (
+      !!p &&
+      hasCapability(p, 'video:playback') &&
+      (p.cameraScope === 'all' || p.cameraScope.includes(cameraId))
+    );
+  }
+
+  /** The playlist text; an open session first picks up the segments indexed since its last look. */
+  async playlistText(s: Session): Promise<string> {
+    if (s.toMs === null && this.clock.nowMs() - s.refreshedMs >= REFRESH_MS) {
+      await this.serial(s, async () => {
+        const last = [...s.segments.values()].reduce((m, x) => Math.max(m, x.startMs), s.fromMs);
+        s.refreshedMs = this.clock.nowMs();
+        await this.addSegments(s, last, s.refreshedMs + 86_400_000);
+      });
+    }
+    return (await this.playlistOf(s)).text;
+  }
+
+  /** The file behind a segment of the session (only segments it lists are served). */
+  fileOf(s: Session, segmentId: string): string {
+    const seg = s.segments.get(segmentId);
+    if (!seg)
+      throw new NotFoundError(
+        'that segment is not part of this playback session',
+        'PLAYBACK_SEGMENT_NOT_FOUND',
+      );
+    return seg.file;
+  }
+
+  private async playlistOf(s: Session): Promise<Playlist> {
+    const files: PlaylistFile[] = [];
+    for (const seg of s.segments.values()) {
+      const index = await this.fragments.get(seg.file);
+      if (index) files.push({ uri: `${seg.id}.mp4`, startMs: seg.startMs, index });
+    }
+    const pl = buildPlaylist({
+      files,
+      fromMs: s.fromMs,
+      toMs: s.toMs,
+      token: s.token,
+      minTargetS: s.targetS,
+    });
+    s.targetS = pl.targetS;
+    return pl;
+  }
+
+  /** Adds (and read-locks) the segments overlapping [from, to) the session does not list yet. */
+  private async addSegments(s: Session, fromMs: number, toMs: number): Promise<void> {
+    const added: string[] = [];
+    let cursor = fromMs;
+    for (;;) {
+      const rows = await this.timeline.segmentsForExport(s.cameraId, iso(cursor), iso(toMs));
+      for (const r of rows) {
+        if (s.segments.has(r.id) || s.skipped.has(r.id)) continue;
+        if (!(await this.fragments.get(r.file))) {
+          s.skipped.add(r.id);
+          continue;
+        }
+        s.segments.set(r.id, {
+          id: r.id,
+          file: r.file,
+          startMs: Date.parse(r.startTime),
+          endMs: Date.parse(r.endTime),
+        });
+        added.push(r.id);
+      }
+      if (rows.length < PAGE) break;
+      const next = Date.parse(rows[rows.length - 1].startTime);
+      if (next <= cursor) break;
+      cursor = next;
+    }
+    // Ascending by start (a page boundary may have added out of order).
+    const sorted = [...s.segments.values()].sort((a, b) => a.startMs - b.startMs);
+    s.segments = new Map(sorted.map((x) => [x.id, x]));
+    for (let i = 0; i < added.length; i += LOCK_CHUNK)
+      await this.timeline.lockForRead(added.slice(i, i + LOCK_CHUNK), true);
+    if (s.closed) await this.unlock(added); // closed meanwhile
+  }
+
+  private serial<T>(s: Session, fn: () => Promise<T>): Promise<T> {
+    const next = s.chain.catch(() => undefined).then(fn);
+    s.chain = next;
+    return next;
+  }
+
+  private async unlock(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += LOCK_CHUNK)
+      await this.timeline.lockForRead(ids.slice(i, i + LOCK_CHUNK), false);
+  }
+
+  private async release(s: Session): Promise<void> {
+    s.closed = true;
+    await this.unlock([...s.segments.keys()]);
+  }
+
+  private async close(s: Session): Promise<void> {
+    if (s.closed) return;
+    this.sessions.delete(s.id);
+    await this.serial(s, () => this.release(s));
+  }
+
+  private idle(s: Session, nowMs: number): boolean {
+    return s.lastSeenMs < nowMs - this.config.playbackSessionTtlS * 1000;
+  }
+
+  /** Sessions nobody has requested anything of for HELDAR_PLAYBACK_SESSION_TTL_S are closed. */
+  async reapIdle(): Promise<number> {
+    const nowMs = this.clock.nowMs();
+    let n = 0;
+    for (const s of [...this.sessions.values()]) {
+      if (!this.idle(s, nowMs)) continue;
+      await this.close(s);
+      this.logger.log({ sessionId: s.id, cameraId: s.cameraId }, 'playback session expired (idle)');
+      n++;
+    }
+    return n;
+  }
+}
