@@ -1,4 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import {
   DETECTION_CONSUMERS,
@@ -6,7 +7,6 @@ import {
   type DetectionConsumer,
 } from '../../src/ai/detection-consumer';
 import { FanoutService } from '../../src/ai/fanout.service';
-import { Database } from '../../src/database/database.service';
 import { EventBus } from '../../src/events/event-bus';
 import { EventsService } from '../../src/events/events.service';
 import { rawQuery, startTestApp, type TestApp, withClockAhead } from '../support/test-app';
@@ -287,8 +287,8 @@ describe(`AI ingest (${ENGINE})`, () => {
   });
 
   it('a batch is written and fanned out to transactional consumers in one commit (one transaction per batch, not two)', async () => {
-    const db = t.app.get(Database);
-    const spy = jest.spyOn(db, 'transaction');
+    // Every transaction the kernel opens goes through DataSource.transaction (nested work joins it).
+    const spy = jest.spyOn(t.app.get(DataSource), 'transaction');
     try {
       for (const frame of ['one-commit-a', 'one-commit-b', 'one-commit-c'])
         await t
