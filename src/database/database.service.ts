@@ -44,6 +44,7 @@ export class Database {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly queue: Queued[] = [];
   private draining = false;
+  private readonly groupCommitted: Array<() => void> = [];
 
   constructor(readonly dataSource: DataSource) {
     this.isSqlite = dataSource.options.type === 'better-sqlite3';
@@ -65,6 +66,11 @@ export class Database {
       this.statements.set(sql, stmt);
     }
     return stmt;
+  }
+
+  /** Call `cb` after each group commit (`batch()`); e.g. to watch the WAL grow. */
+  onGroupCommit(cb: () => void): void {
+    this.groupCommitted.push(cb);
   }
 
   /**
@@ -108,6 +114,7 @@ export class Database {
           for (const unit of group) unit.reject(err); // the commit failed: nothing was acknowledged
           continue;
         }
+        for (const cb of this.groupCommitted) cb();
         group.forEach((unit, i) => {
           const o = outcomes[i];
           if (o.ok) {

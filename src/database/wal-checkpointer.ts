@@ -5,10 +5,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { HeldarConfig } from '../config/heldar-config';
+import { Database } from './database.service';
 
 /**
  * WAL pages after which the kernel's own connection still checkpoints inline (SQLite's default
@@ -23,6 +25,10 @@ const SQLITE_DEFAULT_CHECKPOINT_PAGES = 1000;
 /** Between passes while the WAL grows, and once it has stopped growing. */
 const BUSY_MS = 50;
 const IDLE_MS = 1000;
+/** The thread starts once the WAL file reaches SQLite's own checkpoint size (1,000 pages)... */
+const START_AT_WAL_BYTES = 4_000_000;
+/** ...checked every this many group commits. */
+const CHECK_EVERY_COMMITS = 32;
 
 export interface CheckpointResult {
   /** Frames in the WAL, and how many of them are in the database file now. */
@@ -93,13 +99,33 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   /** Pass intervals while the WAL grows and once it is still (read when the thread starts). */
   readonly schedule = { busyMs: BUSY_MS, idleMs: IDLE_MS };
+  private commits = 0;
+  private stopped = false;
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly db: Database,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
+  /**
+   * The thread costs ~10 MiB: it starts only once the WAL has grown past what SQLite would have
+   * checkpointed inline (a kernel writing little keeps SQLite's own checkpoints and no thread).
+   */
   onApplicationBootstrap(): void {
+    if (!this.config.isSqlite || this.config.sqlitePath === ':memory:') return;
+    this.db.onGroupCommit(() => {
+      if (this.worker || this.stopped || ++this.commits % CHECK_EVERY_COMMITS !== 0) return;
+      try {
+        if (statSync(`${this.config.sqlitePath}-wal`).size >= START_AT_WAL_BYTES) this.start();
+      } catch {
+        /* no WAL yet */
+      }
+    });
+  }
+
+  /** Start the checkpointer thread now (SQLite only; once). */
+  start(): void {
     if (!this.config.isSqlite || this.config.sqlitePath === ':memory:' || this.worker) return;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -133,6 +159,7 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;

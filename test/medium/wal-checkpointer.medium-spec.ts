@@ -42,18 +42,39 @@ describe(`WAL checkpoints off the event loop (${ENGINE})`, () => {
 
   if (ENGINE === 'postgres') {
     it('PostgreSQL has no checkpointer of ours (the server checkpoints)', async () => {
-      const c = new WalCheckpointer(ds, store.config);
-      c.onApplicationBootstrap();
+      const c = new WalCheckpointer(ds, db, store.config);
+      c.start();
       expect(await c.checkpointNow()).toBeNull();
       await c.onApplicationShutdown();
     });
     return;
   }
 
-  it('a commit past 1,000 WAL pages copies nothing into the database file inline; the checkpointer copies it all, on its own thread', async () => {
-    const c = new WalCheckpointer(ds, store.config);
-    c.schedule.busyMs = c.schedule.idleMs = HOUR; // only the passes this test asks for
+  it("a store writing little keeps SQLite's own checkpoints and no thread; a WAL past 1,000 pages of group commits starts it", async () => {
+    const c = new WalCheckpointer(ds, db, store.config);
     c.onApplicationBootstrap();
+    try {
+      const blob = Buffer.alloc(PAGE - 200, 7);
+      const group = (pages: number) =>
+        db.batch(async () => {
+          const ins = db.prepared('INSERT INTO ckpt_probe (blob) VALUES (?)');
+          for (let i = 0; i < pages; i++) ins.run(blob);
+        });
+      for (let i = 0; i < 64; i++) await group(1);
+      expect(await c.checkpointNow()).toBeNull();
+      expect(await autocheckpoint()).toBe(1000);
+      for (let i = 0; i < 64; i++) await group(40);
+      expect(await c.checkpointNow()).toEqual(expect.objectContaining({ log: expect.any(Number) }));
+      expect(await autocheckpoint()).toBe(INLINE_CHECKPOINT_PAGES);
+    } finally {
+      await c.onApplicationShutdown();
+    }
+  });
+
+  it('a commit past 1,000 WAL pages copies nothing into the database file inline; the checkpointer copies it all, on its own thread', async () => {
+    const c = new WalCheckpointer(ds, db, store.config);
+    c.schedule.busyMs = c.schedule.idleMs = HOUR; // only the passes this test asks for
+    c.start();
     try {
       await c.checkpointNow();
       const file = store.config.sqlitePath;
@@ -75,9 +96,9 @@ describe(`WAL checkpoints off the event loop (${ENGINE})`, () => {
   });
 
   it('a WAL it has copied back whole starts over at the next write (it does not grow without bound)', async () => {
-    const c = new WalCheckpointer(ds, store.config);
+    const c = new WalCheckpointer(ds, db, store.config);
     c.schedule.busyMs = c.schedule.idleMs = HOUR;
-    c.onApplicationBootstrap();
+    c.start();
     try {
       await write(2500);
       const full = await c.checkpointNow();
@@ -92,9 +113,9 @@ describe(`WAL checkpoints off the event loop (${ENGINE})`, () => {
   });
 
   it('keeps up by itself while the WAL grows, and is gone after shutdown', async () => {
-    const c = new WalCheckpointer(ds, store.config);
-    c.onApplicationBootstrap();
-    c.onApplicationBootstrap(); // once only
+    const c = new WalCheckpointer(ds, db, store.config);
+    c.start();
+    c.start(); // once only
     const file = store.config.sqlitePath;
     const before = statSync(file).size;
     await write(1500);
@@ -102,6 +123,6 @@ describe(`WAL checkpoints off the event loop (${ENGINE})`, () => {
     await c.onApplicationShutdown();
     expect(await c.checkpointNow()).toBeNull();
     const [{ n }] = await db.run((m) => m.query('SELECT COUNT(*) AS n FROM ckpt_probe'));
-    expect(Number(n)).toBe(6000);
+    expect(Number(n)).toBe(64 + 64 * 40 + 6000);
   });
 });
