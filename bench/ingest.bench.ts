@@ -58,7 +58,9 @@ const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null
 /** The built kernel (dist/heldar.js) as its own process, recorders and AI samplers off. */
 export async function bootKernel(dir: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
+  // e.g. BENCH_KERNEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the kernel.
+  const nodeArgs = (process.env.BENCH_KERNEL_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
     cwd: dir,
     env: {
       PATH: process.env.PATH,

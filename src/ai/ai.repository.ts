@@ -53,19 +53,29 @@ export class AiRepository implements OnModuleInit {
 
   /**
    * The outbox row and the detections in ONE transaction, group-committed with concurrent ingests
-   * (each in its own savepoint; resolves after the commit). A frame seen before (same camera and
-   * frame key) throws the driver's unique violation and writes nothing.
+   * (each in its own savepoint; resolves after the commit). `inUnit(seq)` runs in the same unit
+   * right after the rows are written (the batch's fan-out), so a batch costs one commit. A frame
+   * seen before (same camera and frame key) throws the driver's unique violation and writes nothing.
    */
-  async ingest(outbox: Omit<OutboxEntity, 'seq'>, rows: DetectionEntity[]): Promise<number> {
-    if (this.db.isSqlite) return this.db.batch(async () => this.ingestSqlite(outbox, rows));
+  async ingest<T>(
+    outbox: Omit<OutboxEntity, 'seq'>,
+    rows: DetectionEntity[],
+    inUnit: (seq: number) => Promise<T>,
+  ): Promise<{ seq: number; then: T }> {
+    if (this.db.isSqlite)
+      return this.db.batch(async () => {
+        const seq = this.ingestSqlite(outbox, rows);
+        return { seq, then: await inUnit(seq) };
+      });
     return this.db.batch(async (m) => {
       // The unique (camera_id, frame_id) index is the dedup: a replayed frame fails this insert,
-      // the transaction rolls back and the caller answers "duplicate".
+      // the unit rolls back to its savepoint and the caller answers "duplicate".
       const res = await m.getRepository(OutboxEntity).insert({ ...outbox });
       for (let i = 0; i < rows.length; i += DETECTION_CHUNK) {
         await m.getRepository(DetectionEntity).insert(rows.slice(i, i + DETECTION_CHUNK));
       }
-      return Number((res.identifiers[0] as { seq: number }).seq);
+      const seq = Number((res.identifiers[0] as { seq: number }).seq);
+      return { seq, then: await inUnit(seq) };
     });
   }
 

@@ -5,6 +5,15 @@ import { Loops } from '../common/loops';
 import { AiRepository } from './ai.repository';
 import { DETECTION_CONSUMERS, type DetectionBatch, type DetectionConsumer } from './detection-consumer';
 
+/** What `fanOutInUnit` leaves for after its unit commits. */
+export interface PendingFanOut {
+  batch: DetectionBatch;
+  seq: number | null;
+  complete: boolean;
+  /** Claimed in the unit, consumed after its commit. */
+  later: DetectionConsumer[];
+}
+
 /** Replay committed batches whose fan-out did not complete, this long after their commit. */
 const REPLAY_AFTER_MS = 10_000;
 const REPLAY_BATCH = 200;
@@ -53,39 +62,51 @@ export class FanoutService implements OnApplicationBootstrap {
    * needs, the outbox row's `fanned_out_at` (`seq`); other consumers run after that commit.
    */
   async fanOut(batch: DetectionBatch, seq: number | null = null): Promise<boolean> {
+    const pending = await this.repo.fanOutUnit(() => this.fanOutInUnit(batch, seq));
+    return this.fanOutAfterCommit(pending);
+  }
+
+  /**
+   * The transactional half of `fanOut`, inside the caller's group-commit unit (ingest runs it in
+   * the unit that writes the batch, so a batch costs one commit, not two): the claims, the
+   * transactional consumers' writes (each in its own savepoint) and, when they are all the batch
+   * needs, `fanned_out_at`. Hand the result to `fanOutAfterCommit` once the unit has committed.
+   */
+  async fanOutInUnit(batch: DetectionBatch, seq: number | null): Promise<PendingFanOut> {
     const interested = this.consumers.filter((c) => c.interestedIn(batch.taskType));
-    if (interested.length === 0) {
-      if (seq !== null) await this.repo.markFanned(seq, this.clock.nowIso());
-      return true;
-    }
     const now = this.clock.nowIso();
     const later: DetectionConsumer[] = []; // claimed in the unit, consumed after its commit
     let complete = true;
-    await this.repo.fanOutUnit(async () => {
-      for (const c of interested) {
-        let stage: 'claim' | 'consume' = 'claim';
-        try {
-          await this.repo.isolated(async () => {
-            if (
-              batch.frameKey !== null &&
-              !(await this.repo.claim(c.name, batch.cameraId, batch.frameKey, now))
-            )
-              return; // delivered before
-            if (!c.transactional) {
-              later.push(c);
-              return;
-            }
-            stage = 'consume';
-            await c.consume(batch);
-          });
-        } catch (err) {
-          complete = false;
-          if (stage === 'claim') this.logger.error({ err, consumer: c.name }, 'fan-out claim failed');
-          else this.failed(err, c, batch);
-        }
+    for (const c of interested) {
+      let stage: 'claim' | 'consume' = 'claim';
+      try {
+        await this.repo.isolated(async () => {
+          if (
+            batch.frameKey !== null &&
+            !(await this.repo.claim(c.name, batch.cameraId, batch.frameKey, now))
+          )
+            return; // delivered before
+          if (!c.transactional) {
+            later.push(c);
+            return;
+          }
+          stage = 'consume';
+          await c.consume(batch);
+        });
+      } catch (err) {
+        complete = false;
+        if (stage === 'claim') this.logger.error({ err, consumer: c.name }, 'fan-out claim failed');
+        else this.failed(err, c, batch);
       }
-      if (complete && later.length === 0 && seq !== null) await this.repo.markFanned(seq, now);
-    });
+    }
+    if (complete && later.length === 0 && seq !== null) await this.repo.markFanned(seq, now);
+    return { batch, seq, complete, later };
+  }
+
+  /** The consumers that run outside a transaction, after the unit of `fanOutInUnit` committed. */
+  async fanOutAfterCommit(pending: PendingFanOut): Promise<boolean> {
+    const { batch, seq, later } = pending;
+    let complete = pending.complete;
     if (later.length === 0) return complete;
     for (const c of later) {
       try {

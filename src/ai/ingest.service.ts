@@ -11,7 +11,8 @@ import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { AiRepository } from './ai.repository';
 import type { DetectionEntity } from './entities/detection.entity';
-import { FanoutService } from './fanout.service';
+import type { DetectionBatch } from './detection-consumer';
+import { FanoutService, type PendingFanOut } from './fanout.service';
 import { parseIngest, stampAttributes } from './ingest-parse';
 
 const CAMERA_CACHE_MS = 10_000;
@@ -22,8 +23,9 @@ export interface IngestResult {
 }
 
 /**
- * `POST /api/v1/ai/events`: validate, stamp provenance, write the outbox row and the detections
- * in one transaction (a replayed frame writes nothing), then fan out and record the worker event.
+ * `POST /api/v1/ai/events`: validate, stamp provenance, write the outbox row, the detections and
+ * the transactional consumers' fan-out in one group-commit unit (a replayed frame writes nothing),
+ * then run the other consumers and record the worker event.
  */
 @Injectable()
 export class IngestService implements OnApplicationBootstrap {
@@ -98,9 +100,25 @@ export class IngestService implements OnApplicationBootstrap {
       frameId: frameKey,
       createdAt: nowIso,
     }));
-    let seq: number | null;
+    const batch: DetectionBatch = {
+      cameraId: p.cameraId,
+      siteId,
+      taskType: p.taskType,
+      frameKey,
+      timestamp: p.timestamp,
+      detections: rows.map((r) => ({
+        id: r.id,
+        label: r.label,
+        confidence: r.confidence,
+        bbox: r.bbox,
+        trackId: r.trackId,
+        attributes: r.attributes,
+      })),
+    };
+    let pending: PendingFanOut;
     try {
-      seq = await this.repo.ingest(
+      // The rows and the transactional half of the fan-out: one group-commit unit, one commit.
+      ({ then: pending } = await this.repo.ingest(
         {
           topic: 'detections',
           cameraId: p.cameraId,
@@ -115,32 +133,15 @@ export class IngestService implements OnApplicationBootstrap {
           fannedOutAt: null,
         },
         rows,
-      );
+        (seq) => this.fanout.fanOutInUnit(batch, seq),
+      ));
     } catch (err) {
       // A frame seen before (or two clients racing with the same frame): a duplicate.
-      if (frameKey !== null && mapDriverError(err)?.code === 'ALREADY_EXISTS') seq = null;
-      else throw err;
+      if (frameKey !== null && mapDriverError(err)?.code === 'ALREADY_EXISTS')
+        return { detections_ingested: 0, duplicate: true };
+      throw err;
     }
-    if (seq === null) return { detections_ingested: 0, duplicate: true };
-
-    await this.fanout.fanOut(
-      {
-        cameraId: p.cameraId,
-        siteId,
-        taskType: p.taskType,
-        frameKey,
-        timestamp: p.timestamp,
-        detections: rows.map((r) => ({
-          id: r.id,
-          label: r.label,
-          confidence: r.confidence,
-          bbox: r.bbox,
-          trackId: r.trackId,
-          attributes: r.attributes,
-        })),
-      },
-      seq,
-    );
+    await this.fanout.fanOutAfterCommit(pending);
     if (p.event) {
       await this.events.emit({
         type: p.event.eventType,

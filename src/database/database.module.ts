@@ -4,6 +4,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import { maskUrl } from '../common/redaction';
 import { openDataSource } from './data-source';
 import { Database } from './database.service';
+import { WalCheckpointer } from './wal-checkpointer';
 
 @Global()
 @Module({
@@ -18,8 +19,9 @@ import { Database } from './database.service';
       },
     },
     Database,
+    WalCheckpointer,
   ],
-  exports: [DataSource, Database],
+  exports: [DataSource, Database, WalCheckpointer],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly ds: DataSource) {}

@@ -63,6 +63,7 @@ export class Database {
   private readonly pgNames = new Map<string, string>();
   private readonly queue: Queued[] = [];
   private draining = false;
+  private readonly groupCommitted: Array<() => void> = [];
 
   constructor(readonly dataSource: DataSource) {
     this.isSqlite = dataSource.options.type === 'better-sqlite3';
@@ -84,6 +85,11 @@ export class Database {
       this.statements.set(sql, stmt);
     }
     return stmt;
+  }
+
+  /** Call `cb` after each group commit (`batch()`); e.g. to watch the WAL grow. */
+  onGroupCommit(cb: () => void): void {
+    this.groupCommitted.push(cb);
   }
 
   /**
@@ -127,6 +133,7 @@ export class Database {
           for (const unit of group) unit.reject(err); // the commit failed: nothing was acknowledged
           continue;
         }
+        for (const cb of this.groupCommitted) cb();
         group.forEach((unit, i) => {
           const o = outcomes[i];
           if (o.ok) {

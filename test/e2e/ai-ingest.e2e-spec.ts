@@ -1,4 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import {
   DETECTION_CONSUMERS,
@@ -283,6 +284,36 @@ describe(`AI ingest (${ENGINE})`, () => {
     } finally {
       sub.unsubscribe();
     }
+  });
+
+  it('a batch is written and fanned out to transactional consumers in one commit (one transaction per batch, not two)', async () => {
+    // Every transaction the kernel opens goes through DataSource.transaction (nested work joins it).
+    const spy = jest.spyOn(t.app.get(DataSource), 'transaction');
+    try {
+      for (const frame of ['one-commit-a', 'one-commit-b', 'one-commit-c'])
+        await t
+          .http()
+          .post('/api/v1/ai/events')
+          .send({ ...batch(frame, 2), task_type: 'tx_task' })
+          .expect(200);
+      expect(spy).toHaveBeenCalledTimes(3);
+    } finally {
+      spy.mockRestore();
+    }
+    const rows = await rawQuery(
+      t,
+      "SELECT frame_id, fanned_out_at FROM outbox WHERE frame_id LIKE 'w:one-commit-%' ORDER BY frame_id",
+    );
+    expect(rows.map((r) => [r.frame_id, typeof r.fanned_out_at])).toEqual([
+      ['w:one-commit-a', 'string'],
+      ['w:one-commit-b', 'string'],
+      ['w:one-commit-c', 'string'],
+    ]);
+    const claims = await rawQuery(
+      t,
+      "SELECT COUNT(*) AS n FROM consumer_fanout WHERE consumer = 'writer_test' AND frame_id LIKE 'w:one-commit-%'",
+    );
+    expect(Number(claims[0].n)).toBe(3);
   });
 
   it('refuses bad input with a clear 4xx and keeps serving', async () => {
