@@ -396,10 +396,13 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       if (s.closed) reason = 'the session closed';
     }
     s.skipped.set(r.id, { segment_id: r.id, start_time: r.startTime, reason });
-    this.logger.warn(
-      { sessionId: s.id, cameraId: s.cameraId, segmentId: r.id, reason },
-      'segment left out of a playback session',
-    );
+    this.logger.warn({
+      msg: 'segment left out of a playback session',
+      sessionId: s.id,
+      cameraId: s.cameraId,
+      segmentId: r.id,
+      reason,
+    });
     return null;
   }
 

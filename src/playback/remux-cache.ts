@@ -127,7 +127,8 @@ export class RemuxCache implements OnApplicationBootstrap {
     }
     const stale = names.filter((n) => !keep.has(n));
     for (const n of stale) await rm(join(this.dir, n), { force: true });
-    if (stale.length > 0) this.logger.log({ removed: stale.length }, 'stale playback remux files removed');
+    if (stale.length > 0)
+      this.logger.log({ msg: 'stale playback remux files removed', removed: stale.length });
     await this.evictFor(0);
   }
 
@@ -186,7 +187,8 @@ export class RemuxCache implements OnApplicationBootstrap {
         }),
       );
       if (res.timedOut || res.code !== 0) {
-        const last = res.stderr.trim().split('\n').filter(Boolean).pop();
+        // The data directory's layout stays out of the reason (it reaches API clients).
+        const last = res.stderr.trim().split('\n').filter(Boolean).pop()?.split(source).join('input');
         throw new Error(
           res.timedOut
             ? `ffmpeg remux timed out after ${REMUX_TIMEOUT_MS / 1000} s`
@@ -205,7 +207,7 @@ export class RemuxCache implements OnApplicationBootstrap {
         lastUsedMs: this.clock.nowMs(),
         pins: 0,
       });
-      this.logger.log({ segmentId, bytes }, 'recorded file remuxed to fragmented MP4 for playback');
+      this.logger.log({ msg: 'recorded file remuxed to fragmented MP4 for playback', segmentId, bytes });
       await this.evictFor(0);
       return { ok: true, path: out };
     } catch (err) {
