@@ -2278,6 +2278,12 @@ export interface components {
             /** @description RFC 3339 end; absent = a growing (EVENT) playlist that follows the recording */
             to?: string;
         };
+        SkippedSegmentResponse: {
+            segment_id: string;
+            start_time: string;
+            /** @example ffmpeg remux failed (moov atom not found) */
+            reason: string;
+        };
         PlaybackSessionResponse: {
             /** @example pbs_0193… */
             id: string;
@@ -2293,12 +2299,16 @@ export interface components {
             /** @description holes over 2 s in the range, with their causes */
             gaps: components["schemas"]["GapDto"][];
             /**
-             * @description fmp4: byte ranges of the recorded files, no remux
+             * @description which path serves the session: fmp4 = byte ranges of the recorded fragmented MP4 files (no process); remux = cached fragmented copies (one ffmpeg stream copy per file, made once) of files that are not; mixed = both
              * @enum {string}
              */
-            mode: "fmp4";
-            /** @description segments left out because they are not fragmented MP4 */
+            mode: "fmp4" | "mixed" | "remux";
+            /** @description segments served from a remuxed copy (recorded files that are not fragmented MP4) */
+            remuxed_segments: number;
+            /** @description segments left out (holes): neither fragmented MP4 nor remuxable */
             skipped_segments: number;
+            /** @description why each was left out (the first 100) */
+            skipped: components["schemas"]["SkippedSegmentResponse"][];
             /** @description the session closes if nothing is requested of it until then (sliding) */
             expires_at: string;
         };

@@ -83,6 +83,7 @@ const ENV_NAMES = {
   liveReconcileIntervalS: 'HELDAR_LIVE_RECONCILE_INTERVAL_S',
   maxPlaybackHours: 'HELDAR_MAX_PLAYBACK_HOURS',
   playbackSessionTtlS: 'HELDAR_PLAYBACK_SESSION_TTL_S',
+  playbackRemuxCacheMb: 'HELDAR_PLAYBACK_REMUX_CACHE_MB',
   overlayEnabled: 'HELDAR_OVERLAY_ENABLED',
   overlayKind: 'HELDAR_OVERLAY_KIND',
   overlayIface: 'HELDAR_OVERLAY_IFACE',
@@ -236,6 +237,8 @@ export class HeldarConfig {
   @IsInt() @Min(1) @Max(168) maxPlaybackHours = 24;
   /** A playback session nobody has requested anything of for this long is closed (seconds). */
   @IsInt() @Min(10) @Max(86400) playbackSessionTtlS = 600;
+  /** Bound of the playback remux cache (fragmented copies of recorded files that are not), MiB. */
+  @IsInt() @Min(1) @Max(1_048_576) playbackRemuxCacheMb = 2048;
   /** With MediaMTX: how often paths of deleted/disabled cameras are removed and sources re-checked. */
   @IsInt() @Min(5) @Max(86400) liveReconcileIntervalS = 30;
 

@@ -1,6 +1,7 @@
 import {
   buildClipArgs,
   buildLiveSnapshotArgs,
+  buildRemuxArgs,
   buildSnapshotAtArgs,
   buildConcatList,
   buildFileProbeArgs,
@@ -166,6 +167,22 @@ describe('buildConcatList / buildClipArgs', () => {
     ]); // prettier-ignore
     expect(buildClipArgs('/c/x.txt', -2, 1, '/o.mp4')[10]).toBe('0.000');
   });
+});
+
+describe('buildRemuxArgs', () => {
+  it.each([
+    ['/r/cam/2026-01-01/old.mp4', '/d/playback-remux/seg_1.tmp.mp4'],
+    ["/r/it's here.mp4", '/o.mp4'],
+  ])(
+    'stream-copies %s (video, first audio if any) into fragmented MP4 with the recorder flags',
+    (src, out) => {
+      expect(buildRemuxArgs(src, out)).toEqual([
+      '-nostdin', '-hide_banner', '-loglevel', 'error', '-i', src,
+      '-map', '0:v:0', '-map', '0:a:0?', '-c', 'copy',
+      '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', '-y', out,
+    ]); // prettier-ignore
+    },
+  );
 });
 
 describe('snapshot args', () => {

@@ -82,6 +82,10 @@ export interface RecordArgsInput {
  */
 export const RECORD_IO_TIMEOUT_US = 5_000_000;
 
+/** The recorder's fragmented MP4: one fragment per keyframe, the init section (`ftyp`+`moov`) first,
+ * fragment offsets relative to their `moof` (what the playback byte ranges rely on). */
+export const FRAGMENTED_MP4_MOVFLAGS = '+frag_keyframe+empty_moov+default_base_moof';
+
 /**
  * The recorder: stream copy into fragmented MP4 segments named by their UTC open time, one folder
  * per UTC day (`%Y-%m-%d/%Y%m%d_%H%M%S.mp4`, run with TZ=UTC; ffmpeg does not create the folder, the
@@ -114,7 +118,7 @@ export function buildRecordArgs(input: RecordArgsInput, outDir: string): string[
     '-segment_format',
     'mp4',
     '-segment_format_options',
-    'movflags=+frag_keyframe+empty_moov+default_base_moof',
+    `movflags=${FRAGMENTED_MP4_MOVFLAGS}`,
     '-reset_timestamps',
     '1',
     '-segment_list',
@@ -127,6 +131,19 @@ export function buildRecordArgs(input: RecordArgsInput, outDir: string): string[
     '1',
     `${outDir}/%Y-%m-%d/%Y%m%d_%H%M%S.mp4`,
   ];
+}
+
+/**
+ * Playback's fallback for a recorded file that is not fragmented MP4 (an older recorder, an
+ * imported file): stream copy (no re-encode) of its video and first audio track into a fragmented
+ * MP4 with the recorder's own flags, so it is served as byte ranges exactly like a native file.
+ */
+export function buildRemuxArgs(src: string, outPath: string): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-loglevel', 'error', '-i', src,
+    '-map', '0:v:0', '-map', '0:a:0?', '-c', 'copy',
+    '-movflags', FRAGMENTED_MP4_MOVFLAGS, '-f', 'mp4', '-y', outPath,
+  ]; // prettier-ignore
 }
 
 /** ffprobe of a recorded file: container duration and the video stream's codec, size and rate. */

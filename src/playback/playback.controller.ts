@@ -15,7 +15,12 @@ import { sendMediaFile } from '../auth/media-guard';
 import { Principal } from '../auth/principal';
 import { BadRequestError } from '../common/errors';
 import { GapDto } from '../timeline/dto/timeline.dto';
-import { PlaybackService, type PlaybackSessionDto } from './playback.service';
+import {
+  PlaybackService,
+  type PlaybackMode,
+  type PlaybackSessionDto,
+  type SkippedSegmentDto,
+} from './playback.service';
 
 class PlaybackRequestDto {
   @ApiProperty({ description: 'RFC 3339 start of the range' })
@@ -27,6 +32,12 @@ class PlaybackRequestDto {
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'to must be an RFC 3339 timestamp' })
   to?: string;
+}
+
+class SkippedSegmentResponse implements SkippedSegmentDto {
+  @ApiProperty() segment_id!: string;
+  @ApiProperty() start_time!: string;
+  @ApiProperty({ example: 'ffmpeg remux failed (moov atom not found)' }) reason!: string;
 }
 
 class PlaybackSessionResponse implements PlaybackSessionDto {
@@ -43,10 +54,20 @@ class PlaybackSessionResponse implements PlaybackSessionDto {
   @ApiProperty() segment_count!: number;
   @ApiProperty({ type: [GapDto], description: 'holes over 2 s in the range, with their causes' })
   gaps!: GapDto[];
-  @ApiProperty({ enum: ['fmp4'], description: 'fmp4: byte ranges of the recorded files, no remux' })
-  mode!: 'fmp4';
-  @ApiProperty({ description: 'segments left out because they are not fragmented MP4' })
+  @ApiProperty({
+    enum: ['fmp4', 'mixed', 'remux'],
+    description:
+      'which path serves the session: fmp4 = byte ranges of the recorded fragmented MP4 files (no process); remux = cached fragmented copies (one ffmpeg stream copy per file, made once) of files that are not; mixed = both',
+  })
+  mode!: PlaybackMode;
+  @ApiProperty({
+    description: 'segments served from a remuxed copy (recorded files that are not fragmented MP4)',
+  })
+  remuxed_segments!: number;
+  @ApiProperty({ description: 'segments left out (holes): neither fragmented MP4 nor remuxable' })
   skipped_segments!: number;
+  @ApiProperty({ type: [SkippedSegmentResponse], description: 'why each was left out (the first 100)' })
+  skipped!: SkippedSegmentResponse[];
   @ApiProperty({ description: 'the session closes if nothing is requested of it until then (sliding)' })
   expires_at!: string;
 }

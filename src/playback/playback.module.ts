@@ -5,16 +5,18 @@ import { HeldarModule } from '../settings/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { PlaybackController } from './playback.controller';
 import { PlaybackService } from './playback.service';
+import { RemuxCache } from './remux-cache';
 
 @HeldarModule({
   id: 'playback',
   name: 'Playback',
-  description: 'HLS playback sessions over the recorded fragmented MP4 files (byte ranges, no remux)',
+  description:
+    'HLS playback sessions over the recorded fragmented MP4 files (byte ranges; a cached remux for files that are not)',
 })
 @Module({
   imports: [CamerasModule, TimelineModule, ExportsModule],
   controllers: [PlaybackController],
-  providers: [PlaybackService],
+  providers: [PlaybackService, RemuxCache],
   exports: [PlaybackService],
 })
 export class PlaybackModule {}

@@ -23,6 +23,7 @@ import type { GapDto } from '../timeline/dto/timeline.dto';
 import { TimelineService } from '../timeline/timeline.service';
 import { ExportsService } from '../exports/exports.service';
 import { buildPlaylist, nearestKeyframe, type Playlist, type PlaylistFile } from './playlist';
+import { RemuxCache } from './remux-cache';
 
 /** What a client gets when it opens a session. */
 export interface PlaybackSessionDto {
@@ -34,11 +35,25 @@ export interface PlaybackSessionDto {
   duration_s: number;
   segment_count: number;
   gaps: GapDto[];
-  /** `fmp4`: the playlist points into the recorded fragmented MP4 files (no process per viewer). */
-  mode: 'fmp4';
-  /** Segments of the range that are not fragmented MP4 and are left out (shown as holes). */
+  /** Which path serves the session: `fmp4` every segment is a recorded fragmented MP4 (byte ranges
+   * of the files themselves); `remux` every one is a cached fragmented copy of a file that is not;
+   * `mixed` both. */
+  mode: PlaybackMode;
+  /** Segments served from a remuxed copy (files that are not fragmented MP4). */
+  remuxed_segments: number;
+  /** Segments of the range left out (shown as holes): neither fragmented MP4 nor remuxable. */
   skipped_segments: number;
+  /** Why each was left out (the first 100). */
+  skipped: SkippedSegmentDto[];
   expires_at: string;
+}
+
+export type PlaybackMode = 'fmp4' | 'mixed' | 'remux';
+
+export interface SkippedSegmentDto {
+  segment_id: string;
+  start_time: string;
+  reason: string;
 }
 
 interface SessionSegment {
@@ -56,7 +71,10 @@ interface Session {
   token: string;
   /** Segments in the playlist (each holds one read-lock while the session is open), by id. */
   segments: Map<string, SessionSegment>;
-  skipped: Set<string>;
+  /** Segments left out, with why. */
+  skipped: Map<string, SkippedSegmentDto>;
+  /** Segments served from a remuxed copy (each pins it in the remux cache while the session is open). */
+  remuxed: Set<string>;
   lastSeenMs: number;
   /** When the open session last looked for newly indexed segments. */
   refreshedMs: number;
@@ -78,6 +96,8 @@ const FRAME_CACHE = 512;
 const TOKEN_TTL_S = 7 * 86400;
 const tokenPath = (id: string) => `playback_${id}`;
 const iso = (ms: number) => new Date(ms).toISOString();
+const modeOf = (segments: number, remuxed: number): PlaybackMode =>
+  remuxed === 0 ? 'fmp4' : remuxed >= segments ? 'remux' : 'mixed';
 
 /**
  * Playback sessions: one HLS playlist over the recorded fragmented MP4 files of a time range, with
@@ -105,6 +125,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly exportsService: ExportsService,
     box: SecretBox,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
+    private readonly remux: RemuxCache,
   ) {
     this.key = box.deriveKey('heldar-playback-token-v1');
   }
@@ -151,7 +172,8 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
         exp: Math.floor(nowMs / 1000) + TOKEN_TTL_S,
       }),
       segments: new Map(),
-      skipped: new Set(),
+      skipped: new Map(),
+      remuxed: new Set(),
       lastSeenMs: nowMs,
       refreshedMs: nowMs,
       targetS: 1,
@@ -187,8 +209,10 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       duration_s: Math.round(playlist.durationS * 1000) / 1000,
       segment_count: session.segments.size,
       gaps: gaps.gaps,
-      mode: 'fmp4',
+      mode: modeOf(session.segments.size, session.remuxed.size),
+      remuxed_segments: session.remuxed.size,
       skipped_segments: session.skipped.size,
+      skipped: [...session.skipped.values()].slice(0, 100),
       expires_at: iso(nowMs + this.config.playbackSessionTtlS * 1000),
     };
   }
@@ -328,13 +352,11 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       const rows = await this.timeline.segmentsForExport(s.cameraId, iso(cursor), iso(toMs));
       for (const r of rows) {
         if (s.segments.has(r.id) || s.skipped.has(r.id)) continue;
-        if (!(await this.fragments.get(r.file))) {
-          s.skipped.add(r.id);
-          continue;
-        }
+        const file = await this.servedFile(s, r);
+        if (!file) continue;
         s.segments.set(r.id, {
           id: r.id,
-          file: r.file,
+          file,
           startMs: Date.parse(r.startTime),
           endMs: Date.parse(r.endTime),
         });
@@ -353,6 +375,37 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     if (s.closed) await this.unlock(added); // closed meanwhile
   }
 
+  /**
+   * The file served for one indexed segment: the recorded file itself when it is fragmented MP4,
+   * else its remuxed copy (made once, pinned while the session is open); null, with the reason kept
+   * and logged, when neither (the segment is a hole of the session, never an error).
+   */
+  private async servedFile(
+    s: Session,
+    r: { id: string; file: string; startTime: string },
+  ): Promise<string | null> {
+    if (await this.fragments.get(r.file)) return r.file;
+    const res = await this.remux.acquire(r.id, r.file);
+    let reason = res.ok ? 'the remuxed copy is not readable fragmented MP4' : res.reason;
+    if (res.ok) {
+      if (s.closed) this.remux.release(r.id);
+      else if (await this.fragments.get(res.path)) {
+        s.remuxed.add(r.id);
+        return res.path;
+      } else this.remux.release(r.id);
+      if (s.closed) reason = 'the session closed';
+    }
+    s.skipped.set(r.id, { segment_id: r.id, start_time: r.startTime, reason });
+    this.logger.warn({
+      msg: 'segment left out of a playback session',
+      sessionId: s.id,
+      cameraId: s.cameraId,
+      segmentId: r.id,
+      reason,
+    });
+    return null;
+  }
+
   private serial<T>(s: Session, fn: () => Promise<T>): Promise<T> {
     const next = s.chain.catch(() => undefined).then(fn);
     s.chain = next;
@@ -366,6 +419,8 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async release(s: Session): Promise<void> {
     s.closed = true;
+    for (const id of s.remuxed) this.remux.release(id);
+    s.remuxed.clear();
     await this.unlock([...s.segments.keys()]);
   }
 
