@@ -12,6 +12,7 @@ import { ClipEvidence1765100000000 } from './1765100000000-clip-evidence';
 import { Coverage1765700000000 } from './1765700000000-coverage';
 import { ModuleLifecycle1765800000000 } from './1765800000000-module-lifecycle';
 import { RecordingModes1766100000000 } from './1766100000000-recording-modes';
+import { Snapshots1766200000000 } from './1766200000000-snapshots';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   Coverage1765700000000,
   ModuleLifecycle1765800000000,
   RecordingModes1766100000000,
+  Snapshots1766200000000,
 ];

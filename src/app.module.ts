@@ -21,6 +21,7 @@ import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
 import { ZonesModule } from './zones/zones.module';
 import { SchedulesModule } from './schedules/schedules.module';
+import { SnapshotsModule } from './snapshots/snapshots.module';
 import { KeepModule } from './keep/keep.module';
 import { LiveviewModule } from './liveview/liveview.module';
 import { PlaybackModule } from './playback/playback.module';
@@ -58,6 +59,7 @@ export class AppModule {
         SamplerModule,
         ZonesModule,
         SchedulesModule,
+        SnapshotsModule,
         KeepModule,
         LiveviewModule,
         PlaybackModule,

@@ -1072,6 +1072,76 @@ export interface paths {
         patch: operations["SchedulesController_update"];
         trace?: never;
     };
+    "/api/v1/cameras/{id}/snapshot-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A camera’s snapshot schedules (a JPEG every interval_seconds) */
+        get: operations["SnapshotsController_listSchedules"];
+        put?: never;
+        /** Take a JPEG of the camera every interval_seconds (the first one at once) */
+        post: operations["SnapshotsController_createSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/snapshot-schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a snapshot schedule (its snapshots stay until retention) */
+        delete: operations["SnapshotsController_deleteSchedule"];
+        options?: never;
+        head?: never;
+        /** Change a snapshot schedule (only the fields sent) */
+        patch: operations["SnapshotsController_updateSchedule"];
+        trace?: never;
+    };
+    "/api/v1/cameras/{id}/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Snapshots taken in [from, to), newest first, with the URL of each JPEG */
+        get: operations["SnapshotsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/snapshots/{id}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scheduled snapshot JPEG; the URL comes from the snapshots list */
+        get: operations["SnapshotsController_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cameras/{id}/record-trigger": {
         parameters: {
             query?: never;
@@ -1815,9 +1885,10 @@ export interface components {
             min_free_overridden: boolean;
             interval_s: number;
             clip_retention_hours: number;
+            snapshot_retention_hours: number;
             detection_retention_hours: number;
             audit_retention_days: number;
-            /** @description recordings and protected (evidence/read-locked) bytes, and the volume; null for scoped callers */
+            /** @description recordings, protected (evidence/read-locked) and scheduled-snapshot bytes, and the volume; null for scoped callers */
             usage: Record<string, unknown> | null;
             /** @description at the last 24 h write rate: days the store and each camera keep, each camera's fair share, whether its retention_hours is achievable and what limits it */
             forecast: Record<string, unknown>;
@@ -2225,6 +2296,41 @@ export interface components {
             /** @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight */
             time_end?: string;
             enabled?: boolean;
+        };
+        SnapshotScheduleDto: {
+            id: string;
+            camera_id: string;
+            interval_seconds: number;
+            enabled: boolean;
+            created_at: string;
+            updated_at: string;
+        };
+        CreateSnapshotScheduleDto: {
+            /**
+             * @description seconds between two snapshots (5..86400)
+             * @default 300
+             */
+            interval_seconds: number;
+            /** @default true */
+            enabled: boolean;
+        };
+        UpdateSnapshotScheduleDto: {
+            /**
+             * @description seconds between two snapshots (5..86400)
+             * @default 300
+             */
+            interval_seconds: number;
+            /** @default true */
+            enabled: boolean;
+        };
+        SnapshotDto: {
+            id: string;
+            camera_id: string;
+            /** @description when the frame was grabbed (RFC 3339, UTC) */
+            taken_at: string;
+            size_bytes: number;
+            /** @description the JPEG (`/media/snapshots/<camera>/<day>/<file>.jpg`, camera scope applies) */
+            url: string;
         };
         RecordTriggerDto: {
             /** @description why (kept_by becomes `event:<reason>`); default `api` */
@@ -5487,6 +5593,267 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SnapshotsController_listSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotScheduleDto"][];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires camera:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SnapshotsController_createSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSnapshotScheduleDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotScheduleDto"];
+                };
+            };
+            /** @description interval_seconds not an integer in 5..86400 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires registry:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SnapshotsController_deleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires registry:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SnapshotsController_updateSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSnapshotScheduleDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotScheduleDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires registry:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SnapshotsController_list: {
+        parameters: {
+            query?: {
+                /** @description RFC 3339 start of the window */
+                from?: string;
+                /** @description RFC 3339 end of the window */
+                to?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotDto"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires video:playback */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SnapshotsController_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires video:playback */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

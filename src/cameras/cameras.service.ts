@@ -112,12 +112,19 @@ export class CamerasService implements OnModuleInit {
   /** Ids of every camera (kernel-internal: no scope). */
   /** What retention needs of every camera: name, retention hours, quota. */
   async retentionPolicies(): Promise<
-    Array<{ id: string; name: string; retentionHours: number; quotaBytes: number | null }>
+    Array<{
+      id: string;
+      name: string;
+      retentionHours: number;
+      quotaBytes: number | null;
+      recordMode: RecordMode;
+    }>
   > {
     return (await this.repo.getAll()).map((c) => ({
       id: c.id,
       name: c.name,
       retentionHours: c.retentionHours,
+      recordMode: c.recordMode,
       quotaBytes: c.storageQuotaBytes && c.storageQuotaBytes > 0 ? c.storageQuotaBytes : null,
     }));
   }

@@ -5,9 +5,10 @@ import { Injectable } from '@nestjs/common';
  * - `detection`: detections, outbox, zone events (`HELDAR_DETECTION_RETENTION_HOURS`);
  * - `audit`: audit log, events, deliveries, gaps, recorder runs (`HELDAR_AUDIT_RETENTION_DAYS`);
  * - `clip`: exported clips (`HELDAR_CLIP_RETENTION_HOURS`);
+ * - `snapshot`: JPEGs of snapshot schedules (`HELDAR_SNAPSHOT_RETENTION_HOURS`);
  * - `expired`: rows carrying their own expiry (sessions); the cutoff is "now".
  */
-export type TtlClass = 'detection' | 'audit' | 'clip' | 'expired';
+export type TtlClass = 'detection' | 'audit' | 'clip' | 'snapshot' | 'expired';
 
 export interface RowPruner {
   /** What is pruned, as reported in logs and the `retention_delete` event (`audit_log`, `events` …). */

@@ -59,6 +59,7 @@ const ENV_NAMES = {
   maxRecordingsGb: 'HELDAR_MAX_RECORDINGS_GB',
   minFreeDiskGb: 'HELDAR_MIN_FREE_DISK_GB',
   clipRetentionHours: 'HELDAR_CLIP_RETENTION_HOURS',
+  snapshotRetentionHours: 'HELDAR_SNAPSHOT_RETENTION_HOURS',
   detectionRetentionHours: 'HELDAR_DETECTION_RETENTION_HOURS',
   auditRetentionDays: 'HELDAR_AUDIT_RETENTION_DAYS',
   auditHeadEvery: 'HELDAR_AUDIT_HEAD_EVERY',
@@ -182,6 +183,8 @@ export class HeldarConfig {
   /** Free space kept on the recordings volume (GiB; 0 = none); overridable like the cap. */
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) minFreeDiskGb = 5;
   @IsInt() @Min(1) @Max(87600) clipRetentionHours = 48;
+  /** JPEGs taken by snapshot schedules (rows and files). */
+  @IsInt() @Min(1) @Max(87600) snapshotRetentionHours = 168;
   /** Detections, outbox, zone events. */
   @IsInt() @Min(1) @Max(87600) detectionRetentionHours = 168;
   /** Audit log (kept verifiable by a checkpoint), events, deliveries, gaps, recorder runs. */

@@ -1,6 +1,8 @@
 import { KeepCursorEntity } from '../keep/entities/keep-cursor.entity';
 import { KeepWindowEntity } from '../keep/entities/keep-window.entity';
 import { RecordingScheduleEntity } from '../schedules/entities/recording-schedule.entity';
+import { SnapshotEntity } from '../snapshots/entities/snapshot.entity';
+import { SnapshotScheduleEntity } from '../snapshots/entities/snapshot-schedule.entity';
 import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity';
 import { AuditLogEntity } from '../audit/entities/audit-log.entity';
 import { WebhookAttemptEntity } from '../webhooks/entities/webhook-attempt.entity';
@@ -54,6 +56,8 @@ export const ENTITIES = [
   ModuleRecordEntity,
   CameraStatusEntity,
   RecordingScheduleEntity,
+  SnapshotScheduleEntity,
+  SnapshotEntity,
   KeepWindowEntity,
   KeepCursorEntity,
   RecorderRunEntity,

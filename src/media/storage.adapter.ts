@@ -78,6 +78,10 @@ export class StorageAdapter {
     await writeFile(path, text, 'utf8');
   }
 
+  async writeBytes(path: string, data: Uint8Array): Promise<void> {
+    await writeFile(path, data);
+  }
+
   /** Unlink a file; false when it could not be removed (a missing file counts as removed). */
   async remove(path: string): Promise<boolean> {
     try {

@@ -1,6 +1,7 @@
 import {
   floorBatchSize,
   forecast,
+  keptWriteRate,
   maxMinShares,
   pickClipsForFloor,
   pickEvictionCamera,
@@ -9,6 +10,16 @@ import {
 } from './retention-logic';
 
 const GB = 1024 ** 3;
+
+const cam = (over: Partial<ForecastCamera> & { cameraId: string }): ForecastCamera => ({
+  name: over.cameraId,
+  retentionHours: 24 * 7,
+  quotaBytes: null,
+  recordingsBytes: 0,
+  protectedBytes: 0,
+  writeRateBytesPerDay: 0,
+  ...over,
+});
 
 describe('maxMinShares', () => {
   it('meets small demands in full and splits the rest evenly', () => {
@@ -92,16 +103,6 @@ describe('floorBatchSize', () => {
 });
 
 describe('forecast', () => {
-  const cam = (over: Partial<ForecastCamera> & { cameraId: string }): ForecastCamera => ({
-    name: over.cameraId,
-    retentionHours: 24 * 7,
-    quotaBytes: null,
-    recordingsBytes: 0,
-    protectedBytes: 0,
-    writeRateBytesPerDay: 0,
-    ...over,
-  });
-
   it('keeps each camera its retention when the cap allows it', () => {
     const f = forecast({
       cameras: [
@@ -185,6 +186,50 @@ describe('forecast', () => {
       retention_achievable: null,
       limited_by: 'no_data',
     });
+  });
+});
+
+describe('keptWriteRate: the forecast counts what a camera keeps, not what it records', () => {
+  it.each([
+    // mode, recorded/day, kept by events/day, rate the forecast uses
+    ['continuous', 10 * GB, 0, 10 * GB],
+    ['scheduled', 4 * GB, 0, 4 * GB],
+    ['event', 10 * GB, GB, GB],
+    ['scheduled_event', 4 * GB, 0.5 * GB, 0.5 * GB],
+    ['event', 10 * GB, 0, 0], // nothing triggered: nothing kept
+    ['continuous', 10 * GB, 3 * GB, 10 * GB], // kept_by events do not matter for a continuous camera
+  ] as const)(
+    '%s recording %d B/day, keeping %d B/day by events → %d B/day',
+    (mode, recorded, kept, rate) => {
+      expect(keptWriteRate(mode, recorded, kept)).toBe(rate);
+    },
+  );
+
+  it('an event camera keeps its retention on a cap its recorded rate would overrun', () => {
+    // Both record 10 GB/day; the event camera keeps 1 GB/day. A 30 GB cap, 7 days each.
+    const cams = [
+      { cameraId: 'cont', mode: 'continuous' as const },
+      { cameraId: 'evt', mode: 'event' as const },
+    ].map((c) => cam({ cameraId: c.cameraId, writeRateBytesPerDay: keptWriteRate(c.mode, 10 * GB, GB) }));
+    const f = forecast({ cameras: cams, capBytes: 30 * GB, minFreeBytes: 0, disk: null });
+    expect(f.write_rate_bytes_per_day).toBe(11 * GB);
+    expect(f.cameras[1]).toMatchObject({
+      write_rate_bytes_per_day: GB,
+      days_kept: 7,
+      retention_achievable: true,
+      fair_share_bytes: 7 * GB,
+    });
+    expect(f.cameras[0]).toMatchObject({ days_kept: 2.3, retention_achievable: false, limited_by: 'cap' });
+  });
+
+  it('sets scheduled snapshots aside from the capacity like locked footage', () => {
+    const f = forecast({
+      cameras: [cam({ cameraId: 'a', writeRateBytesPerDay: GB, recordingsBytes: GB, snapshotBytes: 4 * GB })],
+      capBytes: 10 * GB,
+      minFreeBytes: 0,
+      disk: null,
+    });
+    expect(f.cameras[0]).toMatchObject({ snapshots_bytes: 4 * GB, fair_share_bytes: 6 * GB, days_kept: 6 });
   });
 });
 

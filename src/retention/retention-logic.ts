@@ -2,6 +2,7 @@
  * Pure arithmetic of retention: max-min fair shares, the eviction choice and the forecast.
  * No I/O here, so every rule is unit-tested.
  */
+import { isEventMode, type RecordMode } from '../cameras/record-mode';
 
 /**
  * Max-min fair split ("water filling") of `capacity` among `demands`: a demand at or below the
@@ -97,8 +98,29 @@ export interface ForecastCamera {
   quotaBytes: number | null;
   recordingsBytes: number;
   protectedBytes: number;
-  /** Bytes of the segments that ended in the last 24 h. */
+  /** Bytes per day the camera keeps (see `keptWriteRate`). */
   writeRateBytesPerDay: number;
+  /** Bytes its scheduled snapshots hold at steady state (they are pruned by their own age, so
+   * they are set aside from the capacity like locked footage). */
+  snapshotBytes?: number;
+}
+
+/**
+ * The write rate the forecast uses for a camera: the bytes per day it KEEPS, not what it records.
+ * A continuous or scheduled camera keeps what it records (`recordedBytesPerDay`). An event camera
+ * (`event`, `scheduled_event`) records continuously but keeps only the segments a keep window
+ * reaches, the others deleted within the pre-roll horizon; its rate is `keptBytesPerDay`: the bytes
+ * of its segments that ended in the last 24 h with `kept_by` `event:<reason>` (or `lock`, held by a
+ * lock) — measured from what was kept, not the recorded rate × a kept fraction, because deleted
+ * segments leave no row to measure the recorded rate by. Segments still undecided (the last pre-roll
+ * horizon: minutes of the 24 h window) are not counted.
+ */
+export function keptWriteRate(
+  mode: RecordMode,
+  recordedBytesPerDay: number,
+  keptBytesPerDay: number,
+): number {
+  return Math.max(0, isEventMode(mode) ? keptBytesPerDay : recordedBytesPerDay);
 }
 
 export interface ForecastInput {
@@ -117,6 +139,8 @@ export interface CameraForecast {
   retention_hours: number;
   quota_bytes: number | null;
   recordings_bytes: number;
+  /** Bytes of its scheduled snapshots at steady state (set aside from the capacity). */
+  snapshots_bytes: number;
   write_rate_bytes_per_day: number;
   /** Bytes this camera may keep at steady state under the cap / disk (null = unbounded). */
   fair_share_bytes: number | null;
@@ -141,11 +165,12 @@ const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** di
 /**
  * Steady-state forecast at the last 24 h write rate: each camera wants `rate × retention_hours`
  * (at most its quota); the capacity (cap, or what the disk can hold above the floor, whichever is
- * smaller, minus locked footage) is split max-min fairly; days kept = share / rate.
+ * smaller, minus locked footage and snapshots) is split max-min fairly; days kept = share / rate.
  */
 export function forecast(input: ForecastInput): Forecast {
-  const used = input.cameras.reduce((s, c) => s + c.recordingsBytes, 0);
-  const locked = input.cameras.reduce((s, c) => s + c.protectedBytes, 0);
+  const snapshots = input.cameras.reduce((s, c) => s + (c.snapshotBytes ?? 0), 0);
+  const used = input.cameras.reduce((s, c) => s + c.recordingsBytes, 0) + snapshots;
+  const locked = input.cameras.reduce((s, c) => s + c.protectedBytes, 0) + snapshots;
   const diskCapacity = input.disk
     ? Math.max(0, used + input.disk.freeBytes - input.minFreeBytes)
     : Number.POSITIVE_INFINITY;
@@ -167,6 +192,7 @@ export function forecast(input: ForecastInput): Forecast {
       retention_hours: c.retentionHours,
       quota_bytes: c.quotaBytes && c.quotaBytes > 0 ? c.quotaBytes : null,
       recordings_bytes: c.recordingsBytes,
+      snapshots_bytes: Math.round(c.snapshotBytes ?? 0),
       write_rate_bytes_per_day: Math.round(c.writeRateBytesPerDay),
       fair_share_bytes: Number.isFinite(capacity) ? Math.round(shares[i]) : null,
     };

@@ -5,13 +5,15 @@ import { AuditService } from '../audit/audit.service';
 import { FleetOnly, RequireCapability } from '../auth/decorators';
 import { canSeeCamera, Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
+import { isEventMode } from '../cameras/record-mode';
 import { BadRequestError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
 import { StorageAdapter } from '../media/storage.adapter';
 import { SettingsService } from '../settings/settings.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';
 import { Inject } from '@nestjs/common';
-import { forecast, type Forecast } from './retention-logic';
+import { SnapshotsService } from '../snapshots/snapshots.service';
+import { forecast, type Forecast, keptWriteRate } from './retention-logic';
 import {
   GIB,
   RetentionService,
@@ -65,17 +67,20 @@ class RetentionDto {
   @ApiProperty() min_free_overridden!: boolean;
   @ApiProperty() interval_s!: number;
   @ApiProperty() clip_retention_hours!: number;
+  @ApiProperty() snapshot_retention_hours!: number;
   @ApiProperty() detection_retention_hours!: number;
   @ApiProperty() audit_retention_days!: number;
   @ApiProperty({
     description:
-      'recordings and protected (evidence/read-locked) bytes, and the volume; null for scoped callers',
+      'recordings, protected (evidence/read-locked) and scheduled-snapshot bytes, and the volume; null for scoped callers',
     nullable: true,
     type: Object,
   })
   usage!: {
     recordings_bytes: number;
     protected_bytes: number;
+    /** Bytes of the scheduled snapshots (pruned by HELDAR_SNAPSHOT_RETENTION_HOURS). */
+    snapshots_bytes: number;
     disk: { total_bytes: number; free_bytes: number } | null;
   } | null;
   @ApiProperty({
@@ -100,6 +105,7 @@ export class RetentionController {
     private readonly settings: SettingsService,
     private readonly storage: StorageAdapter,
     private readonly audit: AuditService,
+    private readonly snapshots: SnapshotsService,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
@@ -173,13 +179,24 @@ export class RetentionController {
 
   private async describe(p: Principal): Promise<RetentionDto> {
     const limits = await this.retention.limits();
-    const [usage, written, policies, disk] = await Promise.all([
+    const [usage, written, policies, disk, snaps] = await Promise.all([
       this.segments.usage(),
       this.segments.writtenInLast(24),
       this.cameras.retentionPolicies(),
       this.disk(),
+      this.snapshots.usage(),
     ]);
+    const eventCams = policies.filter((c) => isEventMode(c.recordMode)).map((c) => c.id);
+    const kept =
+      eventCams.length > 0 ? await this.segments.keptInLast(eventCams, 24) : new Map<string, number>();
     const byCam = new Map(usage.map((u) => [u.cameraId, u]));
+    // Snapshots at steady state: what the last day's schedule writes for the whole retention, or
+    // what is stored now when that is more.
+    const snapshotBytes = (id: string) =>
+      Math.max(
+        snaps.bytes.get(id) ?? 0,
+        ((snaps.bytesPerDay.get(id) ?? 0) * this.snapshots.retentionHours) / 24,
+      );
     const f = forecast({
       cameras: policies.map((c) => ({
         cameraId: c.id,
@@ -188,7 +205,8 @@ export class RetentionController {
         quotaBytes: c.quotaBytes,
         recordingsBytes: byCam.get(c.id)?.totalBytes ?? 0,
         protectedBytes: byCam.get(c.id)?.protectedBytes ?? 0,
-        writeRateBytesPerDay: written.get(c.id) ?? 0,
+        writeRateBytesPerDay: keptWriteRate(c.recordMode, written.get(c.id) ?? 0, kept.get(c.id) ?? 0),
+        snapshotBytes: snapshotBytes(c.id),
       })),
       capBytes: limits.capBytes,
       minFreeBytes: limits.floorBytes,
@@ -204,12 +222,14 @@ export class RetentionController {
       min_free_overridden: limits.floorOverridden,
       interval_s: this.config.retentionIntervalS,
       clip_retention_hours: this.config.clipRetentionHours,
+      snapshot_retention_hours: this.config.snapshotRetentionHours,
       detection_retention_hours: this.config.detectionRetentionHours,
       audit_retention_days: this.config.auditRetentionDays,
       usage: fleet
         ? {
             recordings_bytes: usage.reduce((s, u) => s + u.totalBytes, 0),
             protected_bytes: usage.reduce((s, u) => s + u.protectedBytes, 0),
+            snapshots_bytes: [...snaps.bytes.values()].reduce((s, b) => s + b, 0),
             disk,
           }
         : null,

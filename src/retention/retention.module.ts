@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { ExportsModule } from '../exports/exports.module';
 import { HeldarModule } from '../settings/heldar-module.decorator';
+import { SnapshotsModule } from '../snapshots/snapshots.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { RetentionController } from './retention.controller';
 import { RetentionService } from './retention.service';
@@ -12,7 +13,7 @@ import { RetentionService } from './retention.service';
   description: 'Age, quota, cap and free-disk pruning (clips first); row TTLs; orphan reclaim',
 })
 @Module({
-  imports: [CamerasModule, TimelineModule, ExportsModule],
+  imports: [CamerasModule, TimelineModule, ExportsModule, SnapshotsModule],
   controllers: [RetentionController],
   providers: [RetentionService],
   exports: [RetentionService],

@@ -406,6 +406,7 @@ export class RetentionService implements OnApplicationBootstrap {
       detection: new Date(nowMs - this.config.detectionRetentionHours * HOUR_MS).toISOString(),
       audit: new Date(nowMs - this.config.auditRetentionDays * 24 * HOUR_MS).toISOString(),
       clip: new Date(nowMs - this.config.clipRetentionHours * HOUR_MS).toISOString(),
+      snapshot: new Date(nowMs - this.config.snapshotRetentionHours * HOUR_MS).toISOString(),
       expired: new Date(nowMs).toISOString(),
     };
     for (const p of this.rowRetention.list()) {

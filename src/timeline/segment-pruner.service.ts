@@ -66,6 +66,15 @@ export class SegmentPruner implements OnModuleInit {
     return this.repo.bytesEndedSince(new Date(this.clock.nowMs() - hours * 3_600_000).toISOString());
   }
 
+  /** Bytes kept by event recording per camera of `cameraIds` over the last `hours` (segments that
+   * ended in that window with `kept_by` `event:…` or `lock`). */
+  keptInLast(cameraIds: readonly string[], hours: number): Promise<Map<string, number>> {
+    return this.repo.bytesKeptSince(
+      cameraIds,
+      new Date(this.clock.nowMs() - hours * 3_600_000).toISOString(),
+    );
+  }
+
   /** Delete up to `limit` oldest deletable segments of `cameraId` (null: of any camera). */
   async deleteOldest(cameraId: string | null, limit: number, endBeforeIso?: string): Promise<PruneResult> {
     const gone = await this.repo.deleteOldestDeletable(cameraId, limit, endBeforeIso);

@@ -275,6 +275,30 @@ export class TimelineRepository implements OnModuleInit {
     });
   }
 
+  /** Bytes of the segments of `cameraIds` that ended at or after `sinceIso` and that event recording
+   * decided to keep (`kept_by` `event:<reason>`, or `lock`: held by a lock instead of deleted). The
+   * same index range per camera as `bytesEndedSince`. */
+  async bytesKeptSince(cameraIds: readonly string[], sinceIso: string): Promise<Map<string, number>> {
+    return this.db.run(async (m) => {
+      const out = new Map<string, number>();
+      for (const cameraId of cameraIds) {
+        const row = await m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
+          .where('s.camera_id = :cameraId AND s.start_time > :lower AND s.end_time >= :sinceIso', {
+            cameraId,
+            lower: lowerBound(sinceIso),
+            sinceIso,
+          })
+          .andWhere("(s.kept_by LIKE 'event:%' OR s.kept_by = 'lock')")
+          .getRawOne<{ bytes: string | number }>();
+        out.set(cameraId, Number(row?.bytes ?? 0));
+      }
+      return out;
+    });
+  }
+
   /**
    * Delete the rows of the `limit` oldest deletable segments (of `cameraId`, or of all cameras;
    * optionally only those that ended before `endBeforeIso`) and return exactly the rows that

@@ -6,6 +6,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { AiTaskEntity } from '../../src/ai/entities/ai-task.entity';
 import { RecordingScheduleEntity } from '../../src/schedules/entities/recording-schedule.entity';
+import { SnapshotScheduleEntity } from '../../src/snapshots/entities/snapshot-schedule.entity';
 import { ZoneEntity } from '../../src/zones/entities/zone.entity';
 import { ZoneEventEntity } from '../../src/zones/entities/zone-event.entity';
 import { Database } from '../../src/database/database.service';
@@ -50,6 +51,7 @@ const RESOURCE_KEYED: Record<string, string> = {
   '/api/v1/ai-tasks/:id': 'ai_on_cam_a',
   '/api/v1/zones/:id': 'zone_on_cam_a',
   '/api/v1/schedules/:id': 'sch_on_cam_a',
+  '/api/v1/snapshot-schedules/:id': 'ssch_on_cam_a',
   '/media/snapshots/': 'zoneevt_zev_oncama.jpg',
   '/media/clips/': `clip_${'a'.repeat(32)}.mp4`,
   '/api/v1/playback/:id': 'pbs_census', // replaced by a real session id in beforeAll
@@ -73,9 +75,12 @@ const SEG_START = new Date(Date.now() - 60_000).toISOString();
 const SEG_END = new Date(Date.now() - 58_000).toISOString();
 
 const key = (r: RouteInfo) => `${r.method} ${r.path}`;
-/** Routes whose camera comes from the path: `/cameras/:id/…` and the media files `/media/recordings/<camera>/…`. */
+/** Routes whose camera comes from the path: `/cameras/:id/…` and the media files `/media/recordings/<camera>/…`
+ * and `/media/snapshots/<camera>/…` (scheduled snapshots). */
 const isCameraKeyed = (r: RouteInfo) =>
-  r.path.startsWith('/api/v1/cameras/:id') || r.path.startsWith('/media/recordings/');
+  r.path.startsWith('/api/v1/cameras/:id') ||
+  r.path.startsWith('/media/recordings/') ||
+  r.path.startsWith('/media/snapshots/:id/');
 /** A concrete URL of a route for `camera` (or another id). */
 const concrete = (r: RouteInfo, id: string) =>
   r.path.replace(':id', id).replace('*path', `${id}/20260101_000000.mp4`);
@@ -200,6 +205,16 @@ describe(`route census with auth on (${ENGINE})`, () => {
         timeStart: '08:00',
         timeEnd: '09:00',
         enabled: true,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    await t.app.get(Database).run((m) =>
+      m.getRepository(SnapshotScheduleEntity).insert({
+        id: 'ssch_on_cam_a',
+        cameraId: 'cam_a',
+        intervalSeconds: 86_400,
+        enabled: false,
         createdAt: now,
         updatedAt: now,
       }),
@@ -461,6 +476,11 @@ describe(`route census with auth on (${ENGINE})`, () => {
       }],
       ['PATCH /api/v1/schedules/:id', 'update_schedule', () => t.http().patch(`/api/v1/schedules/${ctx.schedule}`).set(admin).send({ enabled: false }).expect(200)],
       ['DELETE /api/v1/schedules/:id', 'delete_schedule', () => t.http().delete(`/api/v1/schedules/${ctx.schedule}`).set(admin).expect(204)],
+      ['POST /api/v1/cameras/:id/snapshot-schedules', 'create_snapshot_schedule', async () => {
+        ctx.snapSchedule = (await t.http().post('/api/v1/cameras/cam_a/snapshot-schedules').set(admin).send({ interval_seconds: 86400, enabled: false }).expect(201)).body.id;
+      }],
+      ['PATCH /api/v1/snapshot-schedules/:id', 'update_snapshot_schedule', () => t.http().patch(`/api/v1/snapshot-schedules/${ctx.snapSchedule}`).set(admin).send({ interval_seconds: 600 }).expect(200)],
+      ['DELETE /api/v1/snapshot-schedules/:id', 'delete_snapshot_schedule', () => t.http().delete(`/api/v1/snapshot-schedules/${ctx.snapSchedule}`).set(admin).expect(204)],
       ['POST /api/v1/cameras/:id/record-trigger', 'record_trigger', () => t.http().post('/api/v1/cameras/cam_a/record-trigger').set(admin).send({ reason: 'walk' }).expect(200)],
       ['POST /api/v1/cameras/:id/playback', 'view_playback', async () => {
         ctx.pbs = (await t.http().post('/api/v1/cameras/cam_a/playback').set(admin).send({ from: SEG_START, to: SEG_END }).expect(201)).body.id;

@@ -11,6 +11,7 @@ interface Segment {
   start_time: string;
   end_time: string;
   kept_by: string;
+  size_bytes: number;
 }
 
 const PRE = 4;
@@ -186,6 +187,27 @@ describe(`event recording with a real pre-roll (${ENGINE})`, () => {
     const after = await segments('door');
     expect(after.find((s) => s.id === locked.id)).toMatchObject({ kept_by: 'lock' });
     expect(existsSync(join(t.store.config.recordingsDirAbs, locked.path))).toBe(true);
+  });
+
+  it('the retention forecast counts what the event camera keeps, not what it records', async () => {
+    // Footage still on disk that is not kept (pending its decision) must not count.
+    const onDisk = await waitFor(
+      async () => {
+        const l = await segments('door');
+        return l.some((s) => s.kept_by === 'pending') ? l : null;
+      },
+      20_000,
+      'footage pending its decision',
+    );
+    const keptBytes = onDisk
+      .filter((s) => s.kept_by.startsWith('event:') || s.kept_by === 'lock')
+      .reduce((sum, s) => sum + s.size_bytes, 0);
+    expect(keptBytes).toBeGreaterThan(0);
+    expect(onDisk.reduce((sum, s) => sum + s.size_bytes, 0)).toBeGreaterThan(keptBytes);
+    const forecast = (await t.http().get('/api/v1/system/retention').expect(200)).body.forecast as {
+      cameras: Array<{ camera_id: string; write_rate_bytes_per_day: number }>;
+    };
+    expect(forecast.cameras.find((c) => c.camera_id === 'door')?.write_rate_bytes_per_day).toBe(keptBytes);
   });
 
   it('a worker’s event is a trigger; a trigger on a continuous camera is only logged', async () => {

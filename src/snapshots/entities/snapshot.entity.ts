@@ -1,0 +1,13 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** One JPEG a snapshot schedule took; `path` is relative to `<data>/snapshots`. */
+@Entity('snapshots')
+@Index('idx_snapshots_camera_taken', ['cameraId', 'takenAt'])
+@Index('idx_snapshots_taken', ['takenAt'])
+export class SnapshotEntity {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ type: 'text', name: 'camera_id' }) cameraId!: string;
+  @Column({ type: 'text', name: 'taken_at' }) takenAt!: string;
+  @Column({ type: 'text' }) path!: string;
+  @Column({ type: 'integer', name: 'size_bytes' }) sizeBytes!: number;
+}

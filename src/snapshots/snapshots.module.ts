@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { CamerasModule } from '../cameras/cameras.module';
+import { ExportsModule } from '../exports/exports.module';
+import { HeldarModule } from '../settings/heldar-module.decorator';
+import { SnapshotsController } from './snapshots.controller';
+import { SnapshotsRepository } from './snapshots.repository';
+import { SnapshotsService } from './snapshots.service';
+
+@HeldarModule({
+  id: 'snapshots',
+  name: 'Snapshot schedules',
+  description: 'A JPEG per camera every interval, kept HELDAR_SNAPSHOT_RETENTION_HOURS',
+})
+@Module({
+  imports: [CamerasModule, ExportsModule],
+  controllers: [SnapshotsController],
+  providers: [SnapshotsRepository, SnapshotsService],
+  exports: [SnapshotsService],
+})
+export class SnapshotsModule {}
