@@ -25,6 +25,8 @@ export const KEEP_CHECK_MS = 5_000;
 const PAGE = 500;
 /** A camera seen in an event mode for the first time: its pending segments of the last day. */
 const FIRST_LOOK_MS = 86_400_000;
+/** How far before the decision cursor pending rows are still looked for (late-indexed segments). */
+export const LATE_INDEX_LOOKBACK_MS = 600_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -242,9 +244,12 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
   ): Promise<{ kept: number; deleted: number }> {
     const horizon = iso(nowMs - decisionHorizonMs(cam.preRollSeconds, cam.segmentSeconds, TRIGGER_MARGIN_S));
     let cursor = (await this.repo.cursor(cam.id)) ?? iso(nowMs - FIRST_LOOK_MS);
+    // Read from a little before the cursor: a segment indexed late (a reconciliation pass, a
+    // backlog) may start before segments already decided; rows decided before are not pending.
+    let after = iso(Date.parse(cursor) - LATE_INDEX_LOOKBACK_MS);
     const total = { kept: 0, deleted: 0 };
     for (;;) {
-      const page = await this.pruner.pendingSegments(cam.id, cursor, horizon, PAGE);
+      const page = await this.pruner.pendingSegments(cam.id, after, horizon, PAGE);
       if (page.length === 0) break;
       const windows = await this.repo.overlapping(
         cam.id,
@@ -264,8 +269,11 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
       const res = await this.pruner.decideSegments(cam.id, keep, drop);
       total.kept += keep.length;
       total.deleted += res.deleted;
-      cursor = page[page.length - 1].startTime;
-      await this.repo.setCursor(cam.id, cursor);
+      after = page[page.length - 1].startTime;
+      if (after > cursor) {
+        cursor = after;
+        await this.repo.setCursor(cam.id, cursor);
+      }
       if (page.length < PAGE) break;
     }
     return total;

@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
 import { startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 import { KeepService } from '../../src/keep/keep.service';
+import { KeepRepository } from '../../src/keep/keep.repository';
+import { TimelineRepository } from '../../src/timeline/timeline.repository';
 
 interface Segment {
   id: string;
@@ -246,6 +248,44 @@ describe(`event recording with a real pre-roll (${ENGINE})`, () => {
       'a keep window from the worker event',
     );
     expect(windows[windows.length - 1].reason).toBe('doorbell_pressed');
+  });
+
+  it('a segment indexed late (starting before already-decided ones) is still decided', async () => {
+    const cursor = await t.app.get(KeepRepository).cursor('door');
+    expect(cursor).not.toBeNull();
+    // A file a reconciliation pass finds late: it starts five minutes before the cursor.
+    const startMs = Date.parse(cursor!) - 300_000;
+    const name = new Date(startMs).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+    const day = new Date(startMs).toISOString().slice(0, 10);
+    const rel = `door/${day}/${name}.mp4`;
+    mkdirSync(join(t.store.config.recordingsDirAbs, 'door', day), { recursive: true });
+    writeFileSync(join(t.store.config.recordingsDirAbs, rel), Buffer.alloc(64));
+    await t.app.get(TimelineRepository).insertSegments([
+      {
+        id: 'seg_late',
+        cameraId: 'door',
+        path: rel,
+        startTime: new Date(startMs).toISOString(),
+        endTime: new Date(startMs + SEG * 1000).toISOString(),
+        durationS: SEG,
+        codec: 'h264',
+        width: 160,
+        height: 120,
+        fps: 10,
+        sizeBytes: 64,
+        container: 'mp4',
+        locked: 0,
+        evidenceLocked: false,
+        incidentId: null,
+        createdAt: new Date().toISOString(),
+        keptBy: 'pending',
+      },
+    ]);
+    await decide('door');
+    // Outside every keep window: deleted, row and file.
+    const segs = await segments('door');
+    expect(segs.find((s) => s.id === 'seg_late')).toBeUndefined();
+    expect(existsSync(join(t.store.config.recordingsDirAbs, rel))).toBe(false);
   });
 
   it('bad trigger input is a 400; a missing camera a 404', async () => {
