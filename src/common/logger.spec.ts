@@ -39,6 +39,29 @@ describe('createRootLogger', () => {
     new PinoNestLogger(createRootLogger('debug', sink)).warn('recorder rtsp://u:p@h/ exited', 'Recorder');
     expect(lines[0]).toMatchObject({ level: 40, context: 'Recorder', msg: 'recorder rtsp://***@h/ exited' });
   });
+
+  it('keeps the text of a Nest Logger call with fields first (fields, text, context)', async () => {
+    const { lines, sink } = capture();
+    const { Logger } = await import('@nestjs/common');
+    Logger.overrideLogger(new PinoNestLogger(createRootLogger('debug', sink)));
+    try {
+      new Logger('Playback').warn(
+        { session: 'pb_1', url: 'rtsp://u:p@h/' },
+        'playback session expired (idle)',
+      );
+      new Logger('Playback').warn({ session: 'pb_2' });
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      context: 'Playback',
+      session: 'pb_1',
+      url: 'rtsp://***@h/',
+      msg: 'playback session expired (idle)',
+    });
+    expect(lines[1]).toMatchObject({ level: 40, context: 'Playback', session: 'pb_2' });
+  });
 });
 
 describe('accessLog', () => {

@@ -99,7 +99,11 @@ export class PinoNestLogger implements LoggerService {
   ) {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
-      this.logger[level]({ context, ...message });
+      // `logger.warn({ fields }, 'text')` on a Nest Logger with a context arrives as
+      // (fields, 'text', context): the text is the message, not a second context.
+      const text = rest.length >= 2 && typeof rest[0] === 'string' ? rest[0] : undefined;
+      if (text !== undefined) this.logger[level]({ context, ...message }, text);
+      else this.logger[level]({ context, ...message });
     } else if (message instanceof Error) {
       this.logger[level]({ context, err: message }, message.message);
     } else {
