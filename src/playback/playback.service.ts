@@ -59,7 +59,12 @@ interface SessionSegment {
 }
 
 /** The playlist text of a session's first `count` segments (finished: rendered once). */
-interface FinishedPart extends PlaylistPart {
+interface FinishedPart {
+  text: string;
+  /** Entries in `text` (the entries themselves are not kept: 43,200 for a day of 2 s fragments). */
+  entries: number;
+  targetS: number;
+  durationS: number;
   count: number;
 }
 
@@ -364,18 +369,18 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     });
     const done = Math.max(0, s.ordered.length - 1);
     let fin = s.finished;
-    if (!fin || fin.count > done) fin = { text: '', entries: [], targetS: 0, durationS: 0, count: 0 };
+    if (!fin || fin.count > done) fin = { text: '', entries: 0, targetS: 0, durationS: 0, count: 0 };
     if (fin.count < done) {
       const more = playlistPart(
         s.ordered.slice(fin.count, done).map(asFile),
         s.fromMs,
         s.toMs,
         s.token,
-        fin.entries.length > 0,
+        fin.entries > 0,
       );
       fin = {
         text: fin.text + more.text,
-        entries: fin.entries.concat(more.entries),
+        entries: fin.entries + more.entries.length,
         targetS: Math.max(fin.targetS, more.targetS),
         durationS: fin.durationS + more.durationS,
         count: done,
@@ -389,13 +394,13 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       if (index) {
         newest.index = index;
         newest.stamp = this.fragments.stampOf(newest.file);
-        tail = playlistPart([asFile(newest)], s.fromMs, s.toMs, s.token, fin.entries.length > 0);
+        tail = playlistPart([asFile(newest)], s.fromMs, s.toMs, s.token, fin.entries > 0);
       } else s.stale = true; // gone: the next reload re-checks the session's files
     }
     s.targetS = Math.max(1, s.targetS, fin.targetS, tail?.targetS ?? 0);
     return {
       text: playlistHeader(s.targetS, s.toMs === null) + fin.text + (tail?.text ?? '') + playlistEnd(s.toMs),
-      entries: fin.entries.length + (tail?.entries.length ?? 0),
+      entries: fin.entries + (tail?.entries.length ?? 0),
       durationS: fin.durationS + (tail?.durationS ?? 0),
     };
   }
