@@ -56,7 +56,10 @@ export function cpuMsOf(pid: number): number {
 const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
 /** The built kernel (dist/heldar.js) as its own process, recorders and AI samplers off. */
-export async function bootKernel(dir: string): Promise<{ child: ChildProcess; port: number }> {
+export async function bootKernel(
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   // e.g. BENCH_KERNEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the kernel.
   const nodeArgs = (process.env.BENCH_KERNEL_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -72,6 +75,7 @@ export async function bootKernel(dir: string): Promise<{ child: ChildProcess; po
       HELDAR_RECORDER_ENABLED: 'false',
       HELDAR_AI_ENABLED: 'false',
       HELDAR_MIN_FREE_DISK_GB: '0',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -15,6 +15,7 @@ import { benchMetrics } from './metrics.bench';
 import { benchScale } from './scale.bench';
 import { benchHttp } from './http.bench';
 import { benchEventMode } from './event-mode.bench';
+import { benchPlayback } from './playback.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
   console.log('/metrics with 64 cameras:', metrics);
   const eventMode = only && only !== 'event_mode' ? results.event_mode : await benchEventMode();
   console.log('event recording vs continuous (8 cameras, 10 s pre-roll, 30 s post-roll):', eventMode);
+  const playback = only && only !== 'playback' ? results.playback : await benchPlayback();
+  console.log('playback (24 h of 60 s segments, 32 viewers at 1×):', JSON.stringify(playback, null, 2));
   const scale = only && only !== 'scale' ? results.scale : await benchScale();
   console.log('scale (30 days held vs empty):', JSON.stringify(scale, null, 2));
   results = {
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     boot,
     metrics,
     event_mode: eventMode,
+    playback,
     scale,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FragmentIndexCache, readFragmentIndex, type Mp4FragmentIndex } from './mp4-fragments';
+import { FragmentIndexCache, fileStamp, readFragmentIndex, type Mp4FragmentIndex } from './mp4-fragments';
 
 const u32 = (n: number) => {
   const b = Buffer.alloc(4);
@@ -110,5 +110,11 @@ describe('readFragmentIndex', () => {
     await cache.get(b);
     expect(reads.slice(4)).toEqual(['lru_b.mp4', 'lru_b.mp4']);
     expect(await cache.get(join(dir, 'missing.mp4'))).toBeNull();
+    // The stamp of the last read, without a stat; a file's own stamp changes with it.
+    expect(cache.stampOf(b)).toBe(await fileStamp(b));
+    expect(cache.stampOf(join(dir, 'never.mp4'))).toBeNull();
+    writeFileSync(b, 'grown again');
+    expect(await fileStamp(b)).not.toBe(cache.stampOf(b));
+    expect(await fileStamp(join(dir, 'missing.mp4'))).toBeNull();
   });
 });

@@ -143,6 +143,12 @@ export async function readFragmentIndex(path: string): Promise<Mp4FragmentIndex 
   }
 }
 
+/** `size:mtime` of a file (one stat), null when it is gone: a file with another stamp changed. */
+export async function fileStamp(path: string): Promise<string | null> {
+  const st = await stat(path).catch(() => null);
+  return st ? `${st.size}:${st.mtimeMs}` : null;
+}
+
 /**
  * Fragment indexes by file, keyed by (path, size, mtime) so a file that changed is read again;
  * bounded, least recently used out first.
@@ -159,10 +165,17 @@ export class FragmentIndexCache {
     return this.entries.size;
   }
 
+  /**
+   * The (size, mtime) stamp the last `get` of `path` saw, without touching the file (null when the
+   * cache does not hold it): what a caller compares a later `fileStamp` with.
+   */
+  stampOf(path: string): string | null {
+    return this.entries.get(path)?.key ?? null;
+  }
+
   async get(path: string): Promise<Mp4FragmentIndex | null> {
-    const st = await stat(path).catch(() => null);
-    if (!st) return null;
-    const key = `${st.size}:${st.mtimeMs}`;
+    const key = await fileStamp(path);
+    if (key === null) return null;
     const hit = this.entries.get(path);
     if (hit && hit.key === key) {
       this.entries.delete(path);

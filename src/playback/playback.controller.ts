@@ -171,7 +171,7 @@ export class PlaybackController {
     const m = SEGMENT_FILE.exec(file);
     if (!m) throw new BadRequestError('playback files are <segment id>.mp4', 'PLAYBACK_FILE_INVALID');
     const s = await this.playback.authorizeMedia(id, req, q.token);
-    const path = this.playback.fileOf(s, m[1]);
+    const path = await this.playback.fileOf(s, m[1]);
     res.setHeader('Content-Type', 'video/mp4');
     await sendMediaFile(res, path);
   }

@@ -18,11 +18,18 @@ import { Loops } from '../common/loops';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
 import { signLiveToken, verifyLiveToken, type LiveTokenClaims } from '../liveview/live-token';
-import { FragmentIndexCache } from '../media/mp4-fragments';
+import { FragmentIndexCache, fileStamp, type Mp4FragmentIndex } from '../media/mp4-fragments';
 import type { GapDto } from '../timeline/dto/timeline.dto';
 import { TimelineService } from '../timeline/timeline.service';
 import { ExportsService } from '../exports/exports.service';
-import { buildPlaylist, nearestKeyframe, type Playlist, type PlaylistFile } from './playlist';
+import {
+  nearestKeyframe,
+  playlistEnd,
+  playlistHeader,
+  playlistPart,
+  type PlaylistFile,
+  type PlaylistPart,
+} from './playlist';
 import { RemuxCache } from './remux-cache';
 
 /** What a client gets when it opens a session. */
@@ -61,6 +68,19 @@ interface SessionSegment {
   file: string;
   startMs: number;
   endMs: number;
+  /** Its fragments, and the file's `size:mtime` when they were read. */
+  index: Mp4FragmentIndex;
+  stamp: string | null;
+}
+
+/** The playlist text of a session's first `count` segments (finished: rendered once). */
+interface FinishedPart {
+  text: string;
+  /** Entries in `text` (the entries themselves are not kept: 43,200 for a day of 2 s fragments). */
+  entries: number;
+  targetS: number;
+  durationS: number;
+  count: number;
 }
 
 interface Session {
@@ -75,6 +95,19 @@ interface Session {
   skipped: Map<string, SkippedSegmentDto>;
   /** Segments served from a remuxed copy (each pins it in the remux cache while the session is open). */
   remuxed: Set<string>;
+  /** The same, ascending by start. */
+  ordered: SessionSegment[];
+  /**
+   * Every segment but the newest is finished: its part of the playlist is rendered once and
+   * appended to, so a reload costs the new segments, not the session's history. Dropped (and
+   * rebuilt from the held indexes) when a served file turned out gone or changed, and on the
+   * periodic re-check of the files (REVALIDATE_MS).
+   */
+  finished: FinishedPart | null;
+  /** When the session last checked every listed file against the disk. */
+  revalidatedMs: number;
+  /** A served file was found gone or changed: re-check every file on the next reload. */
+  stale: boolean;
   lastSeenMs: number;
   /** When the open session last looked for newly indexed segments. */
   refreshedMs: number;
@@ -89,6 +122,8 @@ export const PLAYBACK_ID = /^pbs_[A-Za-z0-9_-]{1,60}$/;
 const PAGE = 5000;
 const LOCK_CHUNK = 500;
 const REFRESH_MS = 1000;
+/** How often an open session re-stats every file it lists (a file deleted or replaced on disk). */
+export const PLAYBACK_REVALIDATE_MS = 30_000;
 const SUBJECT_CACHE_MS = 5000;
 const REAP_MS = 5000;
 const FRAME_CACHE = 512;
@@ -109,7 +144,8 @@ const modeOf = (segments: number, remuxed: number): PlaybackMode =>
 export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Playback');
   private readonly sessions = new Map<string, Session>();
-  private readonly fragments = new FragmentIndexCache(8192);
+  /** Fragment indexes of the recorded files (public so tests can count what a reload reads). */
+  readonly fragments = new FragmentIndexCache(8192);
   private readonly key: Buffer;
   /** Scrubbing thumbnails by (segment, keyframe): bounded, least recently used out first. */
   private readonly frames = new Map<string, Buffer>();
@@ -174,6 +210,10 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       segments: new Map(),
       skipped: new Map(),
       remuxed: new Set(),
+      ordered: [],
+      finished: null,
+      revalidatedMs: nowMs,
+      stale: false,
       lastSeenMs: nowMs,
       refreshedMs: nowMs,
       targetS: 1,
@@ -183,7 +223,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     };
     await this.addSegments(session, fromMs, toMs ?? nowMs + 86_400_000);
     const playlist = await this.playlistOf(session);
-    if (playlist.entries.length === 0) {
+    if (playlist.entries === 0) {
       await this.release(session);
       throw new NotFoundError(`camera \`${cameraId}\` has no playable footage in that range`, 'NO_FOOTAGE');
     }
@@ -308,7 +348,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
   async playlistText(s: Session): Promise<string> {
     if (s.toMs === null && this.clock.nowMs() - s.refreshedMs >= REFRESH_MS) {
       await this.serial(s, async () => {
-        const last = [...s.segments.values()].reduce((m, x) => Math.max(m, x.startMs), s.fromMs);
+        const last = Math.max(s.fromMs, s.ordered[s.ordered.length - 1]?.startMs ?? s.fromMs);
         s.refreshedMs = this.clock.nowMs();
         await this.addSegments(s, last, s.refreshedMs + 86_400_000);
       });
@@ -316,32 +356,101 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     return (await this.playlistOf(s)).text;
   }
 
-  /** The file behind a segment of the session (only segments it lists are served). */
-  fileOf(s: Session, segmentId: string): string {
+  /**
+   * The file behind a segment of the session (only segments it lists are served). A file gone or
+   * changed since it was listed marks the session for a re-check, so its next playlist tells the
+   * truth; a gone one answers 404.
+   */
+  async fileOf(s: Session, segmentId: string): Promise<string> {
     const seg = s.segments.get(segmentId);
     if (!seg)
       throw new NotFoundError(
         'that segment is not part of this playback session',
         'PLAYBACK_SEGMENT_NOT_FOUND',
       );
+    const stamp = await fileStamp(seg.file);
+    if (stamp !== seg.stamp) s.stale = true;
+    if (stamp === null)
+      throw new NotFoundError('that recording is no longer on disk', 'PLAYBACK_SEGMENT_GONE');
     return seg.file;
   }
 
-  private async playlistOf(s: Session): Promise<Playlist> {
-    const files: PlaylistFile[] = [];
-    for (const seg of s.segments.values()) {
-      const index = await this.fragments.get(seg.file);
-      if (index) files.push({ uri: `${seg.id}.mp4`, startMs: seg.startMs, index });
+  /**
+   * The playlist: the finished part as rendered before (extended by the segments finished since),
+   * then the newest segment, read again (through the cache, one stat) as it may still grow.
+   */
+  private async playlistOf(s: Session): Promise<{ text: string; entries: number; durationS: number }> {
+    const nowMs = this.clock.nowMs();
+    if (s.stale || nowMs - s.revalidatedMs >= PLAYBACK_REVALIDATE_MS) {
+      s.stale = false;
+      s.revalidatedMs = nowMs;
+      await this.serial(s, () => this.revalidate(s));
     }
-    const pl = buildPlaylist({
-      files,
-      fromMs: s.fromMs,
-      toMs: s.toMs,
-      token: s.token,
-      minTargetS: s.targetS,
+    const asFile = (x: SessionSegment): PlaylistFile => ({
+      uri: `${x.id}.mp4`,
+      startMs: x.startMs,
+      index: x.index,
     });
-    s.targetS = pl.targetS;
-    return pl;
+    const done = Math.max(0, s.ordered.length - 1);
+    let fin = s.finished;
+    if (!fin || fin.count > done) fin = { text: '', entries: 0, targetS: 0, durationS: 0, count: 0 };
+    if (fin.count < done) {
+      const more = playlistPart(
+        s.ordered.slice(fin.count, done).map(asFile),
+        s.fromMs,
+        s.toMs,
+        s.token,
+        fin.entries > 0,
+      );
+      fin = {
+        text: fin.text + more.text,
+        entries: fin.entries + more.entries.length,
+        targetS: Math.max(fin.targetS, more.targetS),
+        durationS: fin.durationS + more.durationS,
+        count: done,
+      };
+    }
+    s.finished = fin;
+    let tail: PlaylistPart | null = null;
+    const newest = s.ordered[done];
+    if (newest) {
+      const index = await this.fragments.get(newest.file);
+      if (index) {
+        newest.index = index;
+        newest.stamp = this.fragments.stampOf(newest.file);
+        tail = playlistPart([asFile(newest)], s.fromMs, s.toMs, s.token, fin.entries > 0);
+      } else s.stale = true; // gone: the next reload re-checks the session's files
+    }
+    s.targetS = Math.max(1, s.targetS, fin.targetS, tail?.targetS ?? 0);
+    return {
+      text: playlistHeader(s.targetS, s.toMs === null) + fin.text + (tail?.text ?? '') + playlistEnd(s.toMs),
+      entries: fin.entries + (tail?.entries.length ?? 0),
+      durationS: fin.durationS + (tail?.durationS ?? 0),
+    };
+  }
+
+  /**
+   * Every listed file against the disk: a changed one is read again, a gone one (or one no longer
+   * fragmented MP4) leaves the playlist and its read-lock is released. The finished part is
+   * rebuilt on the next render.
+   */
+  private async revalidate(s: Session): Promise<void> {
+    s.finished = null;
+    const gone: string[] = [];
+    for (const seg of s.ordered) {
+      const index = await this.fragments.get(seg.file);
+      if (index) {
+        seg.index = index;
+        seg.stamp = this.fragments.stampOf(seg.file);
+      } else gone.push(seg.id);
+    }
+    if (gone.length === 0 || s.closed) return;
+    for (const id of gone) {
+      s.segments.delete(id);
+      if (s.remuxed.delete(id)) this.remux.release(id);
+    }
+    s.ordered = s.ordered.filter((x) => s.segments.has(x.id));
+    await this.unlock(gone);
   }
 
   /** Adds (and read-locks) the segments overlapping [from, to) the session does not list yet. */
@@ -352,14 +461,28 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       const rows = await this.timeline.segmentsForExport(s.cameraId, iso(cursor), iso(toMs));
       for (const r of rows) {
         if (s.segments.has(r.id) || s.skipped.has(r.id)) continue;
+        // The recorded file itself, or its remuxed copy; null: left out with its reason.
         const file = await this.servedFile(s, r);
         if (!file) continue;
-        s.segments.set(r.id, {
+        const index = await this.fragments.get(file);
+        if (!index) continue; // servedFile read it a moment ago: gone since, a hole like any other
+        const seg: SessionSegment = {
           id: r.id,
           file,
           startMs: Date.parse(r.startTime),
           endMs: Date.parse(r.endTime),
-        });
+          index,
+          stamp: this.fragments.stampOf(file),
+        };
+        s.segments.set(r.id, seg);
+        // Ascending by start: a segment that sorts before the newest (a page boundary, a late
+        // index) lands in place, and the finished part is rendered again.
+        const last = s.ordered[s.ordered.length - 1];
+        if (last && last.startMs > seg.startMs) {
+          s.ordered.push(seg);
+          s.ordered.sort((a, b) => a.startMs - b.startMs);
+          s.finished = null;
+        } else s.ordered.push(seg);
         added.push(r.id);
       }
       if (rows.length < PAGE) break;
@@ -367,9 +490,6 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       if (next <= cursor) break;
       cursor = next;
     }
-    // Ascending by start (a page boundary may have added out of order).
-    const sorted = [...s.segments.values()].sort((a, b) => a.startMs - b.startMs);
-    s.segments = new Map(sorted.map((x) => [x.id, x]));
     for (let i = 0; i < added.length; i += LOCK_CHUNK)
       await this.timeline.lockForRead(added.slice(i, i + LOCK_CHUNK), true);
     if (s.closed) await this.unlock(added); // closed meanwhile

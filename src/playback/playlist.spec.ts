@@ -1,5 +1,12 @@
 import type { Mp4FragmentIndex } from '../media/mp4-fragments';
-import { buildPlaylist, nearestKeyframe, type PlaylistFile } from './playlist';
+import {
+  buildPlaylist,
+  nearestKeyframe,
+  playlistEnd,
+  playlistHeader,
+  playlistPart,
+  type PlaylistFile,
+} from './playlist';
 
 const T = Date.UTC(2026, 0, 10, 0, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -102,6 +109,35 @@ describe('buildPlaylist', () => {
     });
     expect(pl.text).toContain('\na.mp4?v=1&token=x\n');
   });
+});
+
+describe('playlistPart', () => {
+  const files = [file('a', 0, 4), file('b', 10, 2, 2.4), file('c', 20, 3)];
+  it.each([
+    // [from s, to s (null: open), where the files are split into a finished part and the rest]
+    [0, null, 0],
+    [0, null, 1],
+    [0, null, 2],
+    [0, null, 3],
+    [1.5, 25, 1],
+    [5, 25, 1], // the first part lists nothing (from is past it): no discontinuity before `b`
+    [0, 3, 2], // the second part lists nothing
+  ] as const)(
+    'from %s to %s, split after %s files: header + parts + end is the whole playlist',
+    (from, to, split) => {
+      const fromMs = T + from * 1000;
+      const toMs = to === null ? null : T + to * 1000;
+      const whole = buildPlaylist({ files, fromMs, toMs, token: 'k' });
+      const done = playlistPart(files.slice(0, split), fromMs, toMs, 'k');
+      const rest = playlistPart(files.slice(split), fromMs, toMs, 'k', done.entries.length > 0);
+      const targetS = Math.max(1, done.targetS, rest.targetS);
+      expect(playlistHeader(targetS, toMs === null) + done.text + rest.text + playlistEnd(toMs)).toBe(
+        whole.text,
+      );
+      expect(targetS).toBe(whole.targetS);
+      expect(done.durationS + rest.durationS).toBeCloseTo(whole.durationS, 9);
+    },
+  );
 });
 
 describe('nearestKeyframe', () => {

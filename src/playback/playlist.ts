@@ -67,6 +67,63 @@ export function selectFragments(files: PlaylistFile[], fromMs: number, toMs: num
 const withToken = (uri: string, token: string) =>
   `${uri}${uri.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
 
+/** The tags before the first segment; the target duration is the longest fragment, rounded up. */
+export function playlistHeader(targetS: number, open: boolean): string {
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${targetS}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    `#EXT-X-PLAYLIST-TYPE:${open ? 'EVENT' : 'VOD'}`,
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+    '',
+  ].join('\n');
+}
+
+/** A run of playlist entries as text, and what the header needs to know of them. */
+export interface PlaylistPart {
+  text: string;
+  entries: PlaylistEntry[];
+  /** Longest fragment, rounded up (0 for no entries). */
+  targetS: number;
+  durationS: number;
+}
+
+/**
+ * The lines of `files`' fragments in [from, to): per file an `EXT-X-MAP` on its init section, per
+ * fragment a byte range with its program date-time, a discontinuity before every file but the
+ * playlist's first (`afterEntries`: entries precede this part). Parts rendered one after another
+ * concatenate to the playlist of all their files, so a session renders its finished files once.
+ */
+export function playlistPart(
+  files: PlaylistFile[],
+  fromMs: number,
+  toMs: number | null,
+  token: string,
+  afterEntries = false,
+): PlaylistPart {
+  const entries = selectFragments(files, fromMs, toMs);
+  const lines: string[] = [];
+  let durationS = 0;
+  let targetS = 0;
+  entries.forEach((e, i) => {
+    if (e.fileStart) {
+      if (i > 0 || afterEntries) lines.push('#EXT-X-DISCONTINUITY');
+      lines.push(`#EXT-X-MAP:URI="${withToken(e.uri, token)}",BYTERANGE="${e.initLength}@0"`);
+    }
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(e.startMs).toISOString()}`);
+    lines.push(`#EXTINF:${e.durationS.toFixed(6)},`);
+    lines.push(`#EXT-X-BYTERANGE:${e.length}@${e.offset}`);
+    lines.push(withToken(e.uri, token));
+    durationS += e.durationS;
+    targetS = Math.max(targetS, Math.ceil(e.durationS));
+  });
+  return { text: lines.length ? `${lines.join('\n')}\n` : '', entries, targetS, durationS };
+}
+
+/** The closing tag of a closed range ('' for an open, EVENT, playlist). */
+export const playlistEnd = (toMs: number | null): string => (toMs === null ? '' : '#EXT-X-ENDLIST\n');
+
 /**
  * An HLS media playlist (RFC 8216, version 7) over recorded fragmented MP4 files: per file an
  * `EXT-X-MAP` on its init section, per fragment a byte range with its program date-time; a
@@ -75,30 +132,10 @@ const withToken = (uri: string, token: string) =>
  * open ones are EVENT playlists.
  */
 export function buildPlaylist(input: PlaylistInput): Playlist {
-  const entries = selectFragments(input.files, input.fromMs, input.toMs);
-  const targetS = Math.max(1, input.minTargetS ?? 1, ...entries.map((e) => Math.ceil(e.durationS)));
-  const lines = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:7',
-    `#EXT-X-TARGETDURATION:${targetS}`,
-    '#EXT-X-MEDIA-SEQUENCE:0',
-    `#EXT-X-PLAYLIST-TYPE:${input.toMs === null ? 'EVENT' : 'VOD'}`,
-    '#EXT-X-INDEPENDENT-SEGMENTS',
-  ];
-  let durationS = 0;
-  entries.forEach((e, i) => {
-    if (e.fileStart) {
-      if (i > 0) lines.push('#EXT-X-DISCONTINUITY');
-      lines.push(`#EXT-X-MAP:URI="${withToken(e.uri, input.token)}",BYTERANGE="${e.initLength}@0"`);
-    }
-    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(e.startMs).toISOString()}`);
-    lines.push(`#EXTINF:${e.durationS.toFixed(6)},`);
-    lines.push(`#EXT-X-BYTERANGE:${e.length}@${e.offset}`);
-    lines.push(withToken(e.uri, input.token));
-    durationS += e.durationS;
-  });
-  if (input.toMs !== null) lines.push('#EXT-X-ENDLIST');
-  return { text: `${lines.join('\n')}\n`, entries, targetS, durationS };
+  const part = playlistPart(input.files, input.fromMs, input.toMs, input.token);
+  const targetS = Math.max(1, input.minTargetS ?? 1, part.targetS);
+  const text = playlistHeader(targetS, input.toMs === null) + part.text + playlistEnd(input.toMs);
+  return { text, entries: part.entries, targetS, durationS: part.durationS };
 }
 
 /** The keyframe (fragment start: recorded with `frag_keyframe`) nearest to `atMs` in a file starting at `startMs`. */

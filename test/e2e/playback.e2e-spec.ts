@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildRecordArgs } from '../../src/media/ffmpeg-args';
 import { ExportsService } from '../../src/exports/exports.service';
-import { PlaybackService } from '../../src/playback/playback.service';
+import { readFragmentIndex } from '../../src/media/mp4-fragments';
+import { PLAYBACK_REVALIDATE_MS, PlaybackService } from '../../src/playback/playback.service';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
 import { startTestApp, type TestApp, waitFor, withClockAhead } from '../support/test-app';
@@ -158,9 +159,8 @@ describe(`playback: HLS over the recorded files (${ENGINE})`, () => {
   let gapStartMs = 0;
   let gapEndMs = 0;
   const admin = () => ({ Authorization: `Bearer ${adminToken}` });
-  const recDir = () => join(t.store.config.recordingsDirAbs, 'pb');
-  const place = (src: string, atMs: number) => {
-    const p = join(recDir(), name(atMs));
+  const place = (src: string, atMs: number, cameraId = 'pb') => {
+    const p = join(t.store.config.recordingsDirAbs, cameraId, name(atMs));
     mkdirSync(dirname(p), { recursive: true });
     copyFileSync(src, p);
     utimesSync(p, (atMs + 30_000) / 1000, (atMs + 30_000) / 1000);
@@ -583,5 +583,90 @@ describe(`playback: HLS over the recorded files (${ENGINE})`, () => {
     await cap(held[0].size_bytes);
     await t.http().post('/api/v1/system/retention/sweep').set(admin()).expect(200);
     expect((await segments()).length).toBeLessThanOrEqual(1);
+  });
+
+  it('a reload reads only the newest file and the newly indexed ones; a file deleted or replaced on disk leaves or changes the playlist', async () => {
+    const service = t.app.get(PlaybackService);
+    const T1 = T0 + 120_000;
+    whole.slice(0, 3).forEach((f, i) => place(f, T1 + i * 2000, 'pb_other'));
+    await t.app.get(IndexerService).scanCamera('pb_other');
+    const mine = await segments('pb_other');
+    expect(mine).toHaveLength(3);
+    const abs = (x: Segment) => join(t.store.config.recordingsDirAbs, x.path);
+    const url = (
+      await t
+        .http()
+        .post('/api/v1/cameras/pb_other/playback')
+        .set(admin())
+        .send({ from: mine[0].start_time })
+        .expect(201)
+    ).body.playlist_url as string;
+    const id = url.split('/')[3];
+    const listed = async () => {
+      const p = parsePlaylist((await t.http().get(url).expect(200)).text);
+      return p.segments;
+    };
+    const filesOf = (xs: HlsSegment[]) => [...new Set(xs.map((x) => x.uri.split('?')[0]))];
+    const first = await listed();
+    expect(filesOf(first)).toEqual(mine.map((x) => `${x.id}.mp4`));
+    const reads = jest.spyOn(service.fragments, 'get');
+    try {
+      // A reload: the finished files are neither stat'ed nor read, only the newest one (it may grow).
+      const again = await listed();
+      expect(again).toEqual(first);
+      expect(reads.mock.calls.map(([p]) => p)).toEqual([abs(mine[2])]);
+      // Two more segments indexed: the reloads read them and the newest, none of the finished ones.
+      reads.mockClear();
+      place(whole[3], T1 + 6000, 'pb_other');
+      place(whole[4], T1 + 8000, 'pb_other');
+      await t.app.get(IndexerService).scanCamera('pb_other');
+      const grownRows = await segments('pb_other');
+      expect(grownRows).toHaveLength(5);
+      const grown = await waitFor(
+        async () => {
+          const xs = await listed();
+          return filesOf(xs).length === 5 ? xs : null;
+        },
+        10_000,
+        'the playlist to grow',
+      );
+      expect(filesOf(grown)).toEqual(grownRows.map((x) => `${x.id}.mp4`));
+      expect(grown.slice(0, first.length)).toEqual(first);
+      const touched = new Set(reads.mock.calls.map(([p]) => p));
+      // (the third was the newest until the two arrived: a reload before them read it again)
+      for (const x of grownRows.slice(0, 2)) expect(touched.has(abs(x))).toBe(false);
+      for (const x of grownRows.slice(3)) expect(touched.has(abs(x))).toBe(true);
+      expect(touched.size).toBeLessThanOrEqual(3);
+    } finally {
+      reads.mockRestore();
+    }
+    const rows = await segments('pb_other');
+    // A finished file deleted on disk: its bytes answer 404, the next playlist no longer lists it, its read-lock goes.
+    const [gone, replaced] = rows;
+    const goneUri = (await listed()).find((x) => x.uri.startsWith(`${gone.id}.mp4?`))!.uri;
+    rmSync(abs(gone));
+    const miss = await t.http().get(`/media/playback/${id}/${goneUri}`).set('Range', 'bytes=0-99');
+    expect(miss.status).toBe(404);
+    expect(miss.body.code).toBe('PLAYBACK_SEGMENT_GONE');
+    const after = await listed();
+    expect(filesOf(after)).toEqual(rows.slice(1).map((x) => `${x.id}.mp4`));
+    expect((await segments('pb_other')).find((x) => x.id === gone.id)!.locked).toBe(0);
+    // A finished file replaced on disk (nothing requested of it): the periodic re-check lists its new byte ranges.
+    const before = after.filter((x) => x.uri.startsWith(`${replaced.id}.mp4?`));
+    copyFileSync(whole[7], abs(replaced));
+    utimesSync(abs(replaced), (T1 + 5000) / 1000, (T1 + 5000) / 1000);
+    const index = (await readFragmentIndex(abs(replaced)))!;
+    const fresh = index.fragments.map((f) => [f.offset, f.length, index.initLength]);
+    expect(fresh).not.toEqual(before.map((x) => [x.range.offset, x.range.length, x.map.length]));
+    const rangesNow = async () =>
+      (await listed())
+        .filter((x) => x.uri.startsWith(`${replaced.id}.mp4?`))
+        .map((x) => [x.range.offset, x.range.length, x.map.length]);
+    // Within the re-check period a reload still serves what it rendered (no stat of finished files).
+    expect(await rangesNow()).toEqual(before.map((x) => [x.range.offset, x.range.length, x.map.length]));
+    await withClockAhead(t, PLAYBACK_REVALIDATE_MS + 1000, async () => {
+      expect(await rangesNow()).toEqual(fresh);
+    });
+    await t.http().delete(`/api/v1/playback/${id}`).set(admin()).expect(204);
   });
 });
