@@ -12,6 +12,13 @@ describe('cacheDirs', () => {
   ])('%s with data dir %p → %p', (bundle, data, dirs) => {
     expect(cacheDirs(bundle, data)).toEqual(dirs);
   });
+
+  it('an explicit folder (HELDAR_CODE_CACHE_DIR) is the only one used', () => {
+    expect(cacheDirs('/app/dist/heldar.bundle.js', '/data', '/var/cache/heldar')).toEqual([
+      '/var/cache/heldar',
+    ]);
+    expect(cacheDirs('/app/dist/heldar.bundle.js', '/data', '')).toEqual(['/app/dist', '/data']);
+  });
 });
 
 describe('the bundle through a V8 code cache', () => {

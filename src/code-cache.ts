@@ -36,7 +36,9 @@ export interface LoadedBundle {
 export const cacheFileName = (hash: string): string => `heldar-${hash}.v8cache`;
 
 /** Where a cache may live, in order: next to the bundle, then the data directory when one is set. */
-export function cacheDirs(bundle: string, dataDir: string | undefined): string[] {
+export function cacheDirs(bundle: string, dataDir: string | undefined, cacheDir?: string): string[] {
+  // An explicit place (HELDAR_CODE_CACHE_DIR) is the only one used.
+  if (cacheDir) return [cacheDir];
   const dirs = [dirname(bundle)];
   if (dataDir && dataDir !== dirs[0]) dirs.push(dataDir);
   return dirs;

@@ -17,7 +17,7 @@ const releaseYoungGeneration = holdYoungGeneration();
 const bundle = join(__dirname, 'heldar.bundle.js');
 // A bundle the build did not hash (copied over by hand) runs without a cache rather than with a wrong one.
 const hash = sameSize(bundle, HELDAR_BUNDLE_SIZE) ? HELDAR_BUNDLE_HASH : undefined;
-const dirs = cacheDirs(bundle, process.env.HELDAR_DATA_DIR);
+const dirs = cacheDirs(bundle, process.env.HELDAR_DATA_DIR, process.env.HELDAR_CODE_CACHE_DIR);
 if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled) {
   // `node --enable-source-maps dist/heldar.js`: Node maps stack traces only for files its module
   // loader read, so the bundle is required as a plain file (no code cache) while debugging.

@@ -59,6 +59,8 @@ describe('route declarations (auth off)', () => {
       '/healthz',
       '/internal/mediamtx-auth', // MediaMTX's callback: allow/deny from the token it forwards
       '/live/:name/:file', // built-in live HLS: the viewer token in the query is the credential
+      '/media/playback/:id/:file', // a playback session's bytes: its token in the query, checked by the service
+      '/media/playback/:id/index.m3u8', // and its playlist, the same way
       '/readyz',
     ]);
   });
