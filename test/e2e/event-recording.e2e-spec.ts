@@ -23,6 +23,7 @@ const SEG = 2;
 describe(`event recording with a real pre-roll (${ENGINE})`, () => {
   let t: TestApp;
   let cam: TestCamera;
+  let gateCam: TestCamera | undefined;
   let keep: KeepService;
 
   const segments = async (id: string): Promise<Segment[]> =>
@@ -46,6 +47,7 @@ describe(`event recording with a real pre-roll (${ENGINE})`, () => {
   afterAll(async () => {
     await t?.close();
     await cam?.stop();
+    await gateCam?.stop();
   });
 
   it('an event camera keeps [t − pre_roll, t + post_roll] of a trigger, to within a segment, and deletes the rest as no_event', async () => {
@@ -248,6 +250,84 @@ describe(`event recording with a real pre-roll (${ENGINE})`, () => {
       'a keep window from the worker event',
     );
     expect(windows[windows.length - 1].reason).toBe('doorbell_pressed');
+  });
+
+  it('a zone crossing posted through the ingest API is a trigger: the kept footage covers [t − pre_roll, t + post_roll]', async () => {
+    gateCam = await startTestCamera({ width: 160, height: 120, fps: 10 });
+    await t
+      .http()
+      .post('/api/v1/cameras')
+      .send({
+        id: 'gate',
+        name: 'Gate',
+        main_stream_url: gateCam.url,
+        record_mode: 'event',
+        pre_roll_seconds: PRE,
+        post_roll_seconds: POST,
+        segment_seconds: SEG,
+      })
+      .expect(201);
+    await t
+      .http()
+      .post('/api/v1/cameras/gate/zones')
+      .send({
+        name: 'Gate line',
+        kind: 'line',
+        polygon: [
+          [0.5, 0],
+          [0.5, 1],
+        ],
+      })
+      .expect(201);
+    await waitFor(async () => (await segments('gate')).length >= 5, 30_000, 'footage before the crossing');
+    const person = (frame: string, x: number) => ({
+      camera_id: 'gate',
+      task_type: 'object_detection',
+      frame_id: frame,
+      detections: [{ label: 'person', confidence: 0.9, track_id: 1, bbox: [x - 0.05, 0.3, 0.1, 0.2] }],
+    });
+    await t.http().post('/api/v1/ai/events').send(person('g1', 0.3)).expect(200);
+    const before = Date.now();
+    await t.http().post('/api/v1/ai/events').send(person('g2', 0.7)).expect(200); // crosses the line
+    const tMs = Date.now();
+    const window = await waitFor(
+      async () => {
+        const w = (await t.http().get('/api/v1/cameras/gate/keep-windows').expect(200)).body as Array<{
+          start: string;
+          end: string;
+          reason: string;
+        }>;
+        return w[0];
+      },
+      10_000,
+      'a keep window from the crossing',
+    );
+    expect(window.reason).toBe('zone_cross_ab');
+    // The window is [t − pre, t + post] of the crossing's time (the ingest's timestamp, the server's now).
+    expect(Date.parse(window.start)).toBeGreaterThanOrEqual(before - PRE * 1000 - 1000);
+    expect(Date.parse(window.start)).toBeLessThanOrEqual(tMs - PRE * 1000);
+    expect(Date.parse(window.end) - Date.parse(window.start)).toBe((PRE + POST) * 1000);
+    const end = Date.parse(window.end);
+    await waitFor(
+      async () => (await segments('gate')).some((s) => Date.parse(s.start_time) > end + SEG * 1000),
+      30_000,
+      'footage after the window',
+    );
+    await decide('gate');
+    const kept = (await segments('gate')).filter((s) => s.kept_by === 'event:zone_cross_ab');
+    expect(kept.length).toBeGreaterThan(0);
+    const first = Date.parse(kept[0].start_time);
+    const last = Date.parse(kept[kept.length - 1].end_time);
+    expect(first).toBeLessThanOrEqual(Date.parse(window.start));
+    expect(Date.parse(window.start) - first).toBeLessThan(SEG * 1000 + 500);
+    expect(last).toBeGreaterThanOrEqual(end);
+    expect(last - end).toBeLessThan(SEG * 1000 + 500);
+    // Nothing else was kept; what came before the window is gone.
+    const decidedOthers = (await segments('gate')).filter(
+      (s) => s.kept_by !== 'pending' && s.kept_by !== 'event:zone_cross_ab',
+    );
+    expect(decidedOthers).toEqual([]);
+    expect((await segments('gate')).every((s) => Date.parse(s.end_time) > first - 1000)).toBe(true);
   });
 
   it('a segment indexed late (starting before already-decided ones) is still decided', async () => {
