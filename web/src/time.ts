@@ -38,3 +38,18 @@ export function clock(ms: number): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
+
+/** The timeline's window: `from`/`to` (epoch ms) when given and sane, else the whole `day`. */
+export function windowOf(params: URLSearchParams, day: string): { from: number; to: number } {
+  const from = Number(params.get('from'));
+  const to = Number(params.get('to'));
+  if (Number.isFinite(from) && Number.isFinite(to) && from > 0 && to > from) return { from, to };
+  return dayBounds(day);
+}
+
+/** Zooms [from, to] around its centre by `factor` (0.25 = 4× closer), between one minute and four weeks. */
+export function zoomWindow(from: number, to: number, factor: number): { from: number; to: number } {
+  const centre = (from + to) / 2;
+  const width = Math.min(28 * 86_400_000, Math.max(60_000, (to - from) * factor));
+  return { from: Math.round(centre - width / 2), to: Math.round(centre + width / 2) };
+}

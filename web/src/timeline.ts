@@ -10,7 +10,7 @@ import {
 } from './api';
 import { errorBox, h } from './dom';
 import { playHls } from './player';
-import { at, clock, dayBounds, localDay, span } from './time';
+import { at, clock, localDay, span, windowOf, zoomWindow } from './time';
 
 interface Timeline {
   ranges: TimeRange[];
@@ -41,8 +41,9 @@ export async function timelineView(
 ): Promise<() => void> {
   let stopPlayer: (() => void) | null = null;
   let session: PlaybackSession | null = null;
-  const day = params.get('day') ?? localDay(Date.now());
-  const { from, to } = dayBounds(day);
+  const day = params.get('day') ?? localDay(Number(params.get('from')) || Date.now());
+  const bounds = windowOf(params, day);
+  const { from, to } = bounds;
   const q = `from=${encodeURIComponent(new Date(from).toISOString())}&to=${encodeURIComponent(new Date(to).toISOString())}`;
   const cid = encodeURIComponent(cameraId);
   const cameras = await api<Camera[]>('GET', '/api/v1/cameras');
@@ -60,6 +61,10 @@ export async function timelineView(
       return o;
     }),
   );
+  const zoom = (factor: number) => {
+    const z = zoomWindow(from, to, factor);
+    go(`/app/timeline/${cid}?day=${day}&from=${z.from}&to=${z.to}`);
+  };
   const shift = (days: number) => {
     const d = new Date(from);
     d.setDate(d.getDate() + days);
@@ -74,6 +79,9 @@ export async function timelineView(
       h('button', { onclick: () => shift(-1), 'aria-label': 'Previous day' }, '◀'),
       h('span', { id: 'day' }, day),
       h('button', { onclick: () => shift(1), 'aria-label': 'Next day' }, '▶'),
+      h('button', { id: 'zoom-in', onclick: () => zoom(0.25), 'aria-label': 'Zoom in' }, '+'),
+      h('button', { id: 'zoom-out', onclick: () => zoom(4), 'aria-label': 'Zoom out' }, '−'),
+      h('span', { id: 'window', class: 'note' }, `${clock(from)} – ${clock(to)}`),
     ),
   );
   const [timeline, gaps, windows, events] = await Promise.all([
@@ -133,9 +141,9 @@ export async function timelineView(
     track.append(m);
   }
   const ticks = h('div', { class: 'ticks' });
-  for (let hr = 0; hr <= 24; hr += 3) {
-    const t = h('span', {}, `${String(hr).padStart(2, '0')}:00`);
-    t.style.left = `${(hr / 24) * 100}%`;
+  for (let i = 0; i <= 8; i++) {
+    const t = h('span', {}, clock(at(i / 8, from, to)).slice(0, to - from > 600_000 ? 5 : 8));
+    t.style.left = `${(i / 8) * 100}%`;
     ticks.append(t);
   }
   const legend = h(
