@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 /**
@@ -19,7 +19,8 @@ import { build, type Plugin } from 'esbuild';
  * The kernel is `dist/heldar.bundle.js`; `dist/heldar.js`, what is started, is a small launcher
  * that runs it through a V8 code cache (src/code-cache.ts), told the bundle's content hash here.
  */
-const ROOT = join(__dirname, '..', '..');
+// dist/scripts/bundle.js when built; scripts/bundle.ts when a test imports it.
+const ROOT = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
 const ENTRY = join(DIST, 'src', 'main.js');
 const LAUNCHER_ENTRY = join(DIST, 'src', 'launcher.js');

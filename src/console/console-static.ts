@@ -75,7 +75,7 @@ export function consoleMiddleware(webDir: string): Middleware {
     const target = consoleTarget(req.method ?? 'GET', path);
     if (target.kind === 'none') return next();
     const file = target.kind === 'index' ? 'index.html' : target.file;
-    const body = read(file);
+    const body = read(target.kind === 'index' ? file : join('assets', file));
     if (!body) {
       if (target.kind === 'asset') return next(); // the API's own 404
       res.statusCode = 404;
