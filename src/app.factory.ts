@@ -117,6 +117,10 @@ export async function createApp(
             // The console plays HLS through Media Source Extensions: the <video> reads a blob: URL.
             mediaSrc: ["'self'", 'blob:'],
             workerSrc: ["'self'", 'blob:'],
+            // Not helmet's default upgrade-insecure-requests: on a kernel reached over plain http by a
+            // LAN address (not localhost) it rewrote every same-origin script, stylesheet and fetch
+            // to https, which the kernel does not serve, and the console (and /docs) never loaded.
+            upgradeInsecureRequests: null,
           },
         },
       }),

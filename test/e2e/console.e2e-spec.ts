@@ -19,6 +19,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = { username: 'root', password: 'root-password-1' };
 const VIEWER = { username: 'watcher', password: 'watcher-password-1' };
 const SEGMENT_S = 2;
+/** A site name the browser resolves to the test kernel (see --host-resolver-rules). */
+const SITE_HOST = 'nvr.heldar.test';
 
 /** Records `seconds` of the RTSP test camera with the recorder's own ffmpeg arguments. */
 async function recordReal(url: string, outDir: string, seconds: number): Promise<string[]> {
@@ -106,6 +108,8 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
   let gapEndMs = 0;
   /** Where the indexer placed the footage (from each file's probe and mtime). */
   let firstMs = 0;
+  /** The kernel's URL as the browser sees it. */
+  let site = '';
   let lastMs = 0;
   let adminToken = '';
   const bearer = () => ({ Authorization: `Bearer ${adminToken}` });
@@ -165,7 +169,13 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     gapEndMs = Date.parse(segs[3].start_time);
     firstMs = Date.parse(segs[0].start_time);
     lastMs = Date.parse(segs[4].end_time);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // The console is opened as a LAN user would: by a name that is not localhost (so not a
+    // "potentially trustworthy" origin to the browser), over plain http.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', `--host-resolver-rules=MAP ${SITE_HOST} 127.0.0.1`],
+    });
+    site = t.baseUrl.replace('127.0.0.1', SITE_HOST);
   }, 120_000);
 
   afterAll(async () => {
@@ -191,7 +201,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
   }
 
   async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
-    await page.goto(`${t.baseUrl}/`);
+    await page.goto(`${site}/`);
     await page.locator('#signin').waitFor();
     await page.fill('#username', who.username);
     await page.fill('#password', who.password);
@@ -267,7 +277,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     const page = await newPage();
     await signIn(page, ADMIN);
     const day = new Date(firstMs).toISOString().slice(0, 10);
-    await page.goto(`${t.baseUrl}/app/timeline/yard?day=${day}`);
+    await page.goto(`${site}/app/timeline/yard?day=${day}`);
     await page.locator('#track').waitFor();
     // The whole day: the two recorded ranges; gaps (before, between, after) each with its cause.
     expect(await page.locator('#track .range').count()).toBe(2);
@@ -291,7 +301,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     // Zoomed to the footage (from/to in the URL), click two seconds into the first range.
     const from = firstMs - 5000;
     const to = lastMs + 5000;
-    await page.goto(`${t.baseUrl}/app/timeline/yard?day=${day}&from=${from}&to=${to}`);
+    await page.goto(`${site}/app/timeline/yard?day=${day}&from=${from}&to=${to}`);
     await page.locator('#track .range').nth(1).waitFor();
     const box = (await page.locator('#track').boundingBox())!;
     // The 7 s hole is drawn where it is: a gap between the two ranges, as wide as the hole.
@@ -326,7 +336,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
   it('the event feed shows a new event live (SSE) and a click opens that moment on the timeline', async () => {
     const page = await newPage();
     await signIn(page, ADMIN);
-    await page.goto(`${t.baseUrl}/app/events`);
+    await page.goto(`${site}/app/events`);
     await page.waitForFunction(inPage.text, ['#feed-state', 'live'] as [string, string]);
     await t
       .http()
@@ -352,12 +362,12 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     expect(await page.locator('text=API (admin)').count()).toBe(0);
     await page.click('#signout');
     await page.locator('#signin').waitFor();
-    expect((await page.request.get(`${t.baseUrl}/api/v1/auth/me`)).status()).toBe(401);
+    expect(await page.evaluate(async () => (await fetch('/api/v1/auth/me')).status)).toBe(401);
   }, 60_000);
 
   it('an API error is shown with its message, never a blank page (unknown camera; wrong password)', async () => {
     const page = await newPage();
-    await page.goto(`${t.baseUrl}/`);
+    await page.goto(`${site}/`);
     await page.locator('#signin').waitFor();
     await page.fill('#username', ADMIN.username);
     await page.fill('#password', 'not-the-password');
@@ -376,7 +386,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     await page.screenshot({ path: join(SHOTS, 'signin.png') });
 
     await signIn(page, ADMIN);
-    await page.goto(`${t.baseUrl}/app/timeline/nope`);
+    await page.goto(`${site}/app/timeline/nope`);
     const api = (await t.http().get('/api/v1/cameras/nope/timeline').set(bearer()).expect(404)).body as {
       error: string;
       code: string;
