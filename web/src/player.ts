@@ -1,4 +1,5 @@
-import Hls from 'hls.js';
+// The light build: no subtitles, alternate audio or DRM, which the kernel's streams never carry.
+import Hls from 'hls.js/light';
 
 /** Plays an HLS URL in `video` (hls.js over MSE; Safari's native HLS otherwise). Returns a stopper. */
 export function playHls(
