@@ -26,7 +26,7 @@ export async function wallView(root: HTMLElement, me: Me, go: (path: string) => 
         'figcaption',
         {},
         h('span', { class: 'name' }, cam.name),
-        h('span', { class: `state state-${state}` }, state),
+        h('span', { class: `state state-${state}`, title: st?.last_error ?? '' }, state),
         h(
           'a',
           { href: `/app/timeline/${encodeURIComponent(cam.id)}`, class: 'link', 'data-nav': '' },
@@ -95,6 +95,26 @@ export async function wallView(root: HTMLElement, me: Me, go: (path: string) => 
       },
     );
   }
+  // Recorder states move (offline, back to recording): refreshed every 10 s while the wall is open.
+  const refresh = setInterval(() => {
+    api<CameraHealth[]>('GET', '/api/v1/health/cameras').then(
+      (rows) => {
+        for (const st of rows) {
+          const badge = grid.querySelector<HTMLElement>(
+            `.tile[data-camera="${CSS.escape(st.camera_id)}"] .state`,
+          );
+          const tile = badge?.closest<HTMLElement>('.tile');
+          if (!badge || !tile || tile.dataset.state === 'disabled') continue;
+          tile.dataset.state = st.state;
+          badge.className = `state state-${st.state}`;
+          badge.textContent = st.state;
+          badge.title = st.last_error ?? '';
+        }
+      },
+      () => undefined, // the next round tries again; the tiles keep their last state
+    );
+  }, 10_000);
+  stoppers.push(() => clearInterval(refresh));
   void go;
   return () => stoppers.forEach((s) => s());
 }
