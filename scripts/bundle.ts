@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 /**
@@ -19,7 +19,8 @@ import { build, type Plugin } from 'esbuild';
  * The kernel is `dist/heldar.bundle.js`; `dist/heldar.js`, what is started, is a small launcher
  * that runs it through a V8 code cache (src/code-cache.ts), told the bundle's content hash here.
  */
-const ROOT = join(__dirname, '..', '..');
+// dist/scripts/bundle.js when built; scripts/bundle.ts when a test imports it.
+const ROOT = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
 const ENTRY = join(DIST, 'src', 'main.js');
 const LAUNCHER_ENTRY = join(DIST, 'src', 'launcher.js');
@@ -56,7 +57,45 @@ export function escapeNonAscii(code: string): string {
   return code.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+export const WEB_SRC = join(ROOT, 'web');
+export const WEB_OUT = join(DIST, 'web');
+
+/**
+ * The operator console (web/) into `outDir`: index.html + `assets/app-<hash>.js` + `.css` (+ maps),
+ * hls.js bundled in (nothing is fetched from a CDN: sites are often offline). The hash in the
+ * names lets the kernel serve them as immutable; index.html names the current ones.
+ */
+export async function buildWeb(outDir = WEB_OUT): Promise<{ js: string; css: string }> {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(outDir, 'assets'), { recursive: true });
+  const result = await build({
+    entryPoints: { app: join(WEB_SRC, 'src', 'main.ts') },
+    outdir: join(outDir, 'assets'),
+    entryNames: '[name]-[hash]',
+    bundle: true,
+    platform: 'browser',
+    target: ['chrome110', 'firefox115', 'safari16'],
+    format: 'iife',
+    minify: true,
+    sourcemap: 'linked',
+    tsconfig: join(WEB_SRC, 'tsconfig.json'),
+    metafile: true,
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  const outputs = Object.keys(result.metafile.outputs).map((f) => basename(f));
+  const js = outputs.find((f) => /^app-\w+\.js$/.test(f));
+  const css = outputs.find((f) => /^app-\w+\.css$/.test(f));
+  if (!js || !css) throw new Error(`web build: no app JS/CSS among ${outputs.join(', ')}`);
+  const html = readFileSync(join(WEB_SRC, 'index.html'), 'utf8')
+    .replace('__JS__', js)
+    .replace('__CSS__', css);
+  writeFileSync(join(outDir, 'index.html'), html);
+  return { js, css };
+}
+
 async function main(): Promise<void> {
+  await buildWeb();
   await build({
     entryPoints: [ENTRY],
     outfile: BUNDLE,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Heldar needs from Debian's packages when it is missing.
 #   run  : ffmpeg/ffprobe
-#   test : + PostgreSQL server (throwaway test cluster) and GStreamer's RTSP server (test camera)
+#   test : + PostgreSQL server (throwaway test cluster), GStreamer's RTSP server (test camera) and
+#          Chromium (the console's browser tests drive /usr/bin/chromium through playwright-core)
 # As root it runs apt-get; otherwise it prints the command to run and fails.
 set -euo pipefail
 mode=${1:-run}
@@ -10,6 +11,7 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 if [ "$mode" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if ! /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" >/dev/null 2>&1 \
     || ! command -v gst-inspect-1.0 >/dev/null 2>&1 || ! gst-inspect-1.0 x264enc >/dev/null 2>&1; then
     missing+=(gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base

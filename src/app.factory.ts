@@ -8,6 +8,7 @@ import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { DEFAULT_JSON_LIMIT, jsonDeeperThan, MAX_JSON_DEPTH, RAISED_JSON_LIMITS } from './common/body-limits';
 import { BadRequestError, DomainError } from './common/errors';
+import { consoleMiddleware, defaultWebDir } from './console/console-static';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { uuidv7 } from './common/ids';
 import { FastQueryValidationPipe } from './common/query-fast-path';
@@ -63,7 +64,7 @@ function bodyParserError(err: unknown): unknown {
 /** Build the whole HTTP application (used by main.ts, the e2e tests and the OpenAPI script). */
 export async function createApp(
   config: HeldarConfig,
-  opts: { extraModules?: ModuleRef; logger?: Pino } = {},
+  opts: { extraModules?: ModuleRef; logger?: Pino; webDir?: string } = {},
 ): Promise<NestExpressApplication> {
   const root = opts.logger ?? createRootLogger(config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(
@@ -113,11 +114,20 @@ export async function createApp(
             scriptSrc: ["'self'", "'unsafe-inline'"], // Swagger UI's bootstrap script
             styleSrc: ["'self'", "'unsafe-inline'"],
             imgSrc: ["'self'", 'data:'],
+            // The console plays HLS through Media Source Extensions: the <video> reads a blob: URL.
+            mediaSrc: ["'self'", 'blob:'],
+            workerSrc: ["'self'", 'blob:'],
+            // Not helmet's default upgrade-insecure-requests: on a kernel reached over plain http by a
+            // LAN address (not localhost) it rewrote every same-origin script, stylesheet and fetch
+            // to https, which the kernel does not serve, and the console (and /docs) never loaded.
+            upgradeInsecureRequests: null,
           },
         },
       }),
     ),
   );
+  // The operator console at `/` (dist/web; a clear 404 when it is not built).
+  app.use(consoleMiddleware(opts.webDir ?? defaultWebDir(__dirname)));
   const origins = config.corsOriginList;
   if (origins.length > 0) {
     app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: !origins.includes('*') });

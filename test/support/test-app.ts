@@ -41,10 +41,21 @@ export async function waitFor<T>(
 
 /** The real server over HTTP on a free loopback port, on a fresh store (`logger`: capture its log). */
 export async function startTestApp(
-  opts: { env?: Record<string, string>; extraModules?: Extra; store?: TestStore; logger?: Pino } = {},
+  opts: {
+    env?: Record<string, string>;
+    extraModules?: Extra;
+    store?: TestStore;
+    logger?: Pino;
+    /** The built console to serve (default: the repository's dist/web). */
+    webDir?: string;
+  } = {},
 ): Promise<TestApp> {
   const store = opts.store ?? (await createTestStore(opts.env));
-  const app = await createApp(store.config, { extraModules: opts.extraModules, logger: opts.logger });
+  const app = await createApp(store.config, {
+    extraModules: opts.extraModules,
+    logger: opts.logger,
+    webDir: opts.webDir,
+  });
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${addr.port}`;
