@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/heldar-config';
 import { KeepService } from '../src/keep/keep.service';
 import { TimelineService } from '../src/timeline/timeline.service';
+import { freePort, procCpu, startRtspPublisher } from './support';
 
-const CLK_TCK = 100;
 const PRE = 10;
 const POST = 30;
 const SEG = 10;
@@ -37,23 +35,6 @@ export interface EventModeBenchResult {
   event_gb_per_camera_day: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-
-function ownCpuS(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -64,27 +45,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * takes at 10 triggers an hour, extrapolated from the measured bytes.
  */
 export async function benchEventMode(cameras = 8, eventSeconds = 150): Promise<EventModeBenchResult> {
-  const root = resolve(__dirname, '..', '..');
   const port = await freePort();
-  const publisher = spawn(
-    '/usr/bin/python3',
-    [
-      join(root, 'test/fixtures/rtsp_camera.py'),
-      '--port',
-      String(port),
-      '--width',
-      '640',
-      '--height',
-      '360',
-      '--fps',
-      '10',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((res, rej) => {
-    publisher.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && res());
-    publisher.once('exit', (code) => rej(new Error(`RTSP publisher exited (${code})`)));
-  });
+  const publisher = await startRtspPublisher(port);
   const dir = mkdtempSync(join(tmpdir(), 'heldar-bench-event-'));
   const config = loadConfig({
     HELDAR_DATA_DIR: dir,
@@ -123,9 +85,9 @@ export async function benchEventMode(cameras = 8, eventSeconds = 150): Promise<E
         201,
       );
     await sleep(15_000);
-    let cpu0 = ownCpuS();
+    let cpu0 = procCpu('self').own;
     await sleep(60_000);
-    const contCpu = ownCpuS() - cpu0;
+    const contCpu = procCpu('self').own - cpu0;
     for (let i = 0; i < cameras; i++) await patch(`/api/v1/cameras/cont_${i}`, { record_enabled: false });
 
     // Event mode: same source, same segment length; one trigger per camera a minute in.
@@ -144,7 +106,7 @@ export async function benchEventMode(cameras = 8, eventSeconds = 150): Promise<E
         201,
       );
     await sleep(15_000);
-    cpu0 = ownCpuS();
+    cpu0 = procCpu('self').own;
     const startedMs = Date.now();
     await sleep(60_000);
     const windows: Array<{ start: number; end: number }> = [];
@@ -155,7 +117,7 @@ export async function benchEventMode(cameras = 8, eventSeconds = 150): Promise<E
       windows.push({ start: Date.parse(r.window.start), end: Date.parse(r.window.end) });
     }
     await sleep(Math.max(0, eventSeconds * 1000 - (Date.now() - startedMs)));
-    const eventCpu = ownCpuS() - cpu0;
+    const eventCpu = procCpu('self').own - cpu0;
 
     // Everything decided as the loop will once its horizon has passed.
     let recordedBytes = 0;

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, get } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootKernel, cpuMsOf, stopKernel } from './ingest.bench';
 import { round } from './stats';
+import { freePort } from './support';
 
 const CLIENTS = 16;
 const REQUESTS = Number(process.env.BENCH_HTTP_REQUESTS ?? 20_000);
@@ -32,17 +32,6 @@ http.createServer((req, res) => {
   res.end(body);
 }).listen(Number(process.env.PORT), '127.0.0.1', () => process.send && process.send('ready'));
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 function fetchOnce(port: number, path: string, agent: Agent): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,40 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/heldar-config';
 import { ProcessSupervisor } from '../src/process/process-supervisor.service';
 import { IndexerService } from '../src/timeline/indexer.service';
 import { TimelineService } from '../src/timeline/timeline.service';
 import { tmpdir } from 'node:os';
-
-const CLK_TCK = 100;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-
-/** CPU seconds (user + system) a process has used, and those of its reaped children, from /proc. */
-function procCpu(pid: number | 'self'): { own: number; reapedChildren: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return {
-      own: (Number(f[11]) + Number(f[12])) / CLK_TCK,
-      reapedChildren: (Number(f[13]) + Number(f[14])) / CLK_TCK,
-    };
-  } catch {
-    return { own: 0, reapedChildren: 0 };
-  }
-}
+import { freePort, procCpu, startRtspPublisher } from './support';
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
@@ -68,27 +40,8 @@ export async function benchRecorder(
   seconds = 60,
   segmentSeconds = 2,
 ): Promise<RecorderBenchResult> {
-  const root = resolve(__dirname, '..', '..');
   const port = await freePort();
-  const publisher = spawn(
-    '/usr/bin/python3',
-    [
-      join(root, 'test/fixtures/rtsp_camera.py'),
-      '--port',
-      String(port),
-      '--width',
-      '640',
-      '--height',
-      '360',
-      '--fps',
-      '10',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((res, rej) => {
-    publisher.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && res());
-    publisher.once('exit', (code) => rej(new Error(`RTSP publisher exited (${code})`)));
-  });
+  const publisher = await startRtspPublisher(port);
   const dir = mkdtempSync(join(tmpdir(), 'heldar-bench-rec-'));
   // New segments arrive from ffmpeg's segment list; the reconciliation pass stays out of the way.
   const indexerInterval = 3600;

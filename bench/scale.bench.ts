@@ -2,7 +2,6 @@ import BetterSqlite3 from 'better-sqlite3';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { prefixedId } from '../src/common/ids';
@@ -14,6 +13,7 @@ import {
   type ScaleFixture,
 } from './scale-fixtures';
 import { pct, round } from './stats';
+import { freePort } from './support';
 
 /**
  * `scale` (issue 14): the built kernel as a process with N cameras, recorders off, first with an
@@ -33,17 +33,6 @@ const CLONE_TABLES = ['segments', 'coverage', 'segment_usage'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const env = (name: string, fallback: string) => process.env[name] || fallback;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 /** CPU seconds (user + system) of a process, from /proc. */
 function cpuS(pid: number): number {
