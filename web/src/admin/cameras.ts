@@ -169,9 +169,13 @@ function cameraForm(
   const showShape = () => {
     const t = vendors.find((x) => x.id === vendor.value);
     shape.replaceChildren(
-      t?.main_url ? h('span', {}, 'Main: ', h('code', {}, t.main_url)) : 'No template: give the stream URL.',
+      t?.main_url
+        ? h('span', {}, 'Main: ', h('code', {}, t.main_url))
+        : t?.notes
+          ? ''
+          : 'No template: give the stream URL.',
       t?.sub_url ? h('span', {}, ' · Sub: ', h('code', {}, t.sub_url)) : '',
-      t?.notes ? h('span', {}, ` · ${t.notes}`) : '',
+      t?.notes ? h('span', {}, `${t.main_url ? ' · ' : ''}${t.notes}`) : '',
     );
     port.placeholder = t ? String(t.default_port) : '';
   };

@@ -128,7 +128,11 @@ export async function retentionView(root: HTMLElement): Promise<null> {
         h('dt', {}, 'Write rate'),
         h('dd', {}, `${bytes(r.forecast.write_rate_bytes_per_day)} / day`),
         h('dt', {}, 'Recordings cap'),
-        h('dd', {}, `${r.max_recordings_gb} GiB${r.max_overridden ? ' (set here)' : ' (environment)'}`),
+        h(
+          'dd',
+          {},
+          `${r.max_recordings_gb > 0 ? `${r.max_recordings_gb} GiB` : 'none'}${r.max_overridden ? ' (set here)' : ' (environment)'}`,
+        ),
         h('dt', {}, 'Free disk floor'),
         h('dd', {}, `${r.min_free_disk_gb} GiB${r.min_free_overridden ? ' (set here)' : ' (environment)'}`),
         h('dt', {}, 'Last sweep'),
@@ -193,7 +197,7 @@ export async function retentionView(root: HTMLElement): Promise<null> {
   onSubmit(form, out, async () => {
     draw(
       await api<Retention>('PUT', '/api/v1/system/retention', {
-        max_recordings_gb: Number(cap.value),
+        max_recordings_gb: Number(cap.value) > 0 ? Number(cap.value) : undefined,
         min_free_disk_gb: Number(floor.value),
       }),
     );

@@ -67,7 +67,7 @@ export async function zonesView(
   const img = h('img', {
     id: 'zone-snapshot',
     alt: `Snapshot of ${camId}`,
-    src: `/api/v1/cameras/${enc(camId)}/snapshot?t=${Date.now()}`,
+    src: `/api/v1/cameras/${enc(camId)}/snapshot`,
   });
   const noPicture = h(
     'p',
@@ -75,7 +75,11 @@ export async function zonesView(
     'No snapshot (the camera does not answer): points are placed on an empty frame.',
   );
   img.addEventListener('error', () => (noPicture.hidden = false));
-  img.addEventListener('load', () => (noPicture.hidden = true));
+  img.addEventListener('load', () => {
+    noPicture.hidden = true;
+    // The stage takes the picture's own shape, so a point lands where it was clicked on it.
+    stage.style.aspectRatio = `${img.naturalWidth} / ${img.naturalHeight}`;
+  });
   const overlay = svg('svg', {
     viewBox: '0 0 1000 1000',
     preserveAspectRatio: 'none',
