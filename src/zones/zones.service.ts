@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleI
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Subscription } from 'rxjs';
 import { Between, type EntityManager, In } from 'typeorm';
 import type { DetectionBatch, DetectionConsumer } from '../ai/detection-consumer';
 import { AuditService } from '../audit/audit.service';
 import { canSeeCamera, type Principal } from '../auth/principal';
+import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
@@ -16,7 +16,6 @@ import { RowRetention } from '../common/row-retention';
 import { HeldarConfig } from '../config/heldar-config';
 import type { JsonObject } from '../database/columns';
 import { Database } from '../database/database.service';
-import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { ZoneEntity } from './entities/zone.entity';
 import { ZoneEventEntity } from './entities/zone-event.entity';
@@ -113,7 +112,6 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
   private readonly engine: ZoneEngine;
   private readonly defs = new Map<string, ZoneDef[]>();
   private readonly occupancy = new Map<string, number>();
-  private subscription?: Subscription;
   private chain = new Map<string, Promise<void>>();
   private snapshotsReady = false;
 
@@ -121,7 +119,7 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
     private readonly db: Database,
     private readonly cameras: CamerasService,
     private readonly events: EventsService,
-    private readonly bus: EventBus,
+    private readonly deletionHooks: CameraDeletionHooks,
     private readonly audit: AuditService,
     private readonly rowRetention: RowRetention,
     private readonly loops: Loops,
@@ -140,16 +138,9 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
   }
 
   onApplicationBootstrap(): void {
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (e.eventType === 'camera_deleted' && e.cameraId)
-        void this.forgetCamera(e.cameraId).catch(() => undefined);
-    });
+    this.deletionHooks.add('zones', (cameraId) => this.forgetCamera(cameraId));
     // Tracks that stopped appearing (the worker went quiet) still get their exit.
     this.loops.start('zone_timeouts', 10_000, () => this.sweep());
-  }
-
-  onApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
   }
 
   interestedIn(): boolean {
@@ -258,7 +249,7 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
       await this.insertZoneEvents(m, rows);
       for (const r of rows) {
         await this.events.emit({
-          type: `zone_${r.eventType}`,
+          type: `zone_${r.eventType as ZoneEngineEvent['type']}`,
           severity: (severities.get(r.zoneId) ?? 'info') as 'info',
           cameraId: r.cameraId,
           timestamp: r.timestamp,
