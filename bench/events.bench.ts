@@ -165,7 +165,7 @@ export async function benchEvents(): Promise<EventsBenchResult> {
       const committed = new Map<number, number>();
       const started = wallMs();
       for (let i = 0; i < EVENTS; i++) {
-        const e = await events.emit({ type: `bench_${tag}`, payload: { i, pad: 'x'.repeat(200) } });
+        const e = await events.emitExternal({ type: `bench_${tag}`, payload: { i, pad: 'x'.repeat(200) } });
         committed.set(e.seq, wallMs());
         if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
       }
@@ -235,7 +235,7 @@ export async function benchEvents(): Promise<EventsBenchResult> {
       50,
       EVENTS,
       async () => {
-        for (let i = 0; i < EVENTS; i++) await events.emit({ type: 'sse_tick', payload: { i } });
+        for (let i = 0; i < EVENTS; i++) await events.emitExternal({ type: 'sse_tick', payload: { i } });
       },
     );
     const clients = new Set<import('node:http').ServerResponse>();
