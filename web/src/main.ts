@@ -2,6 +2,7 @@ import './style.css';
 import { api, ApiError, can, type Me } from './api';
 import { errorBox, h } from './dom';
 import { eventsView } from './events';
+import { incidentsView } from './incidents';
 import { timelineView } from './timeline';
 import { wallView } from './wall';
 
@@ -80,6 +81,7 @@ function shell(who: Me): { main: HTMLElement } {
     link('/app/wall', 'Live'),
     link('/app/timeline', 'Timeline'),
     link('/app/events', 'Events'),
+    link('/app/incidents', 'Incidents'),
     can(who, 'admin') ? h('a', { href: '/docs', 'data-admin': 'api-docs' }, 'API (admin)') : null,
     h('span', { class: 'spacer' }),
     h('span', { id: 'whoami', class: 'whoami' }, `${who.name} · ${who.role}`),
@@ -112,7 +114,8 @@ async function render(): Promise<void> {
   try {
     const m = /^\/app\/timeline(?:\/([^/]+))?$/.exec(path);
     if (path === '/app/wall') cleanup = await wallView(main, me, go);
-    else if (path === '/app/events') cleanup = await eventsView(main, go);
+    else if (path === '/app/events') cleanup = await eventsView(main, go, params);
+    else if (path === '/app/incidents') cleanup = await incidentsView(main, me);
     else if (m) {
       let id = m[1] ? decodeURIComponent(m[1]) : null;
       if (!id) {
@@ -130,6 +133,8 @@ async function render(): Promise<void> {
     }
     main.append(errorBox(err));
   }
+  // The view is in the DOM: mark its first paint (read by the console benchmark).
+  requestAnimationFrame(() => performance.mark(`heldar:painted:${path}`));
 }
 
 document.addEventListener('click', (ev) => {

@@ -82,12 +82,7 @@ export function tickLabel(ms: number, width: number): string {
 }
 
 /** The event to step to from `cursor`: the first strictly after (next) or before (prev) it, by more than `slackMs`. */
-export function stepEvent(
-  times: number[],
-  cursor: number,
-  dir: 1 | -1,
-  slackMs = 500,
-): number | null {
+export function stepEvent(times: number[], cursor: number, dir: 1 | -1, slackMs = 500): number | null {
   const sorted = [...times].sort((a, b) => a - b);
   if (dir === 1) return sorted.find((t) => t > cursor + slackMs) ?? null;
   for (let i = sorted.length - 1; i >= 0; i--) if (sorted[i] < cursor - slackMs) return sorted[i];
