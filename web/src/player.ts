@@ -5,7 +5,7 @@ import Hls from 'hls.js/light';
 export function playHls(
   video: HTMLVideoElement,
   url: string,
-  opts: { live?: boolean; onError?: (message: string) => void } = {},
+  opts: { live?: boolean; onError?: (message: string) => void; startAtMs?: number } = {},
 ): { hls: Hls | null; destroy(): void } {
   video.muted = true;
   video.playsInline = true;
@@ -32,6 +32,16 @@ export function playHls(
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       void video.play().catch(() => undefined);
     });
+    // A recorded playlist starts at the keyframe before the wanted instant: seek to the instant
+    // itself, by the playlist's PROGRAM-DATE-TIME (once, when it is first loaded).
+    const startAt = opts.startAtMs;
+    if (startAt !== undefined)
+      hls.once(Hls.Events.LEVEL_LOADED, (_e, data) => {
+        const first = data.details.fragments[0];
+        if (!first?.programDateTime) return;
+        const pos = first.start + (startAt - first.programDateTime) / 1000;
+        if (pos > 0 && pos < data.details.totalduration) video.currentTime = pos;
+      });
     hls.loadSource(url);
     hls.attachMedia(video);
     return {

@@ -222,6 +222,7 @@ export async function timelineView(
     stopPlayer = null;
     status.replaceChildren('Opening playback…');
     wallclock.textContent = '';
+    delete wallclock.dataset.ms;
     delete video.dataset.playing;
     if (session)
       void api('DELETE', `/api/v1/playback/${encodeURIComponent(session.id)}`).catch(() => undefined);
@@ -238,10 +239,12 @@ export async function timelineView(
     status.replaceChildren(`Playing from ${clock(startMs)}`);
     const p = playHls(video, session.playlist_url, {
       onError: (msg) => status.replaceChildren(errorBox(new Error(`playback failed: ${msg}`))),
+      startAtMs: startMs,
     });
     const onTime = () => {
+      // Only from a decoded frame of this session (not the previous one's position while it loads).
       const d = p.hls?.playingDate;
-      if (d) {
+      if (d && video.readyState >= 2 && !video.seeking) {
         wallclock.textContent = `${localDay(d.getTime())} ${clock(d.getTime())}`;
         wallclock.dataset.ms = String(d.getTime());
       }
