@@ -244,13 +244,13 @@ export async function timelineView(
     const onTime = () => {
       // Only from a decoded frame of this session (not the previous one's position while it loads).
       const d = p.hls?.playingDate;
-      if (d && video.readyState >= 2 && !video.seeking) {
+      if (d && video.readyState >= 2 && !video.seeking && p.aligned) {
+        video.dataset.playing = 'true';
         wallclock.textContent = `${localDay(d.getTime())} ${clock(d.getTime())}`;
         wallclock.dataset.ms = String(d.getTime());
       }
     };
     video.addEventListener('timeupdate', onTime);
-    video.addEventListener('playing', () => (video.dataset.playing = 'true'), { once: true });
     stopPlayer = () => {
       video.removeEventListener('timeupdate', onTime);
       p.destroy();
