@@ -105,8 +105,12 @@ export async function timelineView(
         { id: 'window', class: 'note' },
         `${tickLabel(from, to - from)} – ${tickLabel(to, to - from)}`,
       ),
-      h('button', { id: 'prev-event', onclick: () => step(-1), 'aria-label': 'Previous event' }, '⏮ event'),
-      h('button', { id: 'next-event', onclick: () => step(1), 'aria-label': 'Next event' }, 'event ⏭'),
+      h(
+        'button',
+        { id: 'prev-event', onclick: () => step(-1), 'aria-label': 'Previous event' },
+        'Previous event',
+      ),
+      h('button', { id: 'next-event', onclick: () => step(1), 'aria-label': 'Next event' }, 'Next event'),
     ),
   );
   const [timeline, gaps, windows, events] = await Promise.all([
