@@ -16,6 +16,7 @@ import { benchScale } from './scale.bench';
 import { benchHttp } from './http.bench';
 import { benchEventMode } from './event-mode.bench';
 import { benchPlayback } from './playback.bench';
+import { benchConsole } from './console.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
   console.log('event recording vs continuous (8 cameras, 10 s pre-roll, 30 s post-roll):', eventMode);
   const playback = only && only !== 'playback' ? results.playback : await benchPlayback();
   console.log('playback (24 h of 60 s segments, 32 viewers at 1×):', JSON.stringify(playback, null, 2));
+  const consoleUi = only && only !== 'console' ? results.console : await benchConsole();
+  console.log('console (first paint in chromium, shipped size):', JSON.stringify(consoleUi, null, 2));
   const scale = only && only !== 'scale' ? results.scale : await benchScale();
   console.log('scale (30 days held vs empty):', JSON.stringify(scale, null, 2));
   results = {
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     metrics,
     event_mode: eventMode,
     playback,
+    console: consoleUi,
     scale,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');

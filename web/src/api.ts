@@ -104,3 +104,38 @@ export interface PlaybackSession {
 export function can(me: Me, capability: string): boolean {
   return me.capabilities.includes('admin') || me.capabilities.includes(capability);
 }
+
+export interface Clip {
+  id: string;
+  camera_id: string;
+  url: string;
+  from: string;
+  to: string;
+  requested_seconds: number;
+  covered_seconds: number;
+  gaps: Array<{ from: string; to: string }>;
+  segment_count: number;
+  size_bytes: number;
+  sha256: string;
+  created_by: string;
+  created_at: string;
+  evidence_locked: boolean;
+}
+
+export interface Segment {
+  id: string;
+  camera_id: string;
+  start_time: string;
+  end_time: string;
+  size_bytes: number;
+  evidence_locked: boolean;
+  incident_id: string | null;
+}
+
+export interface Incident {
+  incident_id: string;
+  segment_count: number;
+  total_bytes: number;
+  oldest_start: string;
+  newest_end: string;
+}

@@ -3,6 +3,7 @@ import { adminNavLink, adminView, sidecarNav } from './admin';
 import { api, ApiError, can, type Me } from './api';
 import { errorBox, h } from './dom';
 import { eventsView } from './events';
+import { incidentsView } from './incidents';
 import { timelineView } from './timeline';
 import { wallView } from './wall';
 
@@ -82,6 +83,7 @@ function shell(who: Me): { main: HTMLElement } {
     link('/app/wall', 'Live'),
     link('/app/timeline', 'Timeline'),
     link('/app/events', 'Events'),
+    link('/app/incidents', 'Incidents'),
     adminNavLink(who, location.pathname.startsWith('/app/admin')),
     sidecarNav(who),
     can(who, 'admin') ? h('a', { href: '/docs', 'data-admin': 'api-docs' }, 'API (admin)') : null,
@@ -118,7 +120,8 @@ async function render(): Promise<void> {
     const admin = path.startsWith('/app/admin') ? await adminView(main, me, path, go) : false;
     if (admin !== false) cleanup = admin;
     else if (path === '/app/wall') cleanup = await wallView(main, me, go);
-    else if (path === '/app/events') cleanup = await eventsView(main, go);
+    else if (path === '/app/events') cleanup = await eventsView(main, go, params);
+    else if (path === '/app/incidents') cleanup = await incidentsView(main, me);
     else if (m) {
       let id = m[1] ? decodeURIComponent(m[1]) : null;
       if (!id) {
@@ -136,6 +139,8 @@ async function render(): Promise<void> {
     }
     main.append(errorBox(err));
   }
+  // The view is in the DOM: mark the end of the frame that paints it (read by the console benchmark).
+  requestAnimationFrame(() => setTimeout(() => performance.mark(`heldar:painted:${path}`), 0));
 }
 
 document.addEventListener('click', (ev) => {

@@ -53,3 +53,52 @@ export function zoomWindow(from: number, to: number, factor: number): { from: nu
   const width = Math.min(28 * 86_400_000, Math.max(60_000, (to - from) * factor));
   return { from: Math.round(centre - width / 2), to: Math.round(centre + width / 2) };
 }
+
+/** Zooms [from, to] by `factor` keeping the instant `anchor` at the same place (wheel under the pointer). */
+export function zoomAround(
+  from: number,
+  to: number,
+  anchor: number,
+  factor: number,
+): { from: number; to: number } {
+  const width = Math.min(28 * 86_400_000, Math.max(60_000, (to - from) * factor));
+  const a = Math.min(to, Math.max(from, anchor));
+  const f = to > from ? (a - from) / (to - from) : 0.5;
+  const start = Math.round(a - f * width);
+  return { from: start, to: start + Math.round(width) };
+}
+
+/** Moves [from, to] by `fraction` of its width (negative = earlier). */
+export function panWindow(from: number, to: number, fraction: number): { from: number; to: number } {
+  const d = Math.round((to - from) * fraction);
+  return { from: from + d, to: to + d };
+}
+
+/** A tick label for the window's width: seconds under 10 min, the date beyond two days. */
+export function tickLabel(ms: number, width: number): string {
+  if (width <= 600_000) return clock(ms);
+  if (width <= 2 * 86_400_000) return clock(ms).slice(0, 5);
+  return `${localDay(ms).slice(5)} ${clock(ms).slice(0, 5)}`;
+}
+
+/** The event to step to from `cursor`: the first strictly after (next) or before (prev) it, by more than `slackMs`. */
+export function stepEvent(times: number[], cursor: number, dir: 1 | -1, slackMs = 500): number | null {
+  const sorted = [...times].sort((a, b) => a - b);
+  if (dir === 1) return sorted.find((t) => t > cursor + slackMs) ?? null;
+  for (let i = sorted.length - 1; i >= 0; i--) if (sorted[i] < cursor - slackMs) return sorted[i];
+  return null;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS` (local), the value of an `<input type="datetime-local" step="1">`. */
+export function toLocalInput(ms: number): string {
+  return `${localDay(ms)}T${clock(ms)}`;
+}
+
+/** The instant of a `datetime-local` value (local time), or null when it is not one. */
+export function fromLocalInput(value: string): number | null {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?$/.exec(value);
+  if (!m) return null;
+  const [y, mo, d, hh, mm, ss] = m.slice(1).map((x) => Number(x ?? 0));
+  const t = new Date(y, mo - 1, d, hh, mm, ss).getTime();
+  return Number.isFinite(t) ? t : null;
+}
