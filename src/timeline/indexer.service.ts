@@ -78,8 +78,6 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('Indexer');
   /** Only files that failed to probe (few, and forgotten once indexed or removed). */
   private readonly probeFailures = new Map<string, number>();
-  /** `kept_by` of each camera's new segments (from its record mode); dropped when it changes. */
-  private readonly keptByOf = new Map<string, string>();
   private readonly queues = new Map<string, Promise<void>>();
   private subscription?: Subscription;
   /** Files last written before this were closed: no recorder of this kernel was writing them. */
@@ -105,8 +103,6 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     const cleared = await this.repo.clearReadLocks();
     if (cleared > 0) this.logger.log(`cleared ${cleared} stale segment read-lock(s)`);
     this.subscription = this.bus.events$.subscribe((e) => {
-      if (e.cameraId && (e.eventType === 'camera_updated' || e.eventType === 'camera_deleted'))
-        this.keptByOf.delete(e.cameraId);
       if (e.eventType === 'camera_deleted' && e.cameraId) {
         const prefix = `${e.cameraId}/`;
         for (const rel of this.probeFailures.keys())
@@ -158,7 +154,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   /** One reconciliation pass over every camera. */
   async scanAll(): Promise<void> {
     // One read of every camera (not one per camera): a pass costs O(cameras) rows.
-    for (const { id: cameraId, segmentSeconds } of await this.cameras.getSegmentLengths()) {
+    for (const { id: cameraId, segmentSeconds } of await this.cameras.listPolicies()) {
       try {
         await this.enqueue(cameraId, () => this.reconcile(cameraId, this.bootMs, segmentSeconds));
       } catch (err) {
@@ -205,7 +201,8 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     closedBeforeMs: number,
     knownSegmentSeconds?: number,
   ): Promise<void> {
-    const segmentSeconds = knownSegmentSeconds ?? (await this.cameras.getSegmentLength(cameraId));
+    const segmentSeconds =
+      knownSegmentSeconds ?? (await this.cameras.getPolicy(cameraId))?.segmentSeconds ?? null;
     if (segmentSeconds === null) return;
     const camDir = join(this.config.recordingsDirAbs, cameraId);
     const top = await this.storage.listNames(camDir);
@@ -362,14 +359,9 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     this.probeFailures.delete(rel);
   }
 
-  /** What a new segment of the camera is kept by, from its record mode (cached per camera). */
+  /** What a new segment of the camera is kept by, from its record mode (the cameras' policy). */
   private async keptBy(cameraId: string): Promise<string> {
-    let v = this.keptByOf.get(cameraId);
-    if (v === undefined) {
-      v = keptByForMode((await this.cameras.getRecordMode(cameraId)) ?? 'continuous');
-      this.keptByOf.set(cameraId, v);
-    }
-    return v;
+    return keptByForMode((await this.cameras.getPolicy(cameraId))?.recordMode ?? 'continuous');
   }
 
   /** Rows for probed files (ascending by name) in one transaction: clamps, gaps and their causes. */
