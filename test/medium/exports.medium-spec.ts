@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { AuditService } from '../../src/audit/audit.service';
 import { SYSTEM_PRINCIPAL } from '../../src/auth/principal';
 import { CamerasService } from '../../src/cameras/cameras.service';
+import { UnavailableError } from '../../src/common/errors';
 import { ExportsService } from '../../src/exports/exports.service';
 import { MediaJobs } from '../../src/media/media-jobs';
 import { RetentionService } from '../../src/retention/retention.service';
@@ -65,29 +66,34 @@ describe(`exports service on real segments (${ENGINE})`, () => {
     expect(await stillStored(cam)).toBe(0);
   });
 
-  it('a clip refused while it waits (the slot never frees) releases its read-locks', async () => {
+  it('a clip refused (no media slot in time: 503; the export failing: 500) releases its read-locks', async () => {
     const cam = await k.uniqueCamera('exbusy');
     const segs = await k.record(cam, 2);
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
-    let free!: () => void;
-    const holder = k.get(MediaJobs).run(() => new Promise<void>((resolve) => (free = resolve)));
-    try {
-      const clip = exportsSvc.clip(SYSTEM_PRINCIPAL, cam, segs[0].startTime, segs[1].endTime);
-      clip.catch(() => undefined);
-      for (let i = 0; i < 200; i++) {
-        const rows = await timeline.segmentsForExport(cam, segs[0].startTime, segs[1].endTime);
-        if (rows.every((s) => s.locked > 0)) break;
-        await new Promise((r) => setImmediate(r));
-      }
-      jest.advanceTimersByTime(11_000);
-      await expect(clip).rejects.toMatchObject({ status: 503, code: 'MEDIA_BUSY' });
-    } finally {
-      jest.useRealTimers();
-      free();
-      await holder;
-    }
-    const rows = await timeline.segmentsForExport(cam, segs[0].startTime, segs[1].endTime);
-    expect(rows.map((s) => s.locked)).toEqual([0, 0]);
+    const locks = async () =>
+      (await timeline.segmentsForExport(cam, segs[0].startTime, segs[1].endTime)).map((s) => s.locked);
+    // The governor's refusal after its 10 s wait, without the wait.
+    const refuse = jest
+      .spyOn(k.get(MediaJobs), 'run')
+      .mockRejectedValueOnce(
+        new UnavailableError('too many media jobs in flight; retry shortly', 'MEDIA_BUSY', 5),
+      );
+    await expect(
+      exportsSvc.clip(SYSTEM_PRINCIPAL, cam, segs[0].startTime, segs[1].endTime),
+    ).rejects.toMatchObject({
+      status: 503,
+      code: 'MEDIA_BUSY',
+    });
+    refuse.mockRestore();
+    expect(await locks()).toEqual([0, 0]);
+    // Files no longer media under their rows: ffmpeg fails.
+    for (const s of segs) writeFileSync(s.file, 'not an mp4');
+    await expect(
+      exportsSvc.clip(SYSTEM_PRINCIPAL, cam, segs[0].startTime, segs[1].endTime),
+    ).rejects.toMatchObject({
+      status: 500,
+      code: 'EXPORT_FAILED',
+    });
+    expect(await locks()).toEqual([0, 0]);
   });
 
   it('a clip over a hole: the file, its SHA-256, coverage and gaps, an audit row', async () => {
