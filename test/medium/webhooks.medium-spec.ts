@@ -67,7 +67,7 @@ describe(`webhooks service: subscriptions, deliveries, the ledger (${ENGINE})`, 
   /** Event types of this test only: no other test's events match its subscription. */
   const family = () => `mw_${randomBytes(3).toString('hex')}`;
   const emit = (type: string, severity: 'info' | 'warning' | 'critical' = 'info', payload = {}) =>
-    k.get(EventsService).emit({ type, severity, payload });
+    k.get(EventsService).emitExternal({ type, severity, payload });
   const subscribe = (dto: Partial<CreateWebhookDto> & { url: string }) => hooks.create(SYSTEM_PRINCIPAL, dto);
   const settled = (id: string, n: number) =>
     waitFor(
