@@ -24,7 +24,7 @@ import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
 import type { CameraEntity } from './entities/camera.entity';
-import { isEventMode, isScheduledMode, type RecordMode } from './record-mode';
+import { isEventMode, type RecordMode } from './record-mode';
 import { streamUrlsRefusal } from './stream-url-guard';
 import { buildStreamUrl, liveUrl, recordUrl, validateUrlTemplate } from './vendor-templates';
 
@@ -44,6 +44,23 @@ export interface RecordTarget {
   credentialsError?: string;
 }
 
+/**
+ * What the kernel's loops need of a camera to decide what to do with it (the indexer, event
+ * recording, the recorder's schedule check): no credential, nothing sealed. Served from memory
+ * (CamerasService.getPolicy / listPolicies), reloaded after any camera or site change.
+ */
+export interface CameraPolicy {
+  id: string;
+  enabled: boolean;
+  recordEnabled: boolean;
+  recordMode: RecordMode;
+  segmentSeconds: number;
+  preRollSeconds: number;
+  postRollSeconds: number;
+  /** The IANA zone schedules are read in: the camera's site's, else the server's. */
+  timezone: string;
+}
+
 /** The server's IANA zone (schedules of cameras without a site are read in it). */
 export const serverTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
@@ -56,6 +73,9 @@ const GIB = 1024 ** 3;
 @Injectable()
 export class CamerasService implements OnModuleInit {
   private readonly logger = new Logger('Cameras');
+  /** Every camera's policy, by id (null: to be read). Loaded in one read of cameras and sites;
+   * dropped after each change, so a read begun before a change is never kept. */
+  private policies: Promise<ReadonlyMap<string, CameraPolicy>> | null = null;
 
   constructor(
     private readonly repo: CamerasRepository,
@@ -147,44 +167,50 @@ export class CamerasService implements OnModuleInit {
     return (await this.repo.getAll()).filter((c) => c.enabled && c.recordEnabled).map((c) => c.id);
   }
 
-  /** Segment length of every camera, in one read (the indexer's reconciliation pass). */
-  async getSegmentLengths(): Promise<Array<{ id: string; segmentSeconds: number }>> {
-    return (await this.repo.getAll()).map((c) => ({ id: c.id, segmentSeconds: c.segmentSeconds }));
+  /** A camera's policy (no credential opened, served from memory); null when it does not exist. */
+  async getPolicy(id: string): Promise<CameraPolicy | null> {
+    return (await this.policyMap()).get(id) ?? null;
   }
 
-  /** A camera's record mode; null when it does not exist. */
-  async getRecordMode(id: string): Promise<RecordMode | null> {
-    return (await this.repo.get(id))?.recordMode ?? null;
+  /** The policy of every camera, from memory (the loops read it every few seconds). */
+  async listPolicies(): Promise<CameraPolicy[]> {
+    return [...(await this.policyMap()).values()];
   }
 
-  /** What event recording needs of every camera in an event mode (enabled or not: footage recorded
-   * before a camera was disabled is still decided). */
-  async getEventCameras(): Promise<
-    Array<{ id: string; preRollSeconds: number; postRollSeconds: number; segmentSeconds: number }>
-  > {
-    return (await this.repo.getAll())
-      .filter((c) => isEventMode(c.recordMode))
-      .map((c) => ({
-        id: c.id,
-        preRollSeconds: c.preRollSeconds,
-        postRollSeconds: c.postRollSeconds,
-        segmentSeconds: c.segmentSeconds,
-      }));
+  /** Forget the policies (after a camera or site change has committed): the next read reloads. */
+  invalidatePolicies(): void {
+    this.policies = null;
   }
 
-  /** Record mode and rolls of one camera (a trigger); null when it does not exist. */
-  async getKeepPolicy(
-    id: string,
-  ): Promise<{ mode: RecordMode; preRollSeconds: number; postRollSeconds: number } | null> {
-    const c = await this.repo.get(id);
-    return c
-      ? { mode: c.recordMode, preRollSeconds: c.preRollSeconds, postRollSeconds: c.postRollSeconds }
-      : null;
+  private policyMap(): Promise<ReadonlyMap<string, CameraPolicy>> {
+    if (this.policies) return this.policies;
+    const loading = this.loadPolicies();
+    this.policies = loading;
+    // A failed read is not kept (the next caller reads again); a change meanwhile already dropped it.
+    loading.catch(() => {
+      if (this.policies === loading) this.policies = null;
+    });
+    return loading;
   }
 
-  /** Segment length of one camera; null when it does not exist. */
-  async getSegmentLength(id: string): Promise<number | null> {
-    return (await this.repo.get(id))?.segmentSeconds ?? null;
+  private async loadPolicies(): Promise<ReadonlyMap<string, CameraPolicy>> {
+    const [cams, sites] = await Promise.all([this.repo.getAll(), this.repo.getAllSites()]);
+    const zones = new Map(sites.map((s) => [s.id, s.timezone]));
+    return new Map(
+      cams.map((c) => [
+        c.id,
+        {
+          id: c.id,
+          enabled: c.enabled,
+          recordEnabled: c.recordEnabled,
+          recordMode: c.recordMode,
+          segmentSeconds: c.segmentSeconds,
+          preRollSeconds: c.preRollSeconds,
+          postRollSeconds: c.postRollSeconds,
+          timezone: (c.siteId && zones.get(c.siteId)) || serverTimeZone(),
+        },
+      ]),
+    );
   }
 
   async getAllIds(): Promise<string[]> {
@@ -206,17 +232,6 @@ export class CamerasService implements OnModuleInit {
     return (await this.repo.getAll()).map((c) =>
       this.recordTarget(c, c.siteId ? zones.get(c.siteId) : undefined),
     );
-  }
-
-  /** Schedule time zone of every enabled camera that records on a schedule (no credential is
-   * opened: the recorder's schedule check reads it every few seconds). */
-  async getScheduledCameras(): Promise<Array<{ id: string; timezone: string }>> {
-    const cams = (await this.repo.getAll()).filter(
-      (c) => c.enabled && c.recordEnabled && isScheduledMode(c.recordMode),
-    );
-    if (cams.length === 0) return [];
-    const zones = new Map((await this.repo.getAllSites()).map((s) => [s.id, s.timezone]));
-    return cams.map((c) => ({ id: c.id, timezone: (c.siteId && zones.get(c.siteId)) || serverTimeZone() }));
   }
 
   private recordTarget(cam: CameraEntity, siteZone: string | undefined): RecordTarget {
@@ -320,6 +335,7 @@ export class CamerasService implements OnModuleInit {
       });
       await this.events.emit({ type: 'camera_created', cameraId: id, payload: { name: row.name } });
     });
+    this.invalidatePolicies();
     return toCameraDto(row, this.box);
   }
 
@@ -369,6 +385,7 @@ export class CamerasService implements OnModuleInit {
       await this.events.emit({ type: 'camera_updated', cameraId: id, payload: { fields: changed } });
       return (await this.repo.get(id))!;
     });
+    this.invalidatePolicies();
     return toCameraDto(updated, this.box);
   }
 
@@ -381,6 +398,7 @@ export class CamerasService implements OnModuleInit {
       await this.audit.record(principal, 'delete_camera', 'camera', id);
       await this.events.emit({ type: 'camera_deleted', cameraId: id, severity: 'info' });
     });
+    this.invalidatePolicies();
   }
 
   /** ffprobe the record URL → reachability, codec and size; no credential in any answer. */

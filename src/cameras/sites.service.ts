@@ -6,6 +6,7 @@ import { BadRequestError, ConflictError, SiteNotFound } from '../common/errors';
 import { slugify } from '../common/ids';
 import { toSiteDto } from './camera.mapper';
 import { CamerasRepository } from './cameras.repository';
+import { CamerasService } from './cameras.service';
 import type { CreateSiteDto, SiteDto, UpdateSiteDto } from './dto/site.dto';
 
 export function isTimeZone(tz: string): boolean {
@@ -32,6 +33,7 @@ export class SitesService {
     private readonly repo: CamerasRepository,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly cameras: CamerasService,
   ) {}
 
   async getAll(): Promise<SiteDto[]> {
@@ -63,12 +65,13 @@ export class SitesService {
         timezone: row.timezone,
       });
     });
+    this.cameras.invalidatePolicies();
     return toSiteDto(row);
   }
 
   async update(principal: Principal, id: string, dto: UpdateSiteDto): Promise<SiteDto> {
     checkTimeZone(dto.timezone);
-    return this.repo.transaction(async () => {
+    const site = await this.repo.transaction(async () => {
       await this.get(id);
       await this.repo.updateSite(id, {
         ...(dto.name !== undefined ? { name: dto.name.trim() } : {}),
@@ -78,6 +81,8 @@ export class SitesService {
       await this.audit.record(principal, 'update_site', 'site', id, { ...dto });
       return this.get(id);
     });
+    this.cameras.invalidatePolicies(); // the zone of its cameras' schedules
+    return site;
   }
 
   /** Cameras of a deleted site keep recording; their site_id becomes null. */
@@ -86,5 +91,6 @@ export class SitesService {
       if (!(await this.repo.deleteSite(id))) throw new SiteNotFound(id);
       await this.audit.record(principal, 'delete_site', 'site', id);
     });
+    this.cameras.invalidatePolicies(); // its cameras fall back to the server's zone
   }
 }

@@ -101,29 +101,37 @@ export class ExportsService implements OnModuleInit {
     }
     const fromIso = new Date(fromMs).toISOString();
     const toIso = new Date(toMs).toISOString();
-    const segs = await this.timeline.segmentsForExport(cameraId, fromIso, toIso);
-    if (segs.length === 0) throw new NotFoundError('nothing was recorded in that range', 'NO_FOOTAGE');
-
-    const estimate = estimateClipBytes(
-      segs.map((s) => ({
-        startMs: Date.parse(s.startTime),
-        endMs: Date.parse(s.endTime),
-        sizeBytes: s.sizeBytes,
-      })),
-      fromMs,
-      toMs,
-    );
-
-    return this.jobs.run(async () => {
-      const id = prefixedId('clip_');
-      await this.assertQuota(principal, estimate);
-      this.reserved.set(id, { principalId: principal.id, bytes: estimate });
-      try {
-        return await this.exportClip(principal, id, cameraId, segs, fromMs, toMs);
-      } finally {
-        this.reserved.delete(id);
-      }
-    });
+    const found = await this.timeline.segmentsForExport(cameraId, fromIso, toIso);
+    if (found.length === 0) throw new NotFoundError('nothing was recorded in that range', 'NO_FOOTAGE');
+    // Read-lock the segments before waiting for a media slot (up to 10 s): retention may not delete
+    // them meanwhile. One deleted between the read and the lock is left out of the clip.
+    const ids = found.map((s) => s.id);
+    const held = new Set(await this.timeline.lockForRead(ids, true));
+    try {
+      const segs = found.filter((s) => held.has(s.id));
+      if (segs.length === 0) throw new NotFoundError('nothing was recorded in that range', 'NO_FOOTAGE');
+      const estimate = estimateClipBytes(
+        segs.map((s) => ({
+          startMs: Date.parse(s.startTime),
+          endMs: Date.parse(s.endTime),
+          sizeBytes: s.sizeBytes,
+        })),
+        fromMs,
+        toMs,
+      );
+      return await this.jobs.run(async () => {
+        const id = prefixedId('clip_');
+        await this.assertQuota(principal, estimate);
+        this.reserved.set(id, { principalId: principal.id, bytes: estimate });
+        try {
+          return await this.exportClip(principal, id, cameraId, segs, fromMs, toMs);
+        } finally {
+          this.reserved.delete(id);
+        }
+      });
+    } finally {
+      await this.timeline.lockForRead([...held], false);
+    }
   }
 
   /** Refuse a clip of `bytes` that would take its exporter or all clips past their quota (409). */
@@ -176,8 +184,6 @@ export class ExportsService implements OnModuleInit {
     await this.storage.ensureDir(this.config.clipsDirAbs);
     const list = join(this.config.clipsDirAbs, `${id}.txt`);
     const out = join(this.config.clipsDirAbs, `${id}.mp4`);
-    const ids = segs.map((s) => s.id);
-    await this.timeline.lockForRead(ids, true);
     try {
       await this.storage.writeText(list, buildConcatList(segs.map((s) => s.file)));
       const firstStart = Date.parse(segs[0].startTime);
@@ -242,7 +248,6 @@ export class ExportsService implements OnModuleInit {
       return row;
     } finally {
       await this.storage.remove(list);
-      await this.timeline.lockForRead(ids, false);
     }
   }
 
@@ -333,33 +338,44 @@ export class ExportsService implements OnModuleInit {
       secrets = source.secrets;
       args = (out) => buildLiveSnapshotArgs(source.url, out);
     }
-    return this.jobs.run(async () => {
-      const dir = join(this.config.dataDirAbs, 'tmp');
-      await this.storage.ensureDir(dir);
-      const out = join(dir, `${prefixedId('snap_')}.jpg`);
-      await this.timeline.lockForRead(lockIds, true);
-      try {
-        const res = await this.runner.runToCompletion(this.config.ffmpegBin, args(out), {
-          timeoutMs: SNAPSHOT_TIMEOUT_MS,
-          maxOutputBytes: 16 * 1024,
-          redact: secrets,
-        });
-        const size = await this.storage.size(out);
-        if (res.code !== 0 || res.timedOut || !size) {
-          const detail = maskUrl(res.stderr.trim().split('\n').pop() ?? '', { secrets });
-          if (at) throw new NotFoundError('no decodable frame at that time', 'NO_FOOTAGE');
-          throw new DomainError(
-            502,
-            'CAMERA_UNREACHABLE',
-            `no frame from the camera${detail ? `: ${detail}` : ''}`,
-          );
-        }
-        return await this.storage.read(out);
-      } finally {
-        await this.storage.remove(out);
-        await this.timeline.lockForRead(lockIds, false);
+    // As for a clip: the segment is read-locked before the wait for a media slot.
+    const held = await this.timeline.lockForRead(lockIds, true);
+    if (at && held.length === 0) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
+    try {
+      return await this.jobs.run(() => this.grabFrame(args, secrets, at !== undefined));
+    } finally {
+      await this.timeline.lockForRead(held, false);
+    }
+  }
+
+  private async grabFrame(
+    args: (out: string) => string[],
+    secrets: readonly string[],
+    recorded: boolean,
+  ): Promise<Buffer> {
+    const dir = join(this.config.dataDirAbs, 'tmp');
+    await this.storage.ensureDir(dir);
+    const out = join(dir, `${prefixedId('snap_')}.jpg`);
+    try {
+      const res = await this.runner.runToCompletion(this.config.ffmpegBin, args(out), {
+        timeoutMs: SNAPSHOT_TIMEOUT_MS,
+        maxOutputBytes: 16 * 1024,
+        redact: secrets,
+      });
+      const size = await this.storage.size(out);
+      if (res.code !== 0 || res.timedOut || !size) {
+        const detail = maskUrl(res.stderr.trim().split('\n').pop() ?? '', { secrets });
+        if (recorded) throw new NotFoundError('no decodable frame at that time', 'NO_FOOTAGE');
+        throw new DomainError(
+          502,
+          'CAMERA_UNREACHABLE',
+          `no frame from the camera${detail ? `: ${detail}` : ''}`,
+        );
       }
-    });
+      return await this.storage.read(out);
+    } finally {
+      await this.storage.remove(out);
+    }
   }
 
   getAll(cameraIds: readonly string[] | null, limit: number): Promise<ClipEntity[]> {

@@ -140,9 +140,9 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
     reason: string,
     postRollS?: number,
   ): Promise<TriggerResult> {
-    const cam = await this.cameras.getKeepPolicy(cameraId);
-    if (!cam || !isEventMode(cam.mode))
-      return { camera_id: cameraId, mode: cam?.mode ?? 'unknown', window: null };
+    const cam = await this.cameras.getPolicy(cameraId);
+    if (!cam || !isEventMode(cam.recordMode))
+      return { camera_id: cameraId, mode: cam?.recordMode ?? 'unknown', window: null };
     const asked = triggerWindow(atMs, cam.preRollSeconds, postRollS ?? cam.postRollSeconds);
     const now = this.clock.nowIso();
     const current = await this.repo.latestEndingAfter(cameraId, iso(asked.startMs));
@@ -194,7 +194,7 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
     }
     return {
       camera_id: cameraId,
-      mode: cam.mode,
+      mode: cam.recordMode,
       window: {
         id: row.id,
         start: row.startTime,
@@ -229,7 +229,8 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
           payload: { reason: 'window_end', window_end: iso(endMs) },
         });
       }
-    for (const cam of await this.cameras.getEventCameras()) {
+    // Enabled or not: footage recorded before a camera was disabled is still decided.
+    for (const cam of (await this.cameras.listPolicies()).filter((c) => isEventMode(c.recordMode))) {
       try {
         await this.decideCamera(cam, nowMs);
       } catch (err) {

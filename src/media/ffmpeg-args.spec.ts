@@ -8,6 +8,7 @@ import {
   buildLiveHlsArgs,
   buildProbeArgs,
   buildRecordArgs,
+  buildSamplerArgs,
   parseFileProbe,
   parseProbeOutput,
 } from './ffmpeg-args';
@@ -213,5 +214,59 @@ describe('buildLiveHlsArgs', () => {
       '-hls_segment_filename', '/data/live/cam_x/seg_%06d.ts',
       '/data/live/cam_x/index.m3u8',
     ]); // prettier-ignore
+  });
+});
+
+describe('buildSamplerArgs', () => {
+  const out = '/data/frames/cam_x/main.jpg';
+  const tail = (fps: number, width: number) => [
+    '-an', '-vf', `fps=${fps},scale=${width}:-2`, '-q:v', '5',
+    '-f', 'image2', '-update', '1', '-atomic_writing', '1', '-y', out,
+  ]; // prettier-ignore
+  it.each([
+    {
+      name: "RTSP: over TCP with the socket timeout, the recorder's input analysis",
+      url: 'rtsp://u:p@cam/s',
+      fps: 2,
+      width: 640,
+      input: [
+        '-rtsp_transport',
+        'tcp',
+        '-timeout',
+        '15000000',
+        '-analyzeduration',
+        '2000000',
+        '-i',
+        'rtsp://u:p@cam/s',
+      ],
+    },
+    {
+      name: "RTSPS: the same, whatever the scheme's case",
+      url: 'RTSPS://cam/s',
+      fps: 1,
+      width: 320,
+      input: [
+        '-rtsp_transport',
+        'tcp',
+        '-timeout',
+        '15000000',
+        '-analyzeduration',
+        '2000000',
+        '-i',
+        'RTSPS://cam/s',
+      ],
+    },
+    {
+      name: 'HTTP: rw_timeout, no RTSP option',
+      url: 'http://cam/video.mjpg',
+      fps: 0.5,
+      width: 1280,
+      input: ['-rw_timeout', '15000000', '-analyzeduration', '2000000', '-i', 'http://cam/video.mjpg'],
+    },
+  ])('$name', ({ url, fps, width, input }) => {
+    const args = buildSamplerArgs(url, fps, width, out);
+    expect(args).toEqual(['-hide_banner', '-loglevel', 'warning', ...input, ...tail(fps, width)]);
+    // Supervised: the supervisor stops it with `q` on stdin, which -nostdin would ignore.
+    expect(args).not.toContain('-nostdin');
   });
 });

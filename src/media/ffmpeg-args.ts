@@ -69,6 +69,17 @@ function liveInputArgs(url: string, ioTimeoutUs: number): string[] {
     : ['-rw_timeout', String(ioTimeoutUs)];
 }
 
+/**
+ * The input of a long-running ffmpeg on a live source (recorder, live HLS, AI sampler): the
+ * transport and socket timeout of liveInputArgs, and 2 s of input analysis (the default 5 s can
+ * outlast the RTSP packet buffer at low frame rates and drop the first seconds; 2 s finds H.264/H.265
+ * parameters and keeps every packet). These run supervised: never `-nostdin`, the supervisor stops
+ * ffmpeg with `q` on stdin.
+ */
+export function buildLiveInput(url: string, ioTimeoutUs: number): string[] {
+  return [...liveInputArgs(url, ioTimeoutUs), '-analyzeduration', '2000000', '-i', url];
+}
+
 export interface RecordArgsInput {
   url: string;
   recordAudio: boolean;
@@ -99,13 +110,7 @@ export function buildRecordArgs(input: RecordArgsInput, outDir: string): string[
     '-hide_banner',
     '-loglevel',
     'warning',
-    ...liveInputArgs(input.url, RECORD_IO_TIMEOUT_US),
-    // The default 5 s of input analysis can outlast the RTSP packet buffer at low frame rates and
-    // drop the first seconds; 2 s finds H.264/H.265 parameters and keeps every packet.
-    '-analyzeduration',
-    '2000000',
-    '-i',
-    input.url,
+    ...buildLiveInput(input.url, RECORD_IO_TIMEOUT_US),
     '-map',
     '0:v:0',
     ...(input.recordAudio ? ['-map', '0:a:0?', '-c:a', 'copy'] : []),
@@ -241,14 +246,17 @@ export function buildLiveSnapshotArgs(url: string, outPath: string): string[] {
   ]; // prettier-ignore
 }
 
+/** Socket timeout of an AI sampler (it decodes, so it is given longer than a recorder). */
+export const SAMPLER_IO_TIMEOUT_US = 15_000_000;
+
 /**
  * AI frame sampler: decode at `fps`, scale to `width`, and keep overwriting one JPEG atomically
- * (readers never see a half-written frame).
+ * (readers never see a half-written frame). Its input is built like the recorder's (RTSP over TCP,
+ * rw_timeout for HTTP); no `-nostdin`: the supervisor stops it with `q`.
  */
 export function buildSamplerArgs(url: string, fps: number, width: number, outFile: string): string[] {
   return [
-    '-nostdin', '-hide_banner', '-loglevel', 'warning',
-    '-rtsp_transport', 'tcp', '-timeout', '15000000', '-i', url,
+    '-hide_banner', '-loglevel', 'warning', ...buildLiveInput(url, SAMPLER_IO_TIMEOUT_US),
     '-an', '-vf', `fps=${fps},scale=${width}:-2`, '-q:v', '5',
     '-f', 'image2', '-update', '1', '-atomic_writing', '1', '-y', outFile,
   ]; // prettier-ignore
@@ -266,8 +274,7 @@ export const LIVE_HLS_LIST_SIZE = 6;
  */
 export function buildLiveHlsArgs(url: string, outDir: string): string[] {
   return [
-    '-hide_banner', '-loglevel', 'warning', ...liveInputArgs(url, 10_000_000),
-    '-analyzeduration', '2000000', '-i', url,
+    '-hide_banner', '-loglevel', 'warning', ...buildLiveInput(url, 10_000_000),
     '-map', '0:v:0', '-an', '-c:v', 'copy',
     '-f', 'hls', '-hls_time', String(LIVE_HLS_SEGMENT_S), '-hls_list_size', String(LIVE_HLS_LIST_SIZE),
     '-hls_flags', 'delete_segments+temp_file+independent_segments+omit_endlist',

@@ -302,7 +302,9 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   async checkSchedules(): Promise<void> {
     if (!this.config.recorderEnabled || this.shuttingDown) return;
     const nowMs = this.clock.nowMs();
-    const scheduled = await this.cameras.getScheduledCameras();
+    const scheduled = (await this.cameras.listPolicies()).filter(
+      (c) => c.enabled && c.recordEnabled && isScheduledMode(c.recordMode),
+    );
     for (const { id, timezone } of scheduled) {
       const open = this.schedules.isOpen(id, timezone, nowMs);
       if (open === this.offSchedule.has(id)) this.schedule(id, 'reconcile');

@@ -14,7 +14,6 @@ import { Clock } from '../common/clock';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
-import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import type { ProbedFile } from '../media/ffmpeg-args';
 import { MediaService } from '../media/media.service';
@@ -78,10 +77,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('Indexer');
   /** Only files that failed to probe (few, and forgotten once indexed or removed). */
   private readonly probeFailures = new Map<string, number>();
-  /** `kept_by` of each camera's new segments (from its record mode); dropped when it changes. */
-  private readonly keptByOf = new Map<string, string>();
   private readonly queues = new Map<string, Promise<void>>();
-  private off?: Unsubscribe;
   /** Files last written before this were closed: no recorder of this kernel was writing them. */
   private bootMs = 0;
   /** Index lag samples (file closed → row committed), for the recorder benchmark. */
@@ -94,7 +90,6 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     private readonly media: MediaService,
     private readonly storage: StorageAdapter,
     private readonly events: EventsService,
-    private readonly bus: EventBus,
     private readonly deletionHooks: CameraDeletionHooks,
     private readonly loops: Loops,
     private readonly clock: Clock,
@@ -105,13 +100,6 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     this.bootMs = this.clock.nowMs();
     const cleared = await this.repo.clearReadLocks();
     if (cleared > 0) this.logger.log(`cleared ${cleared} stale segment read-lock(s)`);
-    this.off = this.bus.on(
-      ['camera_updated', 'camera_deleted'],
-      (e) => {
-        if (e.cameraId) this.keptByOf.delete(e.cameraId);
-      },
-      'indexer',
-    );
     this.deletionHooks.add('segments', async (cameraId) => {
       const prefix = `${cameraId}/`;
       for (const rel of this.probeFailures.keys()) if (rel.startsWith(prefix)) this.probeFailures.delete(rel);
@@ -125,7 +113,6 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   /** After every recorder stopped (their last lines are queued here), before the database closes:
    * finish what is queued, so the segments ffmpeg closed on the way down are committed now. */
   async onApplicationShutdown(): Promise<void> {
-    this.off?.();
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
     while (this.queues.size > 0 && Date.now() < deadline) {
       await Promise.race([
@@ -157,7 +144,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   /** One reconciliation pass over every camera. */
   async scanAll(): Promise<void> {
     // One read of every camera (not one per camera): a pass costs O(cameras) rows.
-    for (const { id: cameraId, segmentSeconds } of await this.cameras.getSegmentLengths()) {
+    for (const { id: cameraId, segmentSeconds } of await this.cameras.listPolicies()) {
       try {
         await this.enqueue(cameraId, () => this.reconcile(cameraId, this.bootMs, segmentSeconds));
       } catch (err) {
@@ -204,7 +191,8 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     closedBeforeMs: number,
     knownSegmentSeconds?: number,
   ): Promise<void> {
-    const segmentSeconds = knownSegmentSeconds ?? (await this.cameras.getSegmentLength(cameraId));
+    const segmentSeconds =
+      knownSegmentSeconds ?? (await this.cameras.getPolicy(cameraId))?.segmentSeconds ?? null;
     if (segmentSeconds === null) return;
     const camDir = join(this.config.recordingsDirAbs, cameraId);
     const top = await this.storage.listNames(camDir);
@@ -361,14 +349,9 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     this.probeFailures.delete(rel);
   }
 
-  /** What a new segment of the camera is kept by, from its record mode (cached per camera). */
+  /** What a new segment of the camera is kept by, from its record mode (the cameras' policy). */
   private async keptBy(cameraId: string): Promise<string> {
-    let v = this.keptByOf.get(cameraId);
-    if (v === undefined) {
-      v = keptByForMode((await this.cameras.getRecordMode(cameraId)) ?? 'continuous');
-      this.keptByOf.set(cameraId, v);
-    }
-    return v;
+    return keptByForMode((await this.cameras.getPolicy(cameraId))?.recordMode ?? 'continuous');
   }
 
   /** Rows for probed files (ascending by name) in one transaction: clamps, gaps and their causes. */

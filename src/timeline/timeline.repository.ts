@@ -979,10 +979,11 @@ export class TimelineRepository implements OnModuleInit {
     });
   }
 
-  /** Transient read-lock counter: retention never deletes a segment while it is above zero. */
-  async addReadLock(ids: string[], delta: 1 | -1): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.transaction(async (m) => {
+  /** Transient read-lock counter: retention never deletes a segment while it is above zero.
+   * Returns the ids that still had a row (a segment deleted before the lock is not held). */
+  async addReadLock(ids: string[], delta: 1 | -1): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.db.transaction(async (m) => {
       const rows = await m.getRepository(SegmentEntity).find({
         select: { id: true, cameraId: true, sizeBytes: true, evidenceLocked: true, locked: true },
         where: { id: In(ids) },
@@ -1003,6 +1004,7 @@ export class TimelineRepository implements OnModuleInit {
         flips.set(r.cameraId, f);
       }
       for (const [cam, f] of flips) await this.addUsage(m, cam, this.protectDelta(delta, f.bytes, f.count));
+      return rows.map((r) => r.id);
     });
   }
 

@@ -156,8 +156,9 @@ export class TimelineService {
     return rows.map((r) => ({ ...r, file: join(this.config.recordingsDirAbs, r.path) }));
   }
 
-  /** Hold (or release) the transient read-lock of segments an export is reading. */
-  lockForRead(ids: string[], hold: boolean): Promise<void> {
+  /** Hold (or release) the transient read-lock of segments an export is reading; returns the ids
+   * that still exist (held, on `hold`). */
+  lockForRead(ids: string[], hold: boolean): Promise<string[]> {
     return this.repo.addReadLock(ids, hold ? 1 : -1);
   }
 
