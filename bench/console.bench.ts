@@ -146,7 +146,7 @@ export async function benchConsole(): Promise<ConsoleBenchResult> {
     );
     const events = app.get(EventsService);
     for (let i = 0; i < EVENTS; i++)
-      await events.emit({
+      await events.emitExternal({
         type: i % 3 === 0 ? 'zone_cross_ab' : 'motion_detected',
         severity: i % 50 === 0 ? 'warning' : 'info',
         cameraId: CAMERA,
