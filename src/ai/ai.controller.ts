@@ -8,7 +8,6 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -19,9 +18,7 @@ import {
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
 } from 'class-validator';
 import type { Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
@@ -30,6 +27,7 @@ import type { JsonObject } from '../database/columns';
 import { AiRepository } from './ai.repository';
 import { type AiTaskDto, AiTasksService, toTaskDto, type WorkerTaskDto } from './ai-tasks.service';
 import { type IngestResult, IngestService } from './ingest.service';
+import { QueryLimit } from '../common/validation';
 
 class CreateAiTaskDto {
   @ApiProperty({ example: 'object_detection' })
@@ -127,12 +125,7 @@ class DetectionQuery {
   @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }) from?: string;
   @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }) to?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) label?: string;
-  @ApiPropertyOptional({ default: 200, maximum: 5000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(5000)
+  @QueryLimit(200, 5000)
   limit?: number;
 }
 

@@ -1,10 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsISO8601, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { FleetOnly, RequireCapability } from '../auth/decorators';
 import { BadRequestError } from '../common/errors';
 import { AuditService } from './audit.service';
+import { QueryLimit } from '../common/validation';
 
 class AuditQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }) from?: string;
@@ -28,12 +29,7 @@ class AuditQueryDto {
   @IsInt()
   @Min(1)
   cursor?: number;
-  @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryLimit(100, 1000)
   limit?: number;
 }
 

@@ -20,8 +20,7 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { IsISO8601, IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
 import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
@@ -32,6 +31,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import type { ClipEntity } from './entities/clip.entity';
 import { ExportsService } from './exports.service';
 import { ViewAudit } from '../audit/view-audit';
+import { QueryLimit } from '../common/validation';
 
 class ClipRequestDto {
   @ApiProperty({ description: 'RFC 3339 start' }) @IsISO8601({ strict: true }) from!: string;
@@ -48,12 +48,7 @@ class SnapshotQueryDto {
 }
 
 class ClipsQueryDto {
-  @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryLimit(100, 1000)
   limit?: number;
 }
 

@@ -8,13 +8,13 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { RequireCapability } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { BadRequestError } from '../common/errors';
 import type { KeepWindowEntity } from './entities/keep-window.entity';
 import { KeepService, type TriggerResult } from './keep.service';
+import { QueryLimit } from '../common/validation';
 
 /* eslint-disable no-control-regex */
 const NO_CONTROL = /^[^\x00-\x1f\x7f]*$/;
@@ -95,12 +95,7 @@ class KeepWindowQuery {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
-  @ApiPropertyOptional({ default: 500, maximum: 5000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(5000)
+  @QueryLimit(500, 5000)
   limit?: number;
 }
 

@@ -38,6 +38,7 @@ import { SEVERITIES } from '../events/event-types';
 import type { ZoneEntity } from './entities/zone.entity';
 import type { ZoneEventEntity } from './entities/zone-event.entity';
 import { ZonesService } from './zones.service';
+import { QueryLimit } from '../common/validation';
 
 class CreateZoneDto {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(120) name!: string;
@@ -136,12 +137,7 @@ class ZoneEventQuery {
   @IsIn(['enter', 'exit', 'dwell', 'cross_ab', 'cross_ba'])
   event_type?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) track_id?: string;
-  @ApiPropertyOptional({ default: 200, maximum: 5000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(5000)
+  @QueryLimit(200, 5000)
   limit?: number;
 }
 
