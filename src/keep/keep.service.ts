@@ -14,6 +14,7 @@ import { SegmentPruner } from '../timeline/segment-pruner.service';
 import type { KeepWindowEntity } from './entities/keep-window.entity';
 import { decisionHorizonMs, extendWindow, keptBy, triggerWindow, type Window } from './keep-logic';
 import { KeepRepository } from './keep.repository';
+import { KeyedSerialQueue } from '../common/validation';
 
 /** Zone events that are triggers (static notices are not). */
 const ZONE_TRIGGERS = new Set(['zone_enter', 'zone_exit', 'zone_dwell', 'zone_cross_ab', 'zone_cross_ba']);
@@ -48,7 +49,7 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('EventRecording');
   private subscription?: Subscription;
   /** Per-camera serialisation of window writes. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedSerialQueue();
   /** Open windows' ends per camera, to announce recording_stopped when they pass. */
   private readonly openUntil = new Map<string, number>();
 
@@ -71,7 +72,7 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
     await this.loops.stop('keep-decide');
-    await Promise.allSettled([...this.queues.values()]);
+    await this.queues.settled();
   }
 
   private onEvent(e: KernelEvent): void {
@@ -122,15 +123,7 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Open or extend the camera's keep window for a trigger at `atMs` (event modes only). */
   trigger(cameraId: string, atMs: number, reason: string, postRollS?: number): Promise<TriggerResult> {
-    const prev = this.queues.get(cameraId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(() => this.applyTrigger(cameraId, atMs, reason, postRollS));
-    this.queues.set(cameraId, next);
-    void next
-      .finally(() => {
-        if (this.queues.get(cameraId) === next) this.queues.delete(cameraId);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.queues.run(cameraId, () => this.applyTrigger(cameraId, atMs, reason, postRollS));
   }
 
   private async applyTrigger(

@@ -34,6 +34,7 @@ import {
 } from './timeline-logic';
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
+import { KeyedSerialQueue } from '../common/validation';
 
 /** A hole longer than this between two segments is a recorded gap. */
 export const GAP_THRESHOLD_MS = 3000;
@@ -80,7 +81,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   private readonly probeFailures = new Map<string, number>();
   /** `kept_by` of each camera's new segments (from its record mode); dropped when it changes. */
   private readonly keptByOf = new Map<string, string>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new KeyedSerialQueue();
   private subscription?: Subscription;
   /** Files last written before this were closed: no recorder of this kernel was writing them. */
   private bootMs = 0;
@@ -130,7 +131,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
     while (this.queues.size > 0 && Date.now() < deadline) {
       await Promise.race([
-        Promise.allSettled([...this.queues.values()]),
+        this.queues.settled(),
         new Promise((r) => setTimeout(r, deadline - Date.now()).unref()),
       ]);
     }
@@ -173,15 +174,8 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** Indexing work of one camera never runs concurrently (gaps and clamps depend on order). */
-  private async enqueue(cameraId: string, fn: () => Promise<void>): Promise<void> {
-    const prev = this.queues.get(cameraId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(fn);
-    this.queues.set(cameraId, next);
-    try {
-      await next;
-    } finally {
-      if (this.queues.get(cameraId) === next) this.queues.delete(cameraId);
-    }
+  private enqueue(cameraId: string, fn: () => Promise<void>): Promise<void> {
+    return this.queues.run(cameraId, fn);
   }
 
   private async indexClosed(s: ClosedSegment): Promise<void> {

@@ -22,6 +22,7 @@ import { ZoneEntity } from './entities/zone.entity';
 import { ZoneEventEntity } from './entities/zone-event.entity';
 import { ZoneOccupancyEntity } from './entities/zone-occupancy.entity';
 import { type ZoneDef, ZoneEngine, type ZoneEngineEvent } from './zone-engine';
+import { KeyedSerialQueue } from '../common/validation';
 
 export interface ZoneInput {
   name?: string;
@@ -114,7 +115,7 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
   private readonly defs = new Map<string, ZoneDef[]>();
   private readonly occupancy = new Map<string, number>();
   private subscription?: Subscription;
-  private chain = new Map<string, Promise<void>>();
+  private readonly chain = new KeyedSerialQueue();
   private snapshotsReady = false;
 
   constructor(
@@ -158,15 +159,7 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
 
   /** Batches of one camera are processed in order; cameras run independently. */
   consume(batch: DetectionBatch): Promise<void> {
-    const prev = this.chain.get(batch.cameraId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(() => this.consumeNow(batch));
-    this.chain.set(batch.cameraId, next);
-    void next
-      .finally(() => {
-        if (this.chain.get(batch.cameraId) === next) this.chain.delete(batch.cameraId);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.chain.run(batch.cameraId, () => this.consumeNow(batch));
   }
 
   private async consumeNow(batch: DetectionBatch): Promise<void> {
