@@ -24,14 +24,15 @@ import { IsISO8601, IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
 import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
-import { canSeeCamera, Principal } from '../auth/principal';
+import { Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
-import { ForbiddenError, NotFoundError } from '../common/errors';
+import { NotFoundError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
 import type { ClipEntity } from './entities/clip.entity';
 import { ExportsService } from './exports.service';
 import { ViewAudit } from '../audit/view-audit';
 import { QueryLimit } from '../common/validation';
+import { assertInScope, loadScoped } from '../common/validation';
 
 class ClipRequestDto {
   @ApiProperty({ description: 'RFC 3339 start' }) @IsISO8601({ strict: true }) from!: string;
@@ -182,12 +183,10 @@ export class ExportsController {
   /** The clip, through its camera's scope: for a scoped caller "missing" and "another camera's"
    * are the same 403. */
   private async load(p: Principal, id: string): Promise<ClipEntity> {
-    const clip = await this.exportsService.get(id);
-    if (p.cameraScope !== 'all' && (!clip || !canSeeCamera(p, clip.cameraId))) {
-      throw new ForbiddenError(`credential is not scoped to the camera of clip \`${id}\``, 'CAMERA_SCOPE');
-    }
-    if (!clip) throw new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND');
-    return clip;
+    return loadScoped(p, () => this.exportsService.get(id), {
+      forbidden: `credential is not scoped to the camera of clip \`${id}\``,
+      notFound: () => new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND'),
+    });
   }
 
   @Get('media/clips/*path')
@@ -199,10 +198,8 @@ export class ExportsController {
     const clip = /^clip_[0-9a-f]{32}\.mp4$/.test(fileName)
       ? await this.exportsService.getByFile(fileName)
       : null;
-    if (p.cameraScope !== 'all' && (!clip || !canSeeCamera(p, clip.cameraId))) {
-      // Same answer for "missing" and "another camera's": no existence oracle.
-      throw new ForbiddenError('credential is not scoped to the camera of this clip', 'CAMERA_SCOPE');
-    }
+    // Same answer for "missing" and "another camera's": no existence oracle.
+    assertInScope(p, clip?.cameraId, 'credential is not scoped to the camera of this clip');
     const target = authorizeMediaPath(p, raw, () => clip?.cameraId ?? null);
     if (!clip) throw new NotFoundError('no such media', 'MEDIA_NOT_FOUND');
     const file = await resolveUnderRoot(this.config.clipsDirAbs, target.relPath);

@@ -3,12 +3,13 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags 
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { AuditService } from '../audit/audit.service';
 import { RequireCapability } from '../auth/decorators';
-import { canSeeCamera, Principal } from '../auth/principal';
-import { ForbiddenError, NotFoundError } from '../common/errors';
+import { Principal } from '../auth/principal';
+import { NotFoundError } from '../common/errors';
 import { SegmentDto } from './dto/timeline.dto';
 import type { SegmentEntity } from './entities/segment.entity';
 import { toSegmentDto } from './timeline.service';
 import { TimelineRepository } from './timeline.repository';
+import { loadScoped } from '../common/validation';
 
 class EvidenceLockDto {
   @ApiPropertyOptional({ description: 'groups locked segments into an incident' })
@@ -41,12 +42,10 @@ export class EvidenceController {
   /** The segment, resolved through its camera's scope: for a scoped caller "missing" and "another
    * camera's" are the same 403. */
   private async load(p: Principal, id: string): Promise<SegmentEntity> {
-    const seg = await this.repo.getSegment(id);
-    if (p.cameraScope !== 'all' && (!seg || !canSeeCamera(p, seg.cameraId))) {
-      throw new ForbiddenError(`credential is not scoped to the camera of segment \`${id}\``, 'CAMERA_SCOPE');
-    }
-    if (!seg) throw new NotFoundError(`segment \`${id}\` not found`, 'SEGMENT_NOT_FOUND');
-    return seg;
+    return loadScoped(p, () => this.repo.getSegment(id), {
+      forbidden: `credential is not scoped to the camera of segment \`${id}\``,
+      notFound: () => new NotFoundError(`segment \`${id}\` not found`, 'SEGMENT_NOT_FOUND'),
+    });
   }
 
   @Post('segments/:id/evidence-lock')

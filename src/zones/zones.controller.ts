@@ -29,8 +29,8 @@ import type { Response } from 'express';
 import { join } from 'node:path';
 import { RequireCapability } from '../auth/decorators';
 import { sendMediaFile } from '../auth/media-guard';
-import { canSeeCamera, Principal } from '../auth/principal';
-import { ForbiddenError, NotFoundError } from '../common/errors';
+import { Principal } from '../auth/principal';
+import { NotFoundError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
 import { Inject } from '@nestjs/common';
 import type { JsonObject } from '../database/columns';
@@ -39,6 +39,7 @@ import type { ZoneEntity } from './entities/zone.entity';
 import type { ZoneEventEntity } from './entities/zone-event.entity';
 import { ZonesService } from './zones.service';
 import { QueryLimit } from '../common/validation';
+import { assertInScope } from '../common/validation';
 
 class CreateZoneDto {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(120) name!: string;
@@ -289,12 +290,7 @@ export class ZonesController {
   async evidence(@Principal() p: Principal, @Param('id') file: string, @Res() res: Response): Promise<void> {
     const owner = await this.zones.evidenceOwner(file);
     // For a scoped caller "missing" and "another camera's" answer the same 403.
-    if (p.cameraScope !== 'all' && (!owner || !canSeeCamera(p, owner.cameraId))) {
-      throw new ForbiddenError(
-        `credential is not scoped to the camera of evidence \`${file}\``,
-        'CAMERA_SCOPE',
-      );
-    }
+    assertInScope(p, owner?.cameraId, `credential is not scoped to the camera of evidence \`${file}\``);
     if (!owner || !owner.evidencePath) throw new NotFoundError(`evidence \`${file}\` not found`, 'NOT_FOUND');
     await sendMediaFile(res, join(this.config.dataDirAbs, 'snapshots', file));
   }

@@ -6,10 +6,10 @@ import type { Subscription } from 'rxjs';
 import { Between, type EntityManager, In } from 'typeorm';
 import type { DetectionBatch, DetectionConsumer } from '../ai/detection-consumer';
 import { AuditService } from '../audit/audit.service';
-import { canSeeCamera, type Principal } from '../auth/principal';
+import { type Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
+import { BadRequestError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { RowRetention } from '../common/row-retention';
@@ -23,6 +23,7 @@ import { ZoneEventEntity } from './entities/zone-event.entity';
 import { ZoneOccupancyEntity } from './entities/zone-occupancy.entity';
 import { type ZoneDef, ZoneEngine, type ZoneEngineEvent } from './zone-engine';
 import { KeyedSerialQueue } from '../common/validation';
+import { loadScoped } from '../common/validation';
 
 export interface ZoneInput {
   name?: string;
@@ -346,12 +347,10 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
   }
 
   private async load(p: Principal, id: string): Promise<ZoneEntity> {
-    const z = await this.db.run((m) => m.getRepository(ZoneEntity).findOneBy({ id }));
-    if (p.cameraScope !== 'all' && (!z || !canSeeCamera(p, z.cameraId))) {
-      throw new ForbiddenError(`credential is not scoped to the camera of zone \`${id}\``, 'CAMERA_SCOPE');
-    }
-    if (!z) throw new NotFoundError(`zone \`${id}\` not found`, 'ZONE_NOT_FOUND');
-    return z;
+    return loadScoped(p, () => this.db.run((m) => m.getRepository(ZoneEntity).findOneBy({ id })), {
+      forbidden: `credential is not scoped to the camera of zone \`${id}\``,
+      notFound: () => new NotFoundError(`zone \`${id}\` not found`, 'ZONE_NOT_FOUND'),
+    });
   }
 
   /** Idempotent per (camera, name): the existing zone is returned as is. */
