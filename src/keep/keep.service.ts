@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
 import { isEventMode } from '../cameras/record-mode';
 import { Clock } from '../common/clock';
+import { BadRequestError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { EventBus, type KernelEvent } from '../events/event-bus';
@@ -197,16 +198,24 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
     };
   }
 
-  /** Windows of a camera overlapping `[from, to]` (the timeline's keep windows). */
+  /** Windows of a camera overlapping `[from, to]` (the timeline's keep windows): `to` defaults to
+   * now, `from` to 24 h before `to`, `limit` to 500. */
   async windows(
     p: Principal,
     cameraId: string,
-    fromIso: string,
-    toIso: string,
-    limit: number,
+    q: { from?: string; to?: string; limit?: number },
   ): Promise<KeepWindowEntity[]> {
+    const to = q.to ?? new Date(this.clock.nowMs()).toISOString();
+    const from = q.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
+    if (Date.parse(from) > Date.parse(to))
+      throw new BadRequestError('from must not be after to', 'VALIDATION_FAILED');
     await this.cameras.assertVisible(p, cameraId, 'read its keep windows');
-    return this.repo.overlapping(cameraId, fromIso, toIso, limit);
+    return this.repo.overlapping(
+      cameraId,
+      new Date(from).toISOString(),
+      new Date(to).toISOString(),
+      q.limit ?? 500,
+    );
   }
 
   /** One pass: announce ended windows, then decide every event camera's settled segments. */
