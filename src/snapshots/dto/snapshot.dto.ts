@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { TimeWindowQueryDto } from '../../timeline/dto/timeline.dto';
 import type { SnapshotEntity } from '../entities/snapshot.entity';
@@ -27,7 +27,7 @@ export class CreateSnapshotScheduleDto {
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
 }
 
-export class UpdateSnapshotScheduleDto extends CreateSnapshotScheduleDto {}
+export class UpdateSnapshotScheduleDto extends PartialType(CreateSnapshotScheduleDto) {}
 
 export class SnapshotScheduleDto {
   @ApiProperty() id!: string;
