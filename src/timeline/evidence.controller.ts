@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service';
 import { RequireCapability } from '../auth/decorators';
 import { Principal } from '../auth/principal';
@@ -10,23 +9,7 @@ import type { SegmentEntity } from './entities/segment.entity';
 import { toSegmentDto } from './timeline.service';
 import { TimelineRepository } from './timeline.repository';
 import { loadScoped } from '../common/validation';
-
-class EvidenceLockDto {
-  @ApiPropertyOptional({ description: 'groups locked segments into an incident' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  @Matches(/^[A-Za-z0-9._:-]+$/, { message: 'incident_id may hold letters, digits, . _ : -' })
-  incident_id?: string;
-}
-
-class IncidentDto {
-  @ApiProperty() incident_id!: string;
-  @ApiProperty() segment_count!: number;
-  @ApiProperty() total_bytes!: number;
-  @ApiProperty() oldest_start!: string;
-  @ApiProperty() newest_end!: string;
-}
+import { EvidenceLockDto, IncidentDto } from './dto/evidence.dto';
 
 const scopeOf = (p: Principal) => (p.cameraScope === 'all' ? null : p.cameraScope);
 
