@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../settings/heldar-module.decorator';
 import { CameraDeletionChecks } from './camera-deletion-checks';
+import { CameraDeletionHooks } from './camera-deletion-hooks';
 import { CamerasController } from './cameras.controller';
 import { CamerasRepository } from './cameras.repository';
 import { CamerasService } from './cameras.service';
@@ -14,7 +15,7 @@ import { SitesService } from './sites.service';
 })
 @Module({
   controllers: [CamerasController, SitesController],
-  providers: [CamerasRepository, CamerasService, SitesService, CameraDeletionChecks],
-  exports: [CamerasService, CameraDeletionChecks],
+  providers: [CamerasRepository, CamerasService, SitesService, CameraDeletionChecks, CameraDeletionHooks],
+  exports: [CamerasService, CameraDeletionChecks, CameraDeletionHooks],
 })
 export class CamerasModule {}
