@@ -2230,15 +2230,25 @@ export interface components {
         };
         UpdateZoneDto: {
             name?: string;
-            /** @enum {string} */
-            kind?: "region" | "presence" | "line";
+            /**
+             * @default region
+             * @enum {string}
+             */
+            kind: "region" | "presence" | "line";
+            /** @description [[x, y], …] normalized 0..1, top-left origin; 3..512 points, a line exactly 2 */
             polygon?: number[][];
-            dwell_seconds?: number;
+            /** @default 0 */
+            dwell_seconds: number;
             labels?: string[];
-            /** @enum {string} */
-            severity?: "info" | "warning" | "critical";
+            /**
+             * @default info
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /** @description min_confidence, confirm_frames, direction (any|ab|ba), static_suppression, static_epsilon, static_after_seconds */
             config?: Record<string, unknown>;
-            enabled?: boolean;
+            /** @default true */
+            enabled: boolean;
         };
         ZoneEventDto: {
             id: string;
@@ -2289,13 +2299,29 @@ export interface components {
             enabled: boolean;
         };
         UpdateScheduleDto: {
-            /** @description days the window opens on: 0 = Monday … 6 = Sunday */
+            /**
+             * @description days the window opens on: 0 = Monday … 6 = Sunday
+             * @example [
+             *       0,
+             *       1,
+             *       2,
+             *       3,
+             *       4
+             *     ]
+             */
             days?: number[];
-            /** @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight */
+            /**
+             * @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight
+             * @example 22:00
+             */
             time_start?: string;
-            /** @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight */
+            /**
+             * @description "HH:MM" on the wall clock of the camera’s site time zone (the server’s zone without a site); an end at or before the start runs over midnight (the early part belongs to the day the window opened); end "24:00" is midnight
+             * @example 06:00
+             */
             time_end?: string;
-            enabled?: boolean;
+            /** @default true */
+            enabled: boolean;
         };
         SnapshotScheduleDto: {
             id: string;

@@ -4,7 +4,7 @@ import { canSeeCamera, type Principal } from '../auth/principal';
 import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
-import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors';
+import { ConflictError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { HeldarConfig } from '../config/heldar-config';
 import { Database } from '../database/database.service';
@@ -12,6 +12,7 @@ import type { JsonObject } from '../database/columns';
 import { EventsService } from '../events/events.service';
 import { AiTaskEntity, type StreamProfile } from './entities/ai-task.entity';
 import { AiWorkerEntity } from './entities/ai-worker.entity';
+import { loadScoped } from '../common/validation';
 
 const WORKER_TTL_MS = 60_000;
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
@@ -107,12 +108,10 @@ export class AiTasksService implements OnApplicationBootstrap {
   }
 
   private async load(p: Principal, id: string): Promise<AiTaskEntity> {
-    const t = await this.db.run((m) => m.getRepository(AiTaskEntity).findOneBy({ id }));
-    if (p.cameraScope !== 'all' && (!t || !canSeeCamera(p, t.cameraId))) {
-      throw new ForbiddenError(`credential is not scoped to the camera of task \`${id}\``, 'CAMERA_SCOPE');
-    }
-    if (!t) throw new NotFoundError(`AI task \`${id}\` not found`, 'AI_TASK_NOT_FOUND');
-    return t;
+    return loadScoped(p, () => this.db.run((m) => m.getRepository(AiTaskEntity).findOneBy({ id })), {
+      forbidden: `credential is not scoped to the camera of task \`${id}\``,
+      notFound: () => new NotFoundError(`AI task \`${id}\` not found`, 'AI_TASK_NOT_FOUND'),
+    });
   }
 
   /** Idempotent per (camera, task_type, stream_profile): an existing task is returned as is. */

@@ -11,92 +11,19 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiTags,
-} from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
 import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
-import { canSeeCamera, Principal } from '../auth/principal';
+import { Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
-import { ForbiddenError, NotFoundError } from '../common/errors';
+import { NotFoundError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
 import type { ClipEntity } from './entities/clip.entity';
 import { ExportsService } from './exports.service';
 import { ViewAudit } from '../audit/view-audit';
-
-class ClipRequestDto {
-  @ApiProperty({ description: 'RFC 3339 start' }) @IsISO8601({ strict: true }) from!: string;
-  @ApiProperty({ description: 'RFC 3339 end (at most 1 h after from)' })
-  @IsISO8601({ strict: true })
-  to!: string;
-}
-
-class SnapshotQueryDto {
-  @ApiPropertyOptional({ description: 'RFC 3339; absent = live' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'at must be an RFC 3339 timestamp' })
-  at?: string;
-}
-
-class ClipsQueryDto {
-  @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-}
-
-class ClipGapDto {
-  @ApiProperty() from!: string;
-  @ApiProperty() to!: string;
-}
-
-class ClipDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() camera_id!: string;
-  @ApiProperty() url!: string;
-  @ApiProperty() from!: string;
-  @ApiProperty() to!: string;
-  @ApiProperty() requested_seconds!: number;
-  @ApiProperty() covered_seconds!: number;
-  @ApiProperty({ type: [ClipGapDto], description: 'holes inside the range' }) gaps!: ClipGapDto[];
-  @ApiProperty() segment_count!: number;
-  @ApiProperty() size_bytes!: number;
-  @ApiProperty({ description: 'SHA-256 of the file, for chain of custody' }) sha256!: string;
-  @ApiProperty() created_by!: string;
-  @ApiProperty() created_at!: string;
-  @ApiProperty({ description: 'held as evidence: retention never deletes it' }) evidence_locked!: boolean;
-}
-
-function toDto(c: ClipEntity): ClipDto {
-  return {
-    id: c.id,
-    camera_id: c.cameraId,
-    url: `/media/clips/${c.file}`,
-    from: c.fromTime,
-    to: c.toTime,
-    requested_seconds: c.requestedSeconds,
-    covered_seconds: c.coveredSeconds,
-    gaps: c.gaps as ClipGapDto[],
-    segment_count: c.segmentCount,
-    size_bytes: c.sizeBytes,
-    sha256: c.sha256,
-    created_by: c.createdByName ?? c.createdBy,
-    created_at: c.createdAt,
-    evidence_locked: c.evidenceLocked,
-  };
-}
+import { assertInScope, loadScoped } from '../common/validation';
+import { ClipRequestDto, SnapshotQueryDto, ClipsQueryDto, ClipDto, toClipDto } from './dto/clip.dto';
 
 @ApiTags('exports')
 @Controller()
@@ -122,7 +49,7 @@ export class ExportsController {
     @Body() dto: ClipRequestDto,
   ): Promise<ClipDto> {
     await this.cameras.assertVisible(p, id, 'export from it');
-    return toDto(await this.exportsService.clip(p, id, dto.from, dto.to));
+    return toClipDto(await this.exportsService.clip(p, id, dto.from, dto.to));
   }
 
   @Get('api/v1/cameras/:id/snapshot')
@@ -155,14 +82,14 @@ export class ExportsController {
   async getAll(@Principal() p: Principal, @Query() q: ClipsQueryDto): Promise<ClipDto[]> {
     return (
       await this.exportsService.getAll(p.cameraScope === 'all' ? null : p.cameraScope, q.limit ?? 100)
-    ).map(toDto);
+    ).map(toClipDto);
   }
 
   @Get('api/v1/clips/:id')
   @RequireCapability('video:export')
   @ApiOkResponse({ type: ClipDto })
   async get(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
-    return toDto(await this.load(p, id));
+    return toClipDto(await this.load(p, id));
   }
 
   @Post('api/v1/clips/:id/evidence-lock')
@@ -172,7 +99,7 @@ export class ExportsController {
   @ApiOkResponse({ type: ClipDto })
   async lock(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
     await this.load(p, id);
-    return toDto(await this.exportsService.setEvidence(p, id, true));
+    return toClipDto(await this.exportsService.setEvidence(p, id, true));
   }
 
   @Delete('api/v1/clips/:id/evidence-lock')
@@ -181,18 +108,16 @@ export class ExportsController {
   @ApiOkResponse({ type: ClipDto })
   async unlock(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
     await this.load(p, id);
-    return toDto(await this.exportsService.setEvidence(p, id, false));
+    return toClipDto(await this.exportsService.setEvidence(p, id, false));
   }
 
   /** The clip, through its camera's scope: for a scoped caller "missing" and "another camera's"
    * are the same 403. */
   private async load(p: Principal, id: string): Promise<ClipEntity> {
-    const clip = await this.exportsService.get(id);
-    if (p.cameraScope !== 'all' && (!clip || !canSeeCamera(p, clip.cameraId))) {
-      throw new ForbiddenError(`credential is not scoped to the camera of clip \`${id}\``, 'CAMERA_SCOPE');
-    }
-    if (!clip) throw new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND');
-    return clip;
+    return loadScoped(p, () => this.exportsService.get(id), {
+      forbidden: `credential is not scoped to the camera of clip \`${id}\``,
+      notFound: () => new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND'),
+    });
   }
 
   @Get('media/clips/*path')
@@ -204,10 +129,8 @@ export class ExportsController {
     const clip = /^clip_[0-9a-f]{32}\.mp4$/.test(fileName)
       ? await this.exportsService.getByFile(fileName)
       : null;
-    if (p.cameraScope !== 'all' && (!clip || !canSeeCamera(p, clip.cameraId))) {
-      // Same answer for "missing" and "another camera's": no existence oracle.
-      throw new ForbiddenError('credential is not scoped to the camera of this clip', 'CAMERA_SCOPE');
-    }
+    // Same answer for "missing" and "another camera's": no existence oracle.
+    assertInScope(p, clip?.cameraId, 'credential is not scoped to the camera of this clip');
     const target = authorizeMediaPath(p, raw, () => clip?.cameraId ?? null);
     if (!clip) throw new NotFoundError('no such media', 'MEDIA_NOT_FOUND');
     const file = await resolveUnderRoot(this.config.clipsDirAbs, target.relPath);

@@ -4,105 +4,12 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProperty,
-  ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { RequireCapability } from '../auth/decorators';
 import { Principal } from '../auth/principal';
-import { BadRequestError } from '../common/errors';
-import type { KeepWindowEntity } from './entities/keep-window.entity';
 import { KeepService, type TriggerResult } from './keep.service';
-
-/* eslint-disable no-control-regex */
-const NO_CONTROL = /^[^\x00-\x1f\x7f]*$/;
-/* eslint-enable no-control-regex */
-
-class RecordTriggerDto {
-  @ApiPropertyOptional({
-    maxLength: 64,
-    description: 'why (kept_by becomes `event:<reason>`); default `api`',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  @Matches(NO_CONTROL, { message: 'reason must not contain control characters' })
-  reason?: string;
-  @ApiPropertyOptional({
-    minimum: 0,
-    maximum: 3600,
-    description: 'this trigger’s post-roll (default: the camera’s)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(3600)
-  post_roll_seconds?: number;
-}
-
-class KeepWindowRefDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() start!: string;
-  @ApiProperty() end!: string;
-  @ApiProperty() reason!: string;
-  @ApiProperty() trigger_count!: number;
-}
-
-class TriggerResultDto {
-  @ApiProperty() camera_id!: string;
-  @ApiProperty({ enum: ['continuous', 'scheduled', 'event', 'scheduled_event'] }) mode!: string;
-  @ApiProperty({
-    type: KeepWindowRefDto,
-    nullable: true,
-    description:
-      'the keep window opened or extended; null when the camera does not record on events (the trigger is only logged)',
-  })
-  window!: KeepWindowRefDto | null;
-}
-
-class KeepWindowDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() camera_id!: string;
-  @ApiProperty() start!: string;
-  @ApiProperty() end!: string;
-  @ApiProperty() reason!: string;
-  @ApiProperty() trigger_count!: number;
-  @ApiProperty() created_at!: string;
-  @ApiProperty() updated_at!: string;
-
-  static from(w: KeepWindowEntity): KeepWindowDto {
-    return {
-      id: w.id,
-      camera_id: w.cameraId,
-      start: w.startTime,
-      end: w.endTime,
-      reason: w.reason,
-      trigger_count: w.triggerCount,
-      created_at: w.createdAt,
-      updated_at: w.updatedAt,
-    };
-  }
-}
-
-class KeepWindowQuery {
-  @ApiPropertyOptional({ description: 'default: 24 h before `to`' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  from?: string;
-  @ApiPropertyOptional({ description: 'default: now' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  to?: string;
-  @ApiPropertyOptional({ default: 500, maximum: 5000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(5000)
-  limit?: number;
-}
+import { KeepWindowDto, KeepWindowQuery, RecordTriggerDto, TriggerResultDto } from './dto/keep.dto';
 
 @ApiTags('recording')
 @Controller('api/v1/cameras/:id')
@@ -139,12 +46,6 @@ export class KeepController {
     @Param('id') id: string,
     @Query() q: KeepWindowQuery,
   ): Promise<KeepWindowDto[]> {
-    const to = q.to ?? new Date().toISOString();
-    const from = q.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
-    if (Date.parse(from) > Date.parse(to))
-      throw new BadRequestError('from must not be after to', 'VALIDATION_FAILED');
-    return (
-      await this.keep.windows(p, id, new Date(from).toISOString(), new Date(to).toISOString(), q.limit ?? 500)
-    ).map(KeepWindowDto.from);
+    return (await this.keep.windows(p, id, q)).map(KeepWindowDto.from);
   }
 }

@@ -5,6 +5,7 @@ import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { isEventMode } from '../cameras/record-mode';
 import { Clock } from '../common/clock';
+import { BadRequestError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { EventBus, type KernelEvent, type Unsubscribe } from '../events/event-bus';
@@ -14,6 +15,7 @@ import { SegmentPruner } from '../timeline/segment-pruner.service';
 import type { KeepWindowEntity } from './entities/keep-window.entity';
 import { decisionHorizonMs, extendWindow, keptBy, triggerWindow, type Window } from './keep-logic';
 import { KeepRepository } from './keep.repository';
+import { KeyedSerialQueue } from '../common/validation';
 
 /** Zone events that are triggers (static notices are not). */
 const ZONE_TRIGGERS = new Set(['zone_enter', 'zone_exit', 'zone_dwell', 'zone_cross_ab', 'zone_cross_ba']);
@@ -48,7 +50,7 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('EventRecording');
   private off?: Unsubscribe;
   /** Per-camera serialisation of window writes. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedSerialQueue();
   /** Open windows' ends per camera, to announce recording_stopped when they pass. */
   private readonly openUntil = new Map<string, number>();
 
@@ -77,7 +79,7 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     this.off?.();
     await this.loops.stop('keep-decide');
-    await Promise.allSettled([...this.queues.values()]);
+    await this.queues.settled();
   }
 
   private onEvent(e: KernelEvent): void {
@@ -123,15 +125,7 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Open or extend the camera's keep window for a trigger at `atMs` (event modes only). */
   trigger(cameraId: string, atMs: number, reason: string, postRollS?: number): Promise<TriggerResult> {
-    const prev = this.queues.get(cameraId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(() => this.applyTrigger(cameraId, atMs, reason, postRollS));
-    this.queues.set(cameraId, next);
-    void next
-      .finally(() => {
-        if (this.queues.get(cameraId) === next) this.queues.delete(cameraId);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.queues.run(cameraId, () => this.applyTrigger(cameraId, atMs, reason, postRollS));
   }
 
   private async applyTrigger(
@@ -205,16 +199,24 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
     };
   }
 
-  /** Windows of a camera overlapping `[from, to]` (the timeline's keep windows). */
+  /** Windows of a camera overlapping `[from, to]` (the timeline's keep windows): `to` defaults to
+   * now, `from` to 24 h before `to`, `limit` to 500. */
   async windows(
     p: Principal,
     cameraId: string,
-    fromIso: string,
-    toIso: string,
-    limit: number,
+    q: { from?: string; to?: string; limit?: number },
   ): Promise<KeepWindowEntity[]> {
+    const to = q.to ?? new Date(this.clock.nowMs()).toISOString();
+    const from = q.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
+    if (Date.parse(from) > Date.parse(to))
+      throw new BadRequestError('from must not be after to', 'VALIDATION_FAILED');
     await this.cameras.assertVisible(p, cameraId, 'read its keep windows');
-    return this.repo.overlapping(cameraId, fromIso, toIso, limit);
+    return this.repo.overlapping(
+      cameraId,
+      new Date(from).toISOString(),
+      new Date(to).toISOString(),
+      q.limit ?? 500,
+    );
   }
 
   /** One pass: announce ended windows, then decide every event camera's settled segments. */

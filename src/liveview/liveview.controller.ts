@@ -1,13 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiTags,
-} from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { join } from 'node:path';
 import { Public, RequireCapability } from '../auth/decorators';
@@ -17,30 +9,7 @@ import { BadRequestError, ForbiddenError, NotFoundError, UnavailableError } from
 import { StorageAdapter } from '../media/storage.adapter';
 import { HlsPublisherService } from './hls-publisher.service';
 import { LiveviewService, type LiveViewDto, type MediaMtxAuthRequest } from './liveview.service';
-
-class LiveViewResponse implements LiveViewDto {
-  @ApiProperty({ example: 'cam_lobby' }) name!: string;
-  @ApiProperty({ enum: ['mediamtx', 'builtin'] }) mode!: 'mediamtx' | 'builtin';
-  @ApiProperty({
-    description: 'HLS playlist URL with the viewer token (same-origin path for the built-in publisher)',
-  })
-  hls_url!: string;
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'WHEP endpoint (MediaMTX only)' })
-  webrtc_url!: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'RTSP URL (MediaMTX only)' })
-  rtsp_url!: string | null;
-  @ApiProperty({ description: 'viewer token (HMAC, this camera only, expires at expires_at)' })
-  token!: string;
-  @ApiProperty() expires_at!: string;
-  @ApiProperty() ready!: boolean;
-}
-
-class LiveFileQuery {
-  @ApiPropertyOptional({ description: 'the viewer token from /liveview' })
-  @IsOptional()
-  @IsString()
-  token?: string;
-}
+import { LiveViewResponse, LiveFileQuery } from './dto/liveview.dto';
 
 const PLAYLIST = 'index.m3u8';
 const SEGMENT = /^seg_\d{6,9}\.ts$/;

@@ -26,6 +26,7 @@ import {
   verifyLiveToken,
 } from './live-token';
 import { MediaMtxClient, type MediaMtxPathConf } from './mediamtx.client';
+import { KeyedSerialQueue } from '../common/validation';
 
 export interface LiveViewDto {
   /** The MediaMTX path (`cam_<id>`), also the built-in publisher's name. */
@@ -85,7 +86,7 @@ export function isPrivateAddress(ip: string): boolean {
 export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Liveview');
   private readonly key: Buffer;
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly chains = new KeyedSerialQueue();
   private off?: Unsubscribe;
 
   constructor(
@@ -132,15 +133,7 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** Serialises work per camera (demand, reconcile), so MediaMTX sees one writer per path. */
   private serial<T>(cameraId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(cameraId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(fn);
-    this.chains.set(cameraId, next);
-    void next
-      .finally(() => {
-        if (this.chains.get(cameraId) === next) this.chains.delete(cameraId);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.chains.run(cameraId, fn);
   }
 
   async liveview(p: Principal, cameraId: string, requestHost: string | undefined): Promise<LiveViewDto> {

@@ -4,87 +4,20 @@ import {
   ApiNoContentResponse,
   ApiOperation,
   ApiProduces,
-  ApiProperty,
-  ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { Public, RequireCapability } from '../auth/decorators';
 import { sendMediaFile } from '../auth/media-guard';
 import { Principal } from '../auth/principal';
 import { BadRequestError } from '../common/errors';
-import { GapDto } from '../timeline/dto/timeline.dto';
+import { PlaybackService, type PlaybackSessionDto } from './playback.service';
 import {
-  PlaybackService,
-  type PlaybackMode,
-  type PlaybackSessionDto,
-  type SkippedSegmentDto,
-} from './playback.service';
-
-class PlaybackRequestDto {
-  @ApiProperty({ description: 'RFC 3339 start of the range' })
-  @IsISO8601({ strict: true }, { message: 'from must be an RFC 3339 timestamp' })
-  from!: string;
-  @ApiPropertyOptional({
-    description: 'RFC 3339 end; absent = a growing (EVENT) playlist that follows the recording',
-  })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'to must be an RFC 3339 timestamp' })
-  to?: string;
-}
-
-class SkippedSegmentResponse implements SkippedSegmentDto {
-  @ApiProperty() segment_id!: string;
-  @ApiProperty() start_time!: string;
-  @ApiProperty({ example: 'ffmpeg remux failed (moov atom not found)' }) reason!: string;
-}
-
-class PlaybackSessionResponse implements PlaybackSessionDto {
-  @ApiProperty({ example: 'pbs_0193…' }) id!: string;
-  @ApiProperty() camera_id!: string;
-  @ApiProperty({
-    description: 'HLS playlist (RFC 8216 v7) with the session token; every URI in it carries it',
-  })
-  playlist_url!: string;
-  @ApiProperty() from!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'null: open session (EVENT playlist)' })
-  to!: string | null;
-  @ApiProperty({ description: 'seconds of footage the playlist lists (when it opened)' }) duration_s!: number;
-  @ApiProperty() segment_count!: number;
-  @ApiProperty({ type: [GapDto], description: 'holes over 2 s in the range, with their causes' })
-  gaps!: GapDto[];
-  @ApiProperty({
-    enum: ['fmp4', 'mixed', 'remux'],
-    description:
-      'which path serves the session: fmp4 = byte ranges of the recorded fragmented MP4 files (no process); remux = cached fragmented copies (one ffmpeg stream copy per file, made once) of files that are not; mixed = both',
-  })
-  mode!: PlaybackMode;
-  @ApiProperty({
-    description: 'segments served from a remuxed copy (recorded files that are not fragmented MP4)',
-  })
-  remuxed_segments!: number;
-  @ApiProperty({ description: 'segments left out (holes): neither fragmented MP4 nor remuxable' })
-  skipped_segments!: number;
-  @ApiProperty({ type: [SkippedSegmentResponse], description: 'why each was left out (the first 100)' })
-  skipped!: SkippedSegmentResponse[];
-  @ApiProperty({ description: 'the session closes if nothing is requested of it until then (sliding)' })
-  expires_at!: string;
-}
-
-class FrameQuery {
-  @ApiProperty({ description: 'RFC 3339: the keyframe nearest to this time is answered' })
-  @IsISO8601({ strict: true }, { message: 'at must be an RFC 3339 timestamp' })
-  at!: string;
-}
-
-class PlaybackFileQuery {
-  @ApiPropertyOptional({ description: 'the session token from playlist_url' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  token?: string;
-}
+  PlaybackRequestDto,
+  PlaybackSessionResponse,
+  FrameQuery,
+  PlaybackFileQuery,
+} from './dto/playback.dto';
 
 const SEGMENT_FILE = /^(seg_[A-Za-z0-9_-]{1,64})\.mp4$/;
 

@@ -31,6 +31,7 @@ import {
   type PlaylistPart,
 } from './playlist';
 import { RemuxCache } from './remux-cache';
+import { assertInScope } from '../common/validation';
 
 /** What a client gets when it opens a session. */
 export interface PlaybackSessionDto {
@@ -295,8 +296,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     const valid = PLAYBACK_ID.test(id);
     const s = valid ? this.sessions.get(id) : undefined;
     // Scope before existence or format: a scoped caller learns nothing about other sessions.
-    if (p.cameraScope !== 'all' && !(s && p.cameraScope.includes(s.cameraId)))
-      throw new ForbiddenError(`playback session \`${id}\` is not on a camera in your scope`, 'CAMERA_SCOPE');
+    assertInScope(p, s?.cameraId, `playback session \`${id}\` is not on a camera in your scope`);
     if (!valid) throw new BadRequestError('not a playback session id', 'VALIDATION_FAILED');
     if (!s) throw new NotFoundError(`no playback session \`${id}\``, 'PLAYBACK_NOT_FOUND');
     return s;

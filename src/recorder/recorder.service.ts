@@ -32,6 +32,7 @@ import {
 import type { CameraStatusEntity } from './entities/camera-status.entity';
 import { type ClosedSegment, ensureDayDirs, type RecorderListener } from './recorder-listener';
 import { RecorderRepository } from './recorder.repository';
+import { KeyedSerialQueue } from '../common/validation';
 
 interface ActiveRecorder {
   key: string;
@@ -68,7 +69,7 @@ export function staleThresholdMs(segmentSeconds: number): number {
 export class RecorderService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Recorder');
   private readonly active = new Map<string, ActiveRecorder>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new KeyedSerialQueue();
   private off?: Unsubscribe;
   private shuttingDown = false;
   private readonly listeners: RecorderListener[] = [];
@@ -205,26 +206,23 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     await this.loops.stop('recorder-health');
     await this.loops.stop('recorder-days');
     await this.loops.stop('recorder-schedules');
-    await Promise.allSettled([...this.queues.values()]);
+    await this.queues.settled();
     await Promise.all([...this.active.keys()].map((id) => this.stop(id, 'server_stop')));
   }
 
   /** Per-camera serialisation of reconcile/remove; a failure is logged, never thrown. */
   private schedule(cameraId: string, action: 'reconcile' | 'remove', target?: RecordTarget): void {
     if (this.shuttingDown) return;
-    const prev = this.queues.get(cameraId) ?? Promise.resolve();
-    const next = prev
-      .then(() => (action === 'reconcile' ? this.reconcile(cameraId, target) : this.remove(cameraId)))
+    void this.queues
+      .run(cameraId, () =>
+        action === 'reconcile' ? this.reconcile(cameraId, target) : this.remove(cameraId),
+      )
       .catch((err: unknown) => this.logger.error({ err, cameraId }, `recorder ${action} failed`));
-    this.queues.set(cameraId, next);
-    void next.finally(() => {
-      if (this.queues.get(cameraId) === next) this.queues.delete(cameraId);
-    });
   }
 
   /** Wait until every queued reconcile has run (tests, shutdown). */
   async settled(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()]);
+    await this.queues.settled();
   }
 
   /** Bring one camera's recorder in line with its row (`known`: that row, just read). */

@@ -11,9 +11,23 @@ import { StorageAdapter } from '../media/storage.adapter';
 import { SettingsService } from '../settings/settings.service';
 import { type PruneResult, SegmentPruner } from '../timeline/segment-pruner.service';
 import type { SegmentUsageRow } from '../timeline/timeline.repository';
-import { floorBatchSize, pickClipsForFloor, pickEvictionCamera, segmentsFor } from './retention-logic';
+import { AuditService } from '../audit/audit.service';
+import { canSeeCamera, type Principal } from '../auth/principal';
+import { isEventMode } from '../cameras/record-mode';
+import { BadRequestError } from '../common/errors';
+import { SnapshotsService } from '../snapshots/snapshots.service';
+import type { RetentionDto } from './dto/retention.dto';
+import {
+  floorBatchSize,
+  forecast,
+  keptWriteRate,
+  pickClipsForFloor,
+  pickEvictionCamera,
+  segmentsFor,
+} from './retention-logic';
 
 export const GIB = 1024 ** 3;
+const round = (x: number) => Math.round(x * 1000) / 1000;
 const HOUR_MS = 3_600_000;
 /** Segments deleted per step of the quota and cap loops (re-evaluating fairness in between). */
 const BATCH = 20;
@@ -103,6 +117,8 @@ export class RetentionService implements OnApplicationBootstrap {
     private readonly storage: StorageAdapter,
     private readonly loops: Loops,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly snapshots: SnapshotsService,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
@@ -431,5 +447,126 @@ export class RetentionService implements OnApplicationBootstrap {
         payload: { reclaimed: r.files, bytes: r.bytes },
       });
     }
+  }
+
+  /** Override the recordings cap and/or the free-disk floor (null clears an override); audited. */
+  async updateLimits(
+    p: Principal,
+    dto: { max_recordings_gb?: number | null; min_free_disk_gb?: number | null },
+  ): Promise<RetentionDto> {
+    if (dto.max_recordings_gb === undefined && dto.min_free_disk_gb === undefined) {
+      throw new BadRequestError('give max_recordings_gb and/or min_free_disk_gb', 'VALIDATION_FAILED');
+    }
+    if (typeof dto.min_free_disk_gb === 'number') {
+      const disk = await this.disk();
+      if (disk && dto.min_free_disk_gb * GIB >= disk.total_bytes) {
+        throw new BadRequestError(
+          `min_free_disk_gb (${dto.min_free_disk_gb}) is not below the size of the recordings volume (${round(disk.total_bytes / GIB)} GiB)`,
+          'VALIDATION_FAILED',
+        );
+      }
+    }
+    const apply = async (key: string, gb: number | null | undefined) => {
+      if (gb === undefined) return;
+      if (gb === null) await this.settings.delete(key);
+      else await this.settings.set(key, Math.round(gb * GIB));
+    };
+    await apply(SETTING_MAX_BYTES, dto.max_recordings_gb);
+    await apply(SETTING_MIN_FREE_BYTES, dto.min_free_disk_gb);
+    await this.audit.record(p, 'update_retention_limits', 'system', 'retention', {
+      max_recordings_gb: dto.max_recordings_gb,
+      min_free_disk_gb: dto.min_free_disk_gb,
+    });
+    return this.describe(p);
+  }
+
+  /** A sweep asked for through the API (audited with what it deleted). */
+  async sweepByRequest(p: Principal, orphans: boolean): Promise<SweepReport> {
+    const report = await this.sweep({ orphans });
+    await this.audit.record(p, 'run_retention_sweep', 'system', 'retention', {
+      deleted:
+        report.age.deleted +
+        report.camera_quota.deleted +
+        report.size_cap.deleted +
+        report.free_floor.deleted,
+    });
+    return report;
+  }
+
+  private async disk(): Promise<{ total_bytes: number; free_bytes: number } | null> {
+    await this.storage.ensureDir(this.config.recordingsDirAbs);
+    const s = await this.storage.diskStats(this.config.recordingsDirAbs);
+    return s ? { total_bytes: s.totalBytes, free_bytes: s.freeBytes } : null;
+  }
+
+  /** Effective limits, usage, the forecast and the last sweep; a camera-scoped caller sees only
+   * its cameras' forecast (no fleet usage, capacity or sweep). */
+  async describe(p: Principal): Promise<RetentionDto> {
+    const limits = await this.limits();
+    const [usage, written, policies, disk, snaps] = await Promise.all([
+      this.segments.usage(),
+      this.segments.writtenInLast(24),
+      this.cameras.retentionPolicies(),
+      this.disk(),
+      this.snapshots.usage(),
+    ]);
+    const eventCams = policies.filter((c) => isEventMode(c.recordMode)).map((c) => c.id);
+    const kept =
+      eventCams.length > 0 ? await this.segments.keptInLast(eventCams, 24) : new Map<string, number>();
+    const byCam = new Map(usage.map((u) => [u.cameraId, u]));
+    // Snapshots at steady state: what the last day's schedule writes for the whole retention, or
+    // what is stored now when that is more.
+    const snapshotBytes = (id: string) =>
+      Math.max(
+        snaps.bytes.get(id) ?? 0,
+        ((snaps.bytesPerDay.get(id) ?? 0) * this.snapshots.retentionHours) / 24,
+      );
+    const f = forecast({
+      cameras: policies.map((c) => ({
+        cameraId: c.id,
+        name: c.name,
+        retentionHours: c.retentionHours,
+        quotaBytes: c.quotaBytes,
+        recordingsBytes: byCam.get(c.id)?.totalBytes ?? 0,
+        protectedBytes: byCam.get(c.id)?.protectedBytes ?? 0,
+        writeRateBytesPerDay: keptWriteRate(c.recordMode, written.get(c.id) ?? 0, kept.get(c.id) ?? 0),
+        snapshotBytes: snapshotBytes(c.id),
+      })),
+      capBytes: limits.capBytes,
+      minFreeBytes: limits.floorBytes,
+      disk: disk ? { totalBytes: disk.total_bytes, freeBytes: disk.free_bytes } : null,
+    });
+    const fleet = p.cameraScope === 'all';
+    return {
+      max_recordings_gb: round(limits.capBytes / GIB),
+      max_recordings_bytes: limits.capBytes,
+      max_overridden: limits.capOverridden,
+      min_free_disk_gb: round(limits.floorBytes / GIB),
+      min_free_disk_bytes: limits.floorBytes,
+      min_free_overridden: limits.floorOverridden,
+      interval_s: this.config.retentionIntervalS,
+      clip_retention_hours: this.config.clipRetentionHours,
+      snapshot_retention_hours: this.config.snapshotRetentionHours,
+      detection_retention_hours: this.config.detectionRetentionHours,
+      audit_retention_days: this.config.auditRetentionDays,
+      usage: fleet
+        ? {
+            recordings_bytes: usage.reduce((s, u) => s + u.totalBytes, 0),
+            protected_bytes: usage.reduce((s, u) => s + u.protectedBytes, 0),
+            snapshots_bytes: [...snaps.bytes.values()].reduce((s, b) => s + b, 0),
+            disk,
+          }
+        : null,
+      forecast: fleet
+        ? f
+        : {
+            ...f,
+            capacity_bytes: null,
+            write_rate_bytes_per_day: 0,
+            store_days: null,
+            cameras: f.cameras.filter((c) => canSeeCamera(p, c.camera_id)),
+          },
+      last_sweep: fleet ? this.lastSweep : null,
+    };
   }
 }

@@ -1,15 +1,16 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import { AuditService } from '../audit/audit.service';
-import { canSeeCamera, type Principal } from '../auth/principal';
+import { type Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
+import { BadRequestError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { RecordingScheduleEntity } from './entities/recording-schedule.entity';
 import { parseHhMm, type ScheduleWindow, scheduleOpen } from './schedule-logic';
 import { SchedulesRepository } from './schedules.repository';
+import { loadScoped } from '../common/validation';
 
 export interface ScheduleInput {
   days?: number[];
@@ -157,15 +158,10 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async load1(p: Principal, id: string, action: string): Promise<RecordingScheduleEntity> {
-    const row = await this.repo.get(id);
-    // A scoped credential gets the same 403 for a missing window as for another camera's.
-    if (p.cameraScope !== 'all' && (!row || !canSeeCamera(p, row.cameraId)))
-      throw new ForbiddenError(
-        `credential is not scoped to the camera of schedule \`${id}\` (cannot ${action})`,
-        'CAMERA_SCOPE',
-      );
-    if (!row) throw new NotFoundError(`schedule \`${id}\` not found`, 'SCHEDULE_NOT_FOUND');
-    return row;
+    return loadScoped(p, () => this.repo.get(id), {
+      forbidden: `credential is not scoped to the camera of schedule \`${id}\` (cannot ${action})`,
+      notFound: () => new NotFoundError(`schedule \`${id}\` not found`, 'SCHEDULE_NOT_FOUND'),
+    });
   }
 
   /** Re-read one camera's windows after a change (from the table: the truth after the commit). */

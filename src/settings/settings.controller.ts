@@ -1,21 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FleetOnly, RequireCapability } from '../auth/decorators';
 import { SettingsService } from './settings.service';
-
-class ModuleRecordDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() name!: string;
-  @ApiProperty() version!: string;
-  @ApiProperty({ enum: ['builtin', 'sidecar'] }) kind!: string;
-  @ApiProperty({ enum: ['loaded', 'running', 'stopped', 'failed'] }) state!: string;
-  @ApiProperty({ nullable: true, type: String }) description!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'why the module is failed (null otherwise)' })
-  reason!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'when the module entered its state' })
-  since!: string | null;
-  @ApiProperty() updated_at!: string;
-}
+import { ModuleRecordDto } from './dto/settings.dto';
 
 @ApiTags('system')
 @Controller('api/v1/system')

@@ -8,11 +8,11 @@ import {
 } from '@nestjs/common';
 import { dirname, join } from 'node:path';
 import { AuditService } from '../audit/audit.service';
-import { canSeeCamera, type Principal } from '../auth/principal';
+import { type Principal } from '../auth/principal';
 import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
+import { BadRequestError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { RowRetention } from '../common/row-retention';
@@ -30,6 +30,7 @@ import {
   snapshotRelPath,
 } from './snapshot-logic';
 import { SnapshotsRepository } from './snapshots.repository';
+import { loadScoped } from '../common/validation';
 
 export interface SnapshotScheduleInput {
   interval_seconds?: number;
@@ -311,14 +312,10 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   private async loadSchedule(p: Principal, id: string, action: string): Promise<SnapshotScheduleEntity> {
-    const row = await this.repo.getSchedule(id);
-    // A scoped credential gets the same 403 for a missing schedule as for another camera's.
-    if (p.cameraScope !== 'all' && (!row || !canSeeCamera(p, row.cameraId)))
-      throw new ForbiddenError(
-        `credential is not scoped to the camera of snapshot schedule \`${id}\` (cannot ${action})`,
-        'CAMERA_SCOPE',
-      );
-    if (!row) throw new NotFoundError(`snapshot schedule \`${id}\` not found`, 'SNAPSHOT_SCHEDULE_NOT_FOUND');
-    return row;
+    return loadScoped(p, () => this.repo.getSchedule(id), {
+      forbidden: `credential is not scoped to the camera of snapshot schedule \`${id}\` (cannot ${action})`,
+      notFound: () =>
+        new NotFoundError(`snapshot schedule \`${id}\` not found`, 'SNAPSHOT_SCHEDULE_NOT_FOUND'),
+    });
   }
 }

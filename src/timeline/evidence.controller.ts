@@ -1,31 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service';
 import { RequireCapability } from '../auth/decorators';
-import { canSeeCamera, Principal } from '../auth/principal';
-import { ForbiddenError, NotFoundError } from '../common/errors';
+import { Principal } from '../auth/principal';
+import { NotFoundError } from '../common/errors';
 import { SegmentDto } from './dto/timeline.dto';
 import type { SegmentEntity } from './entities/segment.entity';
 import { toSegmentDto } from './timeline.service';
 import { TimelineRepository } from './timeline.repository';
-
-class EvidenceLockDto {
-  @ApiPropertyOptional({ description: 'groups locked segments into an incident' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  @Matches(/^[A-Za-z0-9._:-]+$/, { message: 'incident_id may hold letters, digits, . _ : -' })
-  incident_id?: string;
-}
-
-class IncidentDto {
-  @ApiProperty() incident_id!: string;
-  @ApiProperty() segment_count!: number;
-  @ApiProperty() total_bytes!: number;
-  @ApiProperty() oldest_start!: string;
-  @ApiProperty() newest_end!: string;
-}
+import { loadScoped } from '../common/validation';
+import { EvidenceLockDto, IncidentDto } from './dto/evidence.dto';
 
 const scopeOf = (p: Principal) => (p.cameraScope === 'all' ? null : p.cameraScope);
 
@@ -41,12 +25,10 @@ export class EvidenceController {
   /** The segment, resolved through its camera's scope: for a scoped caller "missing" and "another
    * camera's" are the same 403. */
   private async load(p: Principal, id: string): Promise<SegmentEntity> {
-    const seg = await this.repo.getSegment(id);
-    if (p.cameraScope !== 'all' && (!seg || !canSeeCamera(p, seg.cameraId))) {
-      throw new ForbiddenError(`credential is not scoped to the camera of segment \`${id}\``, 'CAMERA_SCOPE');
-    }
-    if (!seg) throw new NotFoundError(`segment \`${id}\` not found`, 'SEGMENT_NOT_FOUND');
-    return seg;
+    return loadScoped(p, () => this.repo.getSegment(id), {
+      forbidden: `credential is not scoped to the camera of segment \`${id}\``,
+      notFound: () => new NotFoundError(`segment \`${id}\` not found`, 'SEGMENT_NOT_FOUND'),
+    });
   }
 
   @Post('segments/:id/evidence-lock')

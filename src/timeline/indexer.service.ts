@@ -33,6 +33,7 @@ import {
 } from './timeline-logic';
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
+import { KeyedSerialQueue } from '../common/validation';
 
 /** A hole longer than this between two segments is a recorded gap. */
 export const GAP_THRESHOLD_MS = 3000;
@@ -77,7 +78,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('Indexer');
   /** Only files that failed to probe (few, and forgotten once indexed or removed). */
   private readonly probeFailures = new Map<string, number>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new KeyedSerialQueue();
   /** Files last written before this were closed: no recorder of this kernel was writing them. */
   private bootMs = 0;
   /** Index lag samples (file closed → row committed), for the recorder benchmark. */
@@ -116,7 +117,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
     while (this.queues.size > 0 && Date.now() < deadline) {
       await Promise.race([
-        Promise.allSettled([...this.queues.values()]),
+        this.queues.settled(),
         new Promise((r) => setTimeout(r, deadline - Date.now()).unref()),
       ]);
     }
@@ -159,15 +160,8 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** Indexing work of one camera never runs concurrently (gaps and clamps depend on order). */
-  private async enqueue(cameraId: string, fn: () => Promise<void>): Promise<void> {
-    const prev = this.queues.get(cameraId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(fn);
-    this.queues.set(cameraId, next);
-    try {
-      await next;
-    } finally {
-      if (this.queues.get(cameraId) === next) this.queues.delete(cameraId);
-    }
+  private enqueue(cameraId: string, fn: () => Promise<void>): Promise<void> {
+    return this.queues.run(cameraId, fn);
   }
 
   private async indexClosed(s: ClosedSegment): Promise<void> {

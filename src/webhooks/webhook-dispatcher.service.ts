@@ -24,6 +24,7 @@ import type { WebhookEntity } from './entities/webhook.entity';
 import { scopeAdmits } from './webhook-scope';
 import { retryDelayMs, signedHeaders, signingKey, typeMatches, webhookSecretAad } from './webhook-signing';
 import { type SchedulePlan, WebhooksRepository } from './webhooks.repository';
+import { KeyedSerialQueue } from '../common/validation';
 
 const SCHEDULE_BATCH = 500;
 const REFILL_BATCH = 200;
@@ -81,7 +82,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private scheduleAgain = false;
   private readonly inFlight = new Map<string, Promise<void>>();
   private stopped = false;
-  private readonly healthChains = new Map<string, Promise<void>>();
+  private readonly healthChains = new KeyedSerialQueue();
   /** Subscriptions, cached (WebhooksService invalidates on every change). */
   private hooks: Promise<Map<string, WebhookEntity>> | null = null;
   /** Deliveries to send, per subscription, oldest first (scheduled, or taken from the table). */
@@ -469,14 +470,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     // Serialised per subscription, so concurrent outcomes count (and raise events) exactly once.
-    const prev = this.healthChains.get(w.id) ?? Promise.resolve();
-    const next = prev.then(() => this.health(w.id, result.ok, result.error));
-    this.healthChains.set(w.id, next);
-    try {
-      await next;
-    } finally {
-      if (this.healthChains.get(w.id) === next) this.healthChains.delete(w.id);
-    }
+    await this.healthChains.run(w.id, () => this.health(w.id, result.ok, result.error));
   }
 
   /** Consecutive failures per subscription; `webhook_failing` once past the bound, then

@@ -12,6 +12,7 @@ import type { ZoneEventEntity } from './entities/zone-event.entity';
 import { type ZoneDef, ZoneEngine, type ZoneEngineEvent } from './zone-engine';
 import { ZoneEvidence } from './zone-evidence';
 import { ZonesRepository } from './zones.repository';
+import { KeyedSerialQueue } from '../common/validation';
 
 type ZoneRule = ZoneDef & { severity: string };
 
@@ -51,7 +52,7 @@ export class ZoneDetectionsConsumer implements DetectionConsumer, OnModuleInit, 
   private readonly defs = new Map<string, ZoneRule[]>();
   /** The last occupancy written per zone. */
   private readonly occupancy = new Map<string, number>();
-  private readonly chain = new Map<string, Promise<void>>();
+  private readonly chain = new KeyedSerialQueue();
 
   constructor(
     private readonly repo: ZonesRepository,
@@ -97,15 +98,7 @@ export class ZoneDetectionsConsumer implements DetectionConsumer, OnModuleInit, 
 
   /** Batches of one camera are processed in order; cameras run independently. */
   consume(batch: DetectionBatch): Promise<void> {
-    const prev = this.chain.get(batch.cameraId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(() => this.consumeNow(batch));
-    this.chain.set(batch.cameraId, next);
-    void next
-      .finally(() => {
-        if (this.chain.get(batch.cameraId) === next) this.chain.delete(batch.cameraId);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.chain.run(batch.cameraId, () => this.consumeNow(batch));
   }
 
   private async consumeNow(batch: DetectionBatch): Promise<void> {

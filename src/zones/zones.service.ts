@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { canSeeCamera, type Principal } from '../auth/principal';
+import { type Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
-import { ForbiddenError, NotFoundError } from '../common/errors';
+import { NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import type { ZoneEntity } from './entities/zone.entity';
 import type { ZoneEventEntity } from './entities/zone-event.entity';
@@ -11,6 +11,7 @@ import { ZoneDetectionsConsumer } from './zone-detections.consumer';
 import { evidenceEventId } from './zone-evidence';
 import { checkConfig, checkGeometry, type ZoneInput } from './zone-validation';
 import { type ZoneEventQuery, ZonesRepository } from './zones.repository';
+import { loadScoped } from '../common/validation';
 
 export type { ZoneInput } from './zone-validation';
 
@@ -32,12 +33,10 @@ export class ZonesService {
   }
 
   private async load(p: Principal, id: string): Promise<ZoneEntity> {
-    const z = await this.repo.get(id);
-    if (p.cameraScope !== 'all' && (!z || !canSeeCamera(p, z.cameraId))) {
-      throw new ForbiddenError(`credential is not scoped to the camera of zone \`${id}\``, 'CAMERA_SCOPE');
-    }
-    if (!z) throw new NotFoundError(`zone \`${id}\` not found`, 'ZONE_NOT_FOUND');
-    return z;
+    return loadScoped(p, () => this.repo.get(id), {
+      forbidden: `credential is not scoped to the camera of zone \`${id}\``,
+      notFound: () => new NotFoundError(`zone \`${id}\` not found`, 'ZONE_NOT_FOUND'),
+    });
   }
 
   /** Idempotent per (camera, name): the existing zone is returned as is. */

@@ -1,24 +1,13 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateIf,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { RECORD_MODES } from '../record-mode';
 import { VENDOR_IDS } from '../vendor-templates';
+import { NO_CONTROL, OptionalNullable } from '../../common/validation';
 
 // No whitespace or control characters anywhere (URLs end up in ffmpeg argv).
 /* eslint-disable no-control-regex */
 const STREAM_URL = /^(rtsps?|https?):\/\/[^\s\x00-\x1f\x7f]+$/i;
 const NO_SPACE = /^[^\s\x00-\x1f\x7f]+$/;
-const NO_CONTROL = /^[^\x00-\x1f\x7f]*$/;
 /* eslint-enable no-control-regex */
 
 export class CreateCameraDto {
@@ -36,8 +25,7 @@ export class CreateCameraDto {
   name!: string;
 
   @ApiPropertyOptional({ nullable: true, type: String })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsString()
   @MaxLength(64)
   site_id?: string | null;
@@ -50,16 +38,14 @@ export class CreateCameraDto {
   vendor?: string;
 
   @ApiPropertyOptional({ nullable: true, type: String })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsString()
   @MaxLength(128)
   @Matches(NO_CONTROL, { message: 'model must not contain control characters' })
   model?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, description: 'host name or IP of the camera' })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsString()
   @MaxLength(255)
   @Matches(NO_SPACE, { message: 'address must not contain whitespace or control characters' })
@@ -70,8 +56,7 @@ export class CreateCameraDto {
     type: Number,
     description: 'defaults to the vendor port (554; foscam 88)',
   })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsInt()
   @Min(1)
   @Max(65535)
@@ -85,16 +70,14 @@ export class CreateCameraDto {
   channel?: number;
 
   @ApiPropertyOptional({ nullable: true, type: String })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsString()
   @MaxLength(128)
   @Matches(NO_CONTROL, { message: 'username must not contain control characters' })
   username?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, description: 'write-only; sealed at rest' })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsString()
   @MaxLength(256)
   @Matches(NO_CONTROL, { message: 'password must not contain control characters' })
@@ -105,8 +88,7 @@ export class CreateCameraDto {
     type: String,
     description: 'explicit main stream (rtsp/rtsps/http/https)',
   })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsString()
   @MaxLength(2048)
   @Matches(STREAM_URL, {
@@ -115,8 +97,7 @@ export class CreateCameraDto {
   main_stream_url?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsString()
   @MaxLength(2048)
   @Matches(STREAM_URL, {
@@ -129,8 +110,7 @@ export class CreateCameraDto {
     type: String,
     description: 'custom URL template with {user} {pass} {host} {port} {channel} {stream}',
   })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsString()
   @MaxLength(2048)
   url_template?: string | null;
@@ -187,8 +167,7 @@ export class CreateCameraDto {
   retention_hours?: number;
 
   @ApiPropertyOptional({ nullable: true, type: Number, description: 'per-camera storage quota; null = none' })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @OptionalNullable()
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)

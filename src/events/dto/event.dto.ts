@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import type { KernelEvent } from '../event-bus';
 import { SEVERITIES } from '../event-types';
+import { QueryLimit } from '../../common/validation';
 
 export class EventQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) camera_id?: string;
@@ -24,12 +25,7 @@ export class EventQueryDto {
   @Min(0)
   since_seq?: number;
 
-  @ApiPropertyOptional({ default: 200, minimum: 1, maximum: 2000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(2000)
+  @QueryLimit(200, 2000)
   limit?: number;
 }
 

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -30,20 +30,8 @@ export class CreateScheduleDto {
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
 }
 
-export class UpdateScheduleDto {
-  @ApiPropertyOptional({ description: DAYS_DOC, type: [Number] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(7)
-  @IsInt({ each: true })
-  @Min(0, { each: true })
-  @Max(6, { each: true })
-  days?: number[];
-  @ApiPropertyOptional({ description: TIME_DOC }) @IsOptional() @IsString() time_start?: string;
-  @ApiPropertyOptional({ description: TIME_DOC }) @IsOptional() @IsString() time_end?: string;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
-}
+/** Every field of a window, each optional (absent: unchanged). */
+export class UpdateScheduleDto extends PartialType(CreateScheduleDto) {}
 
 export class ScheduleDto {
   @ApiProperty() id!: string;

@@ -1,5 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { TimeWindowQueryDto } from '../../timeline/dto/timeline.dto';
 import type { SnapshotEntity } from '../entities/snapshot.entity';
@@ -9,6 +8,7 @@ import {
   SNAPSHOT_INTERVAL_MAX_S,
   SNAPSHOT_INTERVAL_MIN_S,
 } from '../snapshot-logic';
+import { QueryLimit } from '../../common/validation';
 
 const INTERVAL_DOC = `seconds between two snapshots (${SNAPSHOT_INTERVAL_MIN_S}..${SNAPSHOT_INTERVAL_MAX_S})`;
 
@@ -27,7 +27,7 @@ export class CreateSnapshotScheduleDto {
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
 }
 
-export class UpdateSnapshotScheduleDto extends CreateSnapshotScheduleDto {}
+export class UpdateSnapshotScheduleDto extends PartialType(CreateSnapshotScheduleDto) {}
 
 export class SnapshotScheduleDto {
   @ApiProperty() id!: string;
@@ -50,12 +50,7 @@ export class SnapshotScheduleDto {
 }
 
 export class SnapshotsQueryDto extends TimeWindowQueryDto {
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryLimit(100, 1000)
   limit?: number;
 }
 

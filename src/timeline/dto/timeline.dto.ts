@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 import { FastQuery, intField, iso8601Field } from '../../common/query-fast-path';
+import { QueryLimit } from '../../common/validation';
 
 @FastQuery({ from: iso8601Field, to: iso8601Field })
 export class TimeWindowQueryDto {
@@ -18,12 +18,7 @@ export class TimeWindowQueryDto {
 
 @FastQuery({ from: iso8601Field, to: iso8601Field, limit: intField(1, 5000) })
 export class SegmentsQueryDto extends TimeWindowQueryDto {
-  @ApiPropertyOptional({ default: 500, minimum: 1, maximum: 5000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(5000)
+  @QueryLimit(500, 5000)
   limit?: number;
 }
 
@@ -33,12 +28,7 @@ export class RecordingGapsQueryDto {
   @IsIn(['pending', 'filled', 'failed'])
   state?: string;
 
-  @ApiPropertyOptional({ default: 500, minimum: 1, maximum: 5000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(5000)
+  @QueryLimit(500, 5000)
   limit?: number;
 }
 

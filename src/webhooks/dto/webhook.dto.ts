@@ -4,17 +4,14 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   MinLength,
 } from 'class-validator';
-import { Type } from 'class-transformer';
 import { SEVERITIES } from '../../events/event-types';
+import { QueryLimit } from '../../common/validation';
 
 const TYPE_PATTERN = /^[a-z0-9_]{1,64}\*?$|^\*$/;
 
@@ -160,12 +157,7 @@ export class DeliveryQueryDto {
   @IsIn(['pending', 'delivering', 'retrying', 'delivered', 'dead'])
   status?: string;
 
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryLimit(100, 1000)
   limit?: number;
 }
 
