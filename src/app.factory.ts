@@ -18,7 +18,7 @@ import { staticHeaders } from './common/static-headers';
 import { installUpgradeRouter } from './common/upgrade';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
-import { Telemetry } from './metrics/telemetry';
+import { Telemetry } from './common/telemetry';
 import { ModuleProxy } from './modules/module-proxy';
 
 type ModuleRef = Parameters<typeof AppModule.register>[1];

@@ -26,7 +26,7 @@ import { KeepModule } from './keep/keep.module';
 import { LiveviewModule } from './liveview/liveview.module';
 import { PlaybackModule } from './playback/playback.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { TelemetryModule } from './metrics/telemetry';
+import { TelemetryModule } from './common/telemetry';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 

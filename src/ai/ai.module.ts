@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CamerasModule } from '../cameras/cameras.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { AiController } from './ai.controller';
 import { AiRepository } from './ai.repository';
 import { AiTasksService } from './ai-tasks.service';

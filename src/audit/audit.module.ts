@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 import { ViewAudit } from './view-audit';

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeysController, AuthController, UsersController } from './auth.controller';
 import { AuthRepository } from './auth.repository';

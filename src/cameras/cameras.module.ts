@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasController } from './cameras.controller';
 import { CamerasRepository } from './cameras.repository';

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { EventBus } from './event-bus';
 import { EventHorizon } from './event-horizon';
 import { EventStreamService } from './event-stream.service';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { KeepController } from './keep.controller';
 import { KeepRepository } from './keep.repository';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { HlsPublisherService } from './hls-publisher.service';
 import { LiveviewController } from './liveview.controller';
 import { LiveviewService } from './liveview.service';

@@ -6,7 +6,7 @@ import { LiveviewModule } from '../liveview/liveview.module';
 import { ModulesModule } from '../modules/modules.module';
 import { RecorderModule } from '../recorder/recorder.module';
 import { SamplerModule } from '../sampler/sampler.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';

@@ -19,7 +19,7 @@ import { RecorderService } from '../recorder/recorder.service';
 import { SamplerService } from '../sampler/sampler.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';
 import { KERNEL_VERSION } from '../version';
-import { Telemetry } from './telemetry';
+import { Telemetry } from '../common/telemetry';
 
 interface Aggregates {
   segments: number;

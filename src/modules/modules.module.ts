@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ModuleProxy, ModuleProxyController } from './module-proxy';
 import { ModulesController } from './modules.controller';

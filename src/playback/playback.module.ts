@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { ExportsModule } from '../exports/exports.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { PlaybackController } from './playback.controller';
 import { PlaybackService } from './playback.service';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { SchedulesModule } from '../schedules/schedules.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { RecorderController } from './recorder.controller';
 import { RecorderRepository } from './recorder.repository';
 import { RecorderService } from './recorder.service';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { ExportsModule } from '../exports/exports.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { SnapshotsModule } from '../snapshots/snapshots.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { RetentionController } from './retention.controller';

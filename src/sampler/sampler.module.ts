@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AiModule } from '../ai/ai.module';
 import { CamerasModule } from '../cameras/cameras.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { SamplerController } from './sampler.controller';
 import { SamplerService } from './sampler.service';
 

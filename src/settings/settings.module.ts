@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { HeldarModule } from './heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { ModuleLifecycleService } from './module-lifecycle.service';
 import { SettingsController } from './settings.controller';
 import { SettingsRepository } from './settings.repository';

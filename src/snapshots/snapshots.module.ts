@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { ExportsModule } from '../exports/exports.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { SnapshotsController } from './snapshots.controller';
 import { SnapshotsRepository } from './snapshots.repository';
 import { SnapshotsService } from './snapshots.service';

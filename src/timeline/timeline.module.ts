@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { RecorderModule } from '../recorder/recorder.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { IndexerService } from './indexer.service';
 import { EvidenceController } from './evidence.controller';
 import { MediaController } from './media.controller';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';

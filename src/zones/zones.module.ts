@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DETECTION_CONSUMERS } from '../ai/detection-consumer';
 import { CamerasModule } from '../cameras/cameras.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { ZonesController } from './zones.controller';
 import { ZonesService } from './zones.service';
 

@@ -10,7 +10,7 @@ import { DataSource } from 'typeorm';
 import { BadRequestError, ConflictError } from '../../src/common/errors';
 import { openDataSource, schemaDrift } from '../../src/database/data-source';
 import { Database } from '../../src/database/database.service';
-import { mapDriverError } from '../../src/database/driver-errors';
+import { mapDriverError } from '../../src/common/driver-errors';
 import { EventEntity } from '../../src/events/entities/event.entity';
 import { CameraEntity } from '../../src/cameras/entities/camera.entity';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
