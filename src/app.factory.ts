@@ -19,7 +19,7 @@ import { installUpgradeRouter } from './common/upgrade';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
 import { Telemetry } from './common/telemetry';
-import { ModuleProxy } from './modules/module-proxy';
+import { ModuleProxy } from './sidecars/sidecar-proxy';
 
 type ModuleRef = Parameters<typeof AppModule.register>[1];
 

@@ -14,7 +14,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import { EventBus, type KernelEvent } from '../events/event-bus';
 import { HlsPublisherService } from '../liveview/hls-publisher.service';
 import { StorageAdapter } from '../media/storage.adapter';
-import { ModulesService } from '../modules/modules.service';
+import { ModulesService } from '../sidecars/sidecars.service';
 import { RecorderService } from '../recorder/recorder.service';
 import { SamplerService } from '../sampler/sampler.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';

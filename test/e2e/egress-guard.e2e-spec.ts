@@ -2,8 +2,8 @@ import dns, { type LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Database } from '../../src/database/database.service';
-import { SidecarModuleEntity } from '../../src/modules/entities/sidecar-module.entity';
-import { ModulesService } from '../../src/modules/modules.service';
+import { SidecarModuleEntity } from '../../src/sidecars/entities/sidecar.entity';
+import { ModulesService } from '../../src/sidecars/sidecars.service';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModulesService } from '../../src/modules/modules.service';
+import { ModulesService } from '../../src/sidecars/sidecars.service';
 import { RecorderService } from '../../src/recorder/recorder.service';
 import { startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { EventsService } from '../../src/events/events.service';
-import { ModulesService } from '../../src/modules/modules.service';
+import { ModulesService } from '../../src/sidecars/sidecars.service';
 import { rawQuery, startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 

@@ -4,7 +4,7 @@ import { MIGRATIONS } from '../../migrations';
 import { WebhookCameraScope1765000000000 } from '../../migrations/1765000000000-webhook-camera-scope';
 import { ModuleLifecycle1765800000000 } from '../../migrations/1765800000000-module-lifecycle';
 import { ApiKeyEntity } from '../../src/auth/entities/api-key.entity';
-import { SidecarModuleEntity } from '../../src/modules/entities/sidecar-module.entity';
+import { SidecarModuleEntity } from '../../src/sidecars/entities/sidecar.entity';
 import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
 import { DataSource } from 'typeorm';
 import { BadRequestError, ConflictError } from '../../src/common/errors';

@@ -13,7 +13,7 @@ import { sidecarState } from '../settings/module-state';
 import { type ModuleMeta, SettingsService } from '../settings/settings.service';
 import { get as httpGet } from '../webhooks/egress';
 import { WebhooksService } from '../webhooks/webhooks.service';
-import { type ModuleHealth, type NavEntry, SidecarModuleEntity } from './entities/sidecar-module.entity';
+import { type ModuleHealth, type NavEntry, SidecarModuleEntity } from './entities/sidecar.entity';
 
 export const EVENTS_PATH = '/heldar/events';
 export const HEALTH_PATH = '/heldar/health';

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { WebhooksModule } from '../webhooks/webhooks.module';
-import { ModuleProxy, ModuleProxyController } from './module-proxy';
-import { ModulesController } from './modules.controller';
-import { ModulesService } from './modules.service';
+import { ModuleProxy, ModuleProxyController } from './sidecar-proxy';
+import { ModulesController } from './sidecars.controller';
+import { ModulesService } from './sidecars.service';
 
 @HeldarModule({
   id: 'modules',

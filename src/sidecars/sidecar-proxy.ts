@@ -21,7 +21,7 @@ import { DomainError, ForbiddenError, NotFoundError } from '../common/errors';
 import { refuseUpgrade, upgradeAnswered, type UpgradeRoute } from '../common/upgrade';
 import { HeldarConfig } from '../config/heldar-config';
 import { GuardedHttpAgent, GuardedHttpsAgent } from '../webhooks/egress';
-import { ModulesService } from './modules.service';
+import { ModulesService } from './sidecars.service';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'];
 /** Credentials, and client-address claims a sidecar might trust (`xfwd` then adds the kernel's own). */

@@ -24,8 +24,8 @@ import { FleetOnly, RequireCapability } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { SEVERITIES } from '../events/event-types';
 import { SettingsService } from '../settings/settings.service';
-import type { SidecarModuleEntity } from './entities/sidecar-module.entity';
-import { ModulesService } from './modules.service';
+import type { SidecarModuleEntity } from './entities/sidecar.entity';
+import { ModulesService } from './sidecars.service';
 
 class NavEntryDto {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(64) label!: string;
