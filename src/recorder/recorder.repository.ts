@@ -2,7 +2,7 @@ import { IsNull } from 'typeorm';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { Database } from '../database/database.service';
-import type { RunEndReason } from '../timeline/timeline-logic';
+import type { RunEndReason } from './recorder-runs';
 import { CameraStatusEntity, type CameraState } from './entities/camera-status.entity';
 import { RecorderRunEntity } from './entities/recorder-run.entity';
 

@@ -12,6 +12,7 @@ import { isScheduledMode } from '../cameras/record-mode';
 import { SchedulesService } from '../schedules/schedules.service';
 import { Clock } from '../common/clock';
 import { Loops } from '../common/loops';
+import { CAUSE_TOLERANCE_MS, type GapCause, type RecordingStop } from '../common/gap-cause';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
@@ -21,15 +22,9 @@ import { StorageAdapter } from '../media/storage.adapter';
 import { ProcessRunner } from '../process/process-runner';
 import { ProcessSupervisor } from '../process/process-supervisor.service';
 import type { ProcessExitInfo, SupervisedProcess } from '../process/supervised-process';
-import {
-  deriveGapCause,
-  type GapCause,
-  parseSegmentListLine,
-  type RecorderRun,
-  type RunEndReason,
-  CAUSE_TOLERANCE_MS,
-} from '../timeline/timeline-logic';
+import { parseSegmentListLine } from '../timeline/timeline-logic';
 import type { CameraStatusEntity } from './entities/camera-status.entity';
+import { deriveGapCause, type RecorderRun, runStops, type RunEndReason } from './recorder-runs';
 import { type ClosedSegment, ensureDayDirs, type RecorderListener } from './recorder-listener';
 import { RecorderRepository } from './recorder.repository';
 
@@ -432,9 +427,14 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     return deriveGapCause({ startMs, endMs }, await this.runsEnded(cameraId, startMs, endMs));
   }
 
-  /** The camera's recorder runs that ended in [startMs − tolerance, endMs] (ascending by end): what
-   * explains the holes of that window, read once for all of them (see `holeCauses`). */
-  async runsEnded(cameraId: string, startMs: number, endMs: number): Promise<RecorderRun[]> {
+  /** Where the camera's recording stopped, and why, in [startMs − tolerance, endMs] (ascending):
+   * what explains the holes of that window, read once for all of them (see `holeCauses`). */
+  async stopsBetween(cameraId: string, startMs: number, endMs: number): Promise<RecordingStop[]> {
+    return runStops(await this.runsEnded(cameraId, startMs, endMs));
+  }
+
+  /** The camera's recorder runs that ended in [startMs − tolerance, endMs]. */
+  private async runsEnded(cameraId: string, startMs: number, endMs: number): Promise<RecorderRun[]> {
     const runs = await this.repo.runsEndedBetween(
       cameraId,
       new Date(startMs - CAUSE_TOLERANCE_MS).toISOString(),

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { type EntityManager, In, Not, type Repository } from 'typeorm';
 import { prefixedId } from '../common/ids';
+import type { GapCause } from '../common/gap-cause';
 import { Database } from '../database/database.service';
 import { CoverageEntity } from './entities/coverage.entity';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
@@ -14,7 +15,6 @@ import {
   coverageInsert,
   coveragePieces,
   coverageWindow,
-  type GapCause,
   type RecordedGap,
 } from './timeline-logic';
 
