@@ -7,7 +7,7 @@ import { Clock } from '../common/clock';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { HeldarConfig } from '../config/heldar-config';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import type { JsonObject } from '../database/columns';
 import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
@@ -75,7 +75,7 @@ export class AiTasksService implements OnApplicationBootstrap {
   private subscription?: Subscription;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly cameras: CamerasService,
     private readonly audit: AuditService,
     private readonly events: EventsService,

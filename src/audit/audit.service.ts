@@ -6,7 +6,7 @@ import { Loops } from '../common/loops';
 import { RequestContext } from '../common/request-context';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { RowRetention } from '../common/row-retention';
 import { EventsService } from '../events/events.service';
 import {
@@ -82,7 +82,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
   private dailyHeadSeq: number | null = null;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly clock: Clock,
     private readonly rowRetention: RowRetention,
     private readonly events: EventsService,

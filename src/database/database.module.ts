@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { HeldarConfig } from '../config/heldar-config';
 import { maskUrl } from '../common/redaction';
 import { openDataSource } from './data-source';
-import { Database } from './database.service';
+import { DatabaseService } from './database.service';
 import { WalCheckpointer } from './wal-checkpointer';
 
 @Global()
@@ -18,10 +18,10 @@ import { WalCheckpointer } from './wal-checkpointer';
         return ds;
       },
     },
-    Database,
+    DatabaseService,
     WalCheckpointer,
   ],
-  exports: [DataSource, Database, WalCheckpointer],
+  exports: [DataSource, DatabaseService, WalCheckpointer],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly ds: DataSource) {}

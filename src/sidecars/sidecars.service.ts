@@ -7,7 +7,7 @@ import { Clock } from '../common/clock';
 import { BadRequestError, ConflictError, NotFoundError } from '../common/errors';
 import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { EventsService } from '../events/events.service';
 import { sidecarState } from '../settings/module-state';
 import { type ModuleMeta, SettingsService } from '../settings/settings.service';
@@ -69,7 +69,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Modules');
 
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly apiKeys: ApiKeysService,
     private readonly webhooks: WebhooksService,
     private readonly settings: SettingsService,

@@ -15,7 +15,7 @@ import { Loops } from '../common/loops';
 import { RowRetention } from '../common/row-retention';
 import { HeldarConfig } from '../config/heldar-config';
 import type { JsonObject } from '../database/columns';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { ZoneEntity } from './entities/zone.entity';
@@ -118,7 +118,7 @@ export class ZonesService implements DetectionConsumer, OnModuleInit, OnApplicat
   private snapshotsReady = false;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly cameras: CamerasService,
     private readonly events: EventsService,
     private readonly bus: EventBus,

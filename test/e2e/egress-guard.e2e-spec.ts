@@ -1,7 +1,7 @@
 import dns, { type LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import { SidecarModuleEntity } from '../../src/sidecars/entities/sidecar.entity';
 import { ModulesService } from '../../src/sidecars/sidecars.service';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -181,7 +181,7 @@ describe(`egress guard (${ENGINE})`, () => {
   it('a blocked literal base_url already in the database is refused by the proxy and the health probe', async () => {
     // A row written before this check existed (or by hand): the literal never goes through DNS.
     await t.app
-      .get(Database)
+      .get(DatabaseService)
       .run((m) =>
         m
           .getRepository(SidecarModuleEntity)

@@ -9,7 +9,7 @@ import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
 import { DataSource } from 'typeorm';
 import { BadRequestError, ConflictError } from '../../src/common/errors';
 import { openDataSource, schemaDrift } from '../../src/database/data-source';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import { mapDriverError } from '../../src/common/driver-errors';
 import { EventEntity } from '../../src/events/entities/event.entity';
 import { CameraEntity } from '../../src/cameras/entities/camera.entity';
@@ -58,12 +58,12 @@ const camera = (id: string, siteId: string | null = null): CameraEntity => ({
 describe(`database (${ENGINE})`, () => {
   let store: TestStore;
   let ds: DataSource;
-  let db: Database;
+  let db: DatabaseService;
 
   beforeAll(async () => {
     store = await createTestStore();
     ds = await openDataSource(store.config);
-    db = new Database(ds);
+    db = new DatabaseService(ds);
   });
 
   afterAll(async () => {
@@ -134,9 +134,9 @@ describe(`database (${ENGINE})`, () => {
     it('another thread writing the same file concurrently waits instead of failing (busy_timeout)', async () => {
       const before = await db.run((m) => m.count(EventEntity));
       const worker = new Worker(
-        `const Database = require('better-sqlite3');
+        `const DatabaseService = require('better-sqlite3');
          const { workerData, parentPort } = require('node:worker_threads');
-         const db = new Database(workerData.path, { timeout: 15000 });
+         const db = new DatabaseService(workerData.path, { timeout: 15000 });
          db.pragma('journal_mode = WAL'); db.pragma('busy_timeout = 15000');
          const ins = db.prepare("INSERT INTO events (id, event_type, timestamp, created_at) VALUES (?, 'other_thread', ?, ?)");
          let errors = 0;
@@ -336,7 +336,7 @@ describe(`database (${ENGINE})`, () => {
   it('ping answers true on a live store and false once closed', async () => {
     expect(await db.ping()).toBe(true);
     const other = await openDataSource(store.config);
-    const otherDb = new Database(other);
+    const otherDb = new DatabaseService(other);
     await other.destroy();
     expect(await otherDb.ping()).toBe(false);
   });
