@@ -16,7 +16,7 @@ import { TimelineModule } from './timeline/timeline.module';
 import { ExportsModule } from './exports/exports.module';
 import { RetentionModule } from './retention/retention.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
-import { ModulesModule } from './sidecars/sidecars.module';
+import { SidecarsModule } from './sidecars/sidecars.module';
 import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
 import { ZonesModule } from './zones/zones.module';
@@ -54,7 +54,7 @@ export class AppModule {
         ExportsModule,
         RetentionModule,
         WebhooksModule,
-        ModulesModule,
+        SidecarsModule,
         AiModule,
         SamplerModule,
         ZonesModule,

@@ -8,7 +8,7 @@ import { AuditLogEntity } from '../audit/entities/audit-log.entity';
 import { WebhookAttemptEntity } from '../webhooks/entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from '../webhooks/entities/webhook-delivery.entity';
 import { WebhookEntity } from '../webhooks/entities/webhook.entity';
-import { SidecarModuleEntity } from '../sidecars/entities/sidecar.entity';
+import { SidecarEntity } from '../sidecars/entities/sidecar.entity';
 import { AiTaskEntity } from '../ai/entities/ai-task.entity';
 import { AiWorkerEntity } from '../ai/entities/ai-worker.entity';
 import { ConsumerFanoutEntity } from '../ai/entities/consumer-fanout.entity';
@@ -43,7 +43,7 @@ export const ENTITIES = [
   WebhookEntity,
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
-  SidecarModuleEntity,
+  SidecarEntity,
   AiTaskEntity,
   AiWorkerEntity,
   OutboxEntity,

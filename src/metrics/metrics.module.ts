@@ -3,7 +3,7 @@ import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { AiModule } from '../ai/ai.module';
 import { CamerasModule } from '../cameras/cameras.module';
 import { LiveviewModule } from '../liveview/liveview.module';
-import { ModulesModule } from '../sidecars/sidecars.module';
+import { SidecarsModule } from '../sidecars/sidecars.module';
 import { RecorderModule } from '../recorder/recorder.module';
 import { SamplerModule } from '../sampler/sampler.module';
 import { HeldarModule } from '../common/heldar-module.decorator';
@@ -25,7 +25,7 @@ import { MetricsService } from './metrics.service';
     SamplerModule,
     TimelineModule,
     AiModule,
-    ModulesModule,
+    SidecarsModule,
     LiveviewModule,
   ],
   providers: [MetricsService],

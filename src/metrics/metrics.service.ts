@@ -14,7 +14,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import { EventBus, type KernelEvent } from '../events/event-bus';
 import { HlsPublisherService } from '../liveview/hls-publisher.service';
 import { StorageAdapter } from '../media/storage.adapter';
-import { ModulesService } from '../sidecars/sidecars.service';
+import { SidecarsService } from '../sidecars/sidecars.service';
 import { RecorderService } from '../recorder/recorder.service';
 import { SamplerService } from '../sampler/sampler.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';
@@ -52,7 +52,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly sampler: SamplerService,
     private readonly segments: SegmentPruner,
     private readonly aiTasks: AiTasksService,
-    private readonly modules: ModulesService,
+    private readonly modules: SidecarsService,
     private readonly hls: HlsPublisherService,
     private readonly storage: StorageAdapter,
     private readonly bus: EventBus,

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { WebhooksModule } from '../webhooks/webhooks.module';
-import { ModuleProxy, ModuleProxyController } from './sidecar-proxy';
+import { SidecarProxy, SidecarProxyController } from './sidecar-proxy';
 import { ModulesController } from './sidecars.controller';
-import { ModulesService } from './sidecars.service';
+import { SidecarsService } from './sidecars.service';
 
 @HeldarModule({
   id: 'modules',
@@ -12,8 +12,8 @@ import { ModulesService } from './sidecars.service';
 })
 @Module({
   imports: [WebhooksModule],
-  controllers: [ModulesController, ModuleProxyController],
-  providers: [ModulesService, ModuleProxy],
-  exports: [ModulesService],
+  controllers: [ModulesController, SidecarProxyController],
+  providers: [SidecarsService, SidecarProxy],
+  exports: [SidecarsService],
 })
-export class ModulesModule {}
+export class SidecarsModule {}

@@ -4,7 +4,7 @@ import { MIGRATIONS } from '../../migrations';
 import { WebhookCameraScope1765000000000 } from '../../migrations/1765000000000-webhook-camera-scope';
 import { ModuleLifecycle1765800000000 } from '../../migrations/1765800000000-module-lifecycle';
 import { ApiKeyEntity } from '../../src/auth/entities/api-key.entity';
-import { SidecarModuleEntity } from '../../src/sidecars/entities/sidecar.entity';
+import { SidecarEntity } from '../../src/sidecars/entities/sidecar.entity';
 import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
 import { DataSource } from 'typeorm';
 import { BadRequestError, ConflictError } from '../../src/common/errors';
@@ -381,7 +381,7 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
         createdAt: now,
         updatedAt: now,
       });
-      const car = (id: string, keyId: string, webhookId: string): SidecarModuleEntity => ({
+      const car = (id: string, keyId: string, webhookId: string): SidecarEntity => ({
         id,
         name: id,
         version: '1',
@@ -401,9 +401,7 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
       await ds
         .getRepository(WebhookEntity)
         .insert([hook('wh_s', 's'), hook('wh_u', 'u'), hook('wh_plain', null)]);
-      await ds
-        .getRepository(SidecarModuleEntity)
-        .insert([car('s', 'key_s', 'wh_s'), car('u', 'key_u', 'wh_u')]);
+      await ds.getRepository(SidecarEntity).insert([car('s', 'key_s', 'wh_s'), car('u', 'key_u', 'wh_u')]);
       // As before the migration (its column gone, the rows kept), then the migration itself.
       const q = ds.createQueryRunner();
       try {
@@ -430,7 +428,7 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
     const ds = await openDataSource(store.config);
     try {
       const now = '2026-05-01T00:00:00.000Z';
-      const car = (id: string, health: SidecarModuleEntity['health']): SidecarModuleEntity => ({
+      const car = (id: string, health: SidecarEntity['health']): SidecarEntity => ({
         id,
         name: `Car ${id}`,
         version: '1.2.0',
@@ -455,7 +453,7 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
            VALUES ('events', 'Events', '0.5.0', 'builtin', 'stopped', NULL, '${now}')`,
         );
         await ds
-          .getRepository(SidecarModuleEntity)
+          .getRepository(SidecarEntity)
           .insert([car('up', 'healthy'), car('down', 'unreachable'), car('new', 'unknown')]);
         await new ModuleLifecycle1765800000000().up(q);
       } finally {
