@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { HeldarConfig } from '../config/heldar-config';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
+import { ENTITIES } from '../app.entities';
 
 export const SQLITE_BUSY_TIMEOUT_MS = 15_000;
 export const PG_ACQUIRE_TIMEOUT_MS = 20_000;
