@@ -7,6 +7,7 @@ import { prefixedId } from '../src/common/ids';
 import { loadConfig } from '../src/config/heldar-config';
 import { type JsonObject, jsonText } from '../src/database/columns';
 import { openDataSource } from '../src/database/data-source';
+import { ENTITIES } from '../src/app.entities';
 import { DatabaseService } from '../src/database/database.service';
 
 /** Detection-shaped rows (reference §2 `detections`), time-ordered keys. */
@@ -97,7 +98,7 @@ export async function benchDetectionInsert(total = 100_000, batch = 100): Promis
 
     // The kernel's path: DatabaseService.transaction + a TypeORM repository insert per batch.
     const cfg = loadConfig({ HELDAR_DATA_DIR: dir, HELDAR_DATABASE_URL: `sqlite://${join(dir, 'repo.db')}` });
-    const ds = await openDataSource(cfg, [BenchDetection]);
+    const ds = await openDataSource(cfg, [...ENTITIES, BenchDetection]);
     await ds.query(DDL);
     await ds.query(INDEX);
     const db = new DatabaseService(ds);

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ENTITIES } from './app.entities';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CamerasModule } from './cameras/cameras.module';
@@ -40,7 +41,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         CommonModule,
         TelemetryModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         ProcessModule,
         MediaModule,
         AuthModule,

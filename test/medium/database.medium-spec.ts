@@ -9,6 +9,7 @@ import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
 import { DataSource } from 'typeorm';
 import { BadRequestError, ConflictError } from '../../src/common/errors';
 import { openDataSource, schemaDrift } from '../../src/database/data-source';
+import { ENTITIES } from '../../src/app.entities';
 import { DatabaseService } from '../../src/database/database.service';
 import { mapDriverError } from '../../src/common/driver-errors';
 import { EventEntity } from '../../src/events/entities/event.entity';
@@ -62,7 +63,7 @@ describe(`database (${ENGINE})`, () => {
 
   beforeAll(async () => {
     store = await createTestStore();
-    ds = await openDataSource(store.config);
+    ds = await openDataSource(store.config, ENTITIES);
     db = new DatabaseService(ds);
   });
 
@@ -96,7 +97,7 @@ describe(`database (${ENGINE})`, () => {
         const path = other.config.sqlitePath;
         closeSync(openSync(path, 'w', 0o644));
         chmodSync(path, 0o644);
-        const opened = await openDataSource(other.config);
+        const opened = await openDataSource(other.config, ENTITIES);
         await opened.destroy();
         expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
       } finally {
@@ -222,7 +223,7 @@ describe(`database (${ENGINE})`, () => {
   });
 
   it('group commit: concurrent units share a commit; a failing unit rolls back alone and only its caller sees the error', async () => {
-    const reader = await openDataSource(store.config); // another connection: sees committed rows only
+    const reader = await openDataSource(store.config, ENTITIES); // another connection: sees committed rows only
     try {
       const visibleAtAnswer: boolean[] = [];
       const hooks: string[] = [];
@@ -335,7 +336,7 @@ describe(`database (${ENGINE})`, () => {
 
   it('ping answers true on a live store and false once closed', async () => {
     expect(await db.ping()).toBe(true);
-    const other = await openDataSource(store.config);
+    const other = await openDataSource(store.config, ENTITIES);
     const otherDb = new DatabaseService(other);
     await other.destroy();
     expect(await otherDb.ping()).toBe(false);
@@ -345,7 +346,7 @@ describe(`database (${ENGINE})`, () => {
 describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
   it("gives a sidecar's existing webhook its key's camera scope; other webhooks stay unscoped", async () => {
     const store = await createTestStore();
-    const ds = await openDataSource(store.config);
+    const ds = await openDataSource(store.config, ENTITIES);
     try {
       const now = '2026-01-01T00:00:00.000Z';
       const key = (id: string, scope: string[] | null): ApiKeyEntity => ({
@@ -425,7 +426,7 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
 
   it('migration 1765800000000: module records gain reason and since; sidecars registered before get their record from their health', async () => {
     const store = await createTestStore();
-    const ds = await openDataSource(store.config);
+    const ds = await openDataSource(store.config, ENTITIES);
     try {
       const now = '2026-05-01T00:00:00.000Z';
       const car = (id: string, health: SidecarEntity['health']): SidecarEntity => ({

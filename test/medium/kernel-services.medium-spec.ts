@@ -7,6 +7,7 @@ import { SYSTEM_PRINCIPAL } from '../../src/auth/principal';
 import { CommonModule } from '../../src/common/common.module';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
+import { ENTITIES } from '../../src/app.entities';
 import { DatabaseService } from '../../src/database/database.service';
 import { EventBus } from '../../src/events/event-bus';
 import { EventsModule } from '../../src/events/events.module';
@@ -31,7 +32,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
       imports: [
         ConfigModule.forRoot(store.config),
         CommonModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         AuditModule,
         EventsModule,
         SettingsModule,

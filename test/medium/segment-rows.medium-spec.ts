@@ -4,6 +4,7 @@ import { CommonModule } from '../../src/common/common.module';
 import { RowRetention } from '../../src/common/row-retention';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
+import { ENTITIES } from '../../src/app.entities';
 import { DatabaseService } from '../../src/database/database.service';
 import type { SegmentEntity } from '../../src/timeline/entities/segment.entity';
 import { TimelineRepository } from '../../src/timeline/timeline.repository';
@@ -43,7 +44,7 @@ describe(`segment rows: batch insert and index use (${ENGINE})`, () => {
   beforeAll(async () => {
     store = await createTestStore();
     mod = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule],
+      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule.forRoot(ENTITIES)],
     }).compile();
     await mod.init();
     db = mod.get(DatabaseService);

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { openDataSource } from '../../src/database/data-source';
+import { ENTITIES } from '../../src/app.entities';
 import { DatabaseService } from '../../src/database/database.service';
 import { INLINE_CHECKPOINT_PAGES, WalCheckpointer } from '../../src/database/wal-checkpointer';
 import { waitFor } from '../support/test-app';
@@ -16,7 +17,7 @@ describe(`WAL checkpoints off the event loop (${ENGINE})`, () => {
 
   beforeAll(async () => {
     store = await createTestStore();
-    ds = await openDataSource(store.config);
+    ds = await openDataSource(store.config, ENTITIES);
     db = new DatabaseService(ds);
     if (ENGINE === 'sqlite')
       await db.run((m) => m.query('CREATE TABLE ckpt_probe (id INTEGER PRIMARY KEY, blob BLOB)'));
