@@ -9,8 +9,7 @@ import { ExportsService } from '../exports/exports.service';
 import type { Severity } from '../events/event-types';
 import { StorageAdapter } from '../media/storage.adapter';
 import { SettingsService } from '../settings/settings.service';
-import { type PruneResult, SegmentPruner } from '../timeline/segment-pruner.service';
-import type { SegmentUsageRow } from '../timeline/timeline.repository';
+import { type PruneResult, SegmentPruner, type SegmentUsageRow } from '../timeline/segment-pruner.service';
 import { floorBatchSize, pickClipsForFloor, pickEvictionCamera, segmentsFor } from './retention-logic';
 
 export const GIB = 1024 ** 3;
