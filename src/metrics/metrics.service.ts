@@ -155,7 +155,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     const { recorder, sampler, hls, storage, clock, config, cameraNames } = this;
     const getAggregates = () => this.getAggregates();
     new Gauge({
-      name: 'heldar_cameras_total',
+      name: 'heldar_cameras',
       help: 'Cameras registered',
       registers,
       collect() {
@@ -266,7 +266,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
           this.set(pick(await getAggregates()));
         },
       });
-    aggregate('heldar_segments_total', 'Recorded segments in the index', (a) => a.segments);
+    aggregate('heldar_segments', 'Recorded segments in the index', (a) => a.segments);
     aggregate('heldar_recordings_bytes', 'Bytes of recorded segments', (a) => a.recordingsBytes);
     aggregate('heldar_ai_tasks_enabled', 'Enabled AI tasks', (a) => a.aiTasksEnabled);
     new Gauge({
