@@ -6,6 +6,8 @@ import { CamerasRepository } from './cameras.repository';
 import { CamerasService } from './cameras.service';
 import { SitesController } from './sites.controller';
 import { SitesService } from './sites.service';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({
   id: 'cameras',
@@ -13,6 +15,7 @@ import { SitesService } from './sites.service';
   description: 'Sites, cameras, vendor URL templates, test probe',
 })
 @Module({
+  imports: [AuditModule, EventsModule],
   controllers: [CamerasController, SitesController],
   providers: [CamerasRepository, CamerasService, SitesService, CameraDeletionChecks],
   exports: [CamerasService, CameraDeletionChecks],

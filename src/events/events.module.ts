@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { EventBus } from './event-bus';
 import { EventHorizon } from './event-horizon';
@@ -12,7 +12,6 @@ import { EventsService } from './events.service';
   name: 'Events',
   description: 'Event log with a monotonic seq and an in-process bus',
 })
-@Global()
 @Module({
   controllers: [EventsController],
   providers: [EventBus, EventHorizon, EventsRepository, EventsService, EventStreamService],

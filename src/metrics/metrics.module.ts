@@ -10,6 +10,7 @@ import { HeldarModule } from '../common/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({ id: 'metrics', name: 'Metrics', description: 'Prometheus /metrics from in-memory state' })
 @Module({
@@ -27,6 +28,7 @@ import { MetricsService } from './metrics.service';
     AiModule,
     SidecarsModule,
     LiveviewModule,
+    EventsModule,
   ],
   providers: [MetricsService],
 })

@@ -4,6 +4,10 @@ import { WebhooksModule } from '../webhooks/webhooks.module';
 import { SidecarProxy, SidecarProxyController } from './sidecar-proxy';
 import { ModulesController } from './sidecars.controller';
 import { SidecarsService } from './sidecars.service';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { EventsModule } from '../events/events.module';
+import { SettingsModule } from '../settings/settings.module';
 
 @HeldarModule({
   id: 'modules',
@@ -11,7 +15,7 @@ import { SidecarsService } from './sidecars.service';
   description: 'Sidecar registration (scoped key, webhook, /m/{id}/ mount), proxy and health',
 })
 @Module({
-  imports: [WebhooksModule],
+  imports: [WebhooksModule, AuditModule, AuthModule, EventsModule, SettingsModule],
   controllers: [ModulesController, SidecarProxyController],
   providers: [SidecarsService, SidecarProxy],
   exports: [SidecarsService],
