@@ -11,7 +11,7 @@ const linter = new Linter({ cwd: root, configType: 'flat' });
 const config: Linter.Config[] = [
   {
     files: ['**/*.ts'],
-    languageOptions: { parser: tseslint.parser as Linter.Parser },
+    languageOptions: { parser: tseslint.parser },
     plugins: { heldar: { rules: { 'module-boundaries': rule } } },
     rules: { 'heldar/module-boundaries': 'error' },
   },
