@@ -103,7 +103,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    this.loops.start('audit-head', DAY_MS, () => this.dailyHead());
+    this.loops.start('audit_head', DAY_MS, () => this.dailyHead());
   }
 
   /** Daily `audit_head` when the chain moved (the first tick, at boot, only notes the head). */

@@ -65,12 +65,12 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     this.subscription = this.bus.events$.subscribe((e) => this.onEvent(e));
-    this.loops.start('keep-decide', KEEP_CHECK_MS, () => this.decideAll());
+    this.loops.start('keep_decide', KEEP_CHECK_MS, () => this.decideAll());
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
-    await this.loops.stop('keep-decide');
+    await this.loops.stop('keep_decide');
     await Promise.allSettled([...this.queues.values()]);
   }
 

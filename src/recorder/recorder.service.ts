@@ -105,10 +105,10 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     // Every camera's row in one read, not one read per camera.
     for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
     this.scheduleSubscription = this.schedules.changes$.subscribe((id) => this.schedule(id, 'reconcile'));
-    this.loops.start('recorder-health', this.config.healthIntervalS * 1000, () => this.checkHealth());
-    this.loops.start('recorder-schedules', SCHEDULE_CHECK_MS, () => this.checkSchedules());
+    this.loops.start('recorder_health', this.config.healthIntervalS * 1000, () => this.checkHealth());
+    this.loops.start('recorder_schedules', SCHEDULE_CHECK_MS, () => this.checkSchedules());
     // Tomorrow's day folders exist long before midnight (checked every 10 minutes).
-    this.loops.start('recorder-days', 600_000, () => this.prepareDayDirs());
+    this.loops.start('recorder_days', 600_000, () => this.prepareDayDirs());
   }
 
   /**
@@ -196,9 +196,9 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     this.scheduleSubscription?.unsubscribe();
     this.shuttingDown = true;
     this.subscription?.unsubscribe();
-    await this.loops.stop('recorder-health');
-    await this.loops.stop('recorder-days');
-    await this.loops.stop('recorder-schedules');
+    await this.loops.stop('recorder_health');
+    await this.loops.stop('recorder_days');
+    await this.loops.stop('recorder_schedules');
     await Promise.allSettled([...this.queues.values()]);
     await Promise.all([...this.active.keys()].map((id) => this.stop(id, 'server_stop')));
   }

@@ -109,7 +109,7 @@ export class RetentionService implements OnApplicationBootstrap {
     this.loops.start('retention', this.config.retentionIntervalS * 1000, async () => {
       await this.sweep();
     });
-    this.loops.start('retention-orphans', ORPHAN_INTERVAL_MS, async () => {
+    this.loops.start('retention_orphans', ORPHAN_INTERVAL_MS, async () => {
       await this.sweep({ orphans: true, only: true });
     });
   }
