@@ -20,6 +20,9 @@ export interface EventsBenchResult {
     commit_to_receipt_p50_ms: number;
     commit_to_receipt_p95_ms: number;
     deliveries_per_s: number;
+    /** From the first emit: when the last event committed, and when the first delivery arrived. */
+    emitted_ms: number;
+    first_receipt_ms: number;
     /** The same 5,000 bodies POSTed by a bare keep-alive client at the dispatcher's concurrency. */
     raw_deliveries_per_s: number;
     /** In flight at once, kernel and bare client alike (HELDAR_WEBHOOK_CONCURRENCY's default, capped
@@ -162,10 +165,11 @@ export async function benchEvents(): Promise<EventsBenchResult> {
       const committed = new Map<number, number>();
       const started = wallMs();
       for (let i = 0; i < EVENTS; i++) {
-        const e = await events.emit({ type: `bench_${tag}`, payload: { i, pad: 'x'.repeat(200) } });
+        const e = await events.emitExternal({ type: `bench_${tag}`, payload: { i, pad: 'x'.repeat(200) } });
         committed.set(e.seq, wallMs());
         if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
       }
+      const emittedAt = wallMs();
       const received = await arrivals.done;
       const elapsedS = (Math.max(...received.values()) - started) / 1000;
       const latencies: number[] = [];
@@ -178,6 +182,9 @@ export async function benchEvents(): Promise<EventsBenchResult> {
         commit_to_receipt_p50_ms: pct(latencies, 50),
         commit_to_receipt_p95_ms: pct(latencies, 95),
         deliveries_per_s: Math.round(latencies.length / elapsedS),
+        /** From the first emit: the last commit, and the first delivery received. */
+        emitted_ms: Math.round(emittedAt - started),
+        first_receipt_ms: Math.round(Math.min(...received.values()) - started),
       };
     };
     const burstKernel = await phase('burst', 0);
@@ -207,7 +214,12 @@ export async function benchEvents(): Promise<EventsBenchResult> {
       concurrency,
       ratio: Math.round((burstKernel.deliveries_per_s / rawRate) * 1000) / 1000,
     };
-    const { deliveries_per_s: _rate, ...paced } = await phase('paced', 5);
+    const {
+      deliveries_per_s: _rate,
+      emitted_ms: _e,
+      first_receipt_ms: _f,
+      ...paced
+    } = await phase('paced', 5);
     const body = JSON.stringify({ id: 'x', seq: 0, type: 'bench_tick', payload: { pad: 'x'.repeat(200) } });
     const raw: number[] = [];
     for (let i = 0; i < 500; i++) {
@@ -223,7 +235,7 @@ export async function benchEvents(): Promise<EventsBenchResult> {
       50,
       EVENTS,
       async () => {
-        for (let i = 0; i < EVENTS; i++) await events.emit({ type: 'sse_tick', payload: { i } });
+        for (let i = 0; i < EVENTS; i++) await events.emitExternal({ type: 'sse_tick', payload: { i } });
       },
     );
     const clients = new Set<import('node:http').ServerResponse>();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test tier: lint, type-check, drift checks, unit; medium + e2e on SQLite; then medium + e2e
-# again on a throwaway PostgreSQL cluster (started here, stopped on exit whatever happens).
+# again on a throwaway PostgreSQL cluster (started here, stopped on exit whatever happens). The
+# browser specs (the console in chromium) run once, on SQLite: they prove nothing engine-specific.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +18,7 @@ step "type-check";      npm run -s typecheck
 step "openapi drift";   npm run -s openapi:check
 step "unit";            $JEST --selectProjects unit
 step "medium + e2e on SQLite"
-DATABASE=sqlite $JEST --selectProjects medium e2e --maxWorkers=2
+DATABASE=sqlite $JEST --selectProjects medium e2e browser --maxWorkers=2
 
 step "medium + e2e on PostgreSQL"
 read -r PG_URL PG_DIR < <(scripts/pg-test.sh start)

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
 import { AuditService } from '../audit/audit.service';
 import { canSeeCamera, type Principal } from '../auth/principal';
+import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors';
@@ -9,7 +9,6 @@ import { prefixedId } from '../common/ids';
 import { HeldarConfig } from '../config/heldar-config';
 import { DatabaseService } from '../database/database.service';
 import type { JsonObject } from '../database/columns';
-import { EventBus } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { AiTaskEntity, type StreamProfile } from './entities/ai-task.entity';
 import { AiWorkerEntity } from './entities/ai-worker.entity';
@@ -72,30 +71,20 @@ export interface TaskInput {
  */
 @Injectable()
 export class AiTasksService implements OnApplicationBootstrap {
-  private subscription?: Subscription;
-
   constructor(
     private readonly db: DatabaseService,
     private readonly cameras: CamerasService,
     private readonly audit: AuditService,
     private readonly events: EventsService,
-    private readonly bus: EventBus,
+    private readonly deletionHooks: CameraDeletionHooks,
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (e.eventType === 'camera_deleted' && e.cameraId) {
-        void this.db
-          .run((m) => m.getRepository(AiTaskEntity).delete({ cameraId: e.cameraId! }))
-          .catch(() => undefined);
-      }
+    this.deletionHooks.add('ai_tasks', async (cameraId) => {
+      await this.db.run((m) => m.getRepository(AiTaskEntity).delete({ cameraId }));
     });
-  }
-
-  onApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
   }
 
   listForCamera(cameraId: string): Promise<AiTaskEntity[]> {

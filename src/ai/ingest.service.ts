@@ -1,13 +1,13 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
 import { assertCameraScope, type Principal } from '../auth/principal';
+import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { Telemetry } from '../common/telemetry';
 import { NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { mapDriverError } from '../common/driver-errors';
-import { EventBus } from '../events/event-bus';
+import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { AiRepository } from './ai.repository';
 import type { DetectionEntity } from './entities/detection.entity';
@@ -30,7 +30,7 @@ export interface IngestResult {
 @Injectable()
 export class IngestService implements OnApplicationBootstrap {
   private readonly cameras = new Map<string, { siteId: string | null; at: number }>();
-  private subscription?: Subscription;
+  private off?: Unsubscribe;
 
   constructor(
     private readonly repo: AiRepository,
@@ -38,21 +38,26 @@ export class IngestService implements OnApplicationBootstrap {
     private readonly cameraService: CamerasService,
     private readonly events: EventsService,
     private readonly bus: EventBus,
+    private readonly deletionHooks: CameraDeletionHooks,
     private readonly clock: Clock,
     private readonly telemetry: Telemetry,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (e.cameraId && (e.eventType === 'camera_deleted' || e.eventType === 'camera_updated')) {
-        this.cameras.delete(e.cameraId);
-        if (e.eventType === 'camera_deleted') void this.repo.deleteCamera(e.cameraId).catch(() => undefined);
-      }
+    this.off = this.bus.on(
+      ['camera_deleted', 'camera_updated'],
+      (e) => {
+        if (e.cameraId) this.cameras.delete(e.cameraId);
+      },
+      'ingest',
+    );
+    this.deletionHooks.add('detections', async (cameraId) => {
+      await this.repo.deleteCamera(cameraId);
     });
   }
 
   onApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
+    this.off?.();
   }
 
   private async site(cameraId: string): Promise<string | null> {
@@ -143,7 +148,7 @@ export class IngestService implements OnApplicationBootstrap {
     }
     await this.fanout.fanOutAfterCommit(pending);
     if (p.event) {
-      await this.events.emit({
+      await this.events.emitExternal({
         type: p.event.eventType,
         severity: p.event.severity,
         cameraId: p.cameraId,

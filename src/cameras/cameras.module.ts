@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { CameraDeletionChecks } from './camera-deletion-checks';
+import { CameraDeletionHooks } from './camera-deletion-hooks';
 import { CamerasController } from './cameras.controller';
 import { CamerasRepository } from './cameras.repository';
 import { CamerasService } from './cameras.service';
@@ -17,7 +18,7 @@ import { EventsModule } from '../events/events.module';
 @Module({
   imports: [AuditModule, EventsModule],
   controllers: [CamerasController, SitesController],
-  providers: [CamerasRepository, CamerasService, SitesService, CameraDeletionChecks],
-  exports: [CamerasService, CameraDeletionChecks],
+  providers: [CamerasRepository, CamerasService, SitesService, CameraDeletionChecks, CameraDeletionHooks],
+  exports: [CamerasService, CameraDeletionChecks, CameraDeletionHooks],
 })
 export class CamerasModule {}

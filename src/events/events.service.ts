@@ -4,18 +4,34 @@ import { uuidv7 } from '../common/ids';
 import { DatabaseService } from '../database/database.service';
 import { EventBus, type KernelEvent } from './event-bus';
 import { EventHorizon } from './event-horizon';
-import { KERNEL_EVENT_TYPES, type Severity } from './event-types';
+import {
+  KERNEL_EVENT_TYPES,
+  type KernelEventPayloads,
+  type KernelEventType,
+  type Severity,
+} from './event-types';
 import { type EventQuery, EventsRepository } from './events.repository';
 import type { EventEntity } from './entities/event.entity';
 
-export interface EmitEvent {
-  type: string;
+interface EmitBase {
   severity?: Severity;
   cameraId?: string | null;
   siteId?: string | null;
-  payload?: Record<string, unknown>;
   /** When it happened (defaults to now). */
   timestamp?: string;
+}
+
+/** A kernel event to emit: a registered type with its payload (optional when it has none). */
+export type EmitEvent<T extends KernelEventType = KernelEventType> = {
+  [K in T]: EmitBase & { type: K } & (Record<string, never> extends KernelEventPayloads[K]
+      ? { payload?: KernelEventPayloads[K] }
+      : { payload: KernelEventPayloads[K] });
+}[T];
+
+/** An event raised from outside the kernel (an AI worker's type, already refused if reserved). */
+export interface ExternalEvent extends EmitBase {
+  type: string;
+  payload?: Record<string, unknown>;
 }
 
 @Injectable()
@@ -28,8 +44,16 @@ export class EventsService {
     private readonly horizon: EventHorizon,
   ) {}
 
-  /** Persist an event and publish it on the bus once committed (inside a transaction: after it). */
-  async emit(e: EmitEvent): Promise<KernelEvent> {
+  /**
+   * Persist a kernel event and publish it on the bus once committed (inside a transaction: after
+   * it). Only registered types compile (`KERNEL_EVENT_REGISTRY`), each with its payload.
+   */
+  emit<T extends KernelEventType>(e: EmitEvent<T>): Promise<KernelEvent> {
+    return this.emitExternal(e as ExternalEvent);
+  }
+
+  /** Persist and publish an event of a type from outside the kernel (an AI worker's). */
+  async emitExternal(e: ExternalEvent): Promise<KernelEvent> {
     const now = this.clock.nowIso();
     const row = await this.repo.insert({
       id: uuidv7(),

@@ -1,13 +1,13 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
+import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { isEventMode } from '../cameras/record-mode';
 import { Clock } from '../common/clock';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
-import { EventBus, type KernelEvent } from '../events/event-bus';
+import { EventBus, type KernelEvent, type Unsubscribe } from '../events/event-bus';
 import { KERNEL_EVENT_TYPES, reservedEventType } from '../events/event-types';
 import { EventsService } from '../events/events.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';
@@ -46,7 +46,7 @@ export interface TriggerResult {
 @Injectable()
 export class KeepService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('EventRecording');
-  private subscription?: Subscription;
+  private off?: Unsubscribe;
   /** Per-camera serialisation of window writes. */
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Open windows' ends per camera, to announce recording_stopped when they pass. */
@@ -59,28 +59,29 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly events: EventsService,
     private readonly audit: AuditService,
     private readonly bus: EventBus,
+    private readonly deletionHooks: CameraDeletionHooks,
     private readonly loops: Loops,
     private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.subscription = this.bus.events$.subscribe((e) => this.onEvent(e));
+    // Zone events and any worker type may open a keep window.
+    this.off = this.bus.onAny((e) => this.onEvent(e), 'keep');
+    this.deletionHooks.add('keep', async (cameraId) => {
+      this.openUntil.delete(cameraId);
+      await this.repo.deleteCamera(cameraId);
+    });
     this.loops.start('keep_decide', KEEP_CHECK_MS, () => this.decideAll());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.subscription?.unsubscribe();
+    this.off?.();
     await this.loops.stop('keep_decide');
     await Promise.allSettled([...this.queues.values()]);
   }
 
   private onEvent(e: KernelEvent): void {
     if (!e.cameraId) return;
-    if (e.eventType === 'camera_deleted') {
-      this.openUntil.delete(e.cameraId);
-      void this.repo.deleteCamera(e.cameraId).catch(() => undefined);
-      return;
-    }
     const fromOutside =
       !Object.hasOwn(KERNEL_EVENT_TYPES, e.eventType) && reservedEventType(e.eventType) === null;
     if (!ZONE_TRIGGERS.has(e.eventType) && !fromOutside) return;

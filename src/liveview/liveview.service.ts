@@ -6,7 +6,6 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { isIP } from 'node:net';
-import type { Subscription } from 'rxjs';
 import { ViewAudit } from '../audit/view-audit';
 import { hasCapability, type Principal } from '../auth/principal';
 import { PrincipalResolver } from '../auth/principal-resolver';
@@ -16,7 +15,7 @@ import { BadRequestError, CameraNotFound, ForbiddenError } from '../common/error
 import { Loops } from '../common/loops';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
-import { EventBus } from '../events/event-bus';
+import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { HlsPublisherService } from './hls-publisher.service';
 import {
   LIVE_PATH_PREFIX,
@@ -56,7 +55,7 @@ export interface MediaMtxAuthRequest {
 }
 
 const REAP_MS = 5_000;
-const RECONCILE_ON = new Set(['camera_updated', 'camera_deleted']);
+const RECONCILE_ON = ['camera_updated', 'camera_deleted'] as const;
 
 /** Loopback (v4, v6 and v4-mapped). */
 export function isLoopback(ip: string): boolean {
@@ -87,7 +86,7 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly logger = new Logger('Liveview');
   private readonly key: Buffer;
   private readonly chains = new Map<string, Promise<unknown>>();
-  private subscription?: Subscription;
+  private off?: Unsubscribe;
 
   constructor(
     private readonly cameras: CamerasService,
@@ -109,14 +108,17 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   onApplicationBootstrap(): void {
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (RECONCILE_ON.has(e.eventType) && e.cameraId) {
+    this.off = this.bus.on(
+      RECONCILE_ON,
+      (e) => {
+        if (!e.cameraId) return;
         const id = e.cameraId;
         void this.serial(id, () => this.reconcileCamera(id)).catch((err: unknown) =>
           this.logger.warn({ err, cameraId: id }, 'live reconcile failed'),
         );
-      }
-    });
+      },
+      'liveview',
+    );
     if (this.mediamtx.configured)
       this.loops.start('live_reconcile', this.config.liveReconcileIntervalS * 1000, () =>
         this.reconcileAll(),
@@ -125,7 +127,7 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    this.off?.();
   }
 
   /** Serialises work per camera (demand, reconcile), so MediaMTX sees one writer per path. */

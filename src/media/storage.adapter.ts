@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
+  copyFile,
   mkdir,
   readdir,
   readFile,
@@ -59,6 +60,11 @@ export class StorageAdapter {
       if (code === 'ENOENT' || code === 'ENOTDIR') return { files: [], dirs: [] };
       throw err;
     }
+  }
+
+  /** Copy a file (the target is replaced). */
+  async copy(from: string, to: string): Promise<void> {
+    await copyFile(from, to);
   }
 
   /** Move a file (same filesystem: atomic). */

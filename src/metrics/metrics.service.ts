@@ -6,12 +6,11 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge } from 'prom-client';
-import type { Subscription } from 'rxjs';
 import { AiTasksService } from '../ai/ai-tasks.service';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { HeldarConfig } from '../config/heldar-config';
-import { EventBus, type KernelEvent } from '../events/event-bus';
+import { EventBus, type KernelEvent, type Unsubscribe } from '../events/event-bus';
 import { HlsPublisherService } from '../liveview/hls-publisher.service';
 import { StorageAdapter } from '../media/storage.adapter';
 import { SidecarsService } from '../sidecars/sidecars.service';
@@ -43,7 +42,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private aggregates: Aggregates | null = null;
   private aggregatesAtMs = 0;
   private refreshing: Promise<void> | null = null;
-  private subscription?: Subscription;
+  private off?: Unsubscribe;
 
   constructor(
     private readonly telemetry: Telemetry,
@@ -64,11 +63,11 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     for (const c of await this.cameras.getNames()) this.cameraNames.set(c.id, c.name);
-    this.subscription = this.bus.events$.subscribe((e) => this.onEvent(e));
+    this.off = this.bus.onAny((e) => this.onEvent(e), 'metrics');
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    this.off?.();
   }
 
   private events?: Counter<'severity'>;

@@ -14,7 +14,7 @@ import { Clock } from '../common/clock';
 import { Loops } from '../common/loops';
 import { CAUSE_TOLERANCE_MS, type GapCause, type RecordingStop } from '../common/gap-cause';
 import { HeldarConfig } from '../config/heldar-config';
-import { EventBus } from '../events/event-bus';
+import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { ModuleLifecycleService } from '../settings/module-lifecycle.service';
 import { buildRecordArgs } from '../media/ffmpeg-args';
@@ -64,7 +64,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   private readonly logger = new Logger('Recorder');
   private readonly active = new Map<string, ActiveRecorder>();
   private readonly queues = new Map<string, Promise<void>>();
-  private subscription?: Subscription;
+  private off?: Unsubscribe;
   private shuttingDown = false;
   private readonly listeners: RecorderListener[] = [];
   /** Why the recorder cannot run (ffmpeg missing, recordings not writable), or null. */
@@ -93,12 +93,13 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     const dangling = await this.repo.closeDanglingRuns(this.clock.nowIso());
     if (dangling > 0)
       this.logger.warn(`${dangling} recorder run(s) were cut by a kernel stop without shutdown`);
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (!e.cameraId) return;
-      if (e.eventType === 'camera_created' || e.eventType === 'camera_updated')
-        this.schedule(e.cameraId, 'reconcile');
-      if (e.eventType === 'camera_deleted') this.schedule(e.cameraId, 'remove');
-    });
+    this.off = this.bus.on(
+      ['camera_created', 'camera_updated', 'camera_deleted'],
+      (e) => {
+        if (e.cameraId) this.schedule(e.cameraId, e.eventType === 'camera_deleted' ? 'remove' : 'reconcile');
+      },
+      'recorder',
+    );
     if (!this.config.recorderEnabled)
       this.logger.warn('HELDAR_RECORDER_ENABLED=false: no camera is recorded');
     else await this.checkStart();
@@ -195,7 +196,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     this.scheduleSubscription?.unsubscribe();
     this.shuttingDown = true;
-    this.subscription?.unsubscribe();
+    this.off?.();
     await this.loops.stop('recorder_health');
     await this.loops.stop('recorder_days');
     await this.loops.stop('recorder_schedules');

@@ -6,12 +6,11 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { join } from 'node:path';
-import type { Subscription } from 'rxjs';
 import { AiTasksService } from '../ai/ai-tasks.service';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { HeldarConfig } from '../config/heldar-config';
-import { EventBus } from '../events/event-bus';
+import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { buildSamplerArgs } from '../media/ffmpeg-args';
 import { StorageAdapter } from '../media/storage.adapter';
@@ -33,7 +32,7 @@ export interface SamplerInfo {
 }
 
 const REBALANCE_DEBOUNCE_MS = 300;
-const REBALANCE_ON = new Set(['ai_tasks_changed', 'camera_created', 'camera_updated', 'camera_deleted']);
+const REBALANCE_ON = ['ai_tasks_changed', 'camera_created', 'camera_updated', 'camera_deleted'] as const;
 
 /**
  * One supervised ffmpeg per (camera, stream profile) that has enabled AI tasks, writing
@@ -45,7 +44,7 @@ const REBALANCE_ON = new Set(['ai_tasks_changed', 'camera_created', 'camera_upda
 export class SamplerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Sampler');
   private readonly info = new Map<string, SamplerInfo & { argsKey: string }>();
-  private subscription?: Subscription;
+  private off?: Unsubscribe;
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -63,9 +62,7 @@ export class SamplerService implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     if (!this.config.aiEnabled) return;
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (REBALANCE_ON.has(e.eventType)) this.schedule();
-    });
+    this.off = this.bus.on(REBALANCE_ON, () => this.schedule(), 'sampler');
     this.schedule();
   }
 
@@ -73,7 +70,7 @@ export class SamplerService implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.subscription?.unsubscribe();
+    this.off?.();
     await this.chain.catch(() => undefined); // a failed rebalance was logged; it must not fail the shutdown
     await Promise.all([...this.info.keys()].map((k) => this.supervisor.stop(k)));
   }

@@ -1,12 +1,12 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subject, type Subscription } from 'rxjs';
+import { Subject } from 'rxjs';
 import { AuditService } from '../audit/audit.service';
 import { canSeeCamera, type Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
-import { EventBus } from '../events/event-bus';
+import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { RecordingScheduleEntity } from './entities/recording-schedule.entity';
 import { parseHhMm, type ScheduleWindow, scheduleOpen } from './schedule-logic';
 import { SchedulesRepository } from './schedules.repository';
@@ -57,29 +57,25 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly changed = new Subject<string>();
   /** Camera ids whose windows changed (created, updated, deleted). */
   readonly changes$ = this.changed.asObservable();
-  private subscription?: Subscription;
   private loaded = false;
 
   constructor(
     private readonly repo: SchedulesRepository,
     private readonly cameras: CamerasService,
     private readonly audit: AuditService,
-    private readonly bus: EventBus,
+    private readonly deletionHooks: CameraDeletionHooks,
     private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (e.eventType !== 'camera_deleted' || !e.cameraId) return;
-      const id = e.cameraId;
+    this.deletionHooks.add('schedules', async (id) => {
       this.byCamera.delete(id);
-      void this.repo.deleteCamera(id).catch(() => undefined);
+      await this.repo.deleteCamera(id);
     });
     await this.load();
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
     this.changed.complete();
   }
 

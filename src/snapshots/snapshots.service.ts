@@ -7,9 +7,9 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { dirname, join } from 'node:path';
-import type { Subscription } from 'rxjs';
 import { AuditService } from '../audit/audit.service';
 import { canSeeCamera, type Principal } from '../auth/principal';
+import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors';
@@ -17,7 +17,6 @@ import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { RowRetention } from '../common/row-retention';
 import { HeldarConfig } from '../config/heldar-config';
-import { EventBus } from '../events/event-bus';
 import { ExportsService } from '../exports/exports.service';
 import { StorageAdapter } from '../media/storage.adapter';
 import type { SnapshotEntity } from './entities/snapshot.entity';
@@ -83,7 +82,6 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
   private readonly inFlight = new Set<Promise<void>>();
   /** The last file name second per camera (two schedules in one second get distinct names). */
   private readonly lastStamp = new Map<string, { second: number; seq: number }>();
-  private subscription?: Subscription;
   private stopped = false;
 
   constructor(
@@ -91,7 +89,7 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
     private readonly cameras: CamerasService,
     private readonly exportsService: ExportsService,
     private readonly audit: AuditService,
-    private readonly bus: EventBus,
+    private readonly deletionHooks: CameraDeletionHooks,
     private readonly storage: StorageAdapter,
     private readonly loops: Loops,
     private readonly rowRetention: RowRetention,
@@ -108,11 +106,9 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (e.eventType !== 'camera_deleted' || !e.cameraId) return;
-      const id = e.cameraId;
+    this.deletionHooks.add('snapshots', async (id) => {
       for (const s of [...this.schedules.values()]) if (s.cameraId === id) this.forget(s.id);
-      void this.repo.deleteSchedulesOf(id).catch(() => undefined);
+      await this.repo.deleteSchedulesOf(id);
     });
     for (const s of await this.repo.allSchedules()) this.schedules.set(s.id, s);
     this.loops.start('snapshots', TICK_MS, () => Promise.resolve(this.tick()));
@@ -120,7 +116,6 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    this.subscription?.unsubscribe();
     await this.loops.stop('snapshots');
     await Promise.all([...this.inFlight]);
   }

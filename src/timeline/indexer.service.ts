@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Subscription } from 'rxjs';
+import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { keptByForMode } from '../cameras/record-mode';
 import { Clock } from '../common/clock';
@@ -15,7 +15,7 @@ import { EXPECTED_GAP_CAUSES } from '../common/gap-cause';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
-import { EventBus } from '../events/event-bus';
+import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import type { ProbedFile } from '../media/ffmpeg-args';
 import { MediaService } from '../media/media.service';
@@ -81,7 +81,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   /** `kept_by` of each camera's new segments (from its record mode); dropped when it changes. */
   private readonly keptByOf = new Map<string, string>();
   private readonly queues = new Map<string, Promise<void>>();
-  private subscription?: Subscription;
+  private off?: Unsubscribe;
   /** Files last written before this were closed: no recorder of this kernel was writing them. */
   private bootMs = 0;
   /** Index lag samples (file closed → row committed), for the recorder benchmark. */
@@ -95,6 +95,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     private readonly storage: StorageAdapter,
     private readonly events: EventsService,
     private readonly bus: EventBus,
+    private readonly deletionHooks: CameraDeletionHooks,
     private readonly loops: Loops,
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
@@ -104,19 +105,17 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     this.bootMs = this.clock.nowMs();
     const cleared = await this.repo.clearReadLocks();
     if (cleared > 0) this.logger.log(`cleared ${cleared} stale segment read-lock(s)`);
-    this.subscription = this.bus.events$.subscribe((e) => {
-      if (e.cameraId && (e.eventType === 'camera_updated' || e.eventType === 'camera_deleted'))
-        this.keptByOf.delete(e.cameraId);
-      if (e.eventType === 'camera_deleted' && e.cameraId) {
-        const prefix = `${e.cameraId}/`;
-        for (const rel of this.probeFailures.keys())
-          if (rel.startsWith(prefix)) this.probeFailures.delete(rel);
-        void this.repo
-          .deleteCamera(e.cameraId)
-          .catch((err: unknown) =>
-            this.logger.error({ err, cameraId: e.cameraId }, 'segment cleanup failed'),
-          );
-      }
+    this.off = this.bus.on(
+      ['camera_updated', 'camera_deleted'],
+      (e) => {
+        if (e.cameraId) this.keptByOf.delete(e.cameraId);
+      },
+      'indexer',
+    );
+    this.deletionHooks.add('segments', async (cameraId) => {
+      const prefix = `${cameraId}/`;
+      for (const rel of this.probeFailures.keys()) if (rel.startsWith(prefix)) this.probeFailures.delete(rel);
+      await this.repo.deleteCamera(cameraId);
     });
     this.recorder.addListener(this);
     // The first tick runs at once: the boot reconciliation.
@@ -126,7 +125,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   /** After every recorder stopped (their last lines are queued here), before the database closes:
    * finish what is queued, so the segments ffmpeg closed on the way down are committed now. */
   async onApplicationShutdown(): Promise<void> {
-    this.subscription?.unsubscribe();
+    this.off?.();
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
     while (this.queues.size > 0 && Date.now() < deadline) {
       await Promise.race([

@@ -265,6 +265,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         w.cursorSeq = p.cursorSeq; // the cached row follows the stored one
         this.enqueue(p.rows.filter((r) => inserted.has(r.id)));
       }
+      // Sending starts with the first batch, not once a burst has stopped arriving: while events
+      // keep committing, the scheduling loop keeps going (each pass schedules what came since).
+      if (!this.stopped)
+        void this.pump().catch((err: unknown) => this.logger.error({ err }, 'webhook dispatch failed'));
       if (batch.length < SCHEDULE_BATCH) return;
     }
   }

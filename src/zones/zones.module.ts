@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DETECTION_CONSUMERS } from '../ai/detection-consumer';
 import { CamerasModule } from '../cameras/cameras.module';
+import { SamplerModule } from '../sampler/sampler.module';
 import { HeldarModule } from '../common/heldar-module.decorator';
+import { ZoneDetectionsConsumer } from './zone-detections.consumer';
+import { ZoneEvidence } from './zone-evidence';
 import { ZonesController } from './zones.controller';
+import { ZonesRepository } from './zones.repository';
 import { ZonesService } from './zones.service';
 import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
@@ -13,8 +17,14 @@ import { EventsModule } from '../events/events.module';
   description: 'Zones CRUD and the zone engine (enter, exit, dwell, line crossings, occupancy)',
 })
 @Module({
-  imports: [CamerasModule, AuditModule, EventsModule],
+  imports: [CamerasModule, SamplerModule, AuditModule, EventsModule],
   controllers: [ZonesController],
-  providers: [ZonesService, { provide: DETECTION_CONSUMERS, useExisting: ZonesService }],
+  providers: [
+    ZonesRepository,
+    ZoneEvidence,
+    ZoneDetectionsConsumer,
+    ZonesService,
+    { provide: DETECTION_CONSUMERS, useExisting: ZoneDetectionsConsumer },
+  ],
 })
 export class ZonesModule {}

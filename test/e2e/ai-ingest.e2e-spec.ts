@@ -42,7 +42,7 @@ class WritingConsumer implements DetectionConsumer {
     return taskType === 'tx_task';
   }
   async consume(batch: DetectionBatch): Promise<void> {
-    await this.events.emit({
+    await this.events.emitExternal({
       type: 'writer_consumed',
       cameraId: batch.cameraId,
       payload: { frame: batch.frameKey },

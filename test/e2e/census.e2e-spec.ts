@@ -451,7 +451,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
       ['PATCH /api/v1/webhooks/:id', 'update_webhook', () => t.http().patch(`/api/v1/webhooks/${ctx.wh}`).set(admin).send({ name: 'w' }).expect(200)],
       ['POST /api/v1/webhooks/:id/test', 'test_webhook', () => t.http().post(`/api/v1/webhooks/${ctx.wh}/test`).set(admin).expect(200)],
       ['POST /api/v1/webhooks/:id/deliveries/:delivery_id/replay', 'replay_webhook_delivery', async () => {
-        await t.app.get(EventsService).emit({ type: 'census_walk' });
+        await t.app.get(EventsService).emitExternal({ type: 'census_walk' });
         const d = await waitFor(async () => {
           const list = (await t.http().get(`/api/v1/webhooks/${ctx.wh}/deliveries?status=retrying`).set(admin).expect(200)).body;
           return list[0] as { id: string } | undefined;

@@ -104,7 +104,7 @@ describe(`events after a seq, with transactions committing out of seq order (${E
     const insertedP = new Promise<void>((r) => (inserted = r));
     const held = db
       .transaction(async () => {
-        first = await events.emit({ type: 'x_order', payload: { n: 'first' } });
+        first = await events.emitExternal({ type: 'x_order', payload: { n: 'first' } });
         inserted();
         await gate;
         if (end === 'rollback') throw new Error('rolled back on purpose');
@@ -117,7 +117,7 @@ describe(`events after a seq, with transactions committing out of seq order (${E
       release();
       await held;
     } else await insertedP;
-    const second = await events.emit({ type: 'x_order', payload: { n: 'second' } });
+    const second = await events.emitExternal({ type: 'x_order', payload: { n: 'second' } });
     // (SQLite reuses a rolled-back rowid: there the second may take the first's seq.)
     if (end === 'commit' || ENGINE === 'postgres') expect(second.seq).toBeGreaterThan(first.seq);
     await during();
@@ -127,7 +127,7 @@ describe(`events after a seq, with transactions committing out of seq order (${E
   }
 
   it('the webhook dispatcher delivers both events exactly once (its cursor never passes the open one)', async () => {
-    const before = await t.app.get(EventsService).emit({ type: 'x_fence' });
+    const before = await t.app.get(EventsService).emitExternal({ type: 'x_fence' });
     await t
       .http()
       .post('/api/v1/webhooks')
@@ -152,7 +152,7 @@ describe(`events after a seq, with transactions committing out of seq order (${E
   });
 
   it('GET ?since_seq= never returns the later event before the open one: a client following its cursor gets both', async () => {
-    const fence = await t.app.get(EventsService).emit({ type: 'x_order' });
+    const fence = await t.app.get(EventsService).emitExternal({ type: 'x_order' });
     let cursor = fence.seq;
     const seen: number[] = [];
     const { first, second } = await outOfOrder('commit', async () => {
@@ -174,7 +174,7 @@ describe(`events after a seq, with transactions committing out of seq order (${E
   });
 
   it('an SSE stream sends both in seq order, and one that resumes with the last id it got misses neither', async () => {
-    const fence = await t.app.get(EventsService).emit({ type: 'x_order' });
+    const fence = await t.app.get(EventsService).emitExternal({ type: 'x_order' });
     let live!: Sse;
     let cut!: Sse;
     const { first, second } = await outOfOrder('commit', async () => {
@@ -195,7 +195,7 @@ describe(`events after a seq, with transactions committing out of seq order (${E
   });
 
   it('a rolled-back event holds nobody back: the later one is delivered once it is gone', async () => {
-    const fence = await t.app.get(EventsService).emit({ type: 'x_order' });
+    const fence = await t.app.get(EventsService).emitExternal({ type: 'x_order' });
     const s = await sse(fence.seq);
     const { second } = await outOfOrder('rollback', () => settle());
     await waitFor(async () => s.ids.length >= 1, 10_000, 'the later event after the rollback');

@@ -3,7 +3,7 @@ import { ApiKeyEntity } from '../../src/auth/entities/api-key.entity';
 import { newApiKey, sha256Hex } from '../../src/auth/tokens';
 import { DatabaseService } from '../../src/database/database.service';
 import { EventStreamService } from '../../src/events/event-stream.service';
-import { EventsService, type EmitEvent } from '../../src/events/events.service';
+import { EventsService, type ExternalEvent } from '../../src/events/events.service';
 import { startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -109,9 +109,9 @@ describe(`GET /api/v1/events/stream (${ENGINE})`, () => {
     clients.push(c);
     return c;
   };
-  const emit = (e: EmitEvent) => events.emit(e);
+  const emit = (e: ExternalEvent) => events.emitExternal(e);
   /** Emit `n` events of `type` one after another; their seqs in order. */
-  const emitMany = async (n: number, type: string, extra: Partial<EmitEvent> = {}) => {
+  const emitMany = async (n: number, type: string, extra: Partial<ExternalEvent> = {}) => {
     const seqs: number[] = [];
     for (let i = 0; i < n; i++) seqs.push((await emit({ type, payload: { i }, ...extra })).seq);
     return seqs;
@@ -466,9 +466,9 @@ describe(`the event log and a camera-scoped credential (${ENGINE})`, () => {
     );
     const events = t.app.get(EventsService);
     const start = await events.maxSeq();
-    const a = await events.emit({ type: 'x_scope', cameraId: 'cam_a' });
-    for (let i = 0; i < 3; i++) await events.emit({ type: 'x_scope', cameraId: 'cam_b' });
-    await events.emit({ type: 'x_scope' }); // camera-less
+    const a = await events.emitExternal({ type: 'x_scope', cameraId: 'cam_a' });
+    for (let i = 0; i < 3; i++) await events.emitExternal({ type: 'x_scope', cameraId: 'cam_b' });
+    await events.emitExternal({ type: 'x_scope' }); // camera-less
     const h = { 'X-API-Key': key };
     // The newest event is someone else's: the page still holds the newest of the key's own.
     expect(
@@ -489,9 +489,9 @@ describe(`the event log and a camera-scoped credential (${ENGINE})`, () => {
     const c = await SseClient.open(t, `/api/v1/events/stream?since_seq=${start}`, { headers: h });
     try {
       await c.until((x) => x.ids.includes(a.seq), 'the replay');
-      await events.emit({ type: 'x_live', cameraId: 'cam_b' });
-      await events.emit({ type: 'x_live' });
-      const live = await events.emit({ type: 'x_live', cameraId: 'cam_a' });
+      await events.emitExternal({ type: 'x_live', cameraId: 'cam_b' });
+      await events.emitExternal({ type: 'x_live' });
+      const live = await events.emitExternal({ type: 'x_live', cameraId: 'cam_a' });
       await c.until((x) => x.ids.includes(live.seq), 'the live event');
       expect(c.ids).toEqual([a.seq, live.seq]);
     } finally {

@@ -107,7 +107,7 @@ describe(`/metrics (${ENGINE})`, () => {
       .set(bearer())
       .send({ url: receiverUrl, event_types: ['metrics_probe'] })
       .expect(201);
-    await t.app.get(EventsService).emit({ type: 'metrics_probe', severity: 'warning' });
+    await t.app.get(EventsService).emitExternal({ type: 'metrics_probe', severity: 'warning' });
 
     const { text, families } = await waitFor(
       async () => {

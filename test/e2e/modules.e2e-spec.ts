@@ -178,7 +178,9 @@ describe(`sidecar modules (${ENGINE})`, () => {
     await t.http().post('/api/v1/cameras').set(key).send({ name: 'nope' }).expect(403);
 
     // Events it subscribed to arrive signed at <base_url>/heldar/events.
-    const e = await t.app.get(EventsService).emit({ type: 'reports_ready', payload: { day: '2026-11-21' } });
+    const e = await t.app
+      .get(EventsService)
+      .emitExternal({ type: 'reports_ready', payload: { day: '2026-11-21' } });
     await waitFor(async () => car.deliveries.length === 1, 10_000, 'a delivery to the sidecar');
     const got = car.deliveries[0];
     expect(new Webhook(reg.body.webhook_secret).verify(got.body, got.headers)).toMatchObject({
@@ -454,7 +456,7 @@ describe(`sidecar modules (${ENGINE})`, () => {
     await t.http().get(`/api/v1/webhooks/${mod.webhook_id}`).set(admin).expect(404);
     expect(await rawQuery(t, `SELECT id FROM api_keys WHERE id = '${mod.api_key_id}'`)).toEqual([]);
     const before = car.deliveries.length;
-    await t.app.get(EventsService).emit({ type: 'reports_ready' });
+    await t.app.get(EventsService).emitExternal({ type: 'reports_ready' });
     await new Promise((r) => setTimeout(r, 1500)); // a delivery would have arrived by now
     expect(car.deliveries.length).toBe(before);
     await t.http().delete('/api/v1/modules/reports').set(admin).expect(404);

@@ -110,7 +110,7 @@ describe(`webhooks (${ENGINE})`, () => {
     type: string,
     payload: Record<string, unknown> = {},
     severity: 'info' | 'warning' | 'critical' = 'info',
-  ) => t.app.get(EventsService).emit({ type, severity, payload });
+  ) => t.app.get(EventsService).emitExternal({ type, severity, payload });
 
   it('delivers matching events signed per Standard Webhooks, and only those', async () => {
     const hook = await subscribe({ event_types: ['camera_*', 'door_open'], min_severity: 'info' });
@@ -172,7 +172,7 @@ describe(`webhooks (${ENGINE})`, () => {
     await emit('quiet', {}, 'info');
     const loud = await emit('loud', {}, 'critical');
     await waitFor(async () => rx.ofType('loud').length === 1, 10_000, 'the critical event');
-    await t.app.get(EventsService).emit({ type: 'marker', severity: 'warning' });
+    await t.app.get(EventsService).emitExternal({ type: 'marker', severity: 'warning' });
     await waitFor(async () => rx.ofType('marker').length === 1, 10_000, 'the marker');
     expect(rx.got.map((r) => r.json.seq)).not.toContain(before.seq);
     expect(rx.ofType('quiet')).toEqual([]);
@@ -279,7 +279,7 @@ describe(`webhooks (${ENGINE})`, () => {
     };
     const failing = new Set<number>();
     for (let i = 0; i < 120; i++) {
-      const e = await t.app.get(EventsService).emit({ type: 'ledger_test', payload: { i } });
+      const e = await t.app.get(EventsService).emitExternal({ type: 'ledger_test', payload: { i } });
       if (i % 3 === 0) failing.add(e.seq);
     }
     const settled = async () => {
@@ -427,7 +427,7 @@ describe(`webhook delivery slots (${ENGINE})`, () => {
       }
       const sent = [];
       for (let i = 0; i < 6; i++)
-        sent.push(await t.app.get(EventsService).emit({ type: 'slot_test', payload: { i } }));
+        sent.push(await t.app.get(EventsService).emitExternal({ type: 'slot_test', payload: { i } }));
       await waitFor(async () => rx.ofType('slot_test').length === 6, 10_000, 'the healthy subscription');
       expect(rx.seqs).toEqual(sent.map((e) => e.seq));
       expect(open.size).toBe(2); // the hung one holds its own two slots, no more
@@ -466,7 +466,7 @@ describe(`webhook delivery slots and the ledger (${ENGINE})`, () => {
       ).body as { id: string };
       const sent = [];
       for (let i = 0; i < 3; i++)
-        sent.push(await t.app.get(EventsService).emit({ type: 'ledger_slot_test', payload: { i } }));
+        sent.push(await t.app.get(EventsService).emitExternal({ type: 'ledger_slot_test', payload: { i } }));
       // One slot, three deliveries, no outcome committed yet: all three are received, in order.
       await waitFor(async () => rx.ofType('ledger_slot_test').length === 3, 10_000, 'three deliveries');
       expect(rx.ofType('ledger_slot_test').map((r) => r.json.seq)).toEqual(sent.map((e) => e.seq));
@@ -568,12 +568,12 @@ describe(`webhooks across a kernel restart (${ENGINE})`, () => {
         .post('/api/v1/webhooks')
         .send({ url: rx.url, event_types: ['batch_*'] })
         .expect(201);
-      const first = await t.app.get(EventsService).emit({ type: 'batch_a' });
+      const first = await t.app.get(EventsService).emitExternal({ type: 'batch_a' });
       await waitFor(async () => rx.ofType('batch_a').length === 1, 10_000, 'the first delivery');
       await rx.stop(); // receiver down: the next events fail and wait 60 s for their second retry
       const queued = [];
       for (let i = 0; i < 5; i++)
-        queued.push(await t.app.get(EventsService).emit({ type: 'batch_b', payload: { i } }));
+        queued.push(await t.app.get(EventsService).emitExternal({ type: 'batch_b', payload: { i } }));
       await waitFor(
         async () => {
           const rows = await rawQuery(
@@ -602,7 +602,7 @@ describe(`webhooks across a kernel restart (${ENGINE})`, () => {
       for (const d of pending)
         await t.http().post(`/api/v1/webhooks/${hooks[0].id}/deliveries/${d.id}/replay`).expect(200);
       // …and events committed by the new kernel flow as usual.
-      const after = await t.app.get(EventsService).emit({ type: 'batch_c' });
+      const after = await t.app.get(EventsService).emitExternal({ type: 'batch_c' });
       await waitFor(
         async () => rx.ofType('batch_b').length === 5 && rx.ofType('batch_c').length === 1,
         10_000,
@@ -640,7 +640,7 @@ describe(`webhook camera scope (${ENGINE})`, () => {
   });
 
   const emit = (type: string, cameraId: string | null, severity: 'info' | 'warning' | 'critical' = 'info') =>
-    t.app.get(EventsService).emit({ type, cameraId, severity });
+    t.app.get(EventsService).emitExternal({ type, cameraId, severity });
   const hook = async (id: string) => (await t.http().get(`/api/v1/webhooks/${id}`).expect(200)).body;
   const ledger = async (id: string) =>
     (await t.http().get(`/api/v1/webhooks/${id}/deliveries`).expect(200)).body

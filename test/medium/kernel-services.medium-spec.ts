@@ -53,14 +53,14 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
 
   it('emit persists with a monotonic seq and publishes after commit', async () => {
     const received = firstValueFrom(bus.events$.pipe(take(3), toArray(), timeout(2000)));
-    const a = await events.emit({
+    const a = await events.emitExternal({
       type: 'camera_offline',
       severity: 'warning',
       cameraId: 'c1',
       payload: { n: 1 },
     });
-    const b = await events.emit({ type: 'camera_offline', cameraId: 'c2' });
-    const c = await events.emit({ type: 'worker_thing', cameraId: 'c1' });
+    const b = await events.emitExternal({ type: 'camera_offline', cameraId: 'c2' });
+    const c = await events.emitExternal({ type: 'worker_thing', cameraId: 'c1' });
     expect(b.seq).toBeGreaterThan(a.seq);
     expect(c.seq).toBeGreaterThan(b.seq);
     expect((await received).map((e) => e.seq)).toEqual([a.seq, b.seq, c.seq]);
@@ -74,13 +74,13 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     const sub = bus.events$.subscribe((e) => seen.push(e.eventType));
     await db
       .transaction(async () => {
-        await events.emit({ type: 'ghost_event' });
+        await events.emitExternal({ type: 'ghost_event' });
         expect(seen).toEqual([]); // not before commit
         throw new Error('abort');
       })
       .catch(() => undefined);
     await db.transaction(async () => {
-      await events.emit({ type: 'real_event' });
+      await events.emitExternal({ type: 'real_event' });
       expect(seen).toEqual([]);
     });
     sub.unsubscribe();

@@ -247,7 +247,7 @@ describe('slow clients', () => {
     const blob = 'x'.repeat(40_000); // 800 × 40 kB ≈ 32 MB: far past socket buffers and the 1 MiB cap
     const api: Array<{ status: number; ms: number }> = [];
     for (let i = 0; i < EVENTS; i++) {
-      await events.emit({ type: 'slow_probe', payload: { i, blob } });
+      await events.emitExternal({ type: 'slow_probe', payload: { i, blob } });
       if (i % 10 === 0) api.push(await timed(`${t.baseUrl}/api/v1/cameras/sc`));
     }
     await Promise.race([reading, new Promise((r) => setTimeout(r, 15_000))]);

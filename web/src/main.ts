@@ -1,4 +1,5 @@
 import './style.css';
+import { adminNavLink, adminView, sidecarNav } from './admin';
 import { api, ApiError, can, type Me } from './api';
 import { errorBox, h } from './dom';
 import { eventsView } from './events';
@@ -6,7 +7,8 @@ import { timelineView } from './timeline';
 import { wallView } from './wall';
 
 /**
- * The operator console: sign-in, the live wall, one camera's timeline, the event feed. Routes are
+ * The operator console: sign-in, the live wall, one camera's timeline, the event feed, the admin
+ * pages (web/src/admin). Routes are
  * `/app/...` paths (the kernel answers index.html for all of them), so a reload or a link works.
  */
 const app = document.getElementById('app')!;
@@ -80,6 +82,8 @@ function shell(who: Me): { main: HTMLElement } {
     link('/app/wall', 'Live'),
     link('/app/timeline', 'Timeline'),
     link('/app/events', 'Events'),
+    adminNavLink(who, location.pathname.startsWith('/app/admin')),
+    sidecarNav(who),
     can(who, 'admin') ? h('a', { href: '/docs', 'data-admin': 'api-docs' }, 'API (admin)') : null,
     h('span', { class: 'spacer' }),
     h('span', { id: 'whoami', class: 'whoami' }, `${who.name} · ${who.role}`),
@@ -111,7 +115,9 @@ async function render(): Promise<void> {
   const { main } = shell(me);
   try {
     const m = /^\/app\/timeline(?:\/([^/]+))?$/.exec(path);
-    if (path === '/app/wall') cleanup = await wallView(main, me, go);
+    const admin = path.startsWith('/app/admin') ? await adminView(main, me, path, go) : false;
+    if (admin !== false) cleanup = admin;
+    else if (path === '/app/wall') cleanup = await wallView(main, me, go);
     else if (path === '/app/events') cleanup = await eventsView(main, go);
     else if (m) {
       let id = m[1] ? decodeURIComponent(m[1]) : null;
