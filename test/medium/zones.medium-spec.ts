@@ -14,6 +14,7 @@ import type { Loops } from '../../src/common/loops';
 import { RowRetention } from '../../src/common/row-retention';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
+import { ENTITIES } from '../../src/app.entities';
 import { DatabaseService } from '../../src/database/database.service';
 import { EventBus, type KernelEvent } from '../../src/events/event-bus';
 import { EventsModule } from '../../src/events/events.module';
@@ -70,7 +71,12 @@ describe(`zones: rows, consumer and the camera-deletion cascade (${ENGINE})`, ()
   beforeAll(async () => {
     store = await createTestStore();
     mod = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule, EventsModule],
+      imports: [
+        ConfigModule.forRoot(store.config),
+        CommonModule,
+        DatabaseModule.forRoot(ENTITIES),
+        EventsModule,
+      ],
     }).compile();
     await mod.init();
     db = mod.get(DatabaseService);
@@ -237,7 +243,12 @@ describe(`zones: a failing camera cleanup is retried, then named (${ENGINE})`, (
   beforeAll(async () => {
     store = await createTestStore();
     mod = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule, EventsModule],
+      imports: [
+        ConfigModule.forRoot(store.config),
+        CommonModule,
+        DatabaseModule.forRoot(ENTITIES),
+        EventsModule,
+      ],
     }).compile();
     await mod.init();
     db = mod.get(DatabaseService);
