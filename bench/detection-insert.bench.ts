@@ -7,7 +7,8 @@ import { prefixedId } from '../src/common/ids';
 import { loadConfig } from '../src/config/heldar-config';
 import { type JsonObject, jsonText } from '../src/database/columns';
 import { openDataSource } from '../src/database/data-source';
-import { Database } from '../src/database/database.service';
+import { ENTITIES } from '../src/app.entities';
+import { DatabaseService } from '../src/database/database.service';
 
 /** Detection-shaped rows (reference §2 `detections`), time-ordered keys. */
 @Entity('bench_detections')
@@ -95,12 +96,12 @@ export async function benchDetectionInsert(total = 100_000, batch = 100): Promis
     const rawS = (performance.now() - t0) / 1000;
     raw.close();
 
-    // The kernel's path: Database.transaction + a TypeORM repository insert per batch.
+    // The kernel's path: DatabaseService.transaction + a TypeORM repository insert per batch.
     const cfg = loadConfig({ HELDAR_DATA_DIR: dir, HELDAR_DATABASE_URL: `sqlite://${join(dir, 'repo.db')}` });
-    const ds = await openDataSource(cfg, [BenchDetection]);
+    const ds = await openDataSource(cfg, [...ENTITIES, BenchDetection]);
     await ds.query(DDL);
     await ds.query(INDEX);
-    const db = new Database(ds);
+    const db = new DatabaseService(ds);
     t0 = performance.now();
     for (const rows of batches) {
       await db.transaction((m) => m.getRepository(BenchDetection).insert(rows));

@@ -13,7 +13,7 @@ import { COVERAGE_SPANS_SQL, SEGMENT_COLUMNS, TimelineRepository } from '../src/
 import { pct, round } from './stats';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/heldar-config';
-import { Database } from '../src/database/database.service';
+import { DatabaseService } from '../src/database/database.service';
 
 /**
  * The timeline reads on a store holding 30 days of 60 s segments per camera, on SQLite and on
@@ -208,14 +208,14 @@ async function benchStore(
     const runner = app2.get(DataSource).createQueryRunner();
     const migration = new Coverage1765700000000();
     const began = performance.now();
-    await app2.get(Database).run(async () => {
+    await app2.get(DatabaseService).run(async () => {
       await migration.down(runner);
       await migration.up(runner);
     });
     out.migration_backfill_s = round((performance.now() - began) / 1000, 1);
     await runner.release();
-    if (sqlite) await app2.get(Database).run((m) => m.query('PRAGMA wal_checkpoint(TRUNCATE)'));
-    else await app2.get(Database).run((m) => m.query('ANALYZE'));
+    if (sqlite) await app2.get(DatabaseService).run((m) => m.query('PRAGMA wal_checkpoint(TRUNCATE)'));
+    else await app2.get(DatabaseService).run((m) => m.query('ANALYZE'));
     await app2.close();
     if (useCache) copyFileSync(config.sqlitePath, SCALE_CACHE);
   }

@@ -3,6 +3,7 @@ import { config as loadDotenv } from 'dotenv';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/heldar-config';
 import { dataSourceOptions, restrictSqliteFiles, schemaDrift } from '../src/database/data-source';
+import { ENTITIES } from '../src/app.entities';
 
 /**
  * `run`: apply pending migrations; `revert`: undo the last one; `check`: fail when the entities
@@ -11,7 +12,7 @@ import { dataSourceOptions, restrictSqliteFiles, schemaDrift } from '../src/data
 async function main(cmd: string | undefined): Promise<number> {
   loadDotenv({ quiet: true });
   const cfg = loadConfig(process.env);
-  const ds = new DataSource(dataSourceOptions(cfg));
+  const ds = new DataSource(dataSourceOptions(cfg, ENTITIES));
   if (cfg.isSqlite) restrictSqliteFiles(cfg.sqlitePath);
   await ds.initialize();
   try {

@@ -18,8 +18,8 @@ import { staticHeaders } from './common/static-headers';
 import { installUpgradeRouter } from './common/upgrade';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
-import { Telemetry } from './metrics/telemetry';
-import { ModuleProxy } from './modules/module-proxy';
+import { Telemetry } from './common/telemetry';
+import { SidecarProxy } from './sidecars/sidecar-proxy';
 
 type ModuleRef = Parameters<typeof AppModule.register>[1];
 
@@ -85,7 +85,7 @@ export async function createApp(
   (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
   // Protocol upgrades escape those timeouts: one listener for the whole server answers every one
   // (only /m/{id}/ accepts them) and bounds the wait for authorisation.
-  installUpgradeRouter(server, [app.get(ModuleProxy, { strict: false })], {
+  installUpgradeRouter(server, [app.get(SidecarProxy, { strict: false })], {
     authTimeoutMs: Math.min(10_000, server.headersTimeout),
     logger: new Logger('Upgrade'),
   });

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ENTITIES } from './app.entities';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CamerasModule } from './cameras/cameras.module';
@@ -16,7 +17,7 @@ import { TimelineModule } from './timeline/timeline.module';
 import { ExportsModule } from './exports/exports.module';
 import { RetentionModule } from './retention/retention.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
-import { ModulesModule } from './modules/modules.module';
+import { SidecarsModule } from './sidecars/sidecars.module';
 import { AiModule } from './ai/ai.module';
 import { SamplerModule } from './sampler/sampler.module';
 import { ZonesModule } from './zones/zones.module';
@@ -26,7 +27,7 @@ import { KeepModule } from './keep/keep.module';
 import { LiveviewModule } from './liveview/liveview.module';
 import { PlaybackModule } from './playback/playback.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { TelemetryModule } from './metrics/telemetry';
+import { TelemetryModule } from './common/telemetry';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -40,7 +41,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         CommonModule,
         TelemetryModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         ProcessModule,
         MediaModule,
         AuthModule,
@@ -54,7 +55,7 @@ export class AppModule {
         ExportsModule,
         RetentionModule,
         WebhooksModule,
-        ModulesModule,
+        SidecarsModule,
         AiModule,
         SamplerModule,
         ZonesModule,

@@ -7,7 +7,7 @@ import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { HeldarConfig } from '../config/heldar-config';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import type { JsonObject } from '../database/columns';
 import { EventsService } from '../events/events.service';
 import { AiTaskEntity, type StreamProfile } from './entities/ai-task.entity';
@@ -73,7 +73,7 @@ export interface TaskInput {
 @Injectable()
 export class AiTasksService implements OnApplicationBootstrap {
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly cameras: CamerasService,
     private readonly audit: AuditService,
     private readonly events: EventsService,

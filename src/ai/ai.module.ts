@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CamerasModule } from '../cameras/cameras.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { AiController } from './ai.controller';
 import { AiRepository } from './ai.repository';
 import { AiTasksService } from './ai-tasks.service';
 import { FanoutService } from './fanout.service';
 import { IngestService } from './ingest.service';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({
   id: 'ai',
@@ -14,7 +16,7 @@ import { IngestService } from './ingest.service';
   description: 'AI tasks, worker discovery, idempotent detection ingest, consumer fan-out and replay',
 })
 @Module({
-  imports: [DiscoveryModule, CamerasModule],
+  imports: [DiscoveryModule, CamerasModule, AuditModule, EventsModule],
   controllers: [AiController],
   providers: [AiRepository, AiTasksService, FanoutService, IngestService],
   exports: [AiTasksService, FanoutService],

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { type EntityManager, In, IsNull, LessThan, Not } from 'typeorm';
 import { RowRetention } from '../common/row-retention';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { ConsumerFanoutEntity } from './entities/consumer-fanout.entity';
 import { DetectionEntity } from './entities/detection.entity';
 import { OutboxEntity } from './entities/outbox.entity';
@@ -24,7 +24,7 @@ function detectionInsert(n: number): string {
 @Injectable()
 export class AiRepository implements OnModuleInit {
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly rowRetention: RowRetention,
   ) {}
 

@@ -1,12 +1,13 @@
-import { Global, Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { Module } from '@nestjs/common';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 import { ViewAudit } from './view-audit';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({ id: 'audit', name: 'Audit log', description: 'Append-only record of every change' })
-@Global()
 @Module({
+  imports: [EventsModule],
   controllers: [AuditController],
   providers: [AuditService, ViewAudit],
   exports: [AuditService, ViewAudit],

@@ -6,7 +6,7 @@ import { Loops } from '../common/loops';
 import { RequestContext } from '../common/request-context';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { RowRetention } from '../common/row-retention';
 import { EventsService } from '../events/events.service';
 import {
@@ -82,7 +82,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
   private dailyHeadSeq: number | null = null;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly clock: Clock,
     private readonly rowRetention: RowRetention,
     private readonly events: EventsService,
@@ -103,7 +103,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    this.loops.start('audit-head', DAY_MS, () => this.dailyHead());
+    this.loops.start('audit_head', DAY_MS, () => this.dailyHead());
   }
 
   /** Daily `audit_head` when the chain moved (the first tick, at boot, only notes the head). */

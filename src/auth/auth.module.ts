@@ -1,16 +1,17 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeysController, AuthController, UsersController } from './auth.controller';
 import { AuthRepository } from './auth.repository';
 import { CapabilityGuard } from './capability.guard';
 import { PrincipalResolver } from './principal-resolver';
 import { UsersService } from './users.service';
+import { AuditModule } from '../audit/audit.module';
 
 @HeldarModule({ id: 'auth', name: 'Auth', description: 'Users, sessions, API keys, capabilities' })
-@Global()
 @Module({
+  imports: [AuditModule],
   controllers: [AuthController, UsersController, ApiKeysController],
   providers: [
     AuthRepository,

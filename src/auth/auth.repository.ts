@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { LessThan } from 'typeorm';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { SessionEntity } from './entities/session.entity';
 import { UserEntity } from './entities/user.entity';
@@ -9,7 +9,7 @@ import { UserEntity } from './entities/user.entity';
 @Injectable()
 export class AuthRepository implements OnModuleInit {
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly rowRetention: RowRetention,
   ) {}
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { CameraEntity } from './entities/camera.entity';
 import { SiteEntity } from './entities/site.entity';
 
@@ -9,7 +9,7 @@ export class CamerasRepository {
   private readonly known = new Set<string>();
   private generation = 0;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: DatabaseService) {}
 
   getAll(ids?: readonly string[]): Promise<CameraEntity[]> {
     return this.db.run((m) => {

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError } from './errors';
-import { mapDriverError } from '../database/driver-errors';
+import { mapDriverError } from './driver-errors';
 import { RequestContext } from './request-context';
 
 const CODES: Record<number, string> = {

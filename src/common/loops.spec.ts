@@ -1,5 +1,5 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Loops } from './loops';
+import { LOOP_NAME, Loops } from './loops';
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
@@ -53,5 +53,19 @@ describe('Loops', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(tick).not.toHaveBeenCalled();
     expect(registry.getIntervals()).toEqual([]);
+  });
+
+  it.each([
+    ['recorder_health', true],
+    ['indexer', true],
+    ['playback_remux_sweep', true],
+    ['recorder-health', false],
+    ['RecorderHealth', false],
+    ['_x', false],
+    ['x_', false],
+    ['', false],
+  ])('loop name %j is snake_case: %s', (name, ok) => {
+    expect(LOOP_NAME.test(name)).toBe(ok);
+    if (!ok) expect(() => loops.start(name, 60_000, () => Promise.resolve())).toThrow('snake_case');
   });
 });

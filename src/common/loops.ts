@@ -6,6 +6,10 @@ import { SchedulerRegistry } from '@nestjs/schedule';
  * never overlapping (a tick still running makes the next one skip), and a failing tick is logged
  * while the loop keeps going.
  */
+/** Loop names are snake_case (`recorder_health`), like event types and metric labels: they name the
+ * loop in logs (`loop recorder_health tick failed`) and in the SchedulerRegistry. */
+export const LOOP_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+
 @Injectable()
 export class Loops implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Loops');
@@ -18,6 +22,7 @@ export class Loops implements BeforeApplicationShutdown {
   constructor(private readonly registry: SchedulerRegistry) {}
 
   start(name: string, intervalMs: number, tick: () => Promise<void>): void {
+    if (!LOOP_NAME.test(name)) throw new Error(`loop name \`${name}\` is not snake_case`);
     if (this.closed) return; // shutdown has begun: nothing starts any more
     const run = () => {
       // The first run is queued (setImmediate) and may come after stop() or shutdown began,

@@ -3,22 +3,24 @@ import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { HeldarConfig } from '../config/heldar-config';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
 
 export const SQLITE_BUSY_TIMEOUT_MS = 15_000;
 export const PG_ACQUIRE_TIMEOUT_MS = 20_000;
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-type Ctor = Function;
+export type EntityClass = Function;
 
-/** DataSource options for either engine. Never `synchronize`: migrations own the schema. */
+/**
+ * DataSource options for either engine. Never `synchronize`: migrations own the schema. The
+ * entities are given by the composition root (`src/app.entities.ts`): `database/` knows no module.
+ */
 export function dataSourceOptions(
   cfg: Pick<HeldarConfig, 'databaseUrl' | 'isSqlite' | 'sqlitePath' | 'dbMaxConnections'>,
-  extraEntities: Ctor[] = [],
+  entities: readonly EntityClass[],
 ): DataSourceOptions {
   const common = {
-    entities: [...ENTITIES, ...extraEntities] as Ctor[],
-    migrations: [...MIGRATIONS] as Ctor[],
+    entities: [...entities] as EntityClass[],
+    migrations: [...MIGRATIONS] as EntityClass[],
     migrationsTableName: 'migrations',
     synchronize: false,
     logging: false,
@@ -65,9 +67,9 @@ export function restrictSqliteFiles(path: string): void {
 /** Open the store and bring its schema up to date. */
 export async function openDataSource(
   cfg: Parameters<typeof dataSourceOptions>[0],
-  extraEntities: Ctor[] = [],
+  entities: readonly EntityClass[],
 ): Promise<DataSource> {
-  const options = dataSourceOptions(cfg, extraEntities);
+  const options = dataSourceOptions(cfg, entities);
   if (cfg.isSqlite) restrictSqliteFiles(cfg.sqlitePath);
   const ds = new DataSource(options);
   await ds.initialize();

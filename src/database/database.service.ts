@@ -54,7 +54,7 @@ interface Queued {
 type Outcome = { ok: true; value: unknown; hooks: Array<() => void> } | { ok: false; error: unknown };
 
 @Injectable()
-export class Database {
+export class DatabaseService {
   private readonly lock = new AsyncLock();
   private readonly current = new AsyncLocalStorage<TxContext>();
   readonly isSqlite: boolean;

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { HeldarConfig } from '../config/heldar-config';
-import { Database } from './database.service';
+import { DatabaseService } from './database.service';
 
 /**
  * WAL pages after which the kernel's own connection still checkpoints inline (SQLite's default
@@ -104,7 +104,7 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 

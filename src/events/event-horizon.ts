@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 
 /**
  * The advisory lock every event insert takes in shared mode (PostgreSQL): `pg_advisory_xact_lock_shared
@@ -79,7 +79,7 @@ export class EventHorizon implements BeforeApplicationShutdown {
   /** The settled horizon moved (PostgreSQL): readers waiting on it read again. */
   readonly advanced$: Observable<number> = this.advanced.asObservable();
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: DatabaseService) {}
 
   /** True when seq order can differ from commit order (PostgreSQL). */
   get bounded(): boolean {

@@ -1,5 +1,5 @@
-import { Global, Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { Module } from '@nestjs/common';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { EventBus } from './event-bus';
 import { EventHorizon } from './event-horizon';
 import { EventStreamService } from './event-stream.service';
@@ -12,7 +12,6 @@ import { EventsService } from './events.service';
   name: 'Events',
   description: 'Event log with a monotonic seq and an in-process bus',
 })
-@Global()
 @Module({
   controllers: [EventsController],
   providers: [EventBus, EventHorizon, EventsRepository, EventsService, EventStreamService],

@@ -1,7 +1,7 @@
 import { In } from 'typeorm';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { jsonText } from '../database/columns';
 import { EventEntity } from './entities/event.entity';
 import { EVENT_WRITER_LOCK } from './event-horizon';
@@ -22,7 +22,7 @@ export interface EventQuery {
 @Injectable()
 export class EventsRepository implements OnModuleInit {
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly rowRetention: RowRetention,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { uuidv7 } from '../common/ids';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { EventBus, type KernelEvent } from './event-bus';
 import { EventHorizon } from './event-horizon';
 import {
@@ -39,7 +39,7 @@ export class EventsService {
   constructor(
     private readonly repo: EventsRepository,
     private readonly bus: EventBus,
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly clock: Clock,
     private readonly horizon: EventHorizon,
   ) {}

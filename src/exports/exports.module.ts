@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { ExportsController } from './exports.controller';
 import { ExportsService } from './exports.service';
+import { AuditModule } from '../audit/audit.module';
 
 @HeldarModule({ id: 'exports', name: 'Exports', description: 'Clips with SHA-256, media governor' })
 @Module({
-  imports: [CamerasModule, TimelineModule],
+  imports: [CamerasModule, TimelineModule, AuditModule],
   controllers: [ExportsController],
   providers: [ExportsService],
   exports: [ExportsService],

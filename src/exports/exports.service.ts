@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { join } from 'node:path';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
@@ -49,7 +49,7 @@ export class ExportsService implements OnModuleInit {
     private readonly runner: ProcessRunner,
     private readonly storage: StorageAdapter,
     private readonly audit: AuditService,
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly clock: Clock,
     private readonly rowRetention: RowRetention,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,

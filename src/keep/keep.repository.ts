@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { KeepCursorEntity } from './entities/keep-cursor.entity';
 import { KeepWindowEntity } from './entities/keep-window.entity';
 
 @Injectable()
 export class KeepRepository {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: DatabaseService) {}
 
   /** The camera's window ending last, if it ends at or after `endAtOrAfterIso` (one index seek). */
   latestEndingAfter(cameraId: string, endAtOrAfterIso: string): Promise<KeepWindowEntity | null> {

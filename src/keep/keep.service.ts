@@ -73,12 +73,12 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
       this.openUntil.delete(cameraId);
       await this.repo.deleteCamera(cameraId);
     });
-    this.loops.start('keep-decide', KEEP_CHECK_MS, () => this.decideAll());
+    this.loops.start('keep_decide', KEEP_CHECK_MS, () => this.decideAll());
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.off?.();
-    await this.loops.stop('keep-decide');
+    await this.loops.stop('keep_decide');
     await this.queues.settled();
   }
 

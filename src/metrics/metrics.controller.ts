@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { Response } from 'express';
 import { FleetOnly, RequireCapability } from '../auth/decorators';
-import { Telemetry } from './telemetry';
+import { Telemetry } from '../common/telemetry';
 
 /**
  * `GET /metrics` in the Prometheus text format. The route comes from @willsoto/nestjs-prometheus

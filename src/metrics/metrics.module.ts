@@ -3,13 +3,14 @@ import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { AiModule } from '../ai/ai.module';
 import { CamerasModule } from '../cameras/cameras.module';
 import { LiveviewModule } from '../liveview/liveview.module';
-import { ModulesModule } from '../modules/modules.module';
+import { SidecarsModule } from '../sidecars/sidecars.module';
 import { RecorderModule } from '../recorder/recorder.module';
 import { SamplerModule } from '../sampler/sampler.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { TimelineModule } from '../timeline/timeline.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({ id: 'metrics', name: 'Metrics', description: 'Prometheus /metrics from in-memory state' })
 @Module({
@@ -25,8 +26,9 @@ import { MetricsService } from './metrics.service';
     SamplerModule,
     TimelineModule,
     AiModule,
-    ModulesModule,
+    SidecarsModule,
     LiveviewModule,
+    EventsModule,
   ],
   providers: [MetricsService],
 })

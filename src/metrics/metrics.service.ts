@@ -13,12 +13,12 @@ import { HeldarConfig } from '../config/heldar-config';
 import { EventBus, type KernelEvent, type Unsubscribe } from '../events/event-bus';
 import { HlsPublisherService } from '../liveview/hls-publisher.service';
 import { StorageAdapter } from '../media/storage.adapter';
-import { ModulesService } from '../modules/modules.service';
+import { SidecarsService } from '../sidecars/sidecars.service';
 import { RecorderService } from '../recorder/recorder.service';
 import { SamplerService } from '../sampler/sampler.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';
 import { KERNEL_VERSION } from '../version';
-import { Telemetry } from './telemetry';
+import { Telemetry } from '../common/telemetry';
 
 interface Aggregates {
   segments: number;
@@ -51,7 +51,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly sampler: SamplerService,
     private readonly segments: SegmentPruner,
     private readonly aiTasks: AiTasksService,
-    private readonly modules: ModulesService,
+    private readonly modules: SidecarsService,
     private readonly hls: HlsPublisherService,
     private readonly storage: StorageAdapter,
     private readonly bus: EventBus,
@@ -154,7 +154,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     const { recorder, sampler, hls, storage, clock, config, cameraNames } = this;
     const getAggregates = () => this.getAggregates();
     new Gauge({
-      name: 'heldar_cameras_total',
+      name: 'heldar_cameras',
       help: 'Cameras registered',
       registers,
       collect() {
@@ -265,7 +265,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
           this.set(pick(await getAggregates()));
         },
       });
-    aggregate('heldar_segments_total', 'Recorded segments in the index', (a) => a.segments);
+    aggregate('heldar_segments', 'Recorded segments in the index', (a) => a.segments);
     aggregate('heldar_recordings_bytes', 'Bytes of recorded segments', (a) => a.recordingsBytes);
     aggregate('heldar_ai_tasks_enabled', 'Enabled AI tasks', (a) => a.aiTasksEnabled);
     new Gauge({

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { SchedulesModule } from '../schedules/schedules.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { RecorderController } from './recorder.controller';
 import { RecorderRepository } from './recorder.repository';
 import { RecorderService } from './recorder.service';
+import { EventsModule } from '../events/events.module';
+import { SettingsModule } from '../settings/settings.module';
 
 @HeldarModule({ id: 'recorder', name: 'Recorder', description: 'One supervised ffmpeg per recording camera' })
 @Module({
-  imports: [CamerasModule, SchedulesModule],
+  imports: [CamerasModule, SchedulesModule, EventsModule, SettingsModule],
   controllers: [RecorderController],
   providers: [RecorderRepository, RecorderService],
   exports: [RecorderService],

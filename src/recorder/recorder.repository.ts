@@ -1,8 +1,8 @@
 import { IsNull } from 'typeorm';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
-import { Database } from '../database/database.service';
-import type { RunEndReason } from '../timeline/timeline-logic';
+import { DatabaseService } from '../database/database.service';
+import type { RunEndReason } from './recorder-runs';
 import { CameraStatusEntity, type CameraState } from './entities/camera-status.entity';
 import { RecorderRunEntity } from './entities/recorder-run.entity';
 
@@ -15,7 +15,7 @@ export class RecorderRepository implements OnModuleInit {
   private readonly mirror = new Map<string, CameraStatusEntity>();
 
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly rowRetention: RowRetention,
   ) {}
 
@@ -174,7 +174,7 @@ export class RecorderRepository implements OnModuleInit {
 
   /** Runs of a camera that ended inside [from, to]. */
   /** The camera's runs that ended in [fromIso, toIso], ascending by end (the gaps read: a
-   * prepared statement, see `Database.select`). */
+   * prepared statement, see `DatabaseService.select`). */
   async runsEndedBetween(cameraId: string, fromIso: string, toIso: string): Promise<RecorderRunEntity[]> {
     const rows = await this.db.select<{
       id: number;

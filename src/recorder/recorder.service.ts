@@ -12,6 +12,7 @@ import { isScheduledMode } from '../cameras/record-mode';
 import { SchedulesService } from '../schedules/schedules.service';
 import { Clock } from '../common/clock';
 import { Loops } from '../common/loops';
+import { CAUSE_TOLERANCE_MS, type GapCause, type RecordingStop } from '../common/gap-cause';
 import { HeldarConfig } from '../config/heldar-config';
 import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
@@ -21,15 +22,9 @@ import { StorageAdapter } from '../media/storage.adapter';
 import { ProcessRunner } from '../process/process-runner';
 import { ProcessSupervisor } from '../process/process-supervisor.service';
 import type { ProcessExitInfo, SupervisedProcess } from '../process/supervised-process';
-import {
-  deriveGapCause,
-  type GapCause,
-  parseSegmentListLine,
-  type RecorderRun,
-  type RunEndReason,
-  CAUSE_TOLERANCE_MS,
-} from '../timeline/timeline-logic';
+import { parseSegmentListLine } from '../timeline/timeline-logic';
 import type { CameraStatusEntity } from './entities/camera-status.entity';
+import { deriveGapCause, type RecorderRun, runStops, type RunEndReason } from './recorder-runs';
 import { type ClosedSegment, ensureDayDirs, type RecorderListener } from './recorder-listener';
 import { RecorderRepository } from './recorder.repository';
 import { KeyedSerialQueue } from '../common/validation';
@@ -112,10 +107,10 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     // Every camera's row in one read, not one read per camera.
     for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
     this.scheduleSubscription = this.schedules.changes$.subscribe((id) => this.schedule(id, 'reconcile'));
-    this.loops.start('recorder-health', this.config.healthIntervalS * 1000, () => this.checkHealth());
-    this.loops.start('recorder-schedules', SCHEDULE_CHECK_MS, () => this.checkSchedules());
+    this.loops.start('recorder_health', this.config.healthIntervalS * 1000, () => this.checkHealth());
+    this.loops.start('recorder_schedules', SCHEDULE_CHECK_MS, () => this.checkSchedules());
     // Tomorrow's day folders exist long before midnight (checked every 10 minutes).
-    this.loops.start('recorder-days', 600_000, () => this.prepareDayDirs());
+    this.loops.start('recorder_days', 600_000, () => this.prepareDayDirs());
   }
 
   /**
@@ -203,9 +198,9 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     this.scheduleSubscription?.unsubscribe();
     this.shuttingDown = true;
     this.off?.();
-    await this.loops.stop('recorder-health');
-    await this.loops.stop('recorder-days');
-    await this.loops.stop('recorder-schedules');
+    await this.loops.stop('recorder_health');
+    await this.loops.stop('recorder_days');
+    await this.loops.stop('recorder_schedules');
     await this.queues.settled();
     await Promise.all([...this.active.keys()].map((id) => this.stop(id, 'server_stop')));
   }
@@ -433,9 +428,14 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     return deriveGapCause({ startMs, endMs }, await this.runsEnded(cameraId, startMs, endMs));
   }
 
-  /** The camera's recorder runs that ended in [startMs − tolerance, endMs] (ascending by end): what
-   * explains the holes of that window, read once for all of them (see `holeCauses`). */
-  async runsEnded(cameraId: string, startMs: number, endMs: number): Promise<RecorderRun[]> {
+  /** Where the camera's recording stopped, and why, in [startMs − tolerance, endMs] (ascending):
+   * what explains the holes of that window, read once for all of them (see `holeCauses`). */
+  async stopsBetween(cameraId: string, startMs: number, endMs: number): Promise<RecordingStop[]> {
+    return runStops(await this.runsEnded(cameraId, startMs, endMs));
+  }
+
+  /** The camera's recorder runs that ended in [startMs − tolerance, endMs]. */
+  private async runsEnded(cameraId: string, startMs: number, endMs: number): Promise<RecorderRun[]> {
     const runs = await this.repo.runsEndedBetween(
       cameraId,
       new Date(startMs - CAUSE_TOLERANCE_MS).toISOString(),

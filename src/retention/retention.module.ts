@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { ExportsModule } from '../exports/exports.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { SnapshotsModule } from '../snapshots/snapshots.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { RetentionController } from './retention.controller';
 import { RetentionService } from './retention.service';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
+import { SettingsModule } from '../settings/settings.module';
 
 @HeldarModule({
   id: 'retention',
@@ -13,7 +16,15 @@ import { RetentionService } from './retention.service';
   description: 'Age, quota, cap and free-disk pruning (clips first); row TTLs; orphan reclaim',
 })
 @Module({
-  imports: [CamerasModule, TimelineModule, ExportsModule, SnapshotsModule],
+  imports: [
+    CamerasModule,
+    TimelineModule,
+    ExportsModule,
+    SnapshotsModule,
+    AuditModule,
+    EventsModule,
+    SettingsModule,
+  ],
   controllers: [RetentionController],
   providers: [RetentionService],
   exports: [RetentionService],

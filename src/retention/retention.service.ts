@@ -9,8 +9,7 @@ import { ExportsService } from '../exports/exports.service';
 import type { Severity } from '../events/event-types';
 import { StorageAdapter } from '../media/storage.adapter';
 import { SettingsService } from '../settings/settings.service';
-import { type PruneResult, SegmentPruner } from '../timeline/segment-pruner.service';
-import type { SegmentUsageRow } from '../timeline/timeline.repository';
+import { type PruneResult, SegmentPruner, type SegmentUsageRow } from '../timeline/segment-pruner.service';
 import { AuditService } from '../audit/audit.service';
 import { canSeeCamera, type Principal } from '../auth/principal';
 import { isEventMode } from '../cameras/record-mode';
@@ -126,7 +125,7 @@ export class RetentionService implements OnApplicationBootstrap {
     this.loops.start('retention', this.config.retentionIntervalS * 1000, async () => {
       await this.sweep();
     });
-    this.loops.start('retention-orphans', ORPHAN_INTERVAL_MS, async () => {
+    this.loops.start('retention_orphans', ORPHAN_INTERVAL_MS, async () => {
       await this.sweep({ orphans: true, only: true });
     });
   }

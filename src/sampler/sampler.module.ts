@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AiModule } from '../ai/ai.module';
 import { CamerasModule } from '../cameras/cameras.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { SamplerController } from './sampler.controller';
 import { SamplerService } from './sampler.service';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({
   id: 'sampler',
@@ -11,7 +12,7 @@ import { SamplerService } from './sampler.service';
   description: 'One supervised frame sampler per camera and stream profile under a global fps budget',
 })
 @Module({
-  imports: [AiModule, CamerasModule],
+  imports: [AiModule, CamerasModule, EventsModule],
   controllers: [SamplerController],
   providers: [SamplerService],
   exports: [SamplerService],

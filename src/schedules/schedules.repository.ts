@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { RecordingScheduleEntity } from './entities/recording-schedule.entity';
 
 @Injectable()
 export class SchedulesRepository {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: DatabaseService) {}
 
   /** Every window of every camera, in one read (the cache at boot). */
   all(): Promise<RecordingScheduleEntity[]> {

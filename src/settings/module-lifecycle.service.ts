@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { HELDAR_MODULE_KEY, type HeldarModuleMeta } from './heldar-module.decorator';
+import { HELDAR_MODULE_KEY, type HeldarModuleMeta } from '../common/heldar-module.decorator';
 import { SettingsService } from './settings.service';
 import { KERNEL_VERSION } from '../version';
 

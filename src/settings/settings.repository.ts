@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { ModuleRecordEntity } from './entities/module-record.entity';
 import { SettingEntity } from './entities/setting.entity';
 
 @Injectable()
 export class SettingsRepository {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: DatabaseService) {}
 
   get(key: string): Promise<SettingEntity | null> {
     return this.db.run((m) => m.getRepository(SettingEntity).findOneBy({ key }));

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { ExportsModule } from '../exports/exports.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { SnapshotsController } from './snapshots.controller';
 import { SnapshotsRepository } from './snapshots.repository';
 import { SnapshotsService } from './snapshots.service';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({
   id: 'snapshots',
@@ -12,7 +14,7 @@ import { SnapshotsService } from './snapshots.service';
   description: 'A JPEG per camera every interval, kept HELDAR_SNAPSHOT_RETENTION_HOURS',
 })
 @Module({
-  imports: [CamerasModule, ExportsModule],
+  imports: [CamerasModule, ExportsModule, AuditModule, EventsModule],
   controllers: [SnapshotsController],
   providers: [SnapshotsRepository, SnapshotsService],
   exports: [SnapshotsService],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { SnapshotEntity } from './entities/snapshot.entity';
 import { SnapshotScheduleEntity } from './entities/snapshot-schedule.entity';
 
@@ -12,7 +12,7 @@ export interface SnapshotUsageRow {
 
 @Injectable()
 export class SnapshotsRepository {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: DatabaseService) {}
 
   allSchedules(): Promise<SnapshotScheduleEntity[]> {
     return this.db.run((m) =>

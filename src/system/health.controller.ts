@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { Public } from '../auth/decorators';
 import { CamerasService } from '../cameras/cameras.service';
 import { HeldarConfig } from '../config/heldar-config';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { RecorderService } from '../recorder/recorder.service';
 
 interface Readiness {
@@ -18,7 +18,7 @@ interface Readiness {
 @Controller()
 export class HealthController {
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly cameras: CamerasService,
     private readonly recorder: RecorderService,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,

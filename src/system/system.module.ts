@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { CamerasModule } from '../cameras/cameras.module';
 import { RecorderModule } from '../recorder/recorder.module';
 import { RetentionModule } from '../retention/retention.module';

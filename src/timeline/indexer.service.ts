@@ -11,6 +11,7 @@ import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
 import { keptByForMode } from '../cameras/record-mode';
 import { Clock } from '../common/clock';
+import { EXPECTED_GAP_CAUSES } from '../common/gap-cause';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
@@ -29,7 +30,6 @@ import {
   segmentRelPath,
   segmentTimes,
   unindexedNames,
-  EXPECTED_GAP_CAUSES,
 } from './timeline-logic';
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';

@@ -9,6 +9,9 @@ import { IndexerService } from './indexer.service';
 import { isDayDir, parseSegmentName, recorderDayDirs } from './timeline-logic';
 import { type SegmentUsageRow, TimelineRepository } from './timeline.repository';
 
+/** A camera's footage bytes (total, held, deletable): what retention plans with. */
+export type { SegmentUsageRow } from './timeline.repository';
+
 export interface PruneResult {
   deleted: number;
   bytes: number;

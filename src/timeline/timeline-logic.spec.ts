@@ -8,7 +8,6 @@ import {
   coverageWindow,
   dayDirName,
   dayStartMs,
-  deriveGapCause,
   isDayDir,
   parseSegmentListLine,
   planFlatMove,
@@ -16,15 +15,15 @@ import {
   segmentRelPath,
   unindexedNames,
   findHoles,
-  type GapCause,
   holeCauses,
   type RecordedGap,
   isSegmentClosed,
   mergeRanges,
   parseSegmentName,
-  type RecorderRun,
   segmentTimes,
 } from './timeline-logic';
+import type { GapCause } from '../common/gap-cause';
+import { deriveGapCause, type RecorderRun, runStops } from '../recorder/recorder-runs';
 
 const T = Date.UTC(2026, 10, 22, 10, 0, 0);
 const s = (a: number, b: number) => ({ startMs: T + a * 1000, endMs: T + b * 1000 });
@@ -73,32 +72,6 @@ describe('mergeRanges / findHoles', () => {
   });
 });
 
-describe('deriveGapCause', () => {
-  const gap = s(100, 130);
-  const run = (start: number, end: number | null, endReason: RecorderRun['endReason']): RecorderRun => ({
-    startedAtMs: T + start * 1000,
-    endedAtMs: end === null ? null : T + end * 1000,
-    endReason,
-  });
-  it.each([
-    ['camera lost', [run(0, 100.2, 'source_lost'), run(101, 101.1, 'source_lost')], 'camera_offline'],
-    ['recorder turned off', [run(0, 100.5, 'stopped')], 'recorder_stopped'],
-    ['kernel stopped', [run(0, 100.3, 'server_stop')], 'server_down'],
-    ['kernel killed', [run(0, 110, 'server_down')], 'server_down'],
-    ['disk gone', [run(0, 99, 'storage_error')], 'storage_error'],
-    [
-      'the first run to end explains it',
-      [run(50, 120, 'stopped'), run(0, 101, 'source_lost')],
-      'camera_offline',
-    ],
-    ['a run that ended long before does not', [run(0, 80, 'source_lost')], 'unknown'],
-    ['a run still going does not', [run(0, null, null)], 'unknown'],
-    ['no runs', [], 'unknown'],
-  ])('%s', (_name, runs, cause) => {
-    expect(deriveGapCause(gap, runs)).toBe(cause);
-  });
-});
-
 describe('holeCauses', () => {
   const run = (end: number | null, endReason: RecorderRun['endReason']): RecorderRun => ({
     startedAtMs: T,
@@ -119,7 +92,7 @@ describe('holeCauses', () => {
   ] as Array<[string, Array<ReturnType<typeof s>>, RecordedGap[], RecorderRun[], GapCause[]]>)(
     '%s',
     (_name, holes, recorded, runs, causes) => {
-      expect(holeCauses(holes, recorded, runs)).toEqual(causes);
+      expect(holeCauses(holes, recorded, runStops(runs))).toEqual(causes);
     },
   ); // prettier-ignore
 
@@ -143,7 +116,7 @@ describe('holeCauses', () => {
               recorded.find((g) => g.startMs < h.endMs && g.endMs > h.startMs)?.cause ??
               deriveGapCause(h, runs),
           );
-          expect(holeCauses(holes, recorded, runs)).toEqual(perHole);
+          expect(holeCauses(holes, recorded, runStops(runs))).toEqual(perHole);
         },
       ),
       { numRuns: 500 },

@@ -1,4 +1,5 @@
 /** Pure timeline rules: segment closedness and times, merged ranges, holes and their causes. */
+import { CAUSE_TOLERANCE_MS, type GapCause, type RecordingStop } from '../common/gap-cause';
 
 const NAME = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})Z?\.mp4$/;
 
@@ -65,58 +66,6 @@ export function findHoles(segments: Span[], fromMs: number, toMs: number, minMs 
   return holes.filter((h) => h.endMs - h.startMs > minMs);
 }
 
-export type RunEndReason =
-  'source_lost' | 'stopped' | 'server_stop' | 'server_down' | 'storage_error' | 'not_scheduled';
-/** Why nothing was recorded. `not_scheduled`: the camera's schedule was closed; `no_event`: an
- * event camera's footage outside every keep window, deleted by design — neither is a failure. */
-export type GapCause =
-  | 'camera_offline'
-  | 'recorder_stopped'
-  | 'server_down'
-  | 'storage_error'
-  | 'not_scheduled'
-  | 'no_event'
-  | 'unknown';
-
-/** Causes that are the camera's configuration doing its job, not a failure. */
-export const EXPECTED_GAP_CAUSES: ReadonlySet<GapCause> = new Set<GapCause>(['not_scheduled', 'no_event']);
-
-export interface RecorderRun {
-  startedAtMs: number;
-  endedAtMs: number | null;
-  endReason: RunEndReason | null;
-}
-
-const CAUSE: Record<RunEndReason, GapCause> = {
-  source_lost: 'camera_offline',
-  stopped: 'recorder_stopped',
-  server_stop: 'server_down',
-  server_down: 'server_down',
-  storage_error: 'storage_error',
-  not_scheduled: 'not_scheduled',
-};
-
-/** How far before a hole's start a recorder run may have ended and still explain it (the last
- * fragment lands a moment before ffmpeg exits). */
-export const CAUSE_TOLERANCE_MS = 5_000;
-
-/**
- * Why footage is missing between two segments: the first recorder run that ended around the
- * start of the hole says what happened (camera lost, recorder stopped, kernel down, storage).
- */
-export function deriveGapCause(gap: Span, runs: RecorderRun[]): GapCause {
-  const ended = runs
-    .filter(
-      (r): r is RecorderRun & { endedAtMs: number; endReason: RunEndReason } =>
-        r.endedAtMs !== null &&
-        r.endReason !== null &&
-        r.endedAtMs >= gap.startMs - CAUSE_TOLERANCE_MS &&
-        r.endedAtMs <= gap.endMs,
-    )
-    .sort((a, b) => a.endedAtMs - b.endedAtMs);
-  return ended.length > 0 ? CAUSE[ended[0].endReason] : 'unknown';
-}
-
 /** A gap the indexer recorded, with the cause it found then. */
 export interface RecordedGap extends Span {
   cause: GapCause;
@@ -124,22 +73,17 @@ export interface RecordedGap extends Span {
 
 /**
  * The cause of each hole (ascending, not overlapping): the first recorded gap (by start) that
- * overlaps it, else the first run (by end) that ended around its start (as `deriveGapCause`),
- * else `unknown`. One walk over the three lists, each read once for the whole window (asking
- * per hole cost a query per hole and a scan of every recorded gap per hole).
+ * overlaps it, else the first recording stop (by time) around its start (as the recorder's
+ * `deriveGapCause`), else `unknown`. One walk over the three lists, each read once for the whole
+ * window (asking per hole cost a query per hole and a scan of every recorded gap per hole).
  */
 export function holeCauses(
   holes: readonly Span[],
   recordedGaps: readonly RecordedGap[],
-  runs: readonly RecorderRun[],
+  stops: readonly RecordingStop[],
 ): GapCause[] {
   const recorded = [...recordedGaps].sort((a, b) => a.startMs - b.startMs);
-  const ended = runs
-    .filter(
-      (x): x is RecorderRun & { endedAtMs: number; endReason: RunEndReason } =>
-        x.endedAtMs !== null && x.endReason !== null,
-    )
-    .sort((a, b) => a.endedAtMs - b.endedAtMs);
+  const ended = [...stops].sort((a, b) => a.atMs - b.atMs);
   const out: GapCause[] = [];
   let g = 0;
   let r = 0;
@@ -150,8 +94,8 @@ export function holeCauses(
       out.push(recorded[g].cause);
       continue;
     }
-    while (r < ended.length && ended[r].endedAtMs < h.startMs - CAUSE_TOLERANCE_MS) r++;
-    out.push(r < ended.length && ended[r].endedAtMs <= h.endMs ? CAUSE[ended[r].endReason] : 'unknown');
+    while (r < ended.length && ended[r].atMs < h.startMs - CAUSE_TOLERANCE_MS) r++;
+    out.push(r < ended.length && ended[r].atMs <= h.endMs ? ended[r].cause : 'unknown');
   }
   return out;
 }

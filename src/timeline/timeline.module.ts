@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { RecorderModule } from '../recorder/recorder.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { IndexerService } from './indexer.service';
 import { EvidenceController } from './evidence.controller';
 import { MediaController } from './media.controller';
@@ -9,10 +9,12 @@ import { TimelineController } from './timeline.controller';
 import { TimelineRepository } from './timeline.repository';
 import { TimelineService } from './timeline.service';
 import { SegmentPruner } from './segment-pruner.service';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({ id: 'timeline', name: 'Timeline', description: 'Indexer, segments, gaps with causes' })
 @Module({
-  imports: [CamerasModule, RecorderModule],
+  imports: [CamerasModule, RecorderModule, AuditModule, EventsModule],
   controllers: [TimelineController, MediaController, EvidenceController],
   providers: [TimelineRepository, IndexerService, TimelineService, SegmentPruner],
   exports: [TimelineService, IndexerService, SegmentPruner],

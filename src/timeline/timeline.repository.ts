@@ -2,7 +2,8 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { type EntityManager, In, Not, type Repository } from 'typeorm';
 import { prefixedId } from '../common/ids';
-import { Database } from '../database/database.service';
+import type { GapCause } from '../common/gap-cause';
+import { DatabaseService } from '../database/database.service';
 import { CoverageEntity } from './entities/coverage.entity';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
 import { SegmentUsageEntity } from './entities/segment-usage.entity';
@@ -14,7 +15,6 @@ import {
   coverageInsert,
   coveragePieces,
   coverageWindow,
-  type GapCause,
   type RecordedGap,
 } from './timeline-logic';
 
@@ -147,11 +147,11 @@ function lastPieceOfBucket(
 @Injectable()
 export class TimelineRepository implements OnModuleInit {
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly rowRetention: RowRetention,
   ) {}
 
-  /** A read written with `?` placeholders, prepared (see `Database.select`). The timeline's reads
+  /** A read written with `?` placeholders, prepared (see `DatabaseService.select`). The timeline's reads
    * go this way: query building and entity hydration were most of a request's cost. */
   private select<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
     return this.db.select<T>(sql, params);

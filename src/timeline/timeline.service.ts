@@ -106,16 +106,16 @@ export class TimelineService {
     if (toIso) toMs = Date.parse(toIso);
     else for (const x of segs) toMs = Math.max(toMs, x.endMs);
     const holes = findHoles(segs, fromMs, toMs);
-    // The recorded gaps and recorder runs of the window, each read once (not once per hole).
+    // The recorded gaps and recording stops of the window, each read once (not once per hole).
     // Both at once: on PostgreSQL two connections, one round trip of wall time instead of two.
-    const [recorded, runs] =
+    const [recorded, stops] =
       holes.length > 0
         ? await Promise.all([
             this.repo.gapsBetween(cameraId, iso(fromMs), iso(toMs)),
-            this.recorder.runsEnded(cameraId, holes[0].startMs, holes[holes.length - 1].endMs),
+            this.recorder.stopsBetween(cameraId, holes[0].startMs, holes[holes.length - 1].endMs),
           ])
         : [[], []];
-    const causes = holeCauses(holes, recorded, runs);
+    const causes = holeCauses(holes, recorded, stops);
     const gaps = holes.map((h, i) => ({
       start: iso(h.startMs),
       end: iso(h.endMs),

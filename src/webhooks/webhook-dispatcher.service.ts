@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { merge, type Subscription } from 'rxjs';
 import { Clock } from '../common/clock';
-import { Telemetry } from '../metrics/telemetry';
+import { Telemetry } from '../common/telemetry';
 import { uuidv7 } from '../common/ids';
 import { Loops } from '../common/loops';
 import { SecretBox, SecretBoxError } from '../common/secret-box';

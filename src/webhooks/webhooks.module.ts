@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({
   id: 'webhooks',
@@ -11,6 +13,7 @@ import { WebhooksService } from './webhooks.service';
   description: 'Standard Webhooks delivery with retries, a ledger and replay',
 })
 @Module({
+  imports: [AuditModule, EventsModule],
   controllers: [WebhooksController],
   providers: [WebhooksRepository, WebhookDispatcher, WebhooksService],
   exports: [WebhooksService],

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { type EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { RowRetention } from '../common/row-retention';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { type DeliveryStatus, WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEntity } from './entities/webhook.entity';
@@ -24,7 +24,7 @@ export type OutcomePatch = Pick<
 @Injectable()
 export class WebhooksRepository implements OnModuleInit {
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly rowRetention: RowRetention,
   ) {}
 

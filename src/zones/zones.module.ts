@@ -2,12 +2,14 @@ import { Module } from '@nestjs/common';
 import { DETECTION_CONSUMERS } from '../ai/detection-consumer';
 import { CamerasModule } from '../cameras/cameras.module';
 import { SamplerModule } from '../sampler/sampler.module';
-import { HeldarModule } from '../settings/heldar-module.decorator';
+import { HeldarModule } from '../common/heldar-module.decorator';
 import { ZoneDetectionsConsumer } from './zone-detections.consumer';
 import { ZoneEvidence } from './zone-evidence';
 import { ZonesController } from './zones.controller';
 import { ZonesRepository } from './zones.repository';
 import { ZonesService } from './zones.service';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 
 @HeldarModule({
   id: 'zones',
@@ -15,7 +17,7 @@ import { ZonesService } from './zones.service';
   description: 'Zones CRUD and the zone engine (enter, exit, dwell, line crossings, occupancy)',
 })
 @Module({
-  imports: [CamerasModule, SamplerModule],
+  imports: [CamerasModule, SamplerModule, AuditModule, EventsModule],
   controllers: [ZonesController],
   providers: [
     ZonesRepository,

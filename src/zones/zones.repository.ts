@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Between, In } from 'typeorm';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { ZoneEntity } from './entities/zone.entity';
 import { ZoneEventEntity } from './entities/zone-event.entity';
 import { ZoneOccupancyEntity } from './entities/zone-occupancy.entity';
@@ -18,7 +18,7 @@ export interface ZoneEventQuery {
 /** The zones module's tables: zones, zone_events, zone_occupancy. */
 @Injectable()
 export class ZonesRepository {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: DatabaseService) {}
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.db.transaction(() => fn());

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { freePort } from '../fixtures/free-port';
 import { createTestStore, ENGINE } from '../support/test-db';
 import { dataSourceOptions } from '../../src/database/data-source';
+import { ENTITIES } from '../../src/app.entities';
 import { ModuleRecordEntity } from '../../src/settings/entities/module-record.entity';
 
 const MAIN = resolve(__dirname, '../../dist/heldar.js');
@@ -55,7 +56,7 @@ describe(`the built server (${ENGINE})`, () => {
     const store = await createTestStore();
     // Migrated by the TypeScript sources: the bundle must find every migration already applied
     // (same class names), not run them again.
-    const ds = new DataSource(dataSourceOptions(store.config));
+    const ds = new DataSource(dataSourceOptions(store.config, ENTITIES));
     await ds.initialize();
     await ds.runMigrations();
     const applied = await ds.query<{ name: string }[]>('SELECT name FROM migrations ORDER BY id');
@@ -119,7 +120,7 @@ describe(`the built server (${ENGINE})`, () => {
 
       p.child.kill('SIGTERM');
       expect(await p.exited).toBe(0);
-      const after = new DataSource(dataSourceOptions(store.config));
+      const after = new DataSource(dataSourceOptions(store.config, ENTITIES));
       await after.initialize();
       const rows = await after.query<{ name: string }[]>('SELECT name FROM migrations ORDER BY id');
       await after.destroy();
@@ -211,7 +212,7 @@ describe(`the built server (${ENGINE})`, () => {
       expect(await p.exited).toBe(0);
       expect(existsSync(join(store.dataDir, 'secret.key'))).toBe(true);
 
-      const ds = new DataSource(dataSourceOptions(store.config));
+      const ds = new DataSource(dataSourceOptions(store.config, ENTITIES));
       await ds.initialize();
       const states = await ds.getRepository(ModuleRecordEntity).find();
       await ds.destroy();

@@ -9,7 +9,7 @@ import { RecordingScheduleEntity } from '../../src/schedules/entities/recording-
 import { SnapshotScheduleEntity } from '../../src/snapshots/entities/snapshot-schedule.entity';
 import { ZoneEntity } from '../../src/zones/entities/zone.entity';
 import { ZoneEventEntity } from '../../src/zones/entities/zone-event.entity';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import { ClipEntity } from '../../src/exports/entities/clip.entity';
 import { SegmentEntity } from '../../src/timeline/entities/segment.entity';
 import { EventsService } from '../../src/events/events.service';
@@ -179,7 +179,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
       '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-y', join(recDir, '20260101_000000.mp4'),
     ]); // prettier-ignore
     const now = new Date().toISOString();
-    await t.app.get(Database).run((m) =>
+    await t.app.get(DatabaseService).run((m) =>
       m.getRepository(ClipEntity).insert({
         id: 'clip_on_cam_a',
         cameraId: 'cam_a',
@@ -197,7 +197,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
         createdAt: now,
       }),
     );
-    await t.app.get(Database).run((m) =>
+    await t.app.get(DatabaseService).run((m) =>
       m.getRepository(RecordingScheduleEntity).insert({
         id: 'sch_on_cam_a',
         cameraId: 'cam_a',
@@ -209,7 +209,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
         updatedAt: now,
       }),
     );
-    await t.app.get(Database).run((m) =>
+    await t.app.get(DatabaseService).run((m) =>
       m.getRepository(SnapshotScheduleEntity).insert({
         id: 'ssch_on_cam_a',
         cameraId: 'cam_a',
@@ -219,7 +219,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
         updatedAt: now,
       }),
     );
-    await t.app.get(Database).run((m) =>
+    await t.app.get(DatabaseService).run((m) =>
       m.getRepository(ZoneEntity).insert({
         id: 'zone_on_cam_a',
         cameraId: 'cam_a',
@@ -239,7 +239,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
         updatedAt: now,
       }),
     );
-    await t.app.get(Database).run((m) =>
+    await t.app.get(DatabaseService).run((m) =>
       m.getRepository(ZoneEventEntity).insert({
         id: 'zev_oncama',
         cameraId: 'cam_a',
@@ -254,7 +254,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
         createdAt: now,
       }),
     );
-    await t.app.get(Database).run((m) =>
+    await t.app.get(DatabaseService).run((m) =>
       m.getRepository(AiTaskEntity).insert({
         id: 'ai_on_cam_a',
         cameraId: 'cam_a',
@@ -268,7 +268,7 @@ describe(`route census with auth on (${ENGINE})`, () => {
         updatedAt: now,
       }),
     );
-    await t.app.get(Database).run((m) =>
+    await t.app.get(DatabaseService).run((m) =>
       m.getRepository(SegmentEntity).insert({
         id: 'seg_on_cam_a',
         cameraId: 'cam_a',

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
@@ -97,7 +97,7 @@ describe(`clip quotas (${ENGINE})`, () => {
 
   it('checks again after the export: a clip larger than estimated is deleted and refused', async () => {
     // Segments whose recorded size is unknown (0) estimate to nothing: only the real size tells.
-    await t.app.get(Database).run((m) => m.query(`UPDATE segments SET size_bytes = 0`));
+    await t.app.get(DatabaseService).run((m) => m.query(`UPDATE segments SET size_bytes = 0`));
     const res = await clip('vc', 3).expect(409);
     expect(res.body.code).toBe('CLIP_QUOTA_EXCEEDED');
     expect(res.body.error).toMatch(/all clips use/);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { Coverage1765700000000 } from '../../migrations/1765700000000-coverage';
 import { prefixedId } from '../../src/common/ids';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import { RetentionService } from '../../src/retention/retention.service';
 import { CoverageEntity } from '../../src/timeline/entities/coverage.entity';
 import { SegmentUsageEntity } from '../../src/timeline/entities/segment-usage.entity';
@@ -64,7 +64,7 @@ describe(`stored coverage and usage (${ENGINE})`, () => {
   let t: TestApp;
   let repo: TimelineRepository;
   let timeline: TimelineService;
-  let db: Database;
+  let db: DatabaseService;
 
   beforeAll(async () => {
     t = await startTestApp({
@@ -72,7 +72,7 @@ describe(`stored coverage and usage (${ENGINE})`, () => {
     });
     repo = t.app.get(TimelineRepository);
     timeline = t.app.get(TimelineService);
-    db = t.app.get(Database);
+    db = t.app.get(DatabaseService);
   });
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import dns, { type LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Database } from '../../src/database/database.service';
-import { SidecarModuleEntity } from '../../src/modules/entities/sidecar-module.entity';
-import { ModulesService } from '../../src/modules/modules.service';
+import { DatabaseService } from '../../src/database/database.service';
+import { SidecarEntity } from '../../src/sidecars/entities/sidecar.entity';
+import { SidecarsService } from '../../src/sidecars/sidecars.service';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -154,7 +154,7 @@ describe(`egress guard (${ENGINE})`, () => {
       .set(admin)
       .send({ id: 'moved', name: 'Moved', base_url: `http://sidecar.test:${sidecarPort}` })
       .expect(201);
-    const modules = t.app.get(ModulesService);
+    const modules = t.app.get(SidecarsService);
     // Control: while the name points at loopback, the proxy and the probe reach the sidecar.
     expect((await t.http().get('/m/moved/hello').set(admin).expect(200)).body).toEqual({ url: '/hello' });
     expect(await modules.probe((await modules.find('moved'))!)).toBe('healthy');
@@ -181,11 +181,9 @@ describe(`egress guard (${ENGINE})`, () => {
   it('a blocked literal base_url already in the database is refused by the proxy and the health probe', async () => {
     // A row written before this check existed (or by hand): the literal never goes through DNS.
     await t.app
-      .get(Database)
+      .get(DatabaseService)
       .run((m) =>
-        m
-          .getRepository(SidecarModuleEntity)
-          .update({ id: 'moved' }, { baseUrl: 'http://[::ffff:a9fe:a9fe]' }),
+        m.getRepository(SidecarEntity).update({ id: 'moved' }, { baseUrl: 'http://[::ffff:a9fe:a9fe]' }),
       );
     const res = await t.http().get('/m/moved/hello').set(admin);
     expect(res.status).toBe(502);
@@ -195,7 +193,7 @@ describe(`egress guard (${ENGINE})`, () => {
       ),
       code: 'MODULE_UNREACHABLE',
     });
-    const modules = t.app.get(ModulesService);
+    const modules = t.app.get(SidecarsService);
     expect(await modules.probe((await modules.find('moved'))!)).toBe('unreachable');
     const row = (await t.http().get('/api/v1/modules/moved').set(admin).expect(200)).body;
     expect(row.health_error).toMatch(/^refused: ::ffff:a9fe:a9fe is a link-local address/);

@@ -1,6 +1,6 @@
 import { createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import type { KernelEvent } from '../../src/events/event-bus';
 import { EventsService } from '../../src/events/events.service';
 import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.service';
@@ -96,7 +96,7 @@ describe(`events after a seq, with transactions committing out of seq order (${E
    */
   async function outOfOrder(end: 'commit' | 'rollback', during: () => Promise<void>) {
     const events = t.app.get(EventsService);
-    const db = t.app.get(Database);
+    const db = t.app.get(DatabaseService);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let first!: KernelEvent;

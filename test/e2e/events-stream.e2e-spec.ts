@@ -1,7 +1,7 @@
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
 import { ApiKeyEntity } from '../../src/auth/entities/api-key.entity';
 import { newApiKey, sha256Hex } from '../../src/auth/tokens';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import { EventStreamService } from '../../src/events/event-stream.service';
 import { EventsService, type ExternalEvent } from '../../src/events/events.service';
 import { startTestApp, type TestApp, waitFor } from '../support/test-app';
@@ -447,7 +447,7 @@ describe(`the event log and a camera-scoped credential (${ENGINE})`, () => {
 
   it("a scoped key holding events:read anyway (a row from before the rule) reads only its cameras' events", async () => {
     const key = newApiKey();
-    await t.app.get(Database).run((m) =>
+    await t.app.get(DatabaseService).run((m) =>
       m.getRepository(ApiKeyEntity).insert({
         id: 'key_legacy_scoped',
         name: 'legacy',

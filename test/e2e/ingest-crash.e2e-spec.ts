@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source';
+import { ENTITIES } from '../../src/app.entities';
 import { freePort } from '../fixtures/free-port';
 import { bootKernel, detectionBatch, type Kernel, MAIN, postBatch } from '../support/kernel-process';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
@@ -67,7 +68,7 @@ describe(`ingest survives kill -9 (${ENGINE})`, () => {
       }
       expect(acked.size).toBeGreaterThan(20);
 
-      const ds = new DataSource(dataSourceOptions(store.config));
+      const ds = new DataSource(dataSourceOptions(store.config, ENTITIES));
       await ds.initialize();
       try {
         const outbox = await ds.query<Array<{ frame_id: string; detection_count: number }>>(

@@ -7,6 +7,7 @@ import { CamerasService } from '../../src/cameras/cameras.service';
 import { loadOrCreateSecretKey, SecretBox } from '../../src/common/secret-box';
 import type { JsonObject } from '../../src/database/columns';
 import { openDataSource } from '../../src/database/data-source';
+import { ENTITIES } from '../../src/app.entities';
 import { SettingsService } from '../../src/settings/settings.service';
 import { webhookSecretAad } from '../../src/webhooks/webhook-signing';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -188,7 +189,7 @@ describe(`audit chain: keyed, checkpoints chained, head pinned (${ENGINE})`, () 
   it('an install upgraded from the plain SHA-256 chain still verifies; its legacy rows are still checked', async () => {
     const store = await createTestStore();
     // The store as an older version left it: plain SHA-256 rows, three removed by a legacy checkpoint.
-    const old = await openDataSource(store.config);
+    const old = await openDataSource(store.config, ENTITIES);
     let prev = '';
     const legacy: AuditLogEntity[] = [];
     for (let i = 1; i <= 6; i++) {

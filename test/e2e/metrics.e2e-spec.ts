@@ -131,7 +131,14 @@ describe(`/metrics (${ENGINE})`, () => {
     expect(text).toContain('name="Gate \\"A\\" \\\\ back"');
 
     expect(value(families, 'heldar_build_info')).toBe(1);
-    expect(value(families, 'heldar_cameras_total')).toBe(2);
+    expect(value(families, 'heldar_cameras')).toBe(2);
+    expect(families.get('heldar_segments')?.type).toBe('GAUGE');
+    // Prometheus naming (`promtool check metrics`): only a counter's name ends in `_total` (the
+    // kernel's own families; prom-client's default nodejs_active_*_total gauges are not ours).
+    const misnamed = [...families.values()].filter(
+      (f) => f.name.startsWith('heldar_') && f.type !== 'COUNTER' && f.name.endsWith('_total'),
+    );
+    expect(misnamed.map((f) => `${f.name} (${f.type})`)).toEqual([]);
     expect(value(families, 'heldar_cameras_recording')).toBe(0);
     expect(value(families, 'heldar_ingest_batches_total', { outcome: 'stored' })).toBe(1);
     expect(value(families, 'heldar_ingest_batches_total', { outcome: 'duplicate' })).toBe(1);

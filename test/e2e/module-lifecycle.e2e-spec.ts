@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModulesService } from '../../src/modules/modules.service';
+import { SidecarsService } from '../../src/sidecars/sidecars.service';
 import { RecorderService } from '../../src/recorder/recorder.service';
 import { startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
@@ -114,7 +114,7 @@ describe(`module lifecycle in the registry (${ENGINE})`, () => {
         .expect(201);
       expect((await modulesOf(t)).counter).toMatchObject({ kind: 'sidecar', state: 'loaded', reason: null });
 
-      const modules = t.app.get(ModulesService);
+      const modules = t.app.get(SidecarsService);
       await modules.probeAll();
       expect((await modulesOf(t)).counter).toMatchObject({ state: 'running', reason: null });
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { EventsService } from '../../src/events/events.service';
-import { ModulesService } from '../../src/modules/modules.service';
+import { SidecarsService } from '../../src/sidecars/sidecars.service';
 import { rawQuery, startTestApp, type TestApp, waitFor } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -416,7 +416,7 @@ describe(`sidecar modules (${ENGINE})`, () => {
   });
 
   it('health probes record transitions as events; a sidecar that is down answers 502 through the proxy', async () => {
-    const modules = t.app.get(ModulesService);
+    const modules = t.app.get(SidecarsService);
     await modules.probeAll();
     expect((await t.http().get('/api/v1/modules/reports').set(admin).expect(200)).body.state).toBe('healthy');
     car.healthy = false;

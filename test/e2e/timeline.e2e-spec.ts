@@ -1,5 +1,5 @@
 import { prefixedId } from '../../src/common/ids';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import { RecorderRepository } from '../../src/recorder/recorder.repository';
 import type { SegmentEntity } from '../../src/timeline/entities/segment.entity';
 import { TimelineRepository } from '../../src/timeline/timeline.repository';
@@ -111,7 +111,7 @@ describe(`timeline reads (${ENGINE})`, () => {
     await t.http().post('/api/v1/cameras').send({ id: cam, name: cam }).expect(201);
     // SQLite: every run of the probe statement is counted (PostgreSQL: the answers only).
     const probe =
-      ENGINE === 'sqlite' ? t.app.get(Database).prepared('SELECT 1 FROM cameras WHERE id = ?') : null;
+      ENGINE === 'sqlite' ? t.app.get(DatabaseService).prepared('SELECT 1 FROM cameras WHERE id = ?') : null;
     const spies = probe ? [jest.spyOn(probe, 'get'), jest.spyOn(probe, 'all')] : [];
     const probes = () => spies.reduce((n, s) => n + s.mock.calls.length, 0);
     const segments = () =>

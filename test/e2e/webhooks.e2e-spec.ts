@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { Database } from '../../src/database/database.service';
+import { DatabaseService } from '../../src/database/database.service';
 import { EventsService } from '../../src/events/events.service';
 import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
 import { rawQuery, startTestApp, type TestApp, waitFor } from '../support/test-app';
@@ -511,7 +511,7 @@ describe(`webhook ledger group commit (${ENGINE})`, () => {
     const t = await startTestApp({ env: FAST });
     try {
       const repo = t.app.get(WebhooksRepository);
-      const commits = jest.spyOn(t.app.get(Database), 'transaction');
+      const commits = jest.spyOn(t.app.get(DatabaseService), 'transaction');
       const now = new Date().toISOString();
       const written: Array<Promise<void>> = [];
       // 40 outcomes, one per turn (as responses arrive during a burst), within a few milliseconds: a

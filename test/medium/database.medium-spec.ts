@@ -4,13 +4,14 @@ import { MIGRATIONS } from '../../migrations';
 import { WebhookCameraScope1765000000000 } from '../../migrations/1765000000000-webhook-camera-scope';
 import { ModuleLifecycle1765800000000 } from '../../migrations/1765800000000-module-lifecycle';
 import { ApiKeyEntity } from '../../src/auth/entities/api-key.entity';
-import { SidecarModuleEntity } from '../../src/modules/entities/sidecar-module.entity';
+import { SidecarEntity } from '../../src/sidecars/entities/sidecar.entity';
 import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
 import { DataSource } from 'typeorm';
 import { BadRequestError, ConflictError } from '../../src/common/errors';
 import { openDataSource, schemaDrift } from '../../src/database/data-source';
-import { Database } from '../../src/database/database.service';
-import { mapDriverError } from '../../src/database/driver-errors';
+import { ENTITIES } from '../../src/app.entities';
+import { DatabaseService } from '../../src/database/database.service';
+import { mapDriverError } from '../../src/common/driver-errors';
 import { EventEntity } from '../../src/events/entities/event.entity';
 import { CameraEntity } from '../../src/cameras/entities/camera.entity';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
@@ -58,12 +59,12 @@ const camera = (id: string, siteId: string | null = null): CameraEntity => ({
 describe(`database (${ENGINE})`, () => {
   let store: TestStore;
   let ds: DataSource;
-  let db: Database;
+  let db: DatabaseService;
 
   beforeAll(async () => {
     store = await createTestStore();
-    ds = await openDataSource(store.config);
-    db = new Database(ds);
+    ds = await openDataSource(store.config, ENTITIES);
+    db = new DatabaseService(ds);
   });
 
   afterAll(async () => {
@@ -96,7 +97,7 @@ describe(`database (${ENGINE})`, () => {
         const path = other.config.sqlitePath;
         closeSync(openSync(path, 'w', 0o644));
         chmodSync(path, 0o644);
-        const opened = await openDataSource(other.config);
+        const opened = await openDataSource(other.config, ENTITIES);
         await opened.destroy();
         expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
       } finally {
@@ -134,9 +135,9 @@ describe(`database (${ENGINE})`, () => {
     it('another thread writing the same file concurrently waits instead of failing (busy_timeout)', async () => {
       const before = await db.run((m) => m.count(EventEntity));
       const worker = new Worker(
-        `const Database = require('better-sqlite3');
+        `const DatabaseService = require('better-sqlite3');
          const { workerData, parentPort } = require('node:worker_threads');
-         const db = new Database(workerData.path, { timeout: 15000 });
+         const db = new DatabaseService(workerData.path, { timeout: 15000 });
          db.pragma('journal_mode = WAL'); db.pragma('busy_timeout = 15000');
          const ins = db.prepare("INSERT INTO events (id, event_type, timestamp, created_at) VALUES (?, 'other_thread', ?, ?)");
          let errors = 0;
@@ -222,7 +223,7 @@ describe(`database (${ENGINE})`, () => {
   });
 
   it('group commit: concurrent units share a commit; a failing unit rolls back alone and only its caller sees the error', async () => {
-    const reader = await openDataSource(store.config); // another connection: sees committed rows only
+    const reader = await openDataSource(store.config, ENTITIES); // another connection: sees committed rows only
     try {
       const visibleAtAnswer: boolean[] = [];
       const hooks: string[] = [];
@@ -335,8 +336,8 @@ describe(`database (${ENGINE})`, () => {
 
   it('ping answers true on a live store and false once closed', async () => {
     expect(await db.ping()).toBe(true);
-    const other = await openDataSource(store.config);
-    const otherDb = new Database(other);
+    const other = await openDataSource(store.config, ENTITIES);
+    const otherDb = new DatabaseService(other);
     await other.destroy();
     expect(await otherDb.ping()).toBe(false);
   });
@@ -345,7 +346,7 @@ describe(`database (${ENGINE})`, () => {
 describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
   it("gives a sidecar's existing webhook its key's camera scope; other webhooks stay unscoped", async () => {
     const store = await createTestStore();
-    const ds = await openDataSource(store.config);
+    const ds = await openDataSource(store.config, ENTITIES);
     try {
       const now = '2026-01-01T00:00:00.000Z';
       const key = (id: string, scope: string[] | null): ApiKeyEntity => ({
@@ -381,7 +382,7 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
         createdAt: now,
         updatedAt: now,
       });
-      const car = (id: string, keyId: string, webhookId: string): SidecarModuleEntity => ({
+      const car = (id: string, keyId: string, webhookId: string): SidecarEntity => ({
         id,
         name: id,
         version: '1',
@@ -401,9 +402,7 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
       await ds
         .getRepository(WebhookEntity)
         .insert([hook('wh_s', 's'), hook('wh_u', 'u'), hook('wh_plain', null)]);
-      await ds
-        .getRepository(SidecarModuleEntity)
-        .insert([car('s', 'key_s', 'wh_s'), car('u', 'key_u', 'wh_u')]);
+      await ds.getRepository(SidecarEntity).insert([car('s', 'key_s', 'wh_s'), car('u', 'key_u', 'wh_u')]);
       // As before the migration (its column gone, the rows kept), then the migration itself.
       const q = ds.createQueryRunner();
       try {
@@ -427,10 +426,10 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
 
   it('migration 1765800000000: module records gain reason and since; sidecars registered before get their record from their health', async () => {
     const store = await createTestStore();
-    const ds = await openDataSource(store.config);
+    const ds = await openDataSource(store.config, ENTITIES);
     try {
       const now = '2026-05-01T00:00:00.000Z';
-      const car = (id: string, health: SidecarModuleEntity['health']): SidecarModuleEntity => ({
+      const car = (id: string, health: SidecarEntity['health']): SidecarEntity => ({
         id,
         name: `Car ${id}`,
         version: '1.2.0',
@@ -455,7 +454,7 @@ describe(`migration 1765000000000: webhook camera scope (${ENGINE})`, () => {
            VALUES ('events', 'Events', '0.5.0', 'builtin', 'stopped', NULL, '${now}')`,
         );
         await ds
-          .getRepository(SidecarModuleEntity)
+          .getRepository(SidecarEntity)
           .insert([car('up', 'healthy'), car('down', 'unreachable'), car('new', 'unknown')]);
         await new ModuleLifecycle1765800000000().up(q);
       } finally {

@@ -7,7 +7,8 @@ import { SYSTEM_PRINCIPAL } from '../../src/auth/principal';
 import { CommonModule } from '../../src/common/common.module';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
-import { Database } from '../../src/database/database.service';
+import { ENTITIES } from '../../src/app.entities';
+import { DatabaseService } from '../../src/database/database.service';
 import { EventBus } from '../../src/events/event-bus';
 import { EventsModule } from '../../src/events/events.module';
 import { EventsService } from '../../src/events/events.service';
@@ -21,7 +22,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
   let mod: TestingModule;
   let events: EventsService;
   let bus: EventBus;
-  let db: Database;
+  let db: DatabaseService;
   let settings: SettingsService;
   let audit: AuditService;
 
@@ -31,7 +32,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
       imports: [
         ConfigModule.forRoot(store.config),
         CommonModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         AuditModule,
         EventsModule,
         SettingsModule,
@@ -40,7 +41,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     await mod.init();
     events = mod.get(EventsService);
     bus = mod.get(EventBus);
-    db = mod.get(Database);
+    db = mod.get(DatabaseService);
     settings = mod.get(SettingsService);
     audit = mod.get(AuditService);
   });

@@ -4,7 +4,8 @@ import { CommonModule } from '../../src/common/common.module';
 import { RowRetention } from '../../src/common/row-retention';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
-import { Database } from '../../src/database/database.service';
+import { ENTITIES } from '../../src/app.entities';
+import { DatabaseService } from '../../src/database/database.service';
 import type { SegmentEntity } from '../../src/timeline/entities/segment.entity';
 import { TimelineRepository } from '../../src/timeline/timeline.repository';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
@@ -37,16 +38,16 @@ function rows(cameraId: string, n: number, fromMs = T0, stepMs = 60_000): Segmen
 describe(`segment rows: batch insert and index use (${ENGINE})`, () => {
   let store: TestStore;
   let mod: TestingModule;
-  let db: Database;
+  let db: DatabaseService;
   let repo: TimelineRepository;
 
   beforeAll(async () => {
     store = await createTestStore();
     mod = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule],
+      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule.forRoot(ENTITIES)],
     }).compile();
     await mod.init();
-    db = mod.get(Database);
+    db = mod.get(DatabaseService);
     repo = new TimelineRepository(db, mod.get(RowRetention));
   });
 

@@ -7,6 +7,7 @@ import { SecretBox, sealedIn } from '../../src/common/secret-box';
 import { ConfigModule } from '../../src/config/config.module';
 import type { HeldarConfig } from '../../src/config/heldar-config';
 import { DatabaseModule } from '../../src/database/database.module';
+import { ENTITIES } from '../../src/app.entities';
 import { EventsModule } from '../../src/events/events.module';
 import { EventsService } from '../../src/events/events.service';
 import { SettingsModule } from '../../src/settings/settings.module';
@@ -38,7 +39,7 @@ describe(`settings registry (${ENGINE})`, () => {
       imports: [
         ConfigModule.forRoot(withKey(store.config, key)),
         CommonModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         AuditModule,
         EventsModule,
         SettingsModule,

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { openDataSource } from '../../src/database/data-source';
-import { Database } from '../../src/database/database.service';
+import { ENTITIES } from '../../src/app.entities';
+import { DatabaseService } from '../../src/database/database.service';
 import { INLINE_CHECKPOINT_PAGES, WalCheckpointer } from '../../src/database/wal-checkpointer';
 import { waitFor } from '../support/test-app';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
@@ -12,12 +13,12 @@ const HOUR = 3_600_000;
 describe(`WAL checkpoints off the event loop (${ENGINE})`, () => {
   let store: TestStore;
   let ds: DataSource;
-  let db: Database;
+  let db: DatabaseService;
 
   beforeAll(async () => {
     store = await createTestStore();
-    ds = await openDataSource(store.config);
-    db = new Database(ds);
+    ds = await openDataSource(store.config, ENTITIES);
+    db = new DatabaseService(ds);
     if (ENGINE === 'sqlite')
       await db.run((m) => m.query('CREATE TABLE ckpt_probe (id INTEGER PRIMARY KEY, blob BLOB)'));
   });

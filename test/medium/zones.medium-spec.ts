@@ -14,7 +14,8 @@ import type { Loops } from '../../src/common/loops';
 import { RowRetention } from '../../src/common/row-retention';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
-import { Database } from '../../src/database/database.service';
+import { ENTITIES } from '../../src/app.entities';
+import { DatabaseService } from '../../src/database/database.service';
 import { EventBus, type KernelEvent } from '../../src/events/event-bus';
 import { EventsModule } from '../../src/events/events.module';
 import { EventsService } from '../../src/events/events.service';
@@ -59,7 +60,7 @@ const LEFT_HALF: Array<[number, number]> = [
 describe(`zones: rows, consumer and the camera-deletion cascade (${ENGINE})`, () => {
   let store: TestStore;
   let mod: TestingModule;
-  let db: Database;
+  let db: DatabaseService;
   let bus: EventBus;
   let repo: ZonesRepository;
   let consumer: ZoneDetectionsConsumer;
@@ -70,10 +71,15 @@ describe(`zones: rows, consumer and the camera-deletion cascade (${ENGINE})`, ()
   beforeAll(async () => {
     store = await createTestStore();
     mod = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule, EventsModule],
+      imports: [
+        ConfigModule.forRoot(store.config),
+        CommonModule,
+        DatabaseModule.forRoot(ENTITIES),
+        EventsModule,
+      ],
     }).compile();
     await mod.init();
-    db = mod.get(Database);
+    db = mod.get(DatabaseService);
     bus = mod.get(EventBus);
     repo = new ZonesRepository(db);
     const sampler = { frameFile: (cam: string, p: string) => join(framesDir(), cam, `latest_${p}.jpg`) };
@@ -229,7 +235,7 @@ describe(`zones: rows, consumer and the camera-deletion cascade (${ENGINE})`, ()
 describe(`zones: a failing camera cleanup is retried, then named (${ENGINE})`, () => {
   let store: TestStore;
   let mod: TestingModule;
-  let db: Database;
+  let db: DatabaseService;
   let repo: ZonesRepository;
   let hooks: CameraDeletionHooks;
   let warn: jest.SpyInstance;
@@ -237,10 +243,15 @@ describe(`zones: a failing camera cleanup is retried, then named (${ENGINE})`, (
   beforeAll(async () => {
     store = await createTestStore();
     mod = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule, EventsModule],
+      imports: [
+        ConfigModule.forRoot(store.config),
+        CommonModule,
+        DatabaseModule.forRoot(ENTITIES),
+        EventsModule,
+      ],
     }).compile();
     await mod.init();
-    db = mod.get(Database);
+    db = mod.get(DatabaseService);
     repo = new ZonesRepository(db);
     hooks = new CameraDeletionHooks(mod.get(EventBus));
     hooks.retryDelaysMs = [10, 10];

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { RunEndReason } from '../../timeline/timeline-logic';
+import type { RunEndReason } from '../recorder-runs';
 
 /** One row per ffmpeg run of a recorder: when it started, when and why it ended. Gap causes are
  * derived from these (camera lost, recorder stopped, kernel down, storage). */

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { GapCause } from '../timeline-logic';
+import type { GapCause } from '../../common/gap-cause';
 
 /** A hole of more than 3 s between two indexed segments, with why it happened. */
 @Entity('recording_gaps')

@@ -1,4 +1,4 @@
-import { BadRequestError, ConflictError, type DomainError, UnavailableError } from '../common/errors';
+import { BadRequestError, ConflictError, type DomainError, UnavailableError } from './errors';
 
 /**
  * Driver errors → domain errors (reference §0): busy/locked or pool timeout → 503 +

@@ -10,7 +10,7 @@ export type ModuleHealth = 'unknown' | 'healthy' | 'unreachable';
 
 /** A registered sidecar app, mounted at `/m/{id}/*`. */
 @Entity('sidecar_modules')
-export class SidecarModuleEntity {
+export class SidecarEntity {
   @PrimaryColumn({ type: 'text' }) id!: string;
   @Column({ type: 'text' }) name!: string;
   @Column({ type: 'text', default: '0.0.0' }) version!: string;

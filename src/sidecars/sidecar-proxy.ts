@@ -21,7 +21,7 @@ import { DomainError, ForbiddenError, NotFoundError } from '../common/errors';
 import { refuseUpgrade, upgradeAnswered, type UpgradeRoute } from '../common/upgrade';
 import { HeldarConfig } from '../config/heldar-config';
 import { GuardedHttpAgent, GuardedHttpsAgent } from '../webhooks/egress';
-import { ModulesService } from './modules.service';
+import { SidecarsService } from './sidecars.service';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'];
 /** Credentials, and client-address claims a sidecar might trust (`xfwd` then adds the kernel's own). */
@@ -127,14 +127,14 @@ const UPGRADE_PATH = /^\/m\/([A-Za-z0-9_-]{1,64})(\/|\?|$)/;
  * see app.factory) are authorised like requests.
  */
 @Injectable()
-export class ModuleProxy implements UpgradeRoute, BeforeApplicationShutdown {
-  private readonly logger = new Logger('ModuleProxy');
+export class SidecarProxy implements UpgradeRoute, BeforeApplicationShutdown {
+  private readonly logger = new Logger('SidecarProxy');
   private readonly proxies = new Map<string, { origin: string; handler: RequestHandler }>();
   /** Connect-time guard: a sidecar host re-pointed at a metadata address after registration is refused. */
   private readonly agents = { http: new GuardedHttpAgent(), https: new GuardedHttpsAgent() };
 
   constructor(
-    private readonly modules: ModulesService,
+    private readonly modules: SidecarsService,
     private readonly resolver: PrincipalResolver,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
@@ -205,8 +205,8 @@ export class ModuleProxy implements UpgradeRoute, BeforeApplicationShutdown {
 }
 
 @Controller('m')
-export class ModuleProxyController {
-  constructor(private readonly proxy: ModuleProxy) {}
+export class SidecarProxyController {
+  constructor(private readonly proxy: SidecarProxy) {}
 
   @All(':id')
   @RequireCapability('module:proxy')

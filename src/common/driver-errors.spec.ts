@@ -1,4 +1,4 @@
-import { BadRequestError, ConflictError, UnavailableError } from '../common/errors';
+import { BadRequestError, ConflictError, UnavailableError } from './errors';
 import { mapDriverError } from './driver-errors';
 
 const driver = (code: string, message = 'x') => ({

@@ -7,13 +7,13 @@ import { Clock } from '../common/clock';
 import { BadRequestError, ConflictError, NotFoundError } from '../common/errors';
 import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
-import { Database } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { EventsService } from '../events/events.service';
 import { sidecarState } from '../settings/module-state';
 import { type ModuleMeta, SettingsService } from '../settings/settings.service';
 import { get as httpGet } from '../webhooks/egress';
 import { WebhooksService } from '../webhooks/webhooks.service';
-import { type ModuleHealth, type NavEntry, SidecarModuleEntity } from './entities/sidecar-module.entity';
+import { type ModuleHealth, type NavEntry, SidecarEntity } from './entities/sidecar.entity';
 
 export const EVENTS_PATH = '/heldar/events';
 export const HEALTH_PATH = '/heldar/health';
@@ -36,7 +36,7 @@ export interface RegisterModule {
 }
 
 /** A sidecar's entry in the module registry. */
-function sidecarMeta(row: SidecarModuleEntity): ModuleMeta {
+function sidecarMeta(row: SidecarEntity): ModuleMeta {
   return { id: row.id, name: row.name, version: row.version, kind: 'sidecar', description: row.description };
 }
 
@@ -65,11 +65,11 @@ export function normalizeBaseUrl(raw: string): string {
  * unregistering removes all three. A loop probes `<base_url>/heldar/health`.
  */
 @Injectable()
-export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
-  private readonly logger = new Logger('Modules');
+export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('Sidecars');
 
   constructor(
-    private readonly db: Database,
+    private readonly db: DatabaseService,
     private readonly apiKeys: ApiKeysService,
     private readonly webhooks: WebhooksService,
     private readonly settings: SettingsService,
@@ -90,7 +90,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
     keyId: string,
     scope: 'all' | readonly string[],
   ): Promise<void> {
-    const row = await this.db.run((m) => m.getRepository(SidecarModuleEntity).findOneBy({ apiKeyId: keyId }));
+    const row = await this.db.run((m) => m.getRepository(SidecarEntity).findOneBy({ apiKeyId: keyId }));
     if (!row) return;
     await this.webhooks
       .setModuleScope(principal, row.webhookId, scope === 'all' ? null : scope)
@@ -103,15 +103,15 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
     this.loops.start('module_health', this.config.moduleHealthIntervalS * 1000, () => this.probeAll());
   }
 
-  list(): Promise<SidecarModuleEntity[]> {
-    return this.db.run((m) => m.getRepository(SidecarModuleEntity).find({ order: { createdAt: 'ASC' } }));
+  list(): Promise<SidecarEntity[]> {
+    return this.db.run((m) => m.getRepository(SidecarEntity).find({ order: { createdAt: 'ASC' } }));
   }
 
-  find(id: string): Promise<SidecarModuleEntity | null> {
-    return this.db.run((m) => m.getRepository(SidecarModuleEntity).findOneBy({ id }));
+  find(id: string): Promise<SidecarEntity | null> {
+    return this.db.run((m) => m.getRepository(SidecarEntity).findOneBy({ id }));
   }
 
-  async get(id: string): Promise<SidecarModuleEntity> {
+  async get(id: string): Promise<SidecarEntity> {
     const row = await this.find(id);
     if (!row) throw new NotFoundError(`module \`${id}\` is not registered`, 'MODULE_NOT_FOUND');
     return row;
@@ -120,7 +120,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
   async register(
     principal: Principal,
     req: RegisterModule,
-  ): Promise<{ module: SidecarModuleEntity; apiKey: string; webhookSecret: string }> {
+  ): Promise<{ module: SidecarEntity; apiKey: string; webhookSecret: string }> {
     const baseUrl = normalizeBaseUrl(req.base_url);
     const role: Role = req.role ?? 'viewer';
     const allowed = ROLE_CAPABILITIES[role];
@@ -135,7 +135,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
     }
     const now = this.clock.nowIso();
     return this.db.transaction(async (m) => {
-      if (await m.getRepository(SidecarModuleEntity).findOneBy({ id: req.id })) {
+      if (await m.getRepository(SidecarEntity).findOneBy({ id: req.id })) {
         throw new ConflictError(`module \`${req.id}\` is already registered`, 'MODULE_EXISTS');
       }
       const scoped = req.camera_ids && req.camera_ids.length > 0;
@@ -159,7 +159,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
         },
         req.id,
       );
-      const row: SidecarModuleEntity = {
+      const row: SidecarEntity = {
         id: req.id,
         name: req.name,
         version: req.version ?? '0.0.0',
@@ -175,7 +175,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
         createdAt: now,
         updatedAt: now,
       };
-      await m.getRepository(SidecarModuleEntity).insert({ ...row });
+      await m.getRepository(SidecarEntity).insert({ ...row });
       // Its registry record: `loaded` until its first health probe answers.
       await this.settings.upsertModule(sidecarMeta(row), sidecarState(row.health));
       await this.audit.record(principal, 'register_module', 'module', req.id, {
@@ -191,7 +191,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
   /** Key, webhook and row go together: the key then gets 401, the webhook stops. */
   async unregister(principal: Principal, id: string): Promise<void> {
     await this.db.transaction(async (m) => {
-      const row = await m.getRepository(SidecarModuleEntity).findOneBy({ id });
+      const row = await m.getRepository(SidecarEntity).findOneBy({ id });
       if (!row) throw new NotFoundError(`module \`${id}\` is not registered`, 'MODULE_NOT_FOUND');
       await this.apiKeys.delete(principal, row.apiKeyId).catch((err: unknown) => {
         if (!(err instanceof NotFoundError)) throw err; // already revoked by hand: fine
@@ -199,7 +199,7 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
       await this.webhooks.delete(principal, row.webhookId).catch((err: unknown) => {
         if (!(err instanceof NotFoundError)) throw err;
       });
-      await m.getRepository(SidecarModuleEntity).delete({ id });
+      await m.getRepository(SidecarEntity).delete({ id });
       await this.settings.upsertModule(sidecarMeta(row), 'stopped');
       await this.audit.record(principal, 'unregister_module', 'module', id, { base_url: row.baseUrl });
     });
@@ -213,13 +213,13 @@ export class ModulesService implements OnModuleInit, OnApplicationBootstrap {
    * GET `<base_url>/heldar/health`: 2xx healthy, anything else unreachable; events on transitions.
    * The sidecar's registry record follows: `running`, or `failed` with the probe's error.
    */
-  async probe(row: SidecarModuleEntity): Promise<ModuleHealth> {
+  async probe(row: SidecarEntity): Promise<ModuleHealth> {
     const r = await httpGet(`${row.baseUrl}${HEALTH_PATH}`, HEALTH_TIMEOUT_MS);
     const health: ModuleHealth = r.ok ? 'healthy' : 'unreachable';
     const now = this.clock.nowIso();
     const updated = await this.db.run((m) =>
       m
-        .getRepository(SidecarModuleEntity)
+        .getRepository(SidecarEntity)
         .update({ id: row.id }, { health, healthCheckedAt: now, healthError: r.ok ? null : r.error }),
     );
     if (!updated.affected) return health; // unregistered while it was probed: its record stays `stopped`

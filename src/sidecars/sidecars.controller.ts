@@ -24,8 +24,8 @@ import { FleetOnly, RequireCapability } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { SEVERITIES } from '../events/event-types';
 import { SettingsService } from '../settings/settings.service';
-import type { SidecarModuleEntity } from './entities/sidecar-module.entity';
-import { ModulesService } from './modules.service';
+import type { SidecarEntity } from './entities/sidecar.entity';
+import { SidecarsService } from './sidecars.service';
 
 class NavEntryDto {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(64) label!: string;
@@ -102,7 +102,7 @@ class RegisteredModuleDto extends ModuleDto {
   @ApiProperty({ description: 'the webhook signing secret: shown once' }) webhook_secret!: string;
 }
 
-function sidecarDto(m: SidecarModuleEntity): ModuleDto {
+function sidecarDto(m: SidecarEntity): ModuleDto {
   return {
     id: m.id,
     kind: 'sidecar',
@@ -125,7 +125,7 @@ function sidecarDto(m: SidecarModuleEntity): ModuleDto {
 @Controller('api/v1/modules')
 export class ModulesController {
   constructor(
-    private readonly modules: ModulesService,
+    private readonly modules: SidecarsService,
     private readonly settings: SettingsService,
   ) {}
 
