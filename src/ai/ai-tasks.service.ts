@@ -1,3 +1,4 @@
+import { AiTasksRepository } from './ai-tasks.repository';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { canSeeCamera, type Principal } from '../auth/principal';
@@ -11,7 +12,6 @@ import { DatabaseService } from '../database/database.service';
 import type { JsonObject } from '../database/columns';
 import { EventsService } from '../events/events.service';
 import { AiTaskEntity, type StreamProfile } from './entities/ai-task.entity';
-import { AiWorkerEntity } from './entities/ai-worker.entity';
 import { loadScoped } from '../common/validation';
 
 const WORKER_TTL_MS = 60_000;
@@ -74,6 +74,7 @@ export interface TaskInput {
 export class AiTasksService implements OnApplicationBootstrap {
   constructor(
     private readonly db: DatabaseService,
+    private readonly repo: AiTasksRepository,
     private readonly cameras: CamerasService,
     private readonly audit: AuditService,
     private readonly events: EventsService,
@@ -84,21 +85,17 @@ export class AiTasksService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.deletionHooks.add('ai_tasks', async (cameraId) => {
-      await this.db.run((m) => m.getRepository(AiTaskEntity).delete({ cameraId }));
+      await this.repo.deleteForCamera(cameraId);
     });
   }
 
   listForCamera(cameraId: string): Promise<AiTaskEntity[]> {
-    return this.db.run((m) =>
-      m.getRepository(AiTaskEntity).find({ where: { cameraId }, order: { createdAt: 'ASC' } }),
-    );
+    return this.repo.listForCamera(cameraId);
   }
 
   /** Enabled tasks on enabled cameras, by id. */
   async enabledTasks(): Promise<AiTaskEntity[]> {
-    const tasks = await this.db.run((m) =>
-      m.getRepository(AiTaskEntity).find({ where: { enabled: true }, order: { id: 'ASC' } }),
-    );
+    const tasks = await this.repo.listEnabled();
     const out: AiTaskEntity[] = [];
     for (const t of tasks) {
       const cam = await this.cameras.lookup(t.cameraId);
@@ -108,7 +105,7 @@ export class AiTasksService implements OnApplicationBootstrap {
   }
 
   private async load(p: Principal, id: string): Promise<AiTaskEntity> {
-    return loadScoped(p, () => this.db.run((m) => m.getRepository(AiTaskEntity).findOneBy({ id })), {
+    return loadScoped(p, () => this.repo.get(id), {
       forbidden: `credential is not scoped to the camera of task \`${id}\``,
       notFound: () => new NotFoundError(`AI task \`${id}\` not found`, 'AI_TASK_NOT_FOUND'),
     });
@@ -125,9 +122,8 @@ export class AiTasksService implements OnApplicationBootstrap {
     }
     const profile = input.stream_profile ?? 'sub';
     const taskType = input.task_type.trim();
-    const result = await this.db.transaction(async (m) => {
-      const repo = m.getRepository(AiTaskEntity);
-      const existing = await repo.findOneBy({ cameraId, taskType, streamProfile: profile });
+    const result = await this.db.transaction(async () => {
+      const existing = await this.repo.getByKey(cameraId, taskType, profile);
       if (existing) return { task: existing, created: false };
       const now = this.clock.nowIso();
       const row: AiTaskEntity = {
@@ -142,7 +138,7 @@ export class AiTasksService implements OnApplicationBootstrap {
         createdAt: now,
         updatedAt: now,
       };
-      await repo.insert({ ...row });
+      await this.repo.create(row);
       await this.audit.record(p, 'create_ai_task', 'ai_task', row.id, {
         camera_id: cameraId,
         task_type: taskType,
@@ -162,32 +158,32 @@ export class AiTasksService implements OnApplicationBootstrap {
     if (input.width !== undefined) patch.width = Math.round(clamp(input.width, 160, 3840));
     if (input.config !== undefined) patch.config = input.config;
     if (input.enabled !== undefined) patch.enabled = input.enabled;
-    await this.db.transaction(async (m) => {
-      const clash = await m.getRepository(AiTaskEntity).findOneBy({
-        cameraId: t.cameraId,
-        taskType: patch.taskType ?? t.taskType,
-        streamProfile: patch.streamProfile ?? t.streamProfile,
-      });
+    await this.db.transaction(async () => {
+      const clash = await this.repo.getByKey(
+        t.cameraId,
+        patch.taskType ?? t.taskType,
+        patch.streamProfile ?? t.streamProfile,
+      );
       if (clash && clash.id !== id) {
         throw new ConflictError(
           'another task of this camera has that task_type and stream_profile',
           'AI_TASK_EXISTS',
         );
       }
-      await m.getRepository(AiTaskEntity).update({ id }, patch);
+      await this.repo.update(id, patch);
       await this.audit.record(p, 'update_ai_task', 'ai_task', id, {
         camera_id: t.cameraId,
         fields: Object.keys(input),
       });
     });
     await this.changed(t.cameraId);
-    return (await this.db.run((m) => m.getRepository(AiTaskEntity).findOneBy({ id })))!;
+    return (await this.repo.get(id))!;
   }
 
   async delete(p: Principal, id: string): Promise<void> {
     const t = await this.load(p, id);
-    await this.db.transaction(async (m) => {
-      await m.getRepository(AiTaskEntity).delete({ id });
+    await this.db.transaction(async () => {
+      await this.repo.delete(id);
       await this.audit.record(p, 'delete_ai_task', 'ai_task', id, { camera_id: t.cameraId });
     });
     await this.changed(t.cameraId);
@@ -207,19 +203,17 @@ export class AiTasksService implements OnApplicationBootstrap {
     let mine = tasks;
     if (workerId !== undefined) {
       const now = this.clock.nowMs();
-      const live = await this.db.transaction(async (m) => {
-        const repo = m.getRepository(AiWorkerEntity);
-        const stale = new Date(now - WORKER_TTL_MS).toISOString();
-        await repo.createQueryBuilder().delete().where('last_seen < :stale', { stale }).execute();
-        const row = await repo.findOneBy({ workerId });
+      const live = await this.db.transaction(async () => {
+        await this.repo.forgetWorkersBefore(new Date(now - WORKER_TTL_MS).toISOString());
+        const row = await this.repo.getWorker(workerId);
         if (row && row.credential !== p.id) {
           throw new ConflictError(
             `worker id \`${workerId}\` belongs to another credential`,
             'WORKER_ID_TAKEN',
           );
         }
-        await repo.save({ workerId, credential: p.id, lastSeen: new Date(now).toISOString() });
-        return (await repo.find({ where: { credential: p.id } })).map((w) => w.workerId).sort();
+        await this.repo.saveWorker({ workerId, credential: p.id, lastSeen: new Date(now).toISOString() });
+        return this.repo.workerIdsOf(p.id);
       });
       const index = live.indexOf(workerId);
       mine = tasks.filter((_, i) => i % live.length === index);

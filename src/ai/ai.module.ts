@@ -1,3 +1,4 @@
+import { AiTasksRepository } from './ai-tasks.repository';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CamerasModule } from '../cameras/cameras.module';
@@ -18,7 +19,7 @@ import { EventsModule } from '../events/events.module';
 @Module({
   imports: [DiscoveryModule, CamerasModule, AuditModule, EventsModule],
   controllers: [AiController],
-  providers: [AiRepository, AiTasksService, FanoutService, IngestService],
+  providers: [AiRepository, AiTasksRepository, AiTasksService, FanoutService, IngestService],
   exports: [AiTasksService, FanoutService],
 })
 export class AiModule {}

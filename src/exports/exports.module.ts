@@ -1,3 +1,4 @@
+import { ExportsRepository } from './exports.repository';
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
 import { HeldarModule } from '../common/heldar-module.decorator';
@@ -10,7 +11,7 @@ import { AuditModule } from '../audit/audit.module';
 @Module({
   imports: [CamerasModule, TimelineModule, AuditModule],
   controllers: [ExportsController],
-  providers: [ExportsService],
+  providers: [ExportsRepository, ExportsService],
   exports: [ExportsService],
 })
 export class ExportsModule {}

@@ -1,3 +1,4 @@
+import { ExportsRepository } from './exports.repository';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
 import { join } from 'node:path';
@@ -50,6 +51,7 @@ export class ExportsService implements OnModuleInit {
     private readonly storage: StorageAdapter,
     private readonly audit: AuditService,
     private readonly db: DatabaseService,
+    private readonly repo: ExportsRepository,
     private readonly clock: Clock,
     private readonly rowRetention: RowRetention,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
@@ -64,28 +66,15 @@ export class ExportsService implements OnModuleInit {
     const dir = this.config.clipsDirAbs;
     let removed = 0;
     for (;;) {
-      const batch = await this.db.run((m) =>
-        m
-          .getRepository(ClipEntity)
-          .createQueryBuilder('c')
-          .select(['c.id', 'c.file'])
-          .where('c.created_at < :cutoffIso AND c.evidence_locked = :no', { cutoffIso, no: false })
-          .orderBy('c.created_at', 'ASC')
-          .limit(500)
-          .getMany(),
-      );
+      const batch = await this.repo.expired(cutoffIso, 500);
       if (batch.length === 0) break;
       for (const c of batch) await this.storage.remove(join(dir, c.file));
-      await this.db.run((m) => m.getRepository(ClipEntity).delete(batch.map((c) => c.id)));
+      await this.repo.delete(batch.map((c) => c.id));
       removed += batch.length;
       if (batch.length < 500) break;
     }
     const cutoffMs = Date.parse(cutoffIso);
-    const known = new Set(
-      (await this.db.run((m) => m.getRepository(ClipEntity).find({ select: { file: true } }))).map(
-        (c) => c.file,
-      ),
-    );
+    const known = new Set(await this.repo.files());
     for (const f of await this.storage.listFiles(dir)) {
       if (f.mtimeMs < cutoffMs && !known.has(f.name)) await this.storage.remove(join(dir, f.name));
     }
@@ -160,15 +149,7 @@ export class ExportsService implements OnModuleInit {
 
   /** Bytes of the stored clips (of one exporter when `createdBy` is given). */
   private async storedBytes(createdBy?: string): Promise<number> {
-    const row = await this.db.run((m) => {
-      const qb = m
-        .getRepository(ClipEntity)
-        .createQueryBuilder('c')
-        .select('COALESCE(SUM(c.size_bytes), 0)', 'bytes');
-      if (createdBy !== undefined) qb.where('c.created_by = :createdBy', { createdBy });
-      return qb.getRawOne<{ bytes: string | number }>();
-    });
-    return Number(row?.bytes ?? 0);
+    return this.repo.storedBytes(createdBy);
   }
 
   private async exportClip(
@@ -236,8 +217,8 @@ export class ExportsService implements OnModuleInit {
         createdAt: this.clock.nowIso(),
         evidenceLocked: false,
       };
-      await this.db.transaction(async (m) => {
-        await m.getRepository(ClipEntity).insert({ ...row }); // a copy: PostgreSQL RETURNING writes back
+      await this.db.transaction(async () => {
+        await this.repo.create(row);
         await this.audit.record(principal, 'export_clip', 'clip', id, {
           camera_id: cameraId,
           from: fromIso,
@@ -253,11 +234,10 @@ export class ExportsService implements OnModuleInit {
 
   /** Hold a clip as evidence (or release it): retention never deletes a held clip. */
   async setEvidence(principal: Principal, id: string, locked: boolean): Promise<ClipEntity> {
-    return this.db.transaction(async (m) => {
-      const repo = m.getRepository(ClipEntity);
-      const clip = await repo.findOneBy({ id });
+    return this.db.transaction(async () => {
+      const clip = await this.repo.get(id);
       if (!clip) throw new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND');
-      await repo.update({ id }, { evidenceLocked: locked });
+      await this.repo.setEvidence(id, locked);
       await this.audit.record(principal, locked ? 'evidence_lock' : 'evidence_unlock', 'clip', id, {
         camera_id: clip.cameraId,
       });
@@ -267,53 +247,20 @@ export class ExportsService implements OnModuleInit {
 
   /** Clips retention may delete (not evidence-locked), oldest first. */
   prunableClips(limit = 5000): Promise<PrunableClip[]> {
-    return this.db.run(async (m) =>
-      (
-        await m
-          .getRepository(ClipEntity)
-          .createQueryBuilder('c')
-          .select(['c.id', 'c.sizeBytes', 'c.createdAt'])
-          .where('c.evidence_locked = :no', { no: false })
-          .orderBy('c.created_at', 'ASC')
-          .limit(limit)
-          .getMany()
-      ).map((c) => ({ id: c.id, sizeBytes: c.sizeBytes, createdAt: c.createdAt })),
-    );
+    return this.repo.prunable(limit);
   }
 
   /** Bytes of all stored clips, and of the evidence-locked ones. */
   async clipUsage(): Promise<{ totalBytes: number; lockedBytes: number; count: number }> {
-    const row = await this.db.run((m) =>
-      m
-        .getRepository(ClipEntity)
-        .createQueryBuilder('c')
-        .select('COALESCE(SUM(c.size_bytes), 0)', 'total')
-        .addSelect(
-          'COALESCE(SUM(CASE WHEN c.evidence_locked = :yes THEN c.size_bytes ELSE 0 END), 0)',
-          'locked',
-        )
-        .addSelect('COUNT(*)', 'n')
-        .setParameters({ yes: true })
-        .getRawOne<{ total: string | number; locked: string | number; n: string | number }>(),
-    );
-    return {
-      totalBytes: Number(row?.total ?? 0),
-      lockedBytes: Number(row?.locked ?? 0),
-      count: Number(row?.n ?? 0),
-    };
+    return this.repo.usage();
   }
 
   /** Delete clips (row, then file) for retention, skipping any held as evidence meanwhile. */
   async deleteClips(ids: readonly string[]): Promise<{ deleted: number; bytes: number }> {
     if (ids.length === 0) return { deleted: 0, bytes: 0 };
-    const gone = await this.db.transaction(async (m) => {
-      const repo = m.getRepository(ClipEntity);
-      const rows = await repo
-        .createQueryBuilder('c')
-        .select(['c.id', 'c.file', 'c.sizeBytes'])
-        .where('c.id IN (:...ids) AND c.evidence_locked = :no', { ids: [...ids], no: false })
-        .getMany();
-      if (rows.length > 0) await repo.delete(rows.map((r) => r.id));
+    const gone = await this.db.transaction(async () => {
+      const rows = await this.repo.unlocked(ids);
+      await this.repo.delete(rows.map((r) => r.id));
       return rows;
     });
     for (const c of gone) await this.storage.remove(join(this.config.clipsDirAbs, c.file));
@@ -379,23 +326,14 @@ export class ExportsService implements OnModuleInit {
   }
 
   getAll(cameraIds: readonly string[] | null, limit: number): Promise<ClipEntity[]> {
-    return this.db.run((m) => {
-      if (cameraIds && cameraIds.length === 0) return Promise.resolve([]);
-      const qb = m
-        .getRepository(ClipEntity)
-        .createQueryBuilder('c')
-        .orderBy('c.created_at', 'DESC')
-        .limit(limit);
-      if (cameraIds) qb.where('c.camera_id IN (:...cameraIds)', { cameraIds: [...cameraIds] });
-      return qb.getMany();
-    });
+    return this.repo.list(cameraIds, limit);
   }
 
   get(id: string): Promise<ClipEntity | null> {
-    return this.db.run((m) => m.getRepository(ClipEntity).findOneBy({ id }));
+    return this.repo.get(id);
   }
 
   getByFile(file: string): Promise<ClipEntity | null> {
-    return this.db.run((m) => m.getRepository(ClipEntity).findOneBy({ file }));
+    return this.repo.getByFile(file);
   }
 }

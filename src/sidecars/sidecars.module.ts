@@ -1,3 +1,4 @@
+import { SidecarsRepository } from './sidecars.repository';
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { WebhooksModule } from '../webhooks/webhooks.module';
@@ -17,7 +18,7 @@ import { SettingsModule } from '../settings/settings.module';
 @Module({
   imports: [WebhooksModule, AuditModule, AuthModule, EventsModule, SettingsModule],
   controllers: [ModulesController, SidecarProxyController],
-  providers: [SidecarsService, SidecarProxy],
+  providers: [SidecarsRepository, SidecarsService, SidecarProxy],
   exports: [SidecarsService],
 })
 export class SidecarsModule {}

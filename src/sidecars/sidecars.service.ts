@@ -1,3 +1,4 @@
+import { SidecarsRepository } from './sidecars.repository';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { ApiKeysService } from '../auth/api-keys.service';
@@ -70,6 +71,7 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
 
   constructor(
     private readonly db: DatabaseService,
+    private readonly repo: SidecarsRepository,
     private readonly apiKeys: ApiKeysService,
     private readonly webhooks: WebhooksService,
     private readonly settings: SettingsService,
@@ -90,7 +92,7 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
     keyId: string,
     scope: 'all' | readonly string[],
   ): Promise<void> {
-    const row = await this.db.run((m) => m.getRepository(SidecarEntity).findOneBy({ apiKeyId: keyId }));
+    const row = await this.repo.getByApiKey(keyId);
     if (!row) return;
     await this.webhooks
       .setModuleScope(principal, row.webhookId, scope === 'all' ? null : scope)
@@ -104,11 +106,11 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   list(): Promise<SidecarEntity[]> {
-    return this.db.run((m) => m.getRepository(SidecarEntity).find({ order: { createdAt: 'ASC' } }));
+    return this.repo.list();
   }
 
   find(id: string): Promise<SidecarEntity | null> {
-    return this.db.run((m) => m.getRepository(SidecarEntity).findOneBy({ id }));
+    return this.repo.get(id);
   }
 
   async get(id: string): Promise<SidecarEntity> {
@@ -134,8 +136,8 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
       throw new ConflictError(`module id \`${req.id}\` is reserved by the kernel`, 'MODULE_ID_RESERVED');
     }
     const now = this.clock.nowIso();
-    return this.db.transaction(async (m) => {
-      if (await m.getRepository(SidecarEntity).findOneBy({ id: req.id })) {
+    return this.db.transaction(async () => {
+      if (await this.repo.get(req.id)) {
         throw new ConflictError(`module \`${req.id}\` is already registered`, 'MODULE_EXISTS');
       }
       const scoped = req.camera_ids && req.camera_ids.length > 0;
@@ -175,7 +177,7 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
         createdAt: now,
         updatedAt: now,
       };
-      await m.getRepository(SidecarEntity).insert({ ...row });
+      await this.repo.create(row);
       // Its registry record: `loaded` until its first health probe answers.
       await this.settings.upsertModule(sidecarMeta(row), sidecarState(row.health));
       await this.audit.record(principal, 'register_module', 'module', req.id, {
@@ -190,8 +192,8 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
 
   /** Key, webhook and row go together: the key then gets 401, the webhook stops. */
   async unregister(principal: Principal, id: string): Promise<void> {
-    await this.db.transaction(async (m) => {
-      const row = await m.getRepository(SidecarEntity).findOneBy({ id });
+    await this.db.transaction(async () => {
+      const row = await this.repo.get(id);
       if (!row) throw new NotFoundError(`module \`${id}\` is not registered`, 'MODULE_NOT_FOUND');
       await this.apiKeys.delete(principal, row.apiKeyId).catch((err: unknown) => {
         if (!(err instanceof NotFoundError)) throw err; // already revoked by hand: fine
@@ -199,7 +201,7 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
       await this.webhooks.delete(principal, row.webhookId).catch((err: unknown) => {
         if (!(err instanceof NotFoundError)) throw err;
       });
-      await m.getRepository(SidecarEntity).delete({ id });
+      await this.repo.delete(id);
       await this.settings.upsertModule(sidecarMeta(row), 'stopped');
       await this.audit.record(principal, 'unregister_module', 'module', id, { base_url: row.baseUrl });
     });
@@ -217,12 +219,12 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
     const r = await httpGet(`${row.baseUrl}${HEALTH_PATH}`, HEALTH_TIMEOUT_MS);
     const health: ModuleHealth = r.ok ? 'healthy' : 'unreachable';
     const now = this.clock.nowIso();
-    const updated = await this.db.run((m) =>
-      m
-        .getRepository(SidecarEntity)
-        .update({ id: row.id }, { health, healthCheckedAt: now, healthError: r.ok ? null : r.error }),
-    );
-    if (!updated.affected) return health; // unregistered while it was probed: its record stays `stopped`
+    const updated = await this.repo.setHealth(row.id, {
+      health,
+      healthCheckedAt: now,
+      healthError: r.ok ? null : r.error,
+    });
+    if (!updated) return health; // unregistered while it was probed: its record stays `stopped`
     await this.settings.upsertModule(sidecarMeta(row), sidecarState(health), r.ok ? null : r.error);
     if (health !== row.health && (health === 'unreachable' || row.health === 'unreachable')) {
       const type = health === 'unreachable' ? 'module_unreachable' : 'module_recovered';

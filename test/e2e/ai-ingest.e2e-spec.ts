@@ -1,3 +1,4 @@
+import { EventsModule } from '../../src/events/events.module';
 import { Injectable, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
@@ -57,7 +58,11 @@ class WritingConsumer implements DetectionConsumer {
 @Module({ providers: [RecordingConsumer, { provide: DETECTION_CONSUMERS, useExisting: RecordingConsumer }] })
 class RecordingConsumerModule {}
 
-@Module({ providers: [WritingConsumer, { provide: DETECTION_CONSUMERS, useExisting: WritingConsumer }] })
+// A consumer module imports what it uses (EventsModule is not global).
+@Module({
+  imports: [EventsModule],
+  providers: [WritingConsumer, { provide: DETECTION_CONSUMERS, useExisting: WritingConsumer }],
+})
 class WritingConsumerModule {}
 
 @Injectable()
