@@ -1,3 +1,4 @@
+import { AuditRepository } from './audit.repository';
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { AuditController } from './audit.controller';
@@ -9,7 +10,7 @@ import { EventsModule } from '../events/events.module';
 @Module({
   imports: [EventsModule],
   controllers: [AuditController],
-  providers: [AuditService, ViewAudit],
+  providers: [AuditRepository, AuditService, ViewAudit],
   exports: [AuditService, ViewAudit],
 })
 export class AuditModule {}

@@ -1,3 +1,4 @@
+import { AuditRepository } from './audit.repository';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { SYSTEM_PRINCIPAL, type Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
@@ -21,9 +22,7 @@ import {
   KEYED_CUTOVER_ACTION,
   rowHashHolds,
 } from './audit-chain';
-import { AuditCheckpointEntity } from './entities/audit-checkpoint.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
-import type { EntityManager } from 'typeorm';
 
 export interface AuditQuery {
   from?: string;
@@ -60,8 +59,6 @@ export interface AuditVerifyResult {
 
 type Content = Omit<AuditLogEntity, 'seq' | 'prevHash' | 'hash'>;
 
-/** Arbitrary constant naming the audit chain's PostgreSQL advisory lock. */
-const CHAIN_LOCK = 74_201_001;
 const DAY_MS = 24 * 3_600_000;
 
 /**
@@ -83,6 +80,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
 
   constructor(
     private readonly db: DatabaseService,
+    private readonly repo: AuditRepository,
     private readonly clock: Clock,
     private readonly rowRetention: RowRetention,
     private readonly events: EventsService,
@@ -96,9 +94,9 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
   async onModuleInit(): Promise<void> {
     this.rowRetention.register({ name: 'audit_log', ttl: 'audit', prune: (cutoff) => this.prune(cutoff) });
     // Before any module writes a row: an upgraded chain gets its cutover row first.
-    await this.db.transaction(async (m) => {
-      await this.lockChain(m);
-      await this.ensureKeyed(m);
+    await this.db.transaction(async () => {
+      await this.repo.lockChain();
+      await this.ensureKeyed();
     });
   }
 
@@ -108,7 +106,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
 
   /** Daily `audit_head` when the chain moved (the first tick, at boot, only notes the head). */
   private async dailyHead(): Promise<void> {
-    const head = await this.db.run((m) => this.tail(m));
+    const head = await this.repo.last();
     if (!head) return;
     if (this.dailyHeadSeq !== null && head.seq !== this.dailyHeadSeq) {
       await this.events.emit({
@@ -119,30 +117,12 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
     this.dailyHeadSeq = head.seq;
   }
 
-  private async lockChain(m: EntityManager): Promise<void> {
-    if (!this.db.isSqlite) await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-  }
-
-  private async tail(m: EntityManager): Promise<AuditLogEntity | null> {
-    return (await m.getRepository(AuditLogEntity).find({ order: { seq: 'DESC' }, take: 1 }))[0] ?? null;
-  }
-
   /** The oldest cutover row and the newest checkpoint row (null when there is none). */
-  private async markers(
-    m: EntityManager,
-  ): Promise<{ cutover: AuditLogEntity | null; checkpoint: AuditLogEntity | null }> {
-    const repo = m.getRepository(AuditLogEntity);
-    const cutover = await repo.find({
-      where: { action: KEYED_CUTOVER_ACTION },
-      order: { seq: 'ASC' },
-      take: 1,
-    });
-    const checkpoint = await repo.find({
-      where: { action: CHECKPOINT_ACTION },
-      order: { seq: 'DESC' },
-      take: 1,
-    });
-    return { cutover: cutover[0] ?? null, checkpoint: checkpoint[0] ?? null };
+  private async markers(): Promise<{ cutover: AuditLogEntity | null; checkpoint: AuditLogEntity | null }> {
+    return {
+      cutover: await this.repo.edgeOfAction(KEYED_CUTOVER_ACTION, 'first'),
+      checkpoint: await this.repo.edgeOfAction(CHECKPOINT_ACTION, 'last'),
+    };
   }
 
   /**
@@ -151,21 +131,18 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
    * first keyed row, linked to the last legacy hash. Rows before it keep verifying with the old
    * rule; it records where the legacy part starts (the legacy checkpoint table's anchor).
    */
-  private async ensureKeyed(m: EntityManager): Promise<void> {
+  private async ensureKeyed(): Promise<void> {
     if (this.keyed) return;
-    const last = await this.tail(m);
-    const { cutover, checkpoint } = last ? await this.markers(m) : { cutover: null, checkpoint: null };
+    const last = await this.repo.last();
+    const { cutover, checkpoint } = last ? await this.markers() : { cutover: null, checkpoint: null };
     if (last && !rowHashHolds(last, { key: this.key }) && !cutover && !checkpoint) {
-      const legacy = await m.getRepository(AuditCheckpointEntity).find({ order: { id: 'DESC' }, take: 1 });
+      const legacy = await this.repo.lastLegacyCheckpoint();
       const detail: CutoverDetail = {
         legacy_head_seq: last.seq,
         legacy_head: last.hash,
-        legacy_checkpoint: legacy[0]
-          ? { upto_seq: legacy[0].uptoSeq, anchor_hash: legacy[0].anchorHash }
-          : null,
+        legacy_checkpoint: legacy ? { upto_seq: legacy.uptoSeq, anchor_hash: legacy.anchorHash } : null,
       };
       await this.append(
-        m,
         this.content(SYSTEM_PRINCIPAL, KEYED_CUTOVER_ACTION, 'audit_log', null, { ...detail }),
       );
       this.logger.log(
@@ -176,18 +153,16 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** Append one row to the chain: the caller holds the chain's lock inside a transaction. */
-  private async append(m: EntityManager, content: Content): Promise<AuditLogEntity> {
-    const repo = m.getRepository(AuditLogEntity);
-    const last = await repo.find({ select: { seq: true, hash: true }, order: { seq: 'DESC' }, take: 1 });
+  private async append(content: Content): Promise<AuditLogEntity> {
+    const last = await this.repo.lastLink();
     // After retention removed every row, the chain continues from the checkpoint's anchor (the
     // checkpoint row itself stays, so this is only an empty log).
-    const prevHash = last[0]?.hash ?? '';
+    const prevHash = last?.hash ?? '';
     const hash = auditHash(this.key, prevHash, content);
-    const res = await repo.insert({ ...content, prevHash, hash });
-    const seq = Number((res.identifiers[0] as { seq: number }).seq);
+    const seq = await this.repo.insert({ ...content, prevHash, hash });
     const row = { ...content, seq, prevHash, hash };
     const every = this.config.auditHeadEvery;
-    if (every > 0 && Math.floor(seq / every) > Math.floor((last[0]?.seq ?? 0) / every)) {
+    if (every > 0 && Math.floor(seq / every) > Math.floor((last?.seq ?? 0) / every)) {
       await this.events.emit({ type: 'audit_head', payload: { seq, hash: row.hash, reason: 'rows' } });
     }
     return row;
@@ -224,36 +199,26 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
    * left — and a forged or moved checkpoint breaks the chain.
    */
   async prune(cutoffIso: string): Promise<number> {
-    const upto = await this.db.transaction(async (m) => {
-      await this.lockChain(m);
-      await this.ensureKeyed(m);
-      const last = await m
-        .getRepository(AuditLogEntity)
-        .createQueryBuilder('a')
-        .select(['a.seq', 'a.hash'])
-        .where('a.created_at < :cutoffIso', { cutoffIso })
-        .orderBy('a.seq', 'DESC')
-        .limit(1)
-        .getOne();
-      const known = await this.latestCheckpoint(m);
+    const upto = await this.db.transaction(async () => {
+      await this.repo.lockChain();
+      await this.ensureKeyed();
+      const last = await this.repo.lastBefore(cutoffIso);
+      const known = await this.latestCheckpoint();
       if (!last || (known && known.upto_seq >= last.seq)) return known?.upto_seq ?? null;
       const detail: CheckpointDetail = {
         upto_seq: last.seq,
         anchor_hash: last.hash,
         pruned_before: cutoffIso,
       };
-      await this.append(
-        m,
-        this.content(SYSTEM_PRINCIPAL, CHECKPOINT_ACTION, 'audit_log', null, { ...detail }),
-      );
+      await this.append(this.content(SYSTEM_PRINCIPAL, CHECKPOINT_ACTION, 'audit_log', null, { ...detail }));
       return last.seq;
     });
     if (upto === null) return 0;
-    return this.db.deleteInBatches(AuditLogEntity, 'seq', 'x.seq <= :upto', { upto });
+    return this.repo.deleteUpTo(upto);
   }
 
-  private async latestCheckpoint(m: EntityManager): Promise<CheckpointDetail | null> {
-    const { checkpoint } = await this.markers(m);
+  private async latestCheckpoint(): Promise<CheckpointDetail | null> {
+    const { checkpoint } = await this.markers();
     return checkpoint ? checkpointDetail(checkpoint) : null;
   }
 
@@ -274,10 +239,10 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
       opts.subjectCameraId ?? subjectCamera(targetType, targetId, detail),
     );
     try {
-      await this.db.transaction(async (m) => {
-        await this.lockChain(m);
-        await this.ensureKeyed(m);
-        await this.append(m, content);
+      await this.db.transaction(async () => {
+        await this.repo.lockChain();
+        await this.ensureKeyed();
+        await this.append(content);
       });
     } catch (err) {
       this.logger.error({ err, action, targetType, targetId }, 'audit write failed');
@@ -286,20 +251,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
 
   /** Newest first, filtered; `next_cursor` pages further back. */
   async getAll(q: AuditQuery): Promise<{ entries: AuditLogEntity[]; nextCursor: number | null }> {
-    const rows = await this.db.run((m) => {
-      const qb = m.getRepository(AuditLogEntity).createQueryBuilder('a');
-      if (q.from) qb.andWhere('a.created_at >= :from', { from: q.from });
-      if (q.to) qb.andWhere('a.created_at <= :to', { to: q.to });
-      if (q.actor) qb.andWhere('a.actor_id = :actor', { actor: q.actor });
-      if (q.action?.endsWith('*'))
-        qb.andWhere("a.action LIKE :prefix ESCAPE '\\'", { prefix: `${likeEscape(q.action.slice(0, -1))}%` });
-      else if (q.action) qb.andWhere('a.action = :action', { action: q.action });
-      if (q.targetType) qb.andWhere('a.target_type = :tt', { tt: q.targetType });
-      if (q.targetId) qb.andWhere('a.target_id = :tid', { tid: q.targetId });
-      if (q.cameraId) qb.andWhere('a.subject_camera_id = :cam', { cam: q.cameraId });
-      if (q.cursor !== undefined) qb.andWhere('a.seq < :cursor', { cursor: q.cursor });
-      return qb.orderBy('a.seq', 'DESC').limit(q.limit).getMany();
-    });
+    const rows = await this.repo.list(q);
     return { entries: rows, nextCursor: rows.length === q.limit ? rows[rows.length - 1].seq : null };
   }
 
@@ -310,7 +262,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
    * the chain still holds it: dropped newest rows leave no broken link, only a missing head.
    */
   async verify(expected?: ExpectedHead): Promise<AuditVerifyResult> {
-    const { cutover, checkpoint } = await this.db.run((m) => this.markers(m));
+    const { cutover, checkpoint } = await this.markers();
     const broken = (row: AuditLogEntity, checked: number, problem: string): AuditVerifyResult => ({
       ok: false,
       checked,
@@ -336,15 +288,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
     let head: AuditLogEntity | null = null;
     let status: 'present' | 'mismatch' | null = null;
     for (;;) {
-      const batch = await this.db.run((m) =>
-        m
-          .getRepository(AuditLogEntity)
-          .createQueryBuilder('a')
-          .where('a.seq > :after', { after })
-          .orderBy('a.seq', 'ASC')
-          .limit(1000)
-          .getMany(),
-      );
+      const batch = await this.repo.after(after, 1000);
       for (const row of batch) {
         if (row.prevHash !== prev) {
           return broken(row, checked, `seq ${row.seq} does not link to the row before it (rows removed?)`);
@@ -385,9 +329,6 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
     return result;
   }
 }
-
-/** `text` as a literal LIKE pattern (`\` escapes `%`, `_` and itself). */
-export const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The camera an audit row is about: a camera target, else `detail.camera_id`, else a single `detail.camera_ids`. */
 function subjectCamera(
