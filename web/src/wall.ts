@@ -111,7 +111,10 @@ export async function wallView(root: HTMLElement, me: Me, go: (path: string) => 
           gone = true;
           rtc.session.stop();
         });
-        void rtc.started.then(() => void video.play().catch(() => undefined));
+        rtc.started.then(
+          () => void video.play().catch(() => undefined),
+          () => undefined, // onFailure has switched the tile to HLS
+        );
       },
       (err: unknown) => {
         placeholder.replaceChildren(errorBox(err));
