@@ -120,12 +120,15 @@ export async function createApp(
       // The console plays HLS through Media Source Extensions: the <video> reads a blob: URL.
       mediaSrc: ["'self'", 'blob:'],
       workerSrc: ["'self'", 'blob:'],
-      connectSrc: [
-        "'self'",
-        ...(mtxBases.length > 0
-          ? [(req: IncomingMessage) => mediamtxClientOrigins(mtxBases, req.headers.host).join(' ')]
-          : []),
-      ],
+      // Without MediaMTX, connect-src falls back to default-src 'self' (the header stays as it was).
+      ...(mtxBases.length > 0
+        ? {
+            connectSrc: [
+              "'self'",
+              (req: IncomingMessage) => mediamtxClientOrigins(mtxBases, req.headers.host).join(' '),
+            ],
+          }
+        : {}),
       // Not helmet's default upgrade-insecure-requests: on a kernel reached over plain http by a
       // LAN address (not localhost) it rewrote every same-origin script, stylesheet and fetch
       // to https, which the kernel does not serve, and the console (and /docs) never loaded.
