@@ -2,6 +2,7 @@ import { type INestApplication, Logger, type ValidationError } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger as Pino } from 'pino';
@@ -15,6 +16,7 @@ import { FastQueryValidationPipe } from './common/query-fast-path';
 import { accessLog, createRootLogger, PinoNestLogger } from './common/logger';
 import { RequestContext } from './common/request-context';
 import { staticHeaders } from './common/static-headers';
+import { mediamtxClientOrigins } from './liveview/client-origins';
 import { installUpgradeRouter } from './common/upgrade';
 import type { HeldarConfig } from './config/heldar-config';
 import { KERNEL_VERSION } from './version';
@@ -105,27 +107,35 @@ export async function createApp(
   app.use(accessLog(root));
 
   // helmet's headers do not depend on the request: computed once, set by one middleware.
-  app.use(
-    staticHeaders(
-      helmet({
-        contentSecurityPolicy: {
-          directives: {
-            defaultSrc: ["'self'"],
-            scriptSrc: ["'self'", "'unsafe-inline'"], // Swagger UI's bootstrap script
-            styleSrc: ["'self'", "'unsafe-inline'"],
-            imgSrc: ["'self'", 'data:'],
-            // The console plays HLS through Media Source Extensions: the <video> reads a blob: URL.
-            mediaSrc: ["'self'", 'blob:'],
-            workerSrc: ["'self'", 'blob:'],
-            // Not helmet's default upgrade-insecure-requests: on a kernel reached over plain http by a
-            // LAN address (not localhost) it rewrote every same-origin script, stylesheet and fetch
-            // to https, which the kernel does not serve, and the console (and /docs) never loaded.
-            upgradeInsecureRequests: null,
-          },
-        },
-      }),
-    ),
-  );
+  app.use(staticHeaders(helmet({ contentSecurityPolicy: false })));
+  // With MediaMTX, the console reaches its WHEP and HLS servers (connect-src): only their origins,
+  // as the live-view URLs name them for this request's Host (a loopback base follows the Host).
+  const mtxBases = config.mediamtxApiUrl ? [config.mediamtxWebrtcBase, config.mediamtxHlsBase] : [];
+  const csp = helmet.contentSecurityPolicy({
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'", "'unsafe-inline'"], // Swagger UI's bootstrap script
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      // The console plays HLS through Media Source Extensions: the <video> reads a blob: URL.
+      mediaSrc: ["'self'", 'blob:'],
+      workerSrc: ["'self'", 'blob:'],
+      // Without MediaMTX, connect-src falls back to default-src 'self' (the header stays as it was).
+      ...(mtxBases.length > 0
+        ? {
+            connectSrc: [
+              "'self'",
+              (req: IncomingMessage) => mediamtxClientOrigins(mtxBases, req.headers.host).join(' '),
+            ],
+          }
+        : {}),
+      // Not helmet's default upgrade-insecure-requests: on a kernel reached over plain http by a
+      // LAN address (not localhost) it rewrote every same-origin script, stylesheet and fetch
+      // to https, which the kernel does not serve, and the console (and /docs) never loaded.
+      upgradeInsecureRequests: null,
+    },
+  });
+  app.use(mtxBases.length > 0 ? csp : staticHeaders(csp));
   // The operator console at `/` (dist/web; a clear 404 when it is not built).
   app.use(consoleMiddleware(opts.webDir ?? defaultWebDir(__dirname)));
   const origins = config.corsOriginList;

@@ -62,6 +62,8 @@ export interface CameraHealth {
 
 export interface LiveView {
   hls_url: string;
+  /** MediaMTX's WHEP endpoint when MediaMTX is configured, else null. */
+  webrtc_url: string | null;
   ready: boolean;
   mode: string;
 }

@@ -1,6 +1,7 @@
 import { api, can, type Camera, type CameraHealth, type LiveView, type Me } from './api';
 import { errorBox, h } from './dom';
 import { playHls } from './player';
+import { playWhep } from './whep';
 
 /** The live wall: every camera in the caller's scope, each playing its live view. */
 export async function wallView(root: HTMLElement, me: Me, go: (path: string) => void): Promise<() => void> {
@@ -81,14 +82,39 @@ export async function wallView(root: HTMLElement, me: Me, go: (path: string) => 
     api<LiveView>('GET', `/api/v1/cameras/${encodeURIComponent(cam.id)}/liveview`).then(
       (lv) => {
         if (!lv.ready) placeholder.textContent = 'The stream is not ready yet…';
-        const p = playHls(video, lv.hls_url, {
-          live: true,
-          onError: (msg) => {
-            placeholder.hidden = false;
-            placeholder.textContent = `Live view unavailable: ${msg}`;
+        const hls = (fallback?: string) => {
+          if (fallback) {
+            // Why WebRTC was given up, for the operator (tooltip) and the tests (data attribute).
+            video.dataset.fallback = fallback;
+            video.title = `WebRTC unavailable (${fallback}): playing HLS`;
+          }
+          video.dataset.transport = 'hls';
+          const p = playHls(video, lv.hls_url, {
+            live: true,
+            onError: (msg) => {
+              placeholder.hidden = false;
+              placeholder.textContent = `Live view unavailable: ${msg}`;
+            },
+          });
+          stoppers.push(() => p.destroy());
+        };
+        if (!lv.webrtc_url || typeof RTCPeerConnection === 'undefined') return hls();
+        video.dataset.transport = 'webrtc';
+        let gone = false;
+        const rtc = playWhep(video, lv.webrtc_url, {
+          onFailure: (reason) => {
+            video.srcObject = null;
+            if (!gone) hls(reason);
           },
         });
-        stoppers.push(() => p.destroy());
+        stoppers.push(() => {
+          gone = true;
+          rtc.session.stop();
+        });
+        rtc.started.then(
+          () => void video.play().catch(() => undefined),
+          () => undefined, // onFailure has switched the tile to HLS
+        );
       },
       (err: unknown) => {
         placeholder.replaceChildren(errorBox(err));
