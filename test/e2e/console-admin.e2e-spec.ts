@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/bundle';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
+import { ADMIN, SITE_HOST, VIEWER, launchChromium, signIn } from '../support/console-browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -15,10 +16,6 @@ import { ENGINE } from '../support/test-db';
  * its snapshot, mint an API key (secret shown once), a webhook's delivery ledger, a sidecar's menu
  * entry, retention and health; a viewer sees none of it, a camera-scoped key only its cameras.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ADMIN = { username: 'root', password: 'root-password-1' };
-const VIEWER = { username: 'watcher', password: 'watcher-password-1' };
-const SITE_HOST = 'nvr.heldar.test';
 
 /** A loopback HTTP server: a webhook receiver and a sidecar at once. */
 class Peer {
@@ -107,10 +104,7 @@ describe(`console admin pages in a real browser (${ENGINE})`, () => {
     const token = (await t.http().post('/api/v1/auth/login').send(ADMIN).expect(200)).body.token as string;
     bearer = { Authorization: `Bearer ${token}` };
     await t.http().post('/api/v1/cameras').set(bearer).send({ id: 'yard', name: 'Yard' }).expect(201);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', `--host-resolver-rules=MAP ${SITE_HOST} 127.0.0.1`],
-    });
+    browser = await launchChromium();
     site = t.baseUrl.replace('127.0.0.1', SITE_HOST);
   }, 120_000);
 
@@ -147,20 +141,11 @@ describe(`console admin pages in a real browser (${ENGINE})`, () => {
     return page;
   }
 
-  async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
-    await page.goto(`${site}/`);
-    await page.locator('#signin').waitFor();
-    await page.fill('#username', who.username);
-    await page.fill('#password', who.password);
-    await page.click('#signin button[type=submit]');
-    await page.locator('#whoami').waitFor();
-  }
-
   let admin: Page;
 
   it('an admin adds the RTSP test camera through the form (an API error is shown with its message) and "test connection" shows its codec and resolution', async () => {
     admin = await newPage();
-    await signIn(admin, ADMIN);
+    await signIn(admin, site, ADMIN);
     await admin.click('nav.top a[data-admin=admin]');
     await admin.locator('#camera-form').waitFor();
     expect(new URL(admin.url()).pathname).toBe('/app/admin/cameras');
@@ -339,7 +324,7 @@ describe(`console admin pages in a real browser (${ENGINE})`, () => {
 
   it('a viewer sees no admin entry, no sidecar entry, and the admin pages refuse with a message', async () => {
     const page = await newPage();
-    await signIn(page, VIEWER);
+    await signIn(page, site, VIEWER);
     await page.locator('.tile').first().waitFor();
     expect(await page.locator('[data-admin]').count()).toBe(0);
     expect(await page.locator('a[href^="/app/admin"]').count()).toBe(0);

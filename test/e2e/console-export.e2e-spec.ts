@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/bundle';
-import { buildRecordArgs } from '../../src/media/ffmpeg-args';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
+import { ADMIN, SITE_HOST, launchChromium, recordReal, segmentFileName } from '../support/console-browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -17,34 +16,7 @@ import { ENGINE } from '../support/test-db';
  * next event move the player; a range dragged on the timeline is exported, downloaded and its
  * SHA-256 checked; locked as evidence it shows in the incidents; nothing loaded from elsewhere.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ADMIN = { username: 'root', password: 'root-password-1' };
 const SEGMENT_S = 2;
-const SITE_HOST = 'nvr.heldar.test';
-
-/** Records `seconds` of the RTSP test camera with the recorder's own ffmpeg arguments. */
-async function recordReal(url: string, outDir: string, seconds: number): Promise<string[]> {
-  const day = (d: Date) => d.toISOString().slice(0, 10);
-  for (const d of [new Date(), new Date(Date.now() + 86_400_000)])
-    mkdirSync(join(outDir, day(d)), { recursive: true });
-  const child = spawn(
-    'ffmpeg',
-    buildRecordArgs({ url, recordAudio: false, segmentSeconds: SEGMENT_S }, outDir),
-    {
-      env: { ...process.env, TZ: 'UTC' },
-      stdio: ['pipe', 'ignore', 'ignore'],
-    },
-  );
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  child.stdin.write('q');
-  await new Promise((r) => child.once('exit', r));
-  return readdirSync(outDir)
-    .flatMap((d) => readdirSync(join(outDir, d)).map((f) => join(outDir, d, f)))
-    .sort();
-}
-
-const fileName = (ms: number) =>
-  `${new Date(ms).toISOString().slice(0, 10)}/${new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}.mp4`;
 
 interface PageDocument {
   querySelector(sel: string): { currentTime: number; readyState: number } | null;
@@ -107,7 +79,7 @@ describe(`console: events, timeline navigation, export and evidence in a real br
   beforeAll(async () => {
     await buildWeb(webDir);
     cam = await startTestCamera({ width: 320, height: 240, fps: 10 });
-    const recording = recordReal(cam.url, join(work, 'rec'), 20);
+    const recording = recordReal(cam.url, join(work, 'rec'), 20, SEGMENT_S);
     t = await startTestApp({
       webDir,
       env: {
@@ -142,10 +114,7 @@ describe(`console: events, timeline navigation, export and evidence in a real br
       .expect(201);
     files = (await recording).slice(1, -1);
     expect(files.length).toBeGreaterThanOrEqual(3);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', `--host-resolver-rules=MAP ${SITE_HOST} 127.0.0.1`],
-    });
+    browser = await launchChromium();
     site = t.baseUrl.replace('127.0.0.1', SITE_HOST);
   }, 120_000);
 
@@ -263,11 +232,11 @@ describe(`console: events, timeline navigation, export and evidence in a real br
     const ends = placed.map((_f, i) => first + (i + 1) * SEGMENT_S * 1000);
     expect(cross2).toBeLessThan(ends[ends.length - 1] - 1000);
     while (Date.now() < ends[ends.length - 1] + 500) await new Promise((r) => setTimeout(r, 250));
-    const writing = join(t.store.config.recordingsDirAbs, 'yard', fileName(ends[ends.length - 1]));
+    const writing = join(t.store.config.recordingsDirAbs, 'yard', segmentFileName(ends[ends.length - 1]));
     mkdirSync(dirname(writing), { recursive: true });
     copyFileSync(files[files.length - 1], writing);
     placed.forEach((f, i) => {
-      const p = join(t.store.config.recordingsDirAbs, 'yard', fileName(ends[i] - SEGMENT_S * 1000));
+      const p = join(t.store.config.recordingsDirAbs, 'yard', segmentFileName(ends[i] - SEGMENT_S * 1000));
       mkdirSync(dirname(p), { recursive: true });
       copyFileSync(f, p);
       utimesSync(p, ends[i] / 1000, ends[i] / 1000);

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/bundle';
+import { ADMIN, SITE_HOST, launchChromium } from '../support/console-browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -14,10 +15,7 @@ import { ENGINE } from '../support/test-db';
  * MediaMTX is a double here (not installable): its control API answers the path calls, its WebRTC
  * origin records the WHEP request; it has no WebRTC stack, so no session is ever completed.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ADMIN = { username: 'root', password: 'root-password-1' };
 /** A site name the browser resolves to 127.0.0.1: the loopback MediaMTX bases follow it. */
-const SITE_HOST = 'nvr.heldar.test';
 
 interface Whep {
   method: string;
@@ -139,10 +137,7 @@ describe(`live wall over MediaMTX WebRTC in a real browser (${ENGINE})`, () => {
       .set({ Authorization: `Bearer ${token}` })
       .send({ id: 'gate', name: 'Gate', main_stream_url: 'rtsp://192.0.2.10:554/main' })
       .expect(201);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', `--host-resolver-rules=MAP ${SITE_HOST} 127.0.0.1`],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -1,12 +1,19 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/bundle';
-import { buildRecordArgs } from '../../src/media/ffmpeg-args';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
+import {
+  ADMIN,
+  SITE_HOST,
+  VIEWER,
+  launchChromium,
+  recordReal,
+  segmentFileName,
+  signIn,
+} from '../support/console-browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ENGINE } from '../support/test-db';
 
@@ -15,33 +22,7 @@ import { ENGINE } from '../support/test-db';
  * real kernel and the RTSP test camera: sign-in, the live wall playing, the timeline's ranges and
  * gaps, playback from a click with its wall-clock time, the event feed, roles, API errors.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ADMIN = { username: 'root', password: 'root-password-1' };
-const VIEWER = { username: 'watcher', password: 'watcher-password-1' };
 const SEGMENT_S = 2;
-/** A site name the browser resolves to the test kernel (see --host-resolver-rules). */
-const SITE_HOST = 'nvr.heldar.test';
-
-/** Records `seconds` of the RTSP test camera with the recorder's own ffmpeg arguments. */
-async function recordReal(url: string, outDir: string, seconds: number): Promise<string[]> {
-  const day = (d: Date) => d.toISOString().slice(0, 10);
-  for (const d of [new Date(), new Date(Date.now() + 86_400_000)])
-    mkdirSync(join(outDir, day(d)), { recursive: true });
-  const child = spawn(
-    'ffmpeg',
-    buildRecordArgs({ url, recordAudio: false, segmentSeconds: SEGMENT_S }, outDir),
-    {
-      env: { ...process.env, TZ: 'UTC' },
-      stdio: ['pipe', 'ignore', 'ignore'],
-    },
-  );
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  child.stdin.write('q');
-  await new Promise((r) => child.once('exit', r));
-  return readdirSync(outDir)
-    .flatMap((d) => readdirSync(join(outDir, d)).map((f) => join(outDir, d, f)))
-    .sort();
-}
 
 /** What the page functions below touch of the DOM (the test's own types know no DOM). */
 interface PageVideo {
@@ -89,9 +70,6 @@ const inPage = {
   },
 };
 
-const fileName = (ms: number) =>
-  `${new Date(ms).toISOString().slice(0, 10)}/${new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}.mp4`;
-
 describe(`operator console in a real browser (${ENGINE})`, () => {
   let t: TestApp;
   let cam: TestCamera;
@@ -117,7 +95,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
   beforeAll(async () => {
     await buildWeb(webDir);
     cam = await startTestCamera({ width: 320, height: 240, fps: 10, sub: { width: 160, height: 120 } });
-    const recording = recordReal(cam.url, join(work, 'rec'), 17);
+    const recording = recordReal(cam.url, join(work, 'rec'), 17, SEGMENT_S);
     t = await startTestApp({
       webDir,
       env: {
@@ -156,7 +134,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
     const at = (i: number) => T0 + i * 2000 + (i >= 3 ? 7000 : 0);
     files.slice(0, 5).forEach((f, i) => {
-      const p = join(t.store.config.recordingsDirAbs, 'yard', fileName(at(i)));
+      const p = join(t.store.config.recordingsDirAbs, 'yard', segmentFileName(at(i)));
       mkdirSync(dirname(p), { recursive: true });
       copyFileSync(f, p);
       utimesSync(p, (at(i) + 30_000) / 1000, (at(i) + 30_000) / 1000);
@@ -171,10 +149,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     lastMs = Date.parse(segs[4].end_time);
     // The console is opened as a LAN user would: by a name that is not localhost (so not a
     // "potentially trustworthy" origin to the browser), over plain http.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', `--host-resolver-rules=MAP ${SITE_HOST} 127.0.0.1`],
-    });
+    browser = await launchChromium();
     site = t.baseUrl.replace('127.0.0.1', SITE_HOST);
   }, 120_000);
 
@@ -198,15 +173,6 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.setDefaultTimeout(20_000);
     return page;
-  }
-
-  async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
-    await page.goto(`${site}/`);
-    await page.locator('#signin').waitFor();
-    await page.fill('#username', who.username);
-    await page.fill('#password', who.password);
-    await page.click('#signin button[type=submit]');
-    await page.locator('#whoami').waitFor();
   }
 
   it('is served at / and /app/… from the build (index no-cache, hashed assets immutable); without a build, a clear 404 and the API runs on', async () => {
@@ -246,7 +212,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
 
   it('signs in, shows who is signed in, lists the cameras on the live wall and a tile plays the live view (time advances, picture not black)', async () => {
     const page = await newPage();
-    await signIn(page, ADMIN);
+    await signIn(page, site, ADMIN);
     expect(await page.textContent('#whoami')).toBe('root · admin');
     expect(new URL(page.url()).pathname).toBe('/app/wall');
     await page.locator('.tile').nth(1).waitFor();
@@ -275,7 +241,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
 
   it('the timeline shows the recorded ranges and the gap; a click plays the footage from there with its wall-clock time', async () => {
     const page = await newPage();
-    await signIn(page, ADMIN);
+    await signIn(page, site, ADMIN);
     const day = new Date(firstMs).toISOString().slice(0, 10);
     await page.goto(`${site}/app/timeline/yard?day=${day}`);
     await page.locator('#track').waitFor();
@@ -335,7 +301,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
 
   it('the event feed shows a new event live (SSE) and a click opens that moment on the timeline', async () => {
     const page = await newPage();
-    await signIn(page, ADMIN);
+    await signIn(page, site, ADMIN);
     await page.goto(`${site}/app/events`);
     await page.waitForFunction(inPage.text, ['#feed-state', 'live'] as [string, string]);
     await t
@@ -355,7 +321,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
 
   it('a viewer sees no admin control; sign-out ends the session', async () => {
     const page = await newPage();
-    await signIn(page, VIEWER);
+    await signIn(page, site, VIEWER);
     expect(await page.textContent('#whoami')).toBe('watcher · viewer');
     await page.locator('.tile[data-camera=gate]').waitFor();
     expect(await page.locator('[data-admin]').count()).toBe(0);
@@ -385,7 +351,7 @@ describe(`operator console in a real browser (${ENGINE})`, () => {
     expect(await page.textContent('#signin [role=alert]')).toBe(`Error: ${refused.error} (${refused.code})`);
     await page.screenshot({ path: join(SHOTS, 'signin.png') });
 
-    await signIn(page, ADMIN);
+    await signIn(page, site, ADMIN);
     await page.goto(`${site}/app/timeline/nope`);
     const api = (await t.http().get('/api/v1/cameras/nope/timeline').set(bearer()).expect(404)).body as {
       error: string;
