@@ -9,7 +9,7 @@ import { BadRequestError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { EventBus, type KernelEvent, type Unsubscribe } from '../events/event-bus';
-import { KERNEL_EVENT_TYPES, reservedEventType } from '../events/event-types';
+import { isKernelEventType, reservedEventType } from '../events/event-types';
 import { EventsService } from '../events/events.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';
 import type { KeepWindowEntity } from './entities/keep-window.entity';
@@ -84,8 +84,7 @@ export class KeepService implements OnApplicationBootstrap, OnApplicationShutdow
 
   private onEvent(e: KernelEvent): void {
     if (!e.cameraId) return;
-    const fromOutside =
-      !Object.hasOwn(KERNEL_EVENT_TYPES, e.eventType) && reservedEventType(e.eventType) === null;
+    const fromOutside = !isKernelEventType(e.eventType) && reservedEventType(e.eventType) === null;
     if (!ZONE_TRIGGERS.has(e.eventType) && !fromOutside) return;
     const at = Date.parse(e.timestamp);
     const nowMs = this.clock.nowMs();
