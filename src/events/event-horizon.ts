@@ -75,6 +75,7 @@ export class EventHorizon implements BeforeApplicationShutdown {
   private recheck: NodeJS.Timeout | undefined;
   private stopped = false;
   private sequence: string | null = null;
+  private lastDrawn = 0;
   private readonly advanced = new Subject<number>();
   /** The settled horizon moved (PostgreSQL): readers waiting on it read again. */
   readonly advanced$: Observable<number> = this.advanced.asObservable();
@@ -84,6 +85,16 @@ export class EventHorizon implements BeforeApplicationShutdown {
   /** True when seq order can differ from commit order (PostgreSQL). */
   get bounded(): boolean {
     return !this.db.isSqlite;
+  }
+
+  /**
+   * The highest seq drawn so far, as the latest check saw it (PostgreSQL). Read right after
+   * `settled()` resolves it covers every event committed before that call, settled or not yet: a
+   * reader that must know when it has caught up with "now" waits for its cursor to pass this, not
+   * for its first read of a horizon that may still lag behind writers open beside it.
+   */
+  get drawn(): number {
+    return this.lastDrawn;
   }
 
   /**
@@ -134,6 +145,7 @@ export class EventHorizon implements BeforeApplicationShutdown {
       );
       return [seq[0].is_called ? Number(seq[0].last_value) : 0, new Set(held.map((h) => h.vx))] as const;
     });
+    this.lastDrawn = Math.max(this.lastDrawn, last);
     this.state = advanceHorizon(this.state, last, holders);
     if (this.state.settled > before) this.advanced.next(this.state.settled);
     clearTimeout(this.recheck);

@@ -227,8 +227,14 @@ export class EventStreamService implements BeforeApplicationShutdown {
     },
   ): Subscription {
     let cursor = sinceSeq;
-    /** Once the first read has caught up, a client that stops reading is cut off. */
+    /**
+     * Once the cursor has passed every event drawn before the stream opened (`target`), a client
+     * that stops reading is cut off. Not merely once the first read ends: that read stops at the
+     * horizon, which lags behind writers open beside it, and a resuming client stalled in a backlog
+     * the horizon had not reached yet would be cut off for being slow in its own replay.
+     */
     let caughtUp = false;
+    let target: number | undefined;
     /** A write is waiting for the socket to drain; `owed`: bytes of the live events since. */
     let waiting = false;
     let owed = 0;
@@ -254,6 +260,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
         do {
           again = false;
           const until = await this.horizon.settled();
+          target ??= this.horizon.drawn;
           while (!io.isClosed() && cursor < until) {
             const page = await this.events.getAll({
               cameraId: filter.cameraId,
@@ -272,8 +279,9 @@ export class EventStreamService implements BeforeApplicationShutdown {
             cursor = page.length < REPLAY_PAGE ? until : page[page.length - 1].seq;
           }
         } while (again && !io.isClosed());
-        // Nothing more to read: from now on a client that stops reading is cut off (it resumes).
-        caughtUp = true;
+        // Nothing more to read up to "now": from then on a client that stops reading is cut off
+        // (it resumes with Last-Event-ID).
+        if (target !== undefined && cursor >= target) caughtUp = true;
       } finally {
         reading = false;
       }

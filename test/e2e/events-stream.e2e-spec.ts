@@ -304,6 +304,46 @@ describe(`GET /api/v1/events/stream (${ENGINE})`, () => {
     },
   );
 
+  // PostgreSQL: the stream reads up to the visibility horizon, which stays behind a writer left open.
+  // A client resuming then has read "everything" (up to a horizon below its backlog) before its
+  // backlog is even readable; stalled in that backlog it is still replaying, not a slow live client.
+  it('a resuming client stalled in a backlog the horizon had not reached yet is paced, not cut off', async () => {
+    const type = 'x_lagging_horizon';
+    const db = t.app.get(DatabaseService);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let first!: number;
+    let inserted!: () => void;
+    const insertedP = new Promise<void>((r) => (inserted = r));
+    // A writer left open (PostgreSQL; SQLite has one writer, so there it commits at once).
+    const held = db.transaction(async () => {
+      first = (await emit({ type })).seq;
+      inserted();
+      if (ENGINE === 'postgres') await gate;
+    });
+    if (ENGINE === 'sqlite') await held;
+    else await insertedP;
+    const pad = 'p'.repeat(32 * 1024);
+    const backlog = await emitMany(300, type, { payload: { pad } }); // ~9.6 MiB: more than loopback buffers
+    const c = await open(`/api/v1/events/stream?event_type=${type}`, {
+      headers: { 'Last-Event-ID': String(first - 1) },
+      stalled: true,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await held;
+    await new Promise((r) => setTimeout(r, 300)); // the backlog is readable now: the stream fills the socket
+    // Live events while the client is still stalled in its backlog: more than a slow client may owe.
+    const live = await emitMany(40, type, { payload: { pad } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.closed).toBe(false);
+    c.read();
+    const fence = (await emit({ type })).seq;
+    await c.until((x) => x.ids.includes(fence), 'the fence', 15_000);
+    expect(c.closed).toBe(false);
+    expect(c.ids).toEqual([first, ...backlog, ...live, fence]);
+  });
+
   it.each([
     ['min_severity=loud', /min_severity must be one of/],
     ['event_type=Bad%20Type', /event_type must be a type name/],
