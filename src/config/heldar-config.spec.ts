@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './heldar-config';
+import { ConfigError, defaultNodeId, loadConfig } from './heldar-config';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -80,5 +80,38 @@ describe('loadConfig cross-checks', () => {
     }
     expect(message).toContain('HELDAR_BOOTSTRAP_ADMIN_PASSWORD=(hidden): must be at least 8 characters');
     expect(message).not.toContain('short');
+  });
+});
+
+describe('node identity (cluster)', () => {
+  it.each([
+    ['rec-1.site.example', 'rec-1.site.example'],
+    ['host name with spaces', 'host-name-with-spaces'],
+    ['_leading', 'leading'],
+    ['ünïcode', 'n-code'],
+    ['', 'node'],
+    ['x'.repeat(80), 'x'.repeat(63)],
+  ])('the host name %j becomes the default id %j', (host, id) => {
+    expect(defaultNodeId(host)).toBe(id);
+    expect(loadConfig({ HELDAR_NODE_ID: id }).nodeId).toBe(id);
+  });
+
+  it('parses the node settings and refuses a bad id or URL', () => {
+    const cfg = loadConfig({
+      HELDAR_NODE_ID: 'rec-2',
+      HELDAR_NODE_URL: 'http://10.0.0.12:8080',
+      HELDAR_NODE_MAX_CAMERAS: '64',
+      HELDAR_STORAGE_SHARED: 'true',
+    });
+    expect(cfg).toMatchObject({
+      nodeId: 'rec-2',
+      nodeUrl: 'http://10.0.0.12:8080',
+      nodeMaxCameras: 64,
+      storageShared: true,
+    });
+    expect(loadConfig({}).nodeMaxCameras).toBe(256);
+    expect(() =>
+      loadConfig({ HELDAR_NODE_ID: 'a b', HELDAR_NODE_URL: 'ftp://x', HELDAR_NODE_MAX_CAMERAS: '0' }),
+    ).toThrow(/HELDAR_NODE_ID.*\n?[\s\S]*HELDAR_NODE_URL[\s\S]*HELDAR_NODE_MAX_CAMERAS/);
   });
 });

@@ -13,6 +13,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { decodeSecretKey } from '../common/secret-box';
 
@@ -89,6 +90,10 @@ const ENV_NAMES = {
   overlayKind: 'HELDAR_OVERLAY_KIND',
   overlayIface: 'HELDAR_OVERLAY_IFACE',
   readyzMinRecordingPercent: 'HELDAR_READYZ_MIN_RECORDING_PERCENT',
+  nodeId: 'HELDAR_NODE_ID',
+  nodeUrl: 'HELDAR_NODE_URL',
+  nodeMaxCameras: 'HELDAR_NODE_MAX_CAMERAS',
+  storageShared: 'HELDAR_STORAGE_SHARED',
 } as const satisfies Record<string, `HELDAR_${string}`>;
 
 export type ConfigKey = keyof typeof ENV_NAMES;
@@ -255,6 +260,23 @@ export class HeldarConfig {
   /** `/readyz` answers 503 while fewer than this % of the cameras that should record are recording. */
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(100) readyzMinRecordingPercent = 0;
 
+  /**
+   * This kernel among the nodes sharing one PostgreSQL (cluster); default: the host name, reduced
+   * to the characters an id may hold. SQLite is single-node.
+   */
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
+    message: 'must be 1 to 63 letters, digits, _ . or -, starting with a letter or digit',
+  })
+  nodeId = defaultNodeId();
+  /** How the other nodes reach this one (http(s) URL); default `http://<host name>:<api port>`. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL' })
+  nodeUrl?: string;
+  /** Cameras this node records at most (cluster: it takes free cameras up to this). */
+  @IsInt() @Min(1) @Max(10_000) nodeMaxCameras = 256;
+  /** All nodes mount the same recordings volume (e.g. NFS); otherwise each node serves its own. */
+  @IsBoolean() storageShared = false;
+
   get webhookRetryDelaysS(): number[] {
     return this.webhookRetryScheduleS.split(',').map(Number);
   }
@@ -359,4 +381,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeldarConfig {
 
 export function envNameOf(key: ConfigKey): string {
   return ENV_NAMES[key];
+}
+
+/** The host name as a node id: characters an id may not hold become `-`; `node` if none is left. */
+export function defaultNodeId(host: string = hostname()): string {
+  const id = host
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 63);
+  return id || 'node';
 }
