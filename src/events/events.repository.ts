@@ -1,6 +1,7 @@
 import { In } from 'typeorm';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
+import { likeEscape } from '../common/like-pattern';
 import { DatabaseService } from '../database/database.service';
 import { jsonText } from '../database/columns';
 import { EventEntity } from './entities/event.entity';
@@ -141,8 +142,9 @@ export class EventsRepository implements OnModuleInit {
       if (q.cameraId) qb.andWhere('e.camera_id = :cameraId', { cameraId: q.cameraId });
       if (q.cameraIds) qb.andWhere('e.camera_id IN (:...cameraIds)', { cameraIds: [...q.cameraIds] });
       if (q.eventType?.endsWith('*')) {
-        qb.andWhere('e.event_type LIKE :prefix', {
-          prefix: `${q.eventType.slice(0, -1).replace(/[%_]/g, '')}%`,
+        // A literal prefix: `_` inside it is a character, not LIKE's one-character wildcard.
+        qb.andWhere("e.event_type LIKE :prefix ESCAPE '\\'", {
+          prefix: `${likeEscape(q.eventType.slice(0, -1))}%`,
         });
       } else if (q.eventType) {
         qb.andWhere('e.event_type = :eventType', { eventType: q.eventType });
