@@ -9,7 +9,7 @@ import {
 } from './camera-leases.logic';
 
 describe('camerasToTake', () => {
-  const base: TakeInput = { capacity: 256, held: 0, total: 50, free: 50, liveNodes: 3 };
+  const base: TakeInput = { capacity: 256, held: 0, total: 50, free: 50, liveNodes: 3, leastLoaded: true };
   it.each<[string, Partial<TakeInput>, number]>([
     ['alone: every free camera', { liveNodes: 1 }, 50],
     ['first of three: its fair share', {}, 17],
@@ -23,6 +23,8 @@ describe('camerasToTake', () => {
     ['over capacity (lowered): nothing, never negative', { capacity: 5, held: 10, free: 40 }, 0],
     ['no live node reported: counts itself', { liveNodes: 0 }, 50],
     ['above its share with little free: an even split only', { held: 30, free: 3, liveNodes: 3 }, 1],
+    ['at its share while another holder is below it: nothing', { held: 17, free: 11, leastLoaded: false }, 0],
+    ['below its share, not least loaded: its deficit', { held: 12, free: 11, leastLoaded: false }, 5],
   ])('%s', (_name, patch, want) => {
     expect(camerasToTake({ ...base, ...patch })).toBe(want);
   });
@@ -50,14 +52,26 @@ describe('fencing by the monotonic clock', () => {
 });
 
 describe('pickCameras', () => {
-  it('expired leases first (they were recording), then by id; at most n', () => {
-    const free = [
-      { cameraId: 'cam_c', expired: false },
-      { cameraId: 'cam_b', expired: true },
-      { cameraId: 'cam_a', expired: false },
-      { cameraId: 'cam_d', expired: true },
-    ];
-    expect(pickCameras(free, 3)).toEqual(['cam_b', 'cam_d', 'cam_a']);
-    expect(pickCameras(free, 0)).toEqual([]);
+  const free = [
+    { cameraId: 'cam_c', expired: false },
+    { cameraId: 'cam_b', expired: true },
+    { cameraId: 'cam_a', expired: false },
+    { cameraId: 'cam_d', expired: true },
+  ];
+  it('expired leases first (they were recording), then the others; at most n', () => {
+    const picked = pickCameras(free, 3, 'node-a');
+    expect(picked).toHaveLength(3);
+    expect(new Set(picked.slice(0, 2))).toEqual(new Set(['cam_b', 'cam_d']));
+    expect(['cam_a', 'cam_c']).toContain(picked[2]);
+    expect(pickCameras(free, 0, 'node-a')).toEqual([]);
+    expect(pickCameras(free, 9, 'node-a')).toHaveLength(4);
+  });
+
+  it('the same node always picks in the same order; other nodes reach for other cameras first', () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ cameraId: `cam_${i}`, expired: false }));
+    expect(pickCameras(many, 17, 'node-a')).toEqual(pickCameras([...many].reverse(), 17, 'node-a'));
+    const a = new Set(pickCameras(many, 17, 'node-a'));
+    const overlap = pickCameras(many, 17, 'node-b').filter((id) => a.has(id)).length;
+    expect(overlap).toBeLessThan(17);
   });
 });

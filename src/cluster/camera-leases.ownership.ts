@@ -19,6 +19,9 @@ export abstract class CameraOwnership {
 export const LIVE_NODE_COUNT = Symbol('LIVE_NODE_COUNT');
 export type LiveNodeCount = () => Promise<number>;
 
+/** Optional lease timing (`LeaseTiming`; default 15 s TTL, 3 s renewal, 3 s fence margin). */
+export const LEASE_TIMING = Symbol('LEASE_TIMING');
+
 /** The monotonic clock fencing reads (an adapter: tests pause and jump it). */
 export class MonotonicClock {
   now(): number {

@@ -19,6 +19,8 @@ export type TakeDecision = (state: {
   total: number;
   free: Array<{ cameraId: string; expired: boolean }>;
   holders: number;
+  /** No other node holding leases holds fewer than this one. */
+  leastLoaded: boolean;
 }) => string[];
 
 /**
@@ -68,6 +70,7 @@ export class CameraLeasesRepository {
       );
       const held = Number(load.find((r) => r.node_id === nodeId)?.n ?? 0);
       const holders = new Set(load.map((r) => r.node_id).concat(nodeId)).size;
+      const leastLoaded = load.every((r) => r.node_id === nodeId || Number(r.n) >= held);
       const live = new Set(
         (
           await m.query<Array<{ camera_id: string }>>(
@@ -85,7 +88,7 @@ export class CameraLeasesRepository {
       const free = ids
         .filter((id) => !live.has(id))
         .map((cameraId) => ({ cameraId, expired: expiredOf.has(cameraId) }));
-      const picks = decide({ held, total: ids.length, free, holders });
+      const picks = decide({ held, total: ids.length, free, holders, leastLoaded });
       if (picks.length === 0) return { taken: [], released };
       const got = pgRows(
         await m.query<Array<{ camera_id: string }>>(
@@ -126,6 +129,6 @@ export class CameraLeasesRepository {
 /** TypeORM's postgres driver answers UPDATE/DELETE … RETURNING as [rows, affected]. */
 function pgRows<T>(res: T[] | [T[], number]): T[] {
   return Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number'
-    ? (res[0])
+    ? res[0]
     : (res as T[]);
 }

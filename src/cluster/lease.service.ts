@@ -12,15 +12,16 @@ import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
 import {
   camerasToTake,
+  DEFAULT_LEASE_TIMING,
   fenceDeadline,
   fencedOut,
-  LEASE_RENEW_MS,
-  LEASE_TTL_MS,
+  type LeaseTiming,
   type OwnershipChange,
   pickCameras,
 } from './camera-leases.logic';
 import {
   CameraOwnership,
+  LEASE_TIMING,
   LIVE_NODE_COUNT,
   type LiveNodeCount,
   MonotonicClock,
@@ -44,6 +45,7 @@ export class LeaseService
   private readonly held = new Map<string, number>();
   private readonly changes = new Subject<OwnershipChange>();
   readonly changes$ = this.changes.asObservable();
+  private readonly timing: LeaseTiming;
   private fenceTimer?: NodeJS.Timeout;
   private stopped = false;
   private released = false;
@@ -55,8 +57,10 @@ export class LeaseService
     private readonly mono: MonotonicClock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     @Optional() @Inject(LIVE_NODE_COUNT) private readonly liveNodes?: LiveNodeCount,
+    @Optional() @Inject(LEASE_TIMING) timing?: LeaseTiming,
   ) {
     super();
+    this.timing = timing ?? DEFAULT_LEASE_TIMING;
   }
 
   /** A single SQLite node owns everything. */
@@ -67,7 +71,7 @@ export class LeaseService
   owns(cameraId: string): boolean {
     if (!this.clustered) return true;
     const sent = this.held.get(cameraId);
-    return sent !== undefined && this.mono.now() < fenceDeadline(sent);
+    return sent !== undefined && this.mono.now() < this.deadline(sent);
   }
 
   /** The cameras this node holds (sorted). */
@@ -77,7 +81,7 @@ export class LeaseService
 
   onApplicationBootstrap(): void {
     if (!this.clustered) return;
-    this.loops.start('camera_leases', LEASE_RENEW_MS, () => this.round());
+    this.loops.start('camera_leases', this.timing.renewMs, () => this.round());
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -88,12 +92,14 @@ export class LeaseService
 
   /** One round: fence, renew, release and acquire. Never throws (a failed statement confirms nothing). */
   async round(): Promise<void> {
-    if (this.stopped || this.released) return;
+    if (!this.clustered || this.stopped || this.released) return;
     this.fence();
     const lost: string[] = [];
+    const gained: string[] = [];
+    const failover: string[] = [];
     const renewSent = this.mono.now();
     try {
-      const renewed = new Set(await this.repo.renew(this.config.nodeId, LEASE_TTL_MS));
+      const renewed = new Set(await this.repo.renew(this.config.nodeId, this.timing.ttlMs));
       for (const id of [...this.held.keys()]) {
         if (renewed.has(id)) this.held.set(id, renewSent);
         else {
@@ -101,18 +107,23 @@ export class LeaseService
           lost.push(id);
         }
       }
+      // Fenced a moment ago yet still ours on the database (a pause shorter than the TTL): this
+      // renewal proves them again, so they are taken back (never left renewed but unrecorded).
+      for (const id of renewed) {
+        if (this.held.has(id)) continue;
+        this.held.set(id, renewSent);
+        gained.push(id);
+      }
     } catch (err) {
       this.logger.warn({ err }, 'lease renewal failed; leases lapse by their deadline');
     }
-    const gained: string[] = [];
-    const failover: string[] = [];
     try {
       const should = this.config.recorderEnabled
         ? (await this.cameras.listPolicies()).filter((c) => c.enabled && c.recordEnabled).map((c) => c.id)
         : [];
       const live = this.liveNodes ? await this.liveNodes() : null;
       const sent = this.mono.now();
-      const out = await this.repo.acquire(this.config.nodeId, should, LEASE_TTL_MS, (s) =>
+      const out = await this.repo.acquire(this.config.nodeId, should, this.timing.ttlMs, (s) =>
         pickCameras(
           s.free,
           camerasToTake({
@@ -121,7 +132,9 @@ export class LeaseService
             total: s.total,
             free: s.free.length,
             liveNodes: live ?? s.holders,
+            leastLoaded: s.leastLoaded,
           }),
+          this.config.nodeId,
         ),
       );
       for (const id of out.released) if (this.held.delete(id)) lost.push(id);
@@ -142,17 +155,21 @@ export class LeaseService
 
   /** Drop every lease whose deadline passed on the monotonic clock (its recorder must stop now). */
   fence(): void {
-    const out = fencedOut(this.held, this.mono.now());
+    const out = fencedOut(this.held, this.mono.now(), this.timing);
     if (out.length === 0) return;
     for (const id of out) this.held.delete(id);
     this.logger.warn({ cameras: out }, 'camera leases not renewed in time: their recorders stop');
     this.changes.next({ gained: [], lost: out, failover: [] });
   }
 
+  private deadline(sentMs: number): number {
+    return fenceDeadline(sentMs, this.timing.ttlMs, this.timing.marginMs);
+  }
+
   private armFence(): void {
     clearTimeout(this.fenceTimer);
     if (this.stopped || this.held.size === 0) return;
-    const next = Math.min(...[...this.held.values()].map((s) => fenceDeadline(s)));
+    const next = Math.min(...[...this.held.values()].map((s) => this.deadline(s)));
     this.fenceTimer = setTimeout(
       () => {
         this.fence();
