@@ -10,6 +10,7 @@ import { Subject } from 'rxjs';
 import { CamerasService } from '../cameras/cameras.service';
 import { Loops } from '../common/loops';
 import { HeldarConfig } from '../config/heldar-config';
+import { EventBus, type Unsubscribe } from '../events/event-bus';
 import {
   camerasToTake,
   DEFAULT_LEASE_TIMING,
@@ -49,6 +50,10 @@ export class LeaseService
   private fenceTimer?: NodeJS.Timeout;
   private stopped = false;
   private released = false;
+  /** The round running now (rounds never overlap), and whether another was asked for meanwhile. */
+  private running: Promise<void> | null = null;
+  private again = false;
+  private off?: Unsubscribe;
 
   constructor(
     private readonly repo: CameraLeasesRepository,
@@ -58,6 +63,7 @@ export class LeaseService
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     @Optional() @Inject(LIVE_NODE_COUNT) private readonly liveNodes?: LiveNodeCount,
     @Optional() @Inject(LEASE_TIMING) timing?: LeaseTiming,
+    @Optional() private readonly bus?: EventBus,
   ) {
     super();
     this.timing = timing ?? DEFAULT_LEASE_TIMING;
@@ -82,17 +88,39 @@ export class LeaseService
   onApplicationBootstrap(): void {
     if (!this.clustered) return;
     this.loops.start('camera_leases', this.timing.renewMs, () => this.round());
+    // A camera created, enabled or deleted here is taken or released at once, not at the next tick.
+    this.off = this.bus?.on(
+      ['camera_created', 'camera_updated', 'camera_deleted'],
+      () => void this.round(),
+      'camera_leases',
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.off?.();
     this.stopped = true;
     clearTimeout(this.fenceTimer);
     await this.loops.stop('camera_leases');
   }
 
-  /** One round: fence, renew, release and acquire. Never throws (a failed statement confirms nothing). */
+  /** One round: fence, renew, release and acquire. Never throws (a failed statement confirms
+   * nothing). Rounds never overlap: one asked for while another runs follows it. */
   async round(): Promise<void> {
     if (!this.clustered || this.stopped || this.released) return;
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.roundOnce();
+      } while (this.again && !this.stopped && !this.released);
+    })().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async roundOnce(): Promise<void> {
     this.fence();
     const lost: string[] = [];
     const gained: string[] = [];
@@ -186,6 +214,7 @@ export class LeaseService
     this.stopped = true;
     clearTimeout(this.fenceTimer);
     await this.loops.stop('camera_leases');
+    await this.running; // a round in flight could take a camera after the DELETE
     const lost = [...this.held.keys()];
     this.held.clear();
     try {
