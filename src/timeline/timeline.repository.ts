@@ -675,8 +675,8 @@ export class TimelineRepository implements OnModuleInit {
   private insertRowsSqlite(rows: readonly SegmentEntity[]): void {
     const stmt = this.db.prepared(
       `INSERT INTO segments (id, camera_id, path, start_time, end_time, duration_s, codec, width, height,
-         fps, size_bytes, container, locked, evidence_locked, incident_id, created_at, kept_by)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+         fps, size_bytes, container, locked, evidence_locked, incident_id, created_at, kept_by, node_id)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
     for (const r of rows) {
       stmt.run(
@@ -697,6 +697,7 @@ export class TimelineRepository implements OnModuleInit {
         r.incidentId,
         r.createdAt,
         r.keptBy ?? null,
+        r.nodeId ?? null,
       );
     }
   }
@@ -1132,10 +1133,14 @@ function dayWindow(day: string): { lo: string; hi: string } {
   };
 }
 
-/** Only the segments whose file lies on `node`'s disk (per-node storage); null: every row. */
+/**
+ * Only the segments whose file lies on `node`'s disk (per-node storage), and rows without a node
+ * (written before the cluster, by the single node that held them: its reconciliation must keep
+ * counting them as indexed and its retention must keep pruning them); null: every row.
+ */
 function onNode<T extends ObjectLiteral>(
   qb: SelectQueryBuilder<T>,
   node: string | null,
 ): SelectQueryBuilder<T> {
-  return node === null ? qb : qb.andWhere('s.node_id = :node', { node });
+  return node === null ? qb : qb.andWhere('(s.node_id = :node OR s.node_id IS NULL)', { node });
 }

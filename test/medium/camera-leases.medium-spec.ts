@@ -11,6 +11,9 @@ import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/heldar-config';
 import { DatabaseModule } from '../../src/database/database.module';
 import { DatabaseService } from '../../src/database/database.service';
+import { RowRetention } from '../../src/common/row-retention';
+import type { SegmentEntity } from '../../src/timeline/entities/segment.entity';
+import { TimelineRepository } from '../../src/timeline/timeline.repository';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
 
 /** Loops are driven by hand here: a node's rounds run when the test says (a node that "stops
@@ -267,3 +270,69 @@ if (ENGINE === 'postgres') {
     });
   });
 }
+
+describe(`segments of several nodes: a node's reconciliation and retention see only its own rows (${ENGINE})`, () => {
+  let store: TestStore;
+  let mod: TestingModule;
+  let repo: TimelineRepository;
+  const T0 = Date.parse('2026-11-01T00:00:00.000Z');
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const row = (i: number, nodeId: string | null): SegmentEntity => ({
+    id: `seg_${i}`,
+    cameraId: 'cam_n',
+    path: `cam_n/2026-11-01/${String(i).padStart(2, '0')}.mp4`,
+    startTime: iso(T0 + i * 60_000),
+    endTime: iso(T0 + (i + 1) * 60_000),
+    durationS: 60,
+    codec: 'h264',
+    width: 640,
+    height: 360,
+    fps: 10,
+    sizeBytes: 1000,
+    container: 'mp4',
+    locked: 0,
+    evidenceLocked: false,
+    incidentId: null,
+    createdAt: iso(T0),
+    nodeId,
+  });
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    mod = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule.forRoot(ENTITIES)],
+    }).compile();
+    await mod.init();
+    repo = new TimelineRepository(mod.get(DatabaseService), mod.get(RowRetention));
+    // 0-1: before the cluster (no node), 2-4: node-a's disk, 5-7: node-b's disk.
+    await repo.insertSegments(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((i) => row(i, i < 2 ? null : i < 5 ? 'node-a' : 'node-b')),
+    );
+  });
+
+  afterAll(async () => {
+    await mod.close();
+    await store.cleanup();
+  });
+
+  it('a day folder counts and names only its own node’s rows (and rows without a node)', async () => {
+    expect(await repo.countOfDay('cam_n', '2026-11-01', 'node-a')).toBe(5);
+    expect([...(await repo.indexedNamesOfDay('cam_n', '2026-11-01', 'node-b')).keys()].sort()).toEqual([
+      '00.mp4',
+      '01.mp4',
+      '05.mp4',
+      '06.mp4',
+      '07.mp4',
+    ]);
+    // A single node (or shared storage) sees every row.
+    expect(await repo.countOfDay('cam_n', '2026-11-01')).toBe(8);
+  });
+
+  it('retention on node-a deletes its own rows (oldest first) and never a row of footage on node-b’s disk', async () => {
+    const gone = await repo.deleteOldestDeletable('cam_n', 100, undefined, 'node-a');
+    expect(gone.map((g) => g.path).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `cam_n/2026-11-01/0${i}.mp4`));
+    const left = await repo.deleteOldestDeletable(null, 100, undefined, 'node-a');
+    expect(left).toEqual([]);
+    expect(await repo.countOfDay('cam_n', '2026-11-01')).toBe(3);
+  });
+});
