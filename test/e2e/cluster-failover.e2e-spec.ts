@@ -160,6 +160,9 @@ describe(`cluster: one recorder per camera, failover on kill -9 (${ENGINE})`, ()
         expect(movedAt - killedAt).toBeLessThan(30_000);
         expect(indexedAt - killedAt).toBeLessThan(30_000);
         for (const nodes of recorders(urls, dirs).values()) expect(nodes).toEqual(['b']);
+        const metrics = await (await fetch(`${kernels[1].base}/metrics`)).text();
+        for (const id of ids)
+          expect(metrics).toContain(`heldar_camera_owner{camera="${id}",node="node-b"} 1`);
 
         const b = kernels[1];
         for (const u of onA) {
@@ -193,6 +196,9 @@ describe(`cluster: one recorder per camera, failover on kill -9 (${ENGINE})`, ()
       await sleep(2000);
       for (const nodes of recorders(urls, { k: store.dataDir }).values()) expect(nodes).toHaveLength(1);
       expect(sqliteRows(store, 'SELECT * FROM camera_leases')).toEqual([]);
+      const metrics = await (await fetch(`${k.base}/metrics`)).text();
+      for (const id of ids)
+        expect(metrics).toMatch(new RegExp(`heldar_camera_owner\\{camera="${id}",node="[^"]+"\\} 1`));
     }, 60_000);
   }
 });
