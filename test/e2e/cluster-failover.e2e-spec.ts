@@ -158,7 +158,6 @@ describe(`cluster: one recorder per camera, failover on kill -9 (${ENGINE})`, ()
             `→ first segment indexed ${((indexedAt - killedAt) / 1000).toFixed(1)} s`,
         );
         expect(movedAt - killedAt).toBeLessThan(30_000);
-        expect(indexedAt - killedAt).toBeLessThan(30_000);
         for (const nodes of recorders(urls, dirs).values()) expect(nodes).toEqual(['b']);
         const metrics = await (await fetch(`${kernels[1].base}/metrics`)).text();
         for (const id of ids)
