@@ -48,6 +48,9 @@ const LAST_ERROR_CHARS = 800;
 /** The recorder's id in the module registry (`@HeldarModule` of RecorderModule). */
 export const RECORDER_MODULE_ID = 'recorder';
 const PREFLIGHT_TIMEOUT_MS = 10_000;
+/** On PostgreSQL (cluster) a recorder's stop is bounded at 2 s (`q`, 1 s, SIGTERM, 1 s, SIGKILL):
+ * inside the 3 s by which a node fences its cameras before their leases could expire. */
+const CLUSTER_STOP_TIMEOUTS = { quitMs: 1000, termMs: 1000 };
 /** How often schedule windows are checked: a window that opens or closes is followed within this. */
 export const SCHEDULE_CHECK_MS = 5_000;
 
@@ -382,6 +385,8 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
         this.notify((l) => l.recorderExited(cameraId, atMs));
       },
       onStdoutLine: (line) => this.onSegmentListLine(cameraId, line),
+      // Cluster: a recorder fenced out of its lease must be gone within the fence margin (3 s).
+      ...(this.config.isSqlite ? {} : { stopTimeouts: CLUSTER_STOP_TIMEOUTS }),
     });
     this.active.set(cameraId, entry);
   }
