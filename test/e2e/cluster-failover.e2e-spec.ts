@@ -90,7 +90,7 @@ describe(`cluster: one recorder per camera, failover on kill -9 (${ENGINE})`, ()
   };
 
   if (ENGINE === 'postgres') {
-    it('each camera recorded by exactly one node; kill -9 → the other records it within 30 s, a node_failover gap, no duplicate rows', async () => {
+    it('each camera recorded by exactly one node; kill -9 → the other records it within 30 s, a node_failover gap, no duplicate rows; a lost lease stops its recorder', async () => {
       // Same secret key (camera URLs are sealed with it), own data dir (own disk) per node.
       const secret = randomBytes(32).toString('base64');
       const dirs = { a: join(store.dataDir, 'node-a'), b: join(store.dataDir, 'node-b') };
@@ -174,6 +174,16 @@ describe(`cluster: one recorder per camera, failover on kill -9 (${ENGINE})`, ()
         const rows = await segs();
         expect(new Set(rows.map((r) => r.path)).size).toBe(rows.length);
         expect(new Set(rows.map((r) => `${r.camera_id} ${r.start_time}`)).size).toBe(rows.length);
+        // A lease B can no longer renew (another node holds it now): B stops that recorder.
+        const stolen = ids[0];
+        await pg.query(
+          `UPDATE camera_leases SET node_id = 'node-x', expires_at = '9999-01-01T00:00:00.000Z' WHERE camera_id = $1`,
+          [stolen],
+        );
+        await waitUntil('B to stop the recorder of a camera it lost', 10_000, () =>
+          recorders(urls, dirs).get(urls[0])!.length === 0 ? true : null,
+        );
+        expect(recorders(urls, dirs).get(urls[1])).toEqual(['b']);
         // Every row names the node whose disk holds it.
         for (const r of rows) {
           const dir = r.node_id === 'node-a' ? dirs.a : dirs.b;
