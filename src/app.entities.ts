@@ -32,6 +32,7 @@ import { CoverageEntity } from './timeline/entities/coverage.entity';
 import { SegmentUsageEntity } from './timeline/entities/segment-usage.entity';
 import { ModuleRecordEntity } from './settings/entities/module-record.entity';
 import { SettingEntity } from './settings/entities/setting.entity';
+import { CameraLeaseEntity } from './cluster/entities/camera-lease.entity';
 
 /** Every entity of the kernel; each belongs to (and is only queried by) its module. */
 export const ENTITIES = [
@@ -69,4 +70,5 @@ export const ENTITIES = [
   SessionEntity,
   ApiKeyEntity,
   ClipEntity,
+  CameraLeaseEntity,
 ];

@@ -28,6 +28,7 @@ import { LiveviewModule } from './liveview/liveview.module';
 import { PlaybackModule } from './playback/playback.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './common/telemetry';
+import { ClusterModule } from './cluster/cluster.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -65,6 +66,7 @@ export class AppModule {
         LiveviewModule,
         PlaybackModule,
         MetricsModule,
+        ClusterModule,
         ...extra,
       ],
     };

@@ -1812,10 +1812,10 @@ export interface components {
             end: string;
             seconds: number;
             /**
-             * @description why nothing was recorded (`not_scheduled`: outside the camera’s schedule; `no_event`: an event camera’s footage outside every keep window — neither is a failure)
+             * @description why nothing was recorded (`not_scheduled`: outside the camera’s schedule; `no_event`: an event camera’s footage outside every keep window — neither is a failure; `node_failover`: the cluster node recording the camera died or was cut off and another took it over)
              * @enum {string}
              */
-            cause: "camera_offline" | "recorder_stopped" | "server_down" | "storage_error" | "not_scheduled" | "no_event" | "unknown";
+            cause: "camera_offline" | "recorder_stopped" | "server_down" | "storage_error" | "not_scheduled" | "no_event" | "node_failover" | "unknown";
         };
         GapsDto: {
             camera_id: string;

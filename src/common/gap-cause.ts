@@ -14,6 +14,8 @@ export type GapCause =
   | 'storage_error'
   | 'not_scheduled'
   | 'no_event'
+  /** Cluster: the node recording the camera died or was cut off; another took it over. */
+  | 'node_failover'
   | 'unknown';
 
 /** Causes that are the camera's configuration doing its job, not a failure. */

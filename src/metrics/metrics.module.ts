@@ -12,6 +12,7 @@ import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 import { EventsModule } from '../events/events.module';
 
+import { ClusterModule } from '../cluster/cluster.module';
 @HeldarModule({ id: 'metrics', name: 'Metrics', description: 'Prometheus /metrics from in-memory state' })
 @Module({
   imports: [
@@ -22,6 +23,7 @@ import { EventsModule } from '../events/events.module';
       defaultMetrics: { enabled: false },
     }),
     CamerasModule,
+    ClusterModule,
     RecorderModule,
     SamplerModule,
     TimelineModule,

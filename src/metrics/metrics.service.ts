@@ -19,6 +19,7 @@ import { SamplerService } from '../sampler/sampler.service';
 import { SegmentPruner } from '../timeline/segment-pruner.service';
 import { KERNEL_VERSION } from '../version';
 import { Telemetry } from '../common/telemetry';
+import { LeaseService } from '../cluster/lease.service';
 
 interface Aggregates {
   segments: number;
@@ -56,6 +57,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly storage: StorageAdapter,
     private readonly bus: EventBus,
     private readonly clock: Clock,
+    private readonly leases: LeaseService,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {
     this.register();
@@ -152,7 +154,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
       },
     });
     // prom-client calls collect() with the metric as `this`: the kernel state is captured here.
-    const { recorder, sampler, hls, storage, clock, config, cameraNames } = this;
+    const { recorder, sampler, hls, storage, clock, config, cameraNames, leases } = this;
     const getAggregates = () => this.getAggregates();
     new Gauge({
       name: 'heldar_cameras',
@@ -178,6 +180,19 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
       registers,
       collect() {
         this.set(recorder.statusSnapshot().filter((s) => s.state === 'recording').length);
+      },
+    });
+    new Gauge({
+      name: 'heldar_camera_owner',
+      help: '1 per camera this node records: holds the lease of (cluster), or every camera (single node)',
+      labelNames: ['camera', 'node'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const owned = leases.clustered
+          ? leases.heldCameras()
+          : recorder.statusSnapshot().map((s) => s.cameraId);
+        for (const camera of owned) this.set({ camera, node: config.nodeId }, 1);
       },
     });
     new Gauge({

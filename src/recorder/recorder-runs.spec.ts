@@ -17,6 +17,17 @@ describe('deriveGapCause', () => {
     ['kernel killed', [run(0, 110, 'server_down')], 'server_down'],
     ['disk gone', [run(0, 99, 'storage_error')], 'storage_error'],
     [
+      "cluster: another node took the camera from an expired lease (the dead node's run closed then)",
+      [run(0, 115, 'node_failover')],
+      'node_failover',
+    ],
+    ['cluster: a takeover marker (zero-length run)', [run(115, 115, 'node_failover')], 'node_failover'],
+    [
+      'cluster: this node fenced its recorder (lease unproven)',
+      [run(0, 100.4, 'lease_lost')],
+      'node_failover',
+    ],
+    [
       'the first run to end explains it',
       [run(50, 120, 'stopped'), run(0, 101, 'source_lost')],
       'camera_offline',

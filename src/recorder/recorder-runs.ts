@@ -2,7 +2,16 @@
 import { CAUSE_TOLERANCE_MS, type GapCause, type RecordingStop } from '../common/gap-cause';
 
 export type RunEndReason =
-  'source_lost' | 'stopped' | 'server_stop' | 'server_down' | 'storage_error' | 'not_scheduled';
+  | 'source_lost'
+  | 'stopped'
+  | 'server_stop'
+  | 'server_down'
+  | 'storage_error'
+  | 'not_scheduled'
+  /** Cluster: this node could no longer prove its lease (paused, cut off) and stopped. */
+  | 'lease_lost'
+  /** Cluster: another node took the camera from this run's node's expired lease. */
+  | 'node_failover';
 
 export interface RecorderRun {
   startedAtMs: number;
@@ -17,6 +26,8 @@ const CAUSE: Record<RunEndReason, GapCause> = {
   server_down: 'server_down',
   storage_error: 'storage_error',
   not_scheduled: 'not_scheduled',
+  lease_lost: 'node_failover',
+  node_failover: 'node_failover',
 };
 
 /** The stops of the runs that ended with a reason (ascending by time): what the timeline is given. */

@@ -7,10 +7,11 @@ import { RecorderRepository } from './recorder.repository';
 import { RecorderService } from './recorder.service';
 import { EventsModule } from '../events/events.module';
 import { SettingsModule } from '../settings/settings.module';
+import { ClusterModule } from '../cluster/cluster.module';
 
 @HeldarModule({ id: 'recorder', name: 'Recorder', description: 'One supervised ffmpeg per recording camera' })
 @Module({
-  imports: [CamerasModule, SchedulesModule, EventsModule, SettingsModule],
+  imports: [CamerasModule, SchedulesModule, EventsModule, SettingsModule, ClusterModule],
   controllers: [RecorderController],
   providers: [RecorderRepository, RecorderService],
   exports: [RecorderService],

@@ -144,11 +144,11 @@ export class RecorderRepository implements OnModuleInit {
     await this.remember(cameraId);
   }
 
-  async openRun(cameraId: string, startedAt: string): Promise<number> {
+  async openRun(cameraId: string, startedAt: string, nodeId: string | null = null): Promise<number> {
     return this.db.run(async (m) => {
       const res = await m
         .getRepository(RecorderRunEntity)
-        .insert({ cameraId, startedAt, endedAt: null, endReason: null, detail: null });
+        .insert({ cameraId, startedAt, endedAt: null, endReason: null, detail: null, nodeId });
       return Number(res.identifiers[0].id);
     });
   }
@@ -159,16 +159,44 @@ export class RecorderRepository implements OnModuleInit {
     );
   }
 
-  /** Runs left open by a kernel that died: they ended when it went down. */
-  async closeDanglingRuns(endedAt: string): Promise<number> {
+  /** Runs left open by a kernel that died: they ended when it went down. `nodeId` (cluster): only
+   * that node's runs (and runs from before the cluster, without a node); the others' are live. */
+  async closeDanglingRuns(endedAt: string, nodeId: string | null = null): Promise<number> {
     return this.db.run(async (m) => {
-      const res = await m
+      const qb = m
         .createQueryBuilder()
         .update(RecorderRunEntity)
         .set({ endedAt, endReason: 'server_down' })
-        .where('ended_at IS NULL')
-        .execute();
+        .where('ended_at IS NULL');
+      if (nodeId !== null) qb.andWhere('(node_id = :nodeId OR node_id IS NULL)', { nodeId });
+      const res = await qb.execute();
       return res.affected ?? 0;
+    });
+  }
+
+  /**
+   * A camera taken over from a node whose lease expired: its open runs (that node's recorder, cut
+   * by a crash or a pause) end now as `node_failover`; when none is open (that node had already
+   * stopped it, e.g. fenced), a zero-length `node_failover` run marks the takeover. Either way the
+   * hole up to this node's first segment is explained as a failover.
+   */
+  async markFailover(cameraId: string, at: string, nodeId: string | null): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const res = await m
+        .createQueryBuilder()
+        .update(RecorderRunEntity)
+        .set({ endedAt: at, endReason: 'node_failover' })
+        .where('camera_id = :cameraId AND ended_at IS NULL', { cameraId })
+        .execute();
+      if ((res.affected ?? 0) > 0) return;
+      await m.getRepository(RecorderRunEntity).insert({
+        cameraId,
+        startedAt: at,
+        endedAt: at,
+        endReason: 'node_failover',
+        detail: null,
+        nodeId,
+      });
     });
   }
 

@@ -28,6 +28,7 @@ import { deriveGapCause, type RecorderRun, runStops, type RunEndReason } from '.
 import { type ClosedSegment, ensureDayDirs, type RecorderListener } from './recorder-listener';
 import { RecorderRepository } from './recorder.repository';
 import { KeyedSerialQueue } from '../common/validation';
+import { CameraOwnership } from '../cluster/camera-leases.ownership';
 
 interface ActiveRecorder {
   key: string;
@@ -47,6 +48,9 @@ const LAST_ERROR_CHARS = 800;
 /** The recorder's id in the module registry (`@HeldarModule` of RecorderModule). */
 export const RECORDER_MODULE_ID = 'recorder';
 const PREFLIGHT_TIMEOUT_MS = 10_000;
+/** On PostgreSQL (cluster) a recorder's stop is bounded at 2 s (`q`, 1 s, SIGTERM, 1 s, SIGKILL):
+ * inside the 3 s by which a node fences its cameras before their leases could expire. */
+const CLUSTER_STOP_TIMEOUTS = { quitMs: 1000, termMs: 1000 };
 /** How often schedule windows are checked: a window that opens or closes is followed within this. */
 export const SCHEDULE_CHECK_MS = 5_000;
 
@@ -73,6 +77,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   /** Cameras held off by their closed schedule (recording_started is announced when one opens). */
   private readonly offSchedule = new Set<string>();
   private scheduleSubscription?: Subscription;
+  private ownershipSubscription?: Subscription;
 
   constructor(
     private readonly cameras: CamerasService,
@@ -86,12 +91,13 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly loops: Loops,
     private readonly clock: Clock,
     private readonly schedules: SchedulesService,
+    private readonly ownership: CameraOwnership,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.repo.loadMirror();
-    const dangling = await this.repo.closeDanglingRuns(this.clock.nowIso());
+    const dangling = await this.repo.closeDanglingRuns(this.clock.nowIso(), this.runNode());
     if (dangling > 0)
       this.logger.warn(`${dangling} recorder run(s) were cut by a kernel stop without shutdown`);
     this.off = this.bus.on(
@@ -109,6 +115,11 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     // Every camera's row in one read, not one read per camera.
     for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
     this.scheduleSubscription = this.schedules.changes$.subscribe((id) => this.schedule(id, 'reconcile'));
+    // Cluster: a camera this node gained starts recording, one it lost stops (its lease decides).
+    this.ownershipSubscription = this.ownership.changes$.subscribe(({ gained, lost, failover }) => {
+      for (const id of failover) this.schedule(id, 'failover');
+      for (const id of [...lost, ...gained]) this.schedule(id, 'reconcile');
+    });
     this.loops.start('recorder_health', this.config.healthIntervalS * 1000, () => this.checkHealth());
     this.loops.start('recorder_schedules', SCHEDULE_CHECK_MS, () => this.checkSchedules());
     // Tomorrow's day folders exist long before midnight (checked every 10 minutes).
@@ -198,6 +209,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     this.scheduleSubscription?.unsubscribe();
+    this.ownershipSubscription?.unsubscribe();
     this.shuttingDown = true;
     this.off?.();
     await this.loops.stop('recorder_health');
@@ -205,14 +217,29 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     await this.loops.stop('recorder_schedules');
     await this.queues.settled();
     await Promise.all([...this.active.keys()].map((id) => this.stop(id, 'server_stop')));
+    // Cluster: recorders stopped, now the leases go, so the other nodes take the cameras at once.
+    await this.ownership.releaseAll();
+  }
+
+  /** The node a recorder run is written with: this one on PostgreSQL, none on a single SQLite node. */
+  private runNode(): string | null {
+    return this.config.isSqlite ? null : this.config.nodeId;
   }
 
   /** Per-camera serialisation of reconcile/remove; a failure is logged, never thrown. */
-  private schedule(cameraId: string, action: 'reconcile' | 'remove', target?: RecordTarget): void {
+  private schedule(
+    cameraId: string,
+    action: 'reconcile' | 'remove' | 'failover',
+    target?: RecordTarget,
+  ): void {
     if (this.shuttingDown) return;
     void this.queues
       .run(cameraId, () =>
-        action === 'reconcile' ? this.reconcile(cameraId, target) : this.remove(cameraId),
+        action === 'reconcile'
+          ? this.reconcile(cameraId, target)
+          : action === 'remove'
+            ? this.remove(cameraId)
+            : this.markFailover(cameraId),
       )
       .catch((err: unknown) => this.logger.error({ err, cameraId }, `recorder ${action} failed`));
   }
@@ -228,6 +255,11 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     const target = known ?? (await this.cameras.getRecordTarget(cameraId));
     if (!target) return this.remove(cameraId);
     const should = this.config.recorderEnabled && target.enabled && target.recordEnabled;
+    if (should && !this.ownership.owns(cameraId)) {
+      // Cluster: another node records it (or nobody yet); its status is the owner's to write.
+      this.offSchedule.delete(cameraId);
+      return this.stop(cameraId, 'lease_lost');
+    }
     if (should && isScheduledMode(target.recordMode)) {
       if (!this.schedules.isOpen(cameraId, target.timezone, this.clock.nowMs()))
         return this.holdOff(cameraId);
@@ -275,6 +307,16 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     }
     if (current) await this.stop(cameraId, 'stopped');
     await this.start(target);
+  }
+
+  /**
+   * This node took the camera from another node's EXPIRED lease: that node died or was cut off, and
+   * its recorder run (left open, or ended when it was fenced) is closed here as a failover, so the
+   * hole up to this node's first segment gets the cause `node_failover`.
+   */
+  private async markFailover(cameraId: string): Promise<void> {
+    if (this.active.has(cameraId)) return;
+    await this.repo.markFailover(cameraId, this.clock.nowIso(), this.runNode());
   }
 
   /** The camera's schedule is closed: stop its recorder (the hole is `not_scheduled`) and wait. */
@@ -345,13 +387,15 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
         this.notify((l) => l.recorderExited(cameraId, atMs));
       },
       onStdoutLine: (line) => this.onSegmentListLine(cameraId, line),
+      // Cluster: a recorder fenced out of its lease must be gone within the fence margin (3 s).
+      ...(this.config.isSqlite ? {} : { stopTimeouts: CLUSTER_STOP_TIMEOUTS }),
     });
     this.active.set(cameraId, entry);
   }
 
   private async onSpawn(entry: ActiveRecorder, pid: number): Promise<void> {
     const now = this.clock.nowIso();
-    entry.runId = await this.repo.openRun(entry.target.id, now);
+    entry.runId = await this.repo.openRun(entry.target.id, now, this.runNode());
     await this.repo.setState(entry.target.id, 'connecting', now, { pid, lastStartedAt: now });
   }
 

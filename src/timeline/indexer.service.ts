@@ -27,6 +27,7 @@ import {
   parseSegmentName,
   planFlatMove,
   segmentDay,
+  segmentNode,
   segmentRelPath,
   segmentTimes,
   unindexedNames,
@@ -34,6 +35,7 @@ import {
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
 import { KeyedSerialQueue } from '../common/validation';
+import { CameraOwnership } from '../cluster/camera-leases.ownership';
 
 /** A hole longer than this between two segments is a recorded gap. */
 export const GAP_THRESHOLD_MS = 3000;
@@ -94,8 +96,14 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     private readonly deletionHooks: CameraDeletionHooks,
     private readonly loops: Loops,
     private readonly clock: Clock,
+    private readonly ownership: CameraOwnership,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
+
+  /** This node's id on its segment rows (per-node storage in a cluster), else null. */
+  private get node(): string | null {
+    return segmentNode(this.config);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.bootMs = this.clock.nowMs();
@@ -146,6 +154,10 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   async scanAll(): Promise<void> {
     // One read of every camera (not one per camera): a pass costs O(cameras) rows.
     for (const { id: cameraId, segmentSeconds } of await this.cameras.listPolicies()) {
+      // Shared storage in a cluster: a camera's folder is indexed by the node recording it (two
+      // nodes indexing one folder would race for its files). Per-node storage: every folder on
+      // this node's own disk. A single node owns every camera.
+      if (this.node === null && !this.ownership.owns(cameraId) && !this.config.isSqlite) continue;
       try {
         await this.enqueue(cameraId, () => this.reconcile(cameraId, this.bootMs, segmentSeconds));
       } catch (err) {
@@ -224,8 +236,8 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       if (names.length === 0) continue;
       const last = day === newestDay;
       // A day whose row count matches its files is done: no row read, no stat.
-      if (!last && (await this.repo.countOfDay(cameraId, day)) === names.length) continue;
-      const indexed = await this.repo.indexedNamesOfDay(cameraId, day);
+      if (!last && (await this.repo.countOfDay(cameraId, day, this.node)) === names.length) continue;
+      const indexed = await this.repo.indexedNamesOfDay(cameraId, day, this.node);
       const todo = unindexedNames(names, indexed).filter(
         (n) => (this.probeFailures.get(`${cameraId}/${day}/${n}`) ?? 0) < MAX_PROBE_FAILURES,
       );
@@ -399,6 +411,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
           incidentId: null,
           createdAt: now,
           keptBy,
+          nodeId: this.node,
         });
         committed.push({ f, endIso });
         if (!prevEnd || gapMs <= GAP_THRESHOLD_MS) continue;

@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { HeldarConfig } from '../config/heldar-config';
 import { StorageAdapter } from '../media/storage.adapter';
 import { IndexerService } from './indexer.service';
-import { isDayDir, parseSegmentName, recorderDayDirs } from './timeline-logic';
+import { isDayDir, parseSegmentName, recorderDayDirs, segmentNode } from './timeline-logic';
 import { type SegmentUsageRow, TimelineRepository } from './timeline.repository';
 
 /** A camera's footage bytes (total, held, deletable): what retention plans with. */
@@ -78,9 +78,16 @@ export class SegmentPruner implements OnModuleInit {
     );
   }
 
-  /** Delete up to `limit` oldest deletable segments of `cameraId` (null: of any camera). */
+  /** Delete up to `limit` oldest deletable segments of `cameraId` (null: of any camera). In a
+   * cluster with per-node storage only this node's rows: a node never deletes a row of footage
+   * that lives on another node's disk (that node's retention does). */
   async deleteOldest(cameraId: string | null, limit: number, endBeforeIso?: string): Promise<PruneResult> {
-    const gone = await this.repo.deleteOldestDeletable(cameraId, limit, endBeforeIso);
+    const gone = await this.repo.deleteOldestDeletable(
+      cameraId,
+      limit,
+      endBeforeIso,
+      segmentNode(this.config),
+    );
     const result: PruneResult = { deleted: 0, bytes: 0, unlinkFailures: 0, byCamera: new Map() };
     const folders = new Set<string>();
     for (const seg of gone) {
@@ -155,10 +162,12 @@ export class SegmentPruner implements OnModuleInit {
       for (const day of dirs.filter(isDayDir).sort()) {
         const dayDir = join(camDir, day);
         const names = (await this.storage.listNames(dayDir)).files;
-        const count = live ? await this.repo.countOfDay(cameraId, day) : 0;
+        const count = live ? await this.repo.countOfDay(cameraId, day, segmentNode(this.config)) : 0;
         const segments = names.filter((n) => parseSegmentName(n) !== null).length;
         if (!(live && count === segments && segments === names.filter((n) => n.endsWith('.mp4')).length)) {
-          const indexed = live ? await this.repo.indexedNamesOfDay(cameraId, day) : new Map<string, number>();
+          const indexed = live
+            ? await this.repo.indexedNamesOfDay(cameraId, day, segmentNode(this.config))
+            : new Map<string, number>();
           await this.reclaimIn(dayDir, `${cameraId}/${day}/`, names, live, minAgeMs, total, indexed);
         }
         if (!keepDays.has(day)) await this.storage.removeEmptyDir(dayDir);

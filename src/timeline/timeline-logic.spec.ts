@@ -21,6 +21,7 @@ import {
   mergeRanges,
   parseSegmentName,
   segmentTimes,
+  segmentNode,
 } from './timeline-logic';
 import type { GapCause } from '../common/gap-cause';
 import { deriveGapCause, type RecorderRun, runStops } from '../recorder/recorder-runs';
@@ -314,5 +315,16 @@ describe('planFlatMove (flat → day folder migration, crash-safe)', () => {
     [{ flatRow: false, dayRow: true, dayFileExists: true }, 'conflict'],
   ])('%j → %s', (input, expected) => {
     expect(planFlatMove(input)).toBe(expected);
+  });
+});
+
+describe('segmentNode (whose disk a segment row names)', () => {
+  it.each([
+    ['single SQLite node: none', { isSqlite: true, storageShared: false, nodeId: 'a' }, null],
+    ['SQLite with the shared flag: none', { isSqlite: true, storageShared: true, nodeId: 'a' }, null],
+    ['PostgreSQL, per-node storage: this node', { isSqlite: false, storageShared: false, nodeId: 'a' }, 'a'],
+    ['PostgreSQL, shared storage: none', { isSqlite: false, storageShared: true, nodeId: 'a' }, null],
+  ])('%s', (_name, config, want) => {
+    expect(segmentNode(config)).toBe(want);
   });
 });

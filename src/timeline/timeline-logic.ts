@@ -259,3 +259,12 @@ export function planFlatMove(s: { flatRow: boolean; dayRow: boolean; dayFileExis
   if (s.flatRow) return 'update_row_then_rename';
   return s.dayRow ? 'rename' : 'rename_unindexed';
 }
+
+/**
+ * The node a segment row is written with: the node whose disk holds the file. Null on a single
+ * SQLite node and with shared storage (every node reads every file); each node's reconciliation
+ * and retention then touch only rows with its own id.
+ */
+export function segmentNode(c: { isSqlite: boolean; storageShared: boolean; nodeId: string }): string | null {
+  return c.isSqlite || c.storageShared ? null : c.nodeId;
+}

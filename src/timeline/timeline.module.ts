@@ -11,10 +11,11 @@ import { TimelineService } from './timeline.service';
 import { SegmentPruner } from './segment-pruner.service';
 import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
+import { ClusterModule } from '../cluster/cluster.module';
 
 @HeldarModule({ id: 'timeline', name: 'Timeline', description: 'Indexer, segments, gaps with causes' })
 @Module({
-  imports: [CamerasModule, RecorderModule, AuditModule, EventsModule],
+  imports: [CamerasModule, RecorderModule, AuditModule, EventsModule, ClusterModule],
   controllers: [TimelineController, MediaController, EvidenceController],
   providers: [TimelineRepository, IndexerService, TimelineService, SegmentPruner],
   exports: [TimelineService, IndexerService, SegmentPruner],

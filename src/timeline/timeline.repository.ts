@@ -1,6 +1,13 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RowRetention } from '../common/row-retention';
-import { type EntityManager, In, Not, type Repository } from 'typeorm';
+import {
+  type EntityManager,
+  In,
+  Not,
+  type ObjectLiteral,
+  type Repository,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import { prefixedId } from '../common/ids';
 import type { GapCause } from '../common/gap-cause';
 import { DatabaseService } from '../database/database.service';
@@ -301,20 +308,25 @@ export class TimelineRepository implements OnModuleInit {
 
   /**
    * Delete the rows of the `limit` oldest deletable segments (of `cameraId`, or of all cameras;
-   * optionally only those that ended before `endBeforeIso`) and return exactly the rows that
-   * went: a segment an export read-locked meanwhile stays.
+   * optionally only those that ended before `endBeforeIso`; `node`: only rows whose file is on that
+   * node's disk) and return exactly the rows that went: a segment an export read-locked meanwhile
+   * stays.
    */
   async deleteOldestDeletable(
     cameraId: string | null,
     limit: number,
     endBeforeIso?: string,
+    node: string | null = null,
   ): Promise<DeletedSegment[]> {
     return this.db.transaction(async (m) => {
-      const qb = m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select(['s.id', 's.cameraId', 's.path', 's.sizeBytes', 's.startTime'])
-        .where(DELETABLE, { no: false });
+      const qb = onNode(
+        m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select(['s.id', 's.cameraId', 's.path', 's.sizeBytes', 's.startTime'])
+          .where(DELETABLE, { no: false }),
+        node,
+      );
       if (endBeforeIso !== undefined) qb.andWhere('s.end_time < :endBeforeIso', { endBeforeIso });
       if (cameraId !== null) {
         // A camera's segments never overlap: oldest start is oldest end, and the camera/start index
@@ -663,8 +675,8 @@ export class TimelineRepository implements OnModuleInit {
   private insertRowsSqlite(rows: readonly SegmentEntity[]): void {
     const stmt = this.db.prepared(
       `INSERT INTO segments (id, camera_id, path, start_time, end_time, duration_s, codec, width, height,
-         fps, size_bytes, container, locked, evidence_locked, incident_id, created_at, kept_by)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+         fps, size_bytes, container, locked, evidence_locked, incident_id, created_at, kept_by, node_id)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
     for (const r of rows) {
       stmt.run(
@@ -685,6 +697,7 @@ export class TimelineRepository implements OnModuleInit {
         r.incidentId,
         r.createdAt,
         r.keptBy ?? null,
+        r.nodeId ?? null,
       );
     }
   }
@@ -1050,34 +1063,42 @@ export class TimelineRepository implements OnModuleInit {
 
   /** Rows of one day folder (`<camera>/<day>/`) by file name → size. Reads the camera's rows
    * whose start lies within the day ± 2 h (the camera/start index), keeps those under the folder. */
-  async indexedNamesOfDay(cameraId: string, day: string): Promise<Map<string, number>> {
+  async indexedNamesOfDay(
+    cameraId: string,
+    day: string,
+    node: string | null = null,
+  ): Promise<Map<string, number>> {
     const prefix = `${cameraId}/${day}/`;
     const rows = await this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('s.path', 'path')
-        .addSelect('s.size_bytes', 'size')
-        .where('s.camera_id = :cameraId', { cameraId })
-        .andWhere('s.start_time >= :lo AND s.start_time < :hi', dayWindow(day))
-        .andWhere('substr(s.path, 1, :n) = :prefix', { n: prefix.length, prefix })
-        .getRawMany<{ path: string; size: string | number }>(),
+      onNode(
+        m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('s.path', 'path')
+          .addSelect('s.size_bytes', 'size')
+          .where('s.camera_id = :cameraId', { cameraId })
+          .andWhere('s.start_time >= :lo AND s.start_time < :hi', dayWindow(day))
+          .andWhere('substr(s.path, 1, :n) = :prefix', { n: prefix.length, prefix }),
+        node,
+      ).getRawMany<{ path: string; size: string | number }>(),
     );
     return new Map(rows.map((r) => [r.path.slice(prefix.length), Number(r.size)]));
   }
 
   /** How many rows one day folder has (same bounds as indexedNamesOfDay). */
-  async countOfDay(cameraId: string, day: string): Promise<number> {
+  async countOfDay(cameraId: string, day: string, node: string | null = null): Promise<number> {
     const prefix = `${cameraId}/${day}/`;
     const row = await this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select('COUNT(*)', 'n')
-        .where('s.camera_id = :cameraId', { cameraId })
-        .andWhere('s.start_time >= :lo AND s.start_time < :hi', dayWindow(day))
-        .andWhere('substr(s.path, 1, :n) = :prefix', { n: prefix.length, prefix })
-        .getRawOne<{ n: string | number }>(),
+      onNode(
+        m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('COUNT(*)', 'n')
+          .where('s.camera_id = :cameraId', { cameraId })
+          .andWhere('s.start_time >= :lo AND s.start_time < :hi', dayWindow(day))
+          .andWhere('substr(s.path, 1, :n) = :prefix', { n: prefix.length, prefix }),
+        node,
+      ).getRawOne<{ n: string | number }>(),
     );
     return Number(row?.n ?? 0);
   }
@@ -1110,4 +1131,16 @@ function dayWindow(day: string): { lo: string; hi: string } {
     lo: new Date(start - 2 * 3_600_000).toISOString(),
     hi: new Date(start + 26 * 3_600_000).toISOString(),
   };
+}
+
+/**
+ * Only the segments whose file lies on `node`'s disk (per-node storage), and rows without a node
+ * (written before the cluster, by the single node that held them: its reconciliation must keep
+ * counting them as indexed and its retention must keep pruning them); null: every row.
+ */
+function onNode<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  node: string | null,
+): SelectQueryBuilder<T> {
+  return node === null ? qb : qb.andWhere('(s.node_id = :node OR s.node_id IS NULL)', { node });
 }

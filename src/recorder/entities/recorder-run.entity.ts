@@ -12,4 +12,6 @@ export class RecorderRunEntity {
   @Column({ type: 'text', name: 'ended_at', nullable: true }) endedAt!: string | null;
   @Column({ type: 'text', name: 'end_reason', nullable: true }) endReason!: RunEndReason | null;
   @Column({ type: 'text', nullable: true }) detail!: string | null;
+  /** The node whose ffmpeg ran (PostgreSQL); null on SQLite. A booting node closes only its own. */
+  @Column({ type: 'text', name: 'node_id', nullable: true }) nodeId?: string | null;
 }

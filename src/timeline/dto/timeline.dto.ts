@@ -82,10 +82,11 @@ export class GapDto extends TimeRangeDto {
       'storage_error',
       'not_scheduled',
       'no_event',
+      'node_failover',
       'unknown',
     ],
     description:
-      'why nothing was recorded (`not_scheduled`: outside the camera’s schedule; `no_event`: an event camera’s footage outside every keep window — neither is a failure)',
+      'why nothing was recorded (`not_scheduled`: outside the camera’s schedule; `no_event`: an event camera’s footage outside every keep window — neither is a failure; `node_failover`: the cluster node recording the camera died or was cut off and another took it over)',
   })
   cause!: string;
 }

@@ -26,5 +26,8 @@ export class SegmentEntity {
    * event camera's segment waits for the decision; null on rows from before recording modes
    * (every camera recorded continuously then). */
   @Column({ type: 'text', name: 'kept_by', nullable: true }) keptBy?: string | null;
+  /** The node whose disk holds the file (cluster with per-node storage); null on a single node or
+   * shared storage. A node's reconciliation and retention touch only its own rows. */
+  @Column({ type: 'text', name: 'node_id', nullable: true }) nodeId?: string | null;
   @Column({ type: 'text', name: 'created_at' }) createdAt!: string;
 }

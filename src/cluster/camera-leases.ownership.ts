@@ -1,0 +1,30 @@
+import type { Observable } from 'rxjs';
+import type { OwnershipChange } from './camera-leases.logic';
+
+/**
+ * Which cameras this node records (exported by ClusterModule; the recorder asks it). On SQLite
+ * (single node) it owns every camera and never changes; on PostgreSQL it owns the cameras it holds
+ * a lease on and can prove by its own monotonic clock.
+ */
+export abstract class CameraOwnership {
+  abstract owns(cameraId: string): boolean;
+  /** Gained and lost cameras, as they change. */
+  abstract readonly changes$: Observable<OwnershipChange>;
+  /** Graceful shutdown, after the recorders stopped: give every lease back at once. */
+  abstract releaseAll(): Promise<void>;
+}
+
+/** Optional provider of the number of live nodes (ClusterModule's node registry, when there is
+ * one); without it the lease table's holders count (this node included). */
+export const LIVE_NODE_COUNT = Symbol('LIVE_NODE_COUNT');
+export type LiveNodeCount = () => Promise<number>;
+
+/** Optional lease timing (`LeaseTiming`; default 15 s TTL, 3 s renewal, 3 s fence margin). */
+export const LEASE_TIMING = Symbol('LEASE_TIMING');
+
+/** The monotonic clock fencing reads (an adapter: tests pause and jump it). */
+export class MonotonicClock {
+  now(): number {
+    return performance.now();
+  }
+}
