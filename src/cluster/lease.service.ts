@@ -88,11 +88,13 @@ export class LeaseService
   onApplicationBootstrap(): void {
     if (!this.clustered) return;
     this.loops.start('camera_leases', this.timing.renewMs, () => this.round());
-    // A camera created, enabled or deleted here is taken or released at once, not at the next tick.
+    // A camera created, enabled or deleted (here or on another node: a round is safe to repeat on
+    // every node) is taken or released at once, not at the next tick.
     this.off = this.bus?.on(
       ['camera_created', 'camera_updated', 'camera_deleted'],
       () => void this.round(),
       'camera_leases',
+      { remote: true },
     );
   }
 
