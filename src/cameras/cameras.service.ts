@@ -120,7 +120,7 @@ export class CamerasService implements OnModuleInit {
     return resealed;
   }
 
-  async getAll(principal: Principal): Promise<CameraDto[]> {
+  async list(principal: Principal): Promise<CameraDto[]> {
     const rows = await this.repo.getAll(principal.cameraScope === 'all' ? undefined : principal.cameraScope);
     return rows.map((c) => toCameraDto(c, this.box));
   }
@@ -158,12 +158,12 @@ export class CamerasService implements OnModuleInit {
   }
 
   /** Id and name of every camera (metrics labels). */
-  async getNames(): Promise<Array<{ id: string; name: string }>> {
+  async listNames(): Promise<Array<{ id: string; name: string }>> {
     return (await this.repo.getAll()).map((c) => ({ id: c.id, name: c.name }));
   }
 
   /** Ids of the cameras that should be recording (enabled, with `record_enabled`). */
-  async getRecordingExpectedIds(): Promise<string[]> {
+  async listRecordingExpectedIds(): Promise<string[]> {
     return (await this.repo.getAll()).filter((c) => c.enabled && c.recordEnabled).map((c) => c.id);
   }
 
@@ -213,7 +213,7 @@ export class CamerasService implements OnModuleInit {
     );
   }
 
-  async getAllIds(): Promise<string[]> {
+  async listIds(): Promise<string[]> {
     return (await this.repo.getAll()).map((c) => c.id);
   }
 
@@ -227,7 +227,7 @@ export class CamerasService implements OnModuleInit {
   }
 
   /** The record target of every camera, in one read (the recorder at boot). */
-  async getRecordTargets(): Promise<RecordTarget[]> {
+  async listRecordTargets(): Promise<RecordTarget[]> {
     const zones = new Map((await this.repo.getAllSites()).map((s) => [s.id, s.timezone]));
     return (await this.repo.getAll()).map((c) =>
       this.recordTarget(c, c.siteId ? zones.get(c.siteId) : undefined),

@@ -36,7 +36,7 @@ export class SitesService {
     private readonly cameras: CamerasService,
   ) {}
 
-  async getAll(): Promise<SiteDto[]> {
+  async list(): Promise<SiteDto[]> {
     return (await this.repo.getAllSites()).map(toSiteDto);
   }
 

@@ -62,7 +62,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const c of await this.cameras.getNames()) this.cameraNames.set(c.id, c.name);
+    for (const c of await this.cameras.listNames()) this.cameraNames.set(c.id, c.name);
     this.off = this.bus.onAny((e) => this.onEvent(e), 'metrics');
   }
 

@@ -105,7 +105,8 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
       this.logger.warn('HELDAR_RECORDER_ENABLED=false: no camera is recorded');
     else await this.checkStart();
     // Every camera's row in one read, not one read per camera.
-    for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
+    for (const target of await this.cameras.listRecordTargets())
+      this.schedule(target.id, 'reconcile', target);
     this.scheduleSubscription = this.schedules.changes$.subscribe((id) => this.schedule(id, 'reconcile'));
     this.loops.start('recorder_health', this.config.healthIntervalS * 1000, () => this.checkHealth());
     this.loops.start('recorder_schedules', SCHEDULE_CHECK_MS, () => this.checkSchedules());
@@ -156,7 +157,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     else this.logger.log('the recorder can start again');
     await this.lifecycle.report(RECORDER_MODULE_ID, problem ? 'failed' : 'running', problem);
     if (recovered && !problem) {
-      for (const target of await this.cameras.getRecordTargets())
+      for (const target of await this.cameras.listRecordTargets())
         this.schedule(target.id, 'reconcile', target);
     }
     return problem === null;

@@ -142,7 +142,7 @@ export class SegmentPruner implements OnModuleInit {
    */
   async reclaimOrphans(minAgeMs: number): Promise<{ files: number; bytes: number }> {
     const root = this.config.recordingsDirAbs;
-    const known = new Set(await this.cameras.getAllIds());
+    const known = new Set(await this.cameras.listIds());
     const keepDays = new Set(recorderDayDirs(this.clock.nowMs()));
     const total = { files: 0, bytes: 0 };
     for (const cameraId of await this.storage.listDirs(root)) {
