@@ -108,7 +108,7 @@ describe(`exports service on real segments (${ENGINE})`, () => {
     expect(row.gaps).toEqual([{ from: segs[0].endTime, to: segs[1].startTime }]);
     expect(await exportsSvc.get(row.id)).toMatchObject({ id: row.id, sizeBytes: row.sizeBytes });
     expect((await exportsSvc.getAll([cam], 10)).map((c) => c.id)).toEqual([row.id]);
-    const audit = await k.get(AuditService).getAll({ targetId: row.id, limit: 10 });
+    const audit = await k.get(AuditService).list({ targetId: row.id, limit: 10 });
     expect(audit.entries.map((a) => [a.action, a.detail])).toEqual([
       ['export_clip', { camera_id: cam, from: segs[0].startTime, to: segs[1].endTime, sha256: row.sha256 }],
     ]);

@@ -136,7 +136,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
 
   it('audit: rows carry actor, action, target and camera subject', async () => {
     await audit.record(SYSTEM_PRINCIPAL, 'update_camera', 'camera', 'c9', { fields: ['name'] });
-    const [row] = (await audit.getAll({ limit: 1 })).entries;
+    const [row] = (await audit.list({ limit: 1 })).entries;
     expect(row).toMatchObject({
       actorKind: 'system',
       actorId: 'system',
@@ -169,7 +169,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
       sqlite ? 'DROP TRIGGER audit_log_append_only' : 'DROP TRIGGER audit_log_append_only ON audit_log',
     );
     await ds.query(`UPDATE audit_log SET detail = '{"i":99}' WHERE target_id = 't2'`);
-    const edited = (await audit.getAll({ targetId: 't2', limit: 1 })).entries[0];
+    const edited = (await audit.list({ targetId: 't2', limit: 1 })).entries[0];
     const res = await audit.verify();
     expect(res).toMatchObject({ ok: false, first_broken_id: edited.id });
   });
