@@ -175,7 +175,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
     const replay = async () => {
       let cursor = sinceSeq;
       while (!closed) {
-        const page = await this.events.getAll({
+        const page = await this.events.list({
           cameraId: filter.cameraId,
           eventType: filter.eventType,
           minSeverity: filter.minSeverity,
@@ -262,7 +262,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
           const until = await this.horizon.settled();
           target ??= this.horizon.drawn;
           while (!io.isClosed() && cursor < until) {
-            const page = await this.events.getAll({
+            const page = await this.events.list({
               cameraId: filter.cameraId,
               eventType: filter.eventType,
               minSeverity: filter.minSeverity,

@@ -51,7 +51,7 @@ describe(`settings registry (${ENGINE})`, () => {
 
   const raw = (sql: string): Promise<Array<Record<string, unknown>>> => mod.get(DataSource).query(sql);
   const stateEvents = async () =>
-    (await mod.get(EventsService).getAll({ eventType: 'module_state_changed', limit: 100 })).map(
+    (await mod.get(EventsService).list({ eventType: 'module_state_changed', limit: 100 })).map(
       (e) => e.payload,
     );
 
