@@ -128,7 +128,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     const mods = await settings.listModules();
     expect(mods.find((m) => m.id === 'events')).toMatchObject({ kind: 'builtin', state: 'running' });
     await settings.setModuleState('events', 'failed');
-    expect((await settings.getModule('events'))?.state).toBe('failed');
+    expect((await settings.lookupModule('events'))?.state).toBe('failed');
     await expect(settings.setModuleState('nope', 'running')).rejects.toMatchObject({ status: 404 });
   });
 
