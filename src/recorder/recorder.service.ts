@@ -164,7 +164,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   /** Who hears of each closed segment and each recorder exit (the indexer). */
-  addListener(listener: RecorderListener): void {
+  listen(listener: RecorderListener): void {
     this.listeners.push(listener);
   }
 
@@ -453,7 +453,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     return this.repo.getStatus(cameraId);
   }
 
-  getStatuses(ids?: readonly string[]): Promise<CameraStatusEntity[]> {
+  listStatuses(ids?: readonly string[]): Promise<CameraStatusEntity[]> {
     return this.repo.getStatuses(ids);
   }
 

@@ -106,7 +106,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       for (const rel of this.probeFailures.keys()) if (rel.startsWith(prefix)) this.probeFailures.delete(rel);
       await this.repo.deleteCamera(cameraId);
     });
-    this.recorder.addListener(this);
+    this.recorder.listen(this);
     // The first tick runs at once: the boot reconciliation.
     this.loops.start('indexer', this.config.indexerIntervalS * 1000, () => this.scanAll());
   }
