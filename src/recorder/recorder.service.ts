@@ -22,7 +22,7 @@ import { StorageAdapter } from '../media/storage.adapter';
 import { ProcessRunner } from '../process/process-runner';
 import { ProcessSupervisor } from '../process/process-supervisor.service';
 import type { ProcessExitInfo, SupervisedProcess } from '../process/supervised-process';
-import { parseSegmentListLine } from '../timeline/timeline-logic';
+import { parseSegmentListLine } from './recording-layout';
 import type { CameraStatusEntity } from './entities/camera-status.entity';
 import { deriveGapCause, type RecorderRun, runStops, type RunEndReason } from './recorder-runs';
 import { type ClosedSegment, ensureDayDirs, type RecorderListener } from './recorder-listener';

@@ -21,16 +21,8 @@ import { MediaService } from '../media/media.service';
 import { StorageAdapter } from '../media/storage.adapter';
 import type { ClosedSegment, RecorderListener } from '../recorder/recorder-listener';
 import { RecorderService } from '../recorder/recorder.service';
-import {
-  isDayDir,
-  isSegmentClosed,
-  parseSegmentName,
-  planFlatMove,
-  segmentDay,
-  segmentRelPath,
-  segmentTimes,
-  unindexedNames,
-} from './timeline-logic';
+import { isSegmentClosed, planFlatMove, segmentTimes, unindexedNames } from './timeline-logic';
+import { isDayDir, parseSegmentName, segmentDay, segmentRelPath } from '../recorder/recording-layout';
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
 import { KeyedSerialQueue } from '../common/validation';

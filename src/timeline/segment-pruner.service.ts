@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { HeldarConfig } from '../config/heldar-config';
 import { StorageAdapter } from '../media/storage.adapter';
 import { IndexerService } from './indexer.service';
-import { isDayDir, parseSegmentName, recorderDayDirs } from './timeline-logic';
+import { isDayDir, parseSegmentName, recorderDayDirs } from '../recorder/recording-layout';
 import { type SegmentUsageRow, TimelineRepository } from './timeline.repository';
 
 /** A camera's footage bytes (total, held, deletable): what retention plans with. */
