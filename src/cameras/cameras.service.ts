@@ -3,6 +3,7 @@ import { AuditService } from '../audit/audit.service';
 import { assertCameraScope, type Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { BadRequestError, CameraNotFound, ConflictError } from '../common/errors';
+import { serverTimeZone } from '../common/time-zone';
 import { slugify } from '../common/ids';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
@@ -60,9 +61,6 @@ export interface CameraPolicy {
   /** The IANA zone schedules are read in: the camera's site's, else the server's. */
   timezone: string;
 }
-
-/** The server's IANA zone (schedules of cameras without a site are read in it). */
-export const serverTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /** Default segment length of a camera created in an event mode. */
 export const EVENT_SEGMENT_SECONDS = 10;
