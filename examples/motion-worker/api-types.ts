@@ -1968,12 +1968,19 @@ export interface components {
             secret: string;
         };
         UpdateWebhookDto: {
+            /** @description defaults to the URL host */
             name?: string;
+            /** @example https://example.org/heldar */
             url?: string;
+            /** @description exact types or `prefix*`; default `["*"]` */
             event_types?: string[];
-            /** @enum {string} */
-            min_severity?: "info" | "warning" | "critical";
-            enabled?: boolean;
+            /**
+             * @default info
+             * @enum {string}
+             */
+            min_severity: "info" | "warning" | "critical";
+            /** @default true */
+            enabled: boolean;
             /**
              * @description `cameras`: only events of `scope_cameras` (camera-less system events are not delivered)
              * @enum {string}
