@@ -8,13 +8,7 @@ import {
   ApiOperation,
 } from '@nestjs/swagger';
 import { RequireCapability } from '../auth/decorators';
-
-/** Decorators in the order they are written above a method (applied bottom-up, as TypeScript does). */
-function stack(...decorators: MethodDecorator[]): MethodDecorator {
-  return (target, key, descriptor) => {
-    for (const d of [...decorators].reverse()) d(target, key, descriptor);
-  };
-}
+import { AsWritten } from '../common/validation';
 
 /**
  * The routes of rows a camera owns (recording schedules, snapshot schedules): listed and created
@@ -24,7 +18,7 @@ function stack(...decorators: MethodDecorator[]): MethodDecorator {
  */
 export const CameraRowRoute = {
   list: (path: string, summary: string, type: Type<unknown>): MethodDecorator =>
-    stack(
+    AsWritten(
       Get(path),
       RequireCapability('camera:read'),
       ApiOperation({ summary }),
@@ -32,7 +26,7 @@ export const CameraRowRoute = {
       ApiNotFoundResponse(),
     ),
   create: (path: string, summary: string, type: Type<unknown>, badRequest: string): MethodDecorator =>
-    stack(
+    AsWritten(
       Post(path),
       RequireCapability('registry:manage'),
       ApiOperation({ summary }),
@@ -41,7 +35,7 @@ export const CameraRowRoute = {
       ApiNotFoundResponse(),
     ),
   update: (path: string, summary: string, type: Type<unknown>): MethodDecorator =>
-    stack(
+    AsWritten(
       Patch(path),
       RequireCapability('registry:manage'),
       ApiOperation({ summary }),
@@ -50,7 +44,7 @@ export const CameraRowRoute = {
       ApiNotFoundResponse(),
     ),
   delete: (path: string, summary: string): MethodDecorator =>
-    stack(
+    AsWritten(
       Delete(path),
       HttpCode(204),
       RequireCapability('registry:manage'),
