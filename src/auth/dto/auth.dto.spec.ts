@@ -1,18 +1,5 @@
-import 'reflect-metadata';
-import { ValidationPipe } from '@nestjs/common';
+import { bodyMessages } from '../../../test/support/validate-body';
 import { CreateApiKeyDto, UpdateApiKeyDto } from './auth.dto';
-
-// The global pipe's options (src/app.factory.ts), without its error envelope.
-const pipe = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
-
-async function messages(dto: new () => object, body: object): Promise<string[]> {
-  try {
-    await pipe.transform(body, { type: 'body', metatype: dto });
-    return [];
-  } catch (e) {
-    return (e as { getResponse(): { message: string[] } }).getResponse().message;
-  }
-}
 
 // An API key is changed by the rules it was created by (its name, scope and expiry), every field
 // optional; the role is not changed, capabilities sent must not be empty.
@@ -35,7 +22,7 @@ describe('UpdateApiKeyDto', () => {
     ['un-revoked', { revoked: false }, ['revoked can only be set to true']],
     ['a role', { role: 'admin' }, ['property role should not exist']],
   ])('%s', async (_name, body, expected) => {
-    expect(await messages(UpdateApiKeyDto, body)).toEqual(expected);
+    expect(await bodyMessages(UpdateApiKeyDto, body)).toEqual(expected);
   });
 
   it('a name, scope and expiry get the answers a create gets', async () => {
@@ -45,8 +32,8 @@ describe('UpdateApiKeyDto', () => {
       { scope_kind: 'x' },
       { expires_at: 'x' },
     ]) {
-      expect(await messages(UpdateApiKeyDto, body)).toEqual(
-        await messages(CreateApiKeyDto, { name: 'k', ...body }),
+      expect(await bodyMessages(UpdateApiKeyDto, body)).toEqual(
+        await bodyMessages(CreateApiKeyDto, { name: 'k', ...body }),
       );
     }
   });

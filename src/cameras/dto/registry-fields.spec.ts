@@ -1,19 +1,6 @@
-import 'reflect-metadata';
-import { ValidationPipe } from '@nestjs/common';
+import { bodyMessages } from '../../../test/support/validate-body';
 import { CreateCameraDto, UpdateCameraDto } from './camera.dto';
 import { CreateSiteDto, UpdateSiteDto } from './site.dto';
-
-// The global pipe's options (src/app.factory.ts), without its error envelope.
-const pipe = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
-
-async function messages(dto: new () => object, body: object): Promise<string[]> {
-  try {
-    await pipe.transform(body, { type: 'body', metatype: dto });
-    return [];
-  } catch (e) {
-    return (e as { getResponse(): { message: string[] } }).getResponse().message;
-  }
-}
 
 // A site and a camera take their id and name by the same rules, with the same messages.
 describe('SlugIdField / RegistryNameField: sites and cameras alike', () => {
@@ -43,15 +30,17 @@ describe('SlugIdField / RegistryNameField: sites and cameras alike', () => {
       ['id must be shorter than or equal to 64 characters', 'id must be a string'],
     ],
   ])('%s', async (_name, body, expected) => {
-    expect(await messages(CreateSiteDto, body)).toEqual(expected);
-    expect(await messages(CreateCameraDto, body)).toEqual(expected);
+    expect(await bodyMessages(CreateSiteDto, body)).toEqual(expected);
+    expect(await bodyMessages(CreateCameraDto, body)).toEqual(expected);
   });
 
   it('an update takes the name by the same rules and no id', async () => {
     for (const dto of [UpdateSiteDto, UpdateCameraDto]) {
-      expect(await messages(dto, { name: 'Back' })).toEqual([]);
-      expect(await messages(dto, { name: '\u0000' })).toEqual(['name must not contain control characters']);
-      expect(await messages(dto, { id: 'x' })).toEqual(['property id should not exist']);
+      expect(await bodyMessages(dto, { name: 'Back' })).toEqual([]);
+      expect(await bodyMessages(dto, { name: '\u0000' })).toEqual([
+        'name must not contain control characters',
+      ]);
+      expect(await bodyMessages(dto, { id: 'x' })).toEqual(['property id should not exist']);
     }
   });
 });
