@@ -50,6 +50,7 @@ export class IngestService implements OnApplicationBootstrap {
         if (e.cameraId) this.cameras.delete(e.cameraId);
       },
       'ingest',
+      { remote: true }, // a cache: changed through any node
     );
     this.deletionHooks.add('detections', async (cameraId) => {
       await this.repo.deleteCamera(cameraId);

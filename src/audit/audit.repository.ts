@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { likeEscape } from '../common/like-pattern';
 import { DatabaseService } from '../database/database.service';
 import type { AuditQuery } from './audit.service';
 import { AuditCheckpointEntity } from './entities/audit-checkpoint.entity';
@@ -6,9 +7,6 @@ import { AuditLogEntity } from './entities/audit-log.entity';
 
 /** Arbitrary constant naming the audit chain's PostgreSQL advisory lock. */
 const CHAIN_LOCK = 74_201_001;
-
-/** `text` as a literal LIKE pattern (`\` escapes `%`, `_` and itself). */
-export const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * The audit chain's rows. Appends run inside the caller's transaction (every call joins it), with

@@ -50,6 +50,8 @@ export class CameraDeletionHooks implements OnApplicationBootstrap, BeforeApplic
         if (e.cameraId) void this.cleanUp(e.cameraId);
       },
       'camera-deletion-hooks',
+      // Every node drops its caches and its own files; the row deletes are idempotent.
+      { remote: true },
     );
   }
 

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { assertCameraScope, type Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
@@ -7,6 +14,7 @@ import { serverTimeZone } from '../common/time-zone';
 import { slugify } from '../common/ids';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
+import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { ProbeGovernor } from '../media/media-jobs';
 import { MediaService } from '../media/media.service';
@@ -69,11 +77,12 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 const GIB = 1024 ** 3;
 
 @Injectable()
-export class CamerasService implements OnModuleInit {
+export class CamerasService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Cameras');
   /** Every camera's policy, by id (null: to be read). Loaded in one read of cameras and sites;
    * dropped after each change, so a read begun before a change is never kept. */
   private policies: Promise<ReadonlyMap<string, CameraPolicy>> | null = null;
+  private offRemote?: Unsubscribe;
 
   constructor(
     private readonly repo: CamerasRepository,
@@ -85,10 +94,27 @@ export class CamerasService implements OnModuleInit {
     private readonly probes: ProbeGovernor,
     private readonly deletionChecks: CameraDeletionChecks,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
+    private readonly bus: EventBus,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.resealLegacy();
+  }
+
+  onApplicationBootstrap(): void {
+    // A camera changed through another node of the cluster (this node's own changes drop it at once).
+    this.offRemote = this.bus.on(
+      ['camera_created', 'camera_updated', 'camera_deleted'],
+      (e) => {
+        if (e.remote) this.invalidatePolicies();
+      },
+      'camera-policies',
+      { remote: true },
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.offRemote?.();
   }
 
   /**

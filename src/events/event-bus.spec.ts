@@ -55,6 +55,23 @@ describe('EventBus.on', () => {
     expect(seen).toEqual(['camera_created', 'door_open']);
   });
 
+  it("another node's events (remote) reach only the subscribers that opted in; events$ carries them all", () => {
+    const seen: Record<string, string[]> = { on: [], onRemote: [], any: [], anyRemote: [], raw: [] };
+    const note = (k: string) => (e: KernelEvent) => void seen[k].push(`${e.seq}${e.remote ? 'r' : ''}`);
+    bus.on('camera_updated', note('on'));
+    bus.on('camera_updated', note('onRemote'), 'cache', { remote: true });
+    bus.onAny(note('any'));
+    bus.onAny(note('anyRemote'), 'cache', { remote: true });
+    const sub = bus.events$.subscribe(note('raw'));
+    const local = event('camera_updated', 'a', { fields: ['name'] });
+    const remote: KernelEvent = { ...event('camera_updated', 'a', { fields: ['name'] }), remote: true };
+    bus.publish(local);
+    bus.publish(remote);
+    sub.unsubscribe();
+    const [l, r] = [`${local.seq}`, `${remote.seq}r`];
+    expect(seen).toEqual({ on: [l], onRemote: [l, r], any: [l], anyRemote: [l, r], raw: [l, r] });
+  });
+
   it.each([
     [
       'throws',

@@ -9,6 +9,12 @@ import { DatabaseService } from '../database/database.service';
  */
 export const EVENT_WRITER_LOCK = [0x48454c44 /* 'HELD' */, 1] as const;
 
+/**
+ * The PostgreSQL notification channel every event insert notifies (payload: its seq), at commit:
+ * how the other kernels of a cluster hear of it (EventRelay).
+ */
+export const EVENTS_CHANNEL = 'heldar_events';
+
 /** While writers that may hold lower seqs are still open, the horizon is checked again this often. */
 const RECHECK_MS = 25;
 
@@ -154,6 +160,16 @@ export class EventHorizon implements BeforeApplicationShutdown {
       this.recheck = setTimeout(() => void this.settled().catch(() => undefined), RECHECK_MS);
       this.recheck.unref();
     }
+  }
+
+  /**
+   * Wake every horizon reader (SSE streams, the webhook dispatcher) once after a fresh check, moved
+   * or not: events may have committed while nobody here could hear of them (the cluster's
+   * notification connection was down).
+   */
+  async ring(): Promise<void> {
+    const settled = await this.settled();
+    this.advanced.next(settled);
   }
 
   beforeApplicationShutdown(): void {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { EventBus } from './event-bus';
 import { EventHorizon } from './event-horizon';
+import { EventRelay } from './event-relay';
 import { EventStreamService } from './event-stream.service';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
@@ -14,7 +15,7 @@ import { EventsService } from './events.service';
 })
 @Module({
   controllers: [EventsController],
-  providers: [EventBus, EventHorizon, EventsRepository, EventsService, EventStreamService],
+  providers: [EventBus, EventHorizon, EventRelay, EventsRepository, EventsService, EventStreamService],
   exports: [EventBus, EventHorizon, EventsService],
 })
 export class EventsModule {}

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { uuidv7 } from '../common/ids';
 import { DatabaseService } from '../database/database.service';
-import { EventBus, type KernelEvent } from './event-bus';
+import { EventBus, type KernelEvent, toKernelEvent } from './event-bus';
 import { EventHorizon } from './event-horizon';
+import { EventRelay } from './event-relay';
 import {
   KERNEL_EVENT_TYPES,
   type KernelEventPayloads,
@@ -11,7 +12,6 @@ import {
   type Severity,
 } from './event-types';
 import { type EventQuery, EventsRepository } from './events.repository';
-import type { EventEntity } from './entities/event.entity';
 
 interface EmitBase {
   severity?: Severity;
@@ -42,6 +42,7 @@ export class EventsService {
     private readonly db: DatabaseService,
     private readonly clock: Clock,
     private readonly horizon: EventHorizon,
+    private readonly relay: EventRelay,
   ) {}
 
   /**
@@ -55,16 +56,25 @@ export class EventsService {
   /** Persist and publish an event of a type from outside the kernel (an AI worker's). */
   async emitExternal(e: ExternalEvent): Promise<KernelEvent> {
     const now = this.clock.nowIso();
-    const row = await this.repo.insert({
-      id: uuidv7(),
-      cameraId: e.cameraId ?? null,
-      siteId: e.siteId ?? null,
-      eventType: e.type,
-      severity: e.severity ?? 'info',
-      timestamp: e.timestamp ?? now,
-      payload: e.payload ?? {},
-      createdAt: now,
-    });
+    const id = uuidv7();
+    // Cluster (PostgreSQL): known as this kernel's before its row can be read back by the relay.
+    this.relay.writing(id);
+    const row = await this.repo
+      .insert({
+        id,
+        cameraId: e.cameraId ?? null,
+        siteId: e.siteId ?? null,
+        eventType: e.type,
+        severity: e.severity ?? 'info',
+        timestamp: e.timestamp ?? now,
+        payload: e.payload ?? {},
+        createdAt: now,
+      })
+      .catch((err: unknown) => {
+        this.relay.dropped(id);
+        throw err;
+      });
+    this.relay.wrote(id, row.seq);
     const event = toKernelEvent(row);
     this.db.afterCommit(() => this.bus.publish(event));
     return event;
@@ -117,18 +127,4 @@ export class EventsService {
       .map((event_type) => ({ event_type, description: 'Observed at runtime', source: 'observed' as const }));
     return [...known, ...seen];
   }
-}
-
-function toKernelEvent(r: EventEntity): KernelEvent {
-  return {
-    seq: r.seq,
-    id: r.id,
-    cameraId: r.cameraId,
-    siteId: r.siteId,
-    eventType: r.eventType,
-    severity: r.severity,
-    timestamp: r.timestamp,
-    payload: r.payload,
-    createdAt: r.createdAt,
-  };
 }

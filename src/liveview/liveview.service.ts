@@ -119,6 +119,8 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
         );
       },
       'liveview',
+      // A reconcile converges on the camera's row (idempotent): a change made through any node.
+      { remote: true },
     );
     if (this.mediamtx.configured)
       this.loops.start('live_reconcile', this.config.liveReconcileIntervalS * 1000, () =>

@@ -63,7 +63,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     for (const c of await this.cameras.listNames()) this.cameraNames.set(c.id, c.name);
-    this.off = this.bus.onAny((e) => this.onEvent(e), 'metrics');
+    // Remote events too, for the camera names only: the counters count this node's events.
+    this.off = this.bus.onAny((e) => this.onEvent(e), 'metrics', { remote: true });
   }
 
   onModuleDestroy(): void {
@@ -75,7 +76,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private retentionBytes?: Counter<'reason'>;
 
   private onEvent(e: KernelEvent): void {
-    this.events?.inc({ severity: e.severity });
+    if (!e.remote) this.events?.inc({ severity: e.severity });
     if (e.cameraId && (e.eventType === 'camera_created' || e.eventType === 'camera_updated')) {
       const id = e.cameraId;
       void this.cameras
@@ -84,7 +85,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
         .catch(() => undefined);
     }
     if (e.cameraId && e.eventType === 'camera_deleted') this.cameraNames.delete(e.cameraId);
-    if (e.eventType === 'retention_delete') {
+    if (e.eventType === 'retention_delete' && !e.remote) {
       const p = e.payload as { reason?: unknown; deleted?: unknown; bytes?: unknown };
       const reason = typeof p.reason === 'string' ? p.reason : 'unknown';
       if (typeof p.deleted === 'number') this.retentionSegments?.inc({ reason }, p.deleted);

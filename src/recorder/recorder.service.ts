@@ -100,6 +100,8 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
         if (e.cameraId) this.schedule(e.cameraId, e.eventType === 'camera_deleted' ? 'remove' : 'reconcile');
       },
       'recorder',
+      // A reconcile converges on the camera's row (idempotent): a change made through any node.
+      { remote: true },
     );
     if (!this.config.recorderEnabled)
       this.logger.warn('HELDAR_RECORDER_ENABLED=false: no camera is recorded');

@@ -62,7 +62,8 @@ export class SamplerService implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     if (!this.config.aiEnabled) return;
-    this.off = this.bus.on(REBALANCE_ON, () => this.schedule(), 'sampler');
+    // A rebalance converges on the tables (idempotent): a change made through any node.
+    this.off = this.bus.on(REBALANCE_ON, () => this.schedule(), 'sampler', { remote: true });
     this.schedule();
   }
 

@@ -227,6 +227,24 @@ describe(`GET /api/v1/events/stream (${ENGINE})`, () => {
     await check(await openAll(`&since_seq=${base}`), 'replay');
   });
 
+  it('an event_type prefix with `_` inside matches literally, in the list and in a replay', async () => {
+    const base = (await emit({ type: 'x_base' })).seq;
+    const types = ['x_pre_a_one', 'x_pre_aother', 'x_pre_a_two', 'x_prea_b', 'x_pre_b_one'];
+    const seqs = [];
+    for (const type of types) seqs.push((await emit({ type })).seq);
+    const listed = await t.http().get(`/api/v1/events?event_type=x_pre_a_*&since_seq=${base}`).expect(200);
+    expect(listed.body.map((e: { event_type: string }) => e.event_type)).toEqual([
+      'x_pre_a_one',
+      'x_pre_a_two',
+    ]);
+    const c = await open(`/api/v1/events/stream?event_type=x_pre_a_*`, {
+      headers: { 'Last-Event-ID': String(base) },
+    });
+    const fence = (await emit({ type: 'x_pre_a_fence' })).seq;
+    await c.until((x) => x.ids.includes(fence), 'the fence');
+    expect(c.ids).toEqual([seqs[0], seqs[2], fence]);
+  });
+
   it('resumes after Last-Event-ID with exactly the missed events, then goes live', async () => {
     const seqs = await emitMany(6, 'x_resume');
     const c = await open('/api/v1/events/stream?event_type=x_resume', {

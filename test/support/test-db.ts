@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -65,6 +65,36 @@ export async function createTestStore(env: Record<string, string> = {}): Promise
     async cleanup() {
       await dropDb?.();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Another kernel's store on the SAME database as `store` (a cluster node: PostgreSQL): its own
+ * data dir holding a copy of the first one's secret key; its cleanup leaves the database (the
+ * first store drops it). Extra HELDAR_* variables may be given (e.g. HELDAR_NODE_ID).
+ */
+export function sharedTestStore(store: TestStore, env: Record<string, string> = {}): TestStore {
+  const dataDir = mkdtempSync(join(tmpdir(), 'heldar-test-'));
+  if (existsSync(store.config.secretKeyFile))
+    copyFileSync(store.config.secretKeyFile, join(dataDir, 'secret.key'));
+  const config = loadConfig({
+    HELDAR_DATA_DIR: dataDir,
+    HELDAR_DATABASE_URL: store.databaseUrl,
+    HELDAR_LOG: 'silent',
+    HELDAR_API_HOST: '127.0.0.1',
+    HELDAR_RECORDER_ENABLED: 'false',
+    HELDAR_MAX_RECORDINGS_GB: '0',
+    HELDAR_MIN_FREE_DISK_GB: '0',
+    ...env,
+  });
+  return {
+    config,
+    dataDir,
+    databaseUrl: store.databaseUrl,
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+      return Promise.resolve();
     },
   };
 }
