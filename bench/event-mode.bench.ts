@@ -132,7 +132,7 @@ export async function benchEventMode(cameras = 8, eventSeconds = 150): Promise<E
     let preSlack = 0;
     let postSlack = 0;
     for (let i = 0; i < cameras; i++) {
-      const kept = (await timeline.getSegments(`ev_${i}`, undefined, undefined, 50_000)).filter((s) =>
+      const kept = (await timeline.listSegments(`ev_${i}`, undefined, undefined, 50_000)).filter((s) =>
         s.kept_by.startsWith('event:'),
       );
       if (kept.length === 0) throw new Error(`ev_${i}: nothing kept`);
@@ -143,7 +143,7 @@ export async function benchEventMode(cameras = 8, eventSeconds = 150): Promise<E
     }
     // Continuous cameras' footage gives the bytes per second of this source.
     for (let i = 0; i < cameras; i++) {
-      const segs = await timeline.getSegments(`cont_${i}`, undefined, undefined, 50_000);
+      const segs = await timeline.listSegments(`cont_${i}`, undefined, undefined, 50_000);
       recordedBytes += segs.reduce((n, s) => n + s.size_bytes, 0);
       recordedS += segs.reduce((n, s) => n + s.duration_s, 0);
     }

@@ -95,7 +95,7 @@ export async function benchRecorder(
     const timeline = app.get(TimelineService);
     const indexedPaths = new Set<string>();
     for (let i = 0; i < cameras; i++) {
-      for (const seg of await timeline.getSegments(`bench_${i}`, undefined, undefined, 50000))
+      for (const seg of await timeline.listSegments(`bench_${i}`, undefined, undefined, 50000))
         indexedPaths.add(seg.path);
     }
     const finished = finishedFiles.length;

@@ -1453,15 +1453,20 @@ export interface components {
         };
         UpdateApiKeyDto: {
             name?: string;
+            /**
+             * @default all
+             * @enum {string}
+             */
+            scope_kind: "all" | "cameras";
+            scope_cameras?: string[];
+            /** @description RFC 3339; must be in the future */
+            expires_at?: string;
+            /** @description required to grant admin or registry:manage */
+            confirm_privileged?: boolean;
             active?: boolean;
             capabilities?: ("admin" | "registry:manage" | "camera:read" | "video:live" | "video:playback" | "video:export" | "events:read" | "ai:tasks" | "ai:frames" | "ai:ingest" | "system:read" | "module:proxy")[];
-            /** @enum {string} */
-            scope_kind?: "all" | "cameras";
-            scope_cameras?: string[];
-            expires_at?: string;
             /** @description true revokes the key for good (the row is kept) */
             revoked?: boolean;
-            confirm_privileged?: boolean;
         };
         AuditEntryDto: {
             id: string;
@@ -1968,12 +1973,19 @@ export interface components {
             secret: string;
         };
         UpdateWebhookDto: {
+            /** @description defaults to the URL host */
             name?: string;
+            /** @example https://example.org/heldar */
             url?: string;
+            /** @description exact types or `prefix*`; default `["*"]` */
             event_types?: string[];
-            /** @enum {string} */
-            min_severity?: "info" | "warning" | "critical";
-            enabled?: boolean;
+            /**
+             * @default info
+             * @enum {string}
+             */
+            min_severity: "info" | "warning" | "critical";
+            /** @default true */
+            enabled: boolean;
             /**
              * @description `cameras`: only events of `scope_cameras` (camera-less system events are not delivered)
              * @enum {string}

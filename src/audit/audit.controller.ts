@@ -16,7 +16,7 @@ export class AuditController {
   @ApiOperation({ summary: 'Audit entries, newest first' })
   @ApiOkResponse({ type: AuditPageDto })
   async getAll(@Query() q: AuditQueryDto): Promise<AuditPageDto> {
-    const { entries, nextCursor } = await this.audit.getAll({
+    const { entries, nextCursor } = await this.audit.list({
       from: q.from ? new Date(q.from).toISOString() : undefined,
       to: q.to ? new Date(q.to).toISOString() : undefined,
       actor: q.actor,

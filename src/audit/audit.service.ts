@@ -250,7 +250,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** Newest first, filtered; `next_cursor` pages further back. */
-  async getAll(q: AuditQuery): Promise<{ entries: AuditLogEntity[]; nextCursor: number | null }> {
+  async list(q: AuditQuery): Promise<{ entries: AuditLogEntity[]; nextCursor: number | null }> {
     const rows = await this.repo.list(q);
     return { entries: rows, nextCursor: rows.length === q.limit ? rows[rows.length - 1].seq : null };
   }

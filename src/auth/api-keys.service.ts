@@ -44,7 +44,7 @@ export class ApiKeysService {
     this.scopeListeners.push(listener);
   }
 
-  async getAll(): Promise<ApiKeyDto[]> {
+  async list(): Promise<ApiKeyDto[]> {
     return (await this.repo.getApiKeys()).map(toDto);
   }
 

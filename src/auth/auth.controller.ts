@@ -114,7 +114,7 @@ export class UsersController {
   @Get()
   @ApiOkResponse({ type: [UserDto] })
   getAll(): Promise<UserDto[]> {
-    return this.users.getAll();
+    return this.users.list();
   }
 
   @Post()
@@ -155,7 +155,7 @@ export class ApiKeysController {
   @Get()
   @ApiOkResponse({ type: [ApiKeyDto] })
   getAll(): Promise<ApiKeyDto[]> {
-    return this.keys.getAll();
+    return this.keys.list();
   }
 
   @Post()

@@ -58,7 +58,7 @@ export class UsersService implements OnApplicationBootstrap {
     this.logger.log(`created the first admin "${username}" from HELDAR_BOOTSTRAP_ADMIN_USER`);
   }
 
-  async getAll(): Promise<UserDto[]> {
+  async list(): Promise<UserDto[]> {
     return (await this.repo.getUsers()).map((u) => this.toDto(u));
   }
 

@@ -31,7 +31,7 @@ export class CamerasController {
   @ApiOperation({ summary: 'List cameras (filtered to the caller’s camera scope)' })
   @ApiOkResponse({ type: [CameraDto] })
   getAll(@Principal() p: Principal): Promise<CameraDto[]> {
-    return this.cameras.getAll(p);
+    return this.cameras.list(p);
   }
 
   @Post('cameras')

@@ -10,6 +10,7 @@ import { AuditService } from '../audit/audit.service';
 import { assertCameraScope, type Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { BadRequestError, CameraNotFound, ConflictError } from '../common/errors';
+import { serverTimeZone } from '../common/time-zone';
 import { slugify } from '../common/ids';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
@@ -68,9 +69,6 @@ export interface CameraPolicy {
   /** The IANA zone schedules are read in: the camera's site's, else the server's. */
   timezone: string;
 }
-
-/** The server's IANA zone (schedules of cameras without a site are read in it). */
-export const serverTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /** Default segment length of a camera created in an event mode. */
 export const EVENT_SEGMENT_SECONDS = 10;
@@ -146,7 +144,7 @@ export class CamerasService implements OnModuleInit, OnApplicationBootstrap, OnA
     return resealed;
   }
 
-  async getAll(principal: Principal): Promise<CameraDto[]> {
+  async list(principal: Principal): Promise<CameraDto[]> {
     const rows = await this.repo.getAll(principal.cameraScope === 'all' ? undefined : principal.cameraScope);
     return rows.map((c) => toCameraDto(c, this.box));
   }
@@ -184,12 +182,12 @@ export class CamerasService implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 
   /** Id and name of every camera (metrics labels). */
-  async getNames(): Promise<Array<{ id: string; name: string }>> {
+  async listNames(): Promise<Array<{ id: string; name: string }>> {
     return (await this.repo.getAll()).map((c) => ({ id: c.id, name: c.name }));
   }
 
   /** Ids of the cameras that should be recording (enabled, with `record_enabled`). */
-  async getRecordingExpectedIds(): Promise<string[]> {
+  async listRecordingExpectedIds(): Promise<string[]> {
     return (await this.repo.getAll()).filter((c) => c.enabled && c.recordEnabled).map((c) => c.id);
   }
 
@@ -239,7 +237,7 @@ export class CamerasService implements OnModuleInit, OnApplicationBootstrap, OnA
     );
   }
 
-  async getAllIds(): Promise<string[]> {
+  async listIds(): Promise<string[]> {
     return (await this.repo.getAll()).map((c) => c.id);
   }
 
@@ -253,7 +251,7 @@ export class CamerasService implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 
   /** The record target of every camera, in one read (the recorder at boot). */
-  async getRecordTargets(): Promise<RecordTarget[]> {
+  async listRecordTargets(): Promise<RecordTarget[]> {
     const zones = new Map((await this.repo.getAllSites()).map((s) => [s.id, s.timezone]));
     return (await this.repo.getAll()).map((c) =>
       this.recordTarget(c, c.siteId ? zones.get(c.siteId) : undefined),

@@ -21,7 +21,7 @@ export class SitesController {
   @FleetOnly()
   @ApiOkResponse({ type: [SiteDto] })
   getAll(): Promise<SiteDto[]> {
-    return this.sites.getAll();
+    return this.sites.list();
   }
 
   @Post()

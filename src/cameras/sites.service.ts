@@ -4,19 +4,11 @@ import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { BadRequestError, ConflictError, SiteNotFound } from '../common/errors';
 import { slugify } from '../common/ids';
+import { isTimeZone } from '../common/time-zone';
 import { toSiteDto } from './camera.mapper';
 import { CamerasRepository } from './cameras.repository';
 import { CamerasService } from './cameras.service';
 import type { CreateSiteDto, SiteDto, UpdateSiteDto } from './dto/site.dto';
-
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function checkTimeZone(tz: string | undefined): void {
   if (tz !== undefined && !isTimeZone(tz)) {
@@ -36,7 +28,7 @@ export class SitesService {
     private readonly cameras: CamerasService,
   ) {}
 
-  async getAll(): Promise<SiteDto[]> {
+  async list(): Promise<SiteDto[]> {
     return (await this.repo.getAllSites()).map(toSiteDto);
   }
 

@@ -6,6 +6,7 @@ import { EventBus, type KernelEvent } from './event-bus';
 import { EventHorizon } from './event-horizon';
 import { severityRank } from './event-types';
 import { EventsService } from './events.service';
+import type { EventQuery } from './events.repository';
 
 /** Comment line sent every so often, so proxies and clients see a live connection. */
 export const SSE_HEARTBEAT_MS = 15_000;
@@ -38,6 +39,19 @@ export function streamMatches(f: StreamFilter, e: KernelEvent): boolean {
     if (!ok) return false;
   }
   return !f.minSeverity || severityRank(e.severity) >= severityRank(f.minSeverity);
+}
+
+/** A page of the stored events a stream reads (the replay, the catch-up), by the stream's filter. */
+export function streamQuery(f: StreamFilter, sinceSeq: number, untilSeq?: number): EventQuery {
+  return {
+    cameraId: f.cameraId,
+    eventType: f.eventType,
+    minSeverity: f.minSeverity,
+    cameraIds: f.scope === 'all' ? undefined : f.scope,
+    sinceSeq,
+    untilSeq,
+    limit: REPLAY_PAGE,
+  };
 }
 
 function frame(e: KernelEvent): string {
@@ -175,14 +189,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
     const replay = async () => {
       let cursor = sinceSeq;
       while (!closed) {
-        const page = await this.events.getAll({
-          cameraId: filter.cameraId,
-          eventType: filter.eventType,
-          minSeverity: filter.minSeverity,
-          cameraIds: filter.scope === 'all' ? undefined : filter.scope,
-          sinceSeq: cursor,
-          limit: REPLAY_PAGE,
-        });
+        const page = await this.events.list(streamQuery(filter, cursor));
         for (const e of page) {
           if (closed) return;
           if (!streamMatches(filter, e)) continue;
@@ -262,15 +269,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
           const until = await this.horizon.settled();
           target ??= this.horizon.drawn;
           while (!io.isClosed() && cursor < until) {
-            const page = await this.events.getAll({
-              cameraId: filter.cameraId,
-              eventType: filter.eventType,
-              minSeverity: filter.minSeverity,
-              cameraIds: filter.scope === 'all' ? undefined : filter.scope,
-              sinceSeq: cursor,
-              untilSeq: until,
-              limit: REPLAY_PAGE,
-            });
+            const page = await this.events.list(streamQuery(filter, cursor, until));
             for (const e of page) {
               if (io.isClosed()) return;
               if (!streamMatches(filter, e)) continue;

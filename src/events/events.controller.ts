@@ -22,7 +22,7 @@ export class EventsController {
   @ApiOkResponse({ type: [EventDto] })
   async getAll(@Query() q: EventQueryDto, @Principal() principal: Principal): Promise<EventDto[]> {
     if (q.camera_id) assertCameraScope(principal, q.camera_id, 'read its events');
-    const rows = await this.events.getAll({
+    const rows = await this.events.list({
       cameraId: q.camera_id,
       eventType: q.event_type,
       minSeverity: q.severity,
@@ -43,7 +43,7 @@ export class EventsController {
   @ApiOperation({ summary: 'Known kernel event types and any other type seen' })
   @ApiOkResponse({ type: [EventTypeDto] })
   async getTypes(): Promise<EventTypeDto[]> {
-    return this.events.getTypes();
+    return this.events.listTypes();
   }
 
   @Get('stream')

@@ -84,7 +84,7 @@ export class EventsService {
    * With `sinceSeq` (a cursor's read): only events below the visibility horizon, so a cursor moved
    * to the last one returned never passes an event still to commit (see EventHorizon).
    */
-  async getAll(q: EventQuery): Promise<KernelEvent[]> {
+  async list(q: EventQuery): Promise<KernelEvent[]> {
     // `untilSeq` given: the caller read the horizon itself (a stream paging up to one check).
     if (q.sinceSeq !== undefined && q.untilSeq === undefined && this.horizon.bounded) {
       const until = await this.horizon.settled();
@@ -105,7 +105,7 @@ export class EventsService {
   }
 
   /** Events by seq (those still kept), in seq order. */
-  async getBySeqs(seqs: number[]): Promise<KernelEvent[]> {
+  async listBySeqs(seqs: number[]): Promise<KernelEvent[]> {
     return (await this.repo.bySeqs(seqs)).map(toKernelEvent).sort((a, b) => a.seq - b.seq);
   }
 
@@ -114,7 +114,7 @@ export class EventsService {
     return this.repo.maxSeq();
   }
 
-  async getTypes(): Promise<
+  async listTypes(): Promise<
     Array<{ event_type: string; description: string; source: 'kernel' | 'observed' }>
   > {
     const known = Object.entries(KERNEL_EVENT_TYPES).map(([event_type, description]) => ({

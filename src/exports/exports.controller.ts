@@ -19,10 +19,9 @@ import { Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
 import { NotFoundError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
-import type { ClipEntity } from './entities/clip.entity';
 import { ExportsService } from './exports.service';
 import { ViewAudit } from '../audit/view-audit';
-import { assertInScope, loadScoped } from '../common/validation';
+import { assertInScope } from '../common/validation';
 import { ClipRequestDto, SnapshotQueryDto, ClipsQueryDto, ClipDto, toClipDto } from './dto/clip.dto';
 
 @ApiTags('exports')
@@ -81,7 +80,7 @@ export class ExportsController {
   @ApiOkResponse({ type: [ClipDto] })
   async getAll(@Principal() p: Principal, @Query() q: ClipsQueryDto): Promise<ClipDto[]> {
     return (
-      await this.exportsService.getAll(p.cameraScope === 'all' ? null : p.cameraScope, q.limit ?? 100)
+      await this.exportsService.list(p.cameraScope === 'all' ? null : p.cameraScope, q.limit ?? 100)
     ).map(toClipDto);
   }
 
@@ -89,7 +88,7 @@ export class ExportsController {
   @RequireCapability('video:export')
   @ApiOkResponse({ type: ClipDto })
   async get(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
-    return toClipDto(await this.load(p, id));
+    return toClipDto(await this.exportsService.get(p, id));
   }
 
   @Post('api/v1/clips/:id/evidence-lock')
@@ -98,7 +97,7 @@ export class ExportsController {
   @ApiOperation({ summary: 'Hold a clip as evidence (never deleted by retention)' })
   @ApiOkResponse({ type: ClipDto })
   async lock(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
-    await this.load(p, id);
+    await this.exportsService.get(p, id);
     return toClipDto(await this.exportsService.setEvidence(p, id, true));
   }
 
@@ -107,17 +106,8 @@ export class ExportsController {
   @ApiOperation({ summary: 'Release the evidence hold of a clip' })
   @ApiOkResponse({ type: ClipDto })
   async unlock(@Principal() p: Principal, @Param('id') id: string): Promise<ClipDto> {
-    await this.load(p, id);
+    await this.exportsService.get(p, id);
     return toClipDto(await this.exportsService.setEvidence(p, id, false));
-  }
-
-  /** The clip, through its camera's scope: for a scoped caller "missing" and "another camera's"
-   * are the same 403. */
-  private async load(p: Principal, id: string): Promise<ClipEntity> {
-    return loadScoped(p, () => this.exportsService.get(id), {
-      forbidden: `credential is not scoped to the camera of clip \`${id}\``,
-      notFound: () => new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND'),
-    });
   }
 
   @Get('media/clips/*path')
@@ -127,7 +117,7 @@ export class ExportsController {
     const raw = req.originalUrl.split('?')[0].replace(/^\/media\//, '');
     const fileName = raw.slice(raw.lastIndexOf('/') + 1);
     const clip = /^clip_[0-9a-f]{32}\.mp4$/.test(fileName)
-      ? await this.exportsService.getByFile(fileName)
+      ? await this.exportsService.lookupByFile(fileName)
       : null;
     // Same answer for "missing" and "another camera's": no existence oracle.
     assertInScope(p, clip?.cameraId, 'credential is not scoped to the camera of this clip');

@@ -24,6 +24,7 @@ import { TimelineService } from '../timeline/timeline.service';
 import { clipQuotaBreach, clipQuotaMessage, estimateClipBytes } from './clip-quota';
 import { ClipEntity } from './entities/clip.entity';
 import { MediaJobs } from '../media/media-jobs';
+import { loadScoped, type ScopedCaller } from '../common/validation';
 
 export const MAX_CLIP_SECONDS = 3600;
 const CLIP_TIMEOUT_MS = 180_000;
@@ -325,15 +326,21 @@ export class ExportsService implements OnModuleInit {
     }
   }
 
-  getAll(cameraIds: readonly string[] | null, limit: number): Promise<ClipEntity[]> {
+  list(cameraIds: readonly string[] | null, limit: number): Promise<ClipEntity[]> {
     return this.repo.list(cameraIds, limit);
   }
 
-  get(id: string): Promise<ClipEntity | null> {
-    return this.repo.get(id);
+  /** One clip, through its camera's scope: for a scoped caller "missing" and "another camera's" are
+   * the same 403; a missing clip is a 404 `CLIP_NOT_FOUND`. */
+  get(p: ScopedCaller, id: string): Promise<ClipEntity> {
+    return loadScoped(p, () => this.repo.get(id), {
+      forbidden: `credential is not scoped to the camera of clip \`${id}\``,
+      notFound: () => new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND'),
+    });
   }
 
-  getByFile(file: string): Promise<ClipEntity | null> {
+  /** The clip stored as `file`, or null. */
+  lookupByFile(file: string): Promise<ClipEntity | null> {
     return this.repo.getByFile(file);
   }
 }

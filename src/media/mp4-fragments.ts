@@ -1,5 +1,5 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { children, find, type Box } from './mp4-probe';
+import { boxHeader, children, find, MAX_META_BOX, readAt, type Box } from './mp4-boxes';
 
 /**
  * Where the parts of a fragmented MP4 lie, for HLS over the recorded files themselves: the init
@@ -18,8 +18,6 @@ export interface Mp4FragmentIndex {
   initLength: number;
   fragments: Mp4Fragment[];
 }
-
-const MAX_META_BOX = 16 * 1024 * 1024;
 
 interface TrackInfo {
   timescale: number;
@@ -77,12 +75,6 @@ export function moofTicks(moof: Buffer, trackId: number, defaultDuration: number
   return ticks;
 }
 
-async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
-  const buf = Buffer.alloc(len);
-  const { bytesRead } = await fh.read(buf, 0, len, pos);
-  return buf.subarray(0, bytesRead);
-}
-
 /**
  * The fragment index of a fragmented MP4, or null when the file is not one (no `moov` before the
  * first `moof`, no video track, no complete fragment). Reads box headers and the `moov`/`moof`
@@ -101,15 +93,9 @@ export async function readFragmentIndex(path: string): Promise<Mp4FragmentIndex 
     let open_: { offset: number; ticks: number } | null = null;
     while (pos + 8 <= size) {
       const head = await readAt(fh, pos, 16);
-      if (head.length < 8) break;
-      let boxSize = head.readUInt32BE(0);
-      const type = head.toString('latin1', 4, 8);
-      let header = 8;
-      if (boxSize === 1) {
-        if (head.length < 16) break;
-        boxSize = Number(head.readBigUInt64BE(8));
-        header = 16;
-      } else if (boxSize === 0) boxSize = size - pos;
+      const h = boxHeader(head, 0, head.length, size - pos);
+      if (!h) break;
+      const { type, size: boxSize, header } = h;
       if (boxSize < header || pos + boxSize > size) break; // truncated: stop at the last whole box
       if (type === 'moov') {
         if (boxSize > MAX_META_BOX || fragments.length > 0 || open_) return null;

@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ProbedFile } from './ffmpeg-args';
+import { boxHeader, children, find, MAX_META_BOX, readAt, type Box } from './mp4-boxes';
 
 /**
  * In-process MP4 probe for the indexer: duration, codec, size and frame rate read from the box
@@ -7,12 +8,6 @@ import type { ProbedFile } from './ffmpeg-args';
  * reads, skipping the media data. Spawning ffprobe for every segment cost ~15× the recording itself
  * (bench `recorder`); ffprobe stays the fallback when this returns null.
  */
-
-export interface Box {
-  type: string;
-  start: number; // offset of the payload
-  end: number;
-}
 
 const CODECS: Record<string, string> = {
   avc1: 'h264',
@@ -22,40 +17,9 @@ const CODECS: Record<string, string> = {
   mp4a: 'aac',
 };
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'mvex', 'moof', 'traf', 'edts']);
-const MAX_META_BOX = 16 * 1024 * 1024;
 /** A file up to this size is read in one go and parsed in memory (one read, not two per fragment:
  * the backlog indexer probes thousands of segments a second). */
 const WHOLE_FILE_MAX = 8 * 1024 * 1024;
-
-export function children(buf: Buffer, start: number, end: number): Box[] {
-  const out: Box[] = [];
-  let p = start;
-  while (p + 8 <= end) {
-    let size = buf.readUInt32BE(p);
-    const type = buf.toString('latin1', p + 4, p + 8);
-    let header = 8;
-    if (size === 1) {
-      if (p + 16 > end) break;
-      size = Number(buf.readBigUInt64BE(p + 8));
-      header = 16;
-    } else if (size === 0) {
-      size = end - p;
-    }
-    if (size < header || p + size > end) break;
-    out.push({ type, start: p + header, end: p + size });
-    p += size;
-  }
-  return out;
-}
-
-export function find(buf: Buffer, box: Box, ...path: string[]): Box | undefined {
-  let cur: Box | undefined = box;
-  for (const t of path) {
-    cur = cur && children(buf, cur.start, cur.end).find((b) => b.type === t);
-    if (!cur) return undefined;
-  }
-  return cur;
-}
 
 interface Track {
   id: number;
@@ -135,12 +99,6 @@ function applyFragment(buf: Buffer, moof: Box, tracks: Map<number, Track>): void
   }
 }
 
-async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
-  const buf = Buffer.alloc(len);
-  const { bytesRead } = await fh.read(buf, 0, len, pos);
-  return buf.subarray(0, bytesRead);
-}
-
 /** Duration, codec, size and fps of an MP4 (fragmented or not); null when it cannot be parsed.
  * `knownSize`: the size the caller has just stat'ed (a closed file), which saves an fstat. */
 export async function probeMp4(path: string, knownSize?: number): Promise<ProbedFile | null> {
@@ -156,17 +114,9 @@ export async function probeMp4(path: string, knownSize?: number): Promise<Probed
     let pos = 0;
     while (pos + 8 <= size) {
       const head = await read(pos, 16);
-      if (head.length < 8) break;
-      let boxSize = head.readUInt32BE(0);
-      const type = head.toString('latin1', 4, 8);
-      let header = 8;
-      if (boxSize === 1) {
-        if (head.length < 16) break;
-        boxSize = Number(head.readBigUInt64BE(8));
-        header = 16;
-      } else if (boxSize === 0) {
-        boxSize = size - pos;
-      }
+      const h = boxHeader(head, 0, head.length, size - pos);
+      if (!h) break;
+      const { type, size: boxSize, header } = h;
       if (boxSize < header) return null;
       if (type === 'moov' || type === 'moof') {
         if (boxSize > MAX_META_BOX) return null;

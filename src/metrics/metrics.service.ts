@@ -64,7 +64,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const c of await this.cameras.getNames()) this.cameraNames.set(c.id, c.name);
+    for (const c of await this.cameras.listNames()) this.cameraNames.set(c.id, c.name);
     // Remote events too, for the camera names only: the counters count this node's events.
     this.off = this.bus.onAny((e) => this.onEvent(e), 'metrics', { remote: true });
   }

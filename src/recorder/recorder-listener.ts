@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { StorageAdapter } from '../media/storage.adapter';
-import { recorderDayDirs } from '../timeline/timeline-logic';
+import { recorderDayDirs } from './recording-layout';
 
 /** A segment ffmpeg has just closed (reported on its stdout segment list). */
 export interface ClosedSegment {

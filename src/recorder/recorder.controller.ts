@@ -20,7 +20,7 @@ export class RecorderController {
   @ApiOperation({ summary: 'Recorder status of every camera (filtered to the caller’s scope)' })
   @ApiOkResponse({ type: [CameraHealthDto] })
   async getAll(@Principal() p: Principal): Promise<CameraHealthDto[]> {
-    const rows = await this.recorder.getStatuses(p.cameraScope === 'all' ? undefined : p.cameraScope);
+    const rows = await this.recorder.listStatuses(p.cameraScope === 'all' ? undefined : p.cameraScope);
     return rows.map(toCameraHealthDto);
   }
 

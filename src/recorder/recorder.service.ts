@@ -22,7 +22,7 @@ import { StorageAdapter } from '../media/storage.adapter';
 import { ProcessRunner } from '../process/process-runner';
 import { ProcessSupervisor } from '../process/process-supervisor.service';
 import type { ProcessExitInfo, SupervisedProcess } from '../process/supervised-process';
-import { parseSegmentListLine } from '../timeline/timeline-logic';
+import { parseSegmentListLine } from './recording-layout';
 import type { CameraStatusEntity } from './entities/camera-status.entity';
 import { deriveGapCause, type RecorderRun, runStops, type RunEndReason } from './recorder-runs';
 import { type ClosedSegment, ensureDayDirs, type RecorderListener } from './recorder-listener';
@@ -113,7 +113,8 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
       this.logger.warn('HELDAR_RECORDER_ENABLED=false: no camera is recorded');
     else await this.checkStart();
     // Every camera's row in one read, not one read per camera.
-    for (const target of await this.cameras.getRecordTargets()) this.schedule(target.id, 'reconcile', target);
+    for (const target of await this.cameras.listRecordTargets())
+      this.schedule(target.id, 'reconcile', target);
     this.scheduleSubscription = this.schedules.changes$.subscribe((id) => this.schedule(id, 'reconcile'));
     // Cluster: a camera this node gained starts recording, one it lost stops (its lease decides).
     this.ownershipSubscription = this.ownership.changes$.subscribe(({ gained, lost, failover }) => {
@@ -169,14 +170,14 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     else this.logger.log('the recorder can start again');
     await this.lifecycle.report(RECORDER_MODULE_ID, problem ? 'failed' : 'running', problem);
     if (recovered && !problem) {
-      for (const target of await this.cameras.getRecordTargets())
+      for (const target of await this.cameras.listRecordTargets())
         this.schedule(target.id, 'reconcile', target);
     }
     return problem === null;
   }
 
   /** Who hears of each closed segment and each recorder exit (the indexer). */
-  addListener(listener: RecorderListener): void {
+  listen(listener: RecorderListener): void {
     this.listeners.push(listener);
   }
 
@@ -498,7 +499,7 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
     return this.repo.getStatus(cameraId);
   }
 
-  getStatuses(ids?: readonly string[]): Promise<CameraStatusEntity[]> {
+  listStatuses(ids?: readonly string[]): Promise<CameraStatusEntity[]> {
     return this.repo.getStatuses(ids);
   }
 

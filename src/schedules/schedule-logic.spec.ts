@@ -1,4 +1,4 @@
-import { isTimeZone, localTime, parseHhMm, scheduleOpen, type ScheduleWindow } from './schedule-logic';
+import { localTime, parseHhMm, scheduleOpen, type ScheduleWindow } from './schedule-logic';
 
 const win = (days: number[], start: string, end: string, enabled = true): ScheduleWindow => ({
   days,
@@ -167,13 +167,4 @@ describe('scheduleOpen', () => {
       true,
     ],
   ])('%s', (_name, windows, tz, iso, want) => expect(scheduleOpen(windows, tz, at(iso))).toBe(want));
-});
-
-describe('isTimeZone', () => {
-  it.each([
-    ['UTC', true],
-    ['Europe/Berlin', true],
-    ['Mars/Olympus', false],
-    ['', false],
-  ])('%s → %s', (tz, want) => expect(isTimeZone(tz)).toBe(want));
 });

@@ -35,16 +35,6 @@ export interface LocalTime {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const WEEKDAY: Record<string, number> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
 
-/** Whether `tz` is an IANA zone this runtime knows. */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The wall-clock weekday and minute of `ms` in `tz` (formatter cached per zone). */
 export function localTime(ms: number, tz: string): LocalTime {
   let f = formatters.get(tz);

@@ -1,15 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
-import { RequireCapability } from '../auth/decorators';
+import { Body, Controller, Param } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Principal } from '../auth/principal';
+import { CameraRowRoute } from '../cameras/camera-rows.routes';
 import { CreateScheduleDto, ScheduleDto, UpdateScheduleDto } from './dto/schedule.dto';
 import { SchedulesService } from './schedules.service';
 
@@ -18,23 +10,21 @@ import { SchedulesService } from './schedules.service';
 export class SchedulesController {
   constructor(private readonly schedules: SchedulesService) {}
 
-  @Get('cameras/:id/schedules')
-  @RequireCapability('camera:read')
-  @ApiOperation({
-    summary: 'A camera’s recording schedule windows (used by record_mode scheduled / scheduled_event)',
-  })
-  @ApiOkResponse({ type: [ScheduleDto] })
-  @ApiNotFoundResponse()
+  @CameraRowRoute.list(
+    'cameras/:id/schedules',
+    'A camera’s recording schedule windows (used by record_mode scheduled / scheduled_event)',
+    ScheduleDto,
+  )
   async list(@Principal() p: Principal, @Param('id') id: string): Promise<ScheduleDto[]> {
     return (await this.schedules.list(p, id)).map(ScheduleDto.from);
   }
 
-  @Post('cameras/:id/schedules')
-  @RequireCapability('registry:manage')
-  @ApiOperation({ summary: 'Add a weekly recording window; the recorder follows it within seconds' })
-  @ApiCreatedResponse({ type: ScheduleDto })
-  @ApiBadRequestResponse({ description: 'days not 0..6, a time not "HH:MM"' })
-  @ApiNotFoundResponse()
+  @CameraRowRoute.create(
+    'cameras/:id/schedules',
+    'Add a weekly recording window; the recorder follows it within seconds',
+    ScheduleDto,
+    'days not 0..6, a time not "HH:MM"',
+  )
   async create(
     @Principal() p: Principal,
     @Param('id') id: string,
@@ -43,12 +33,7 @@ export class SchedulesController {
     return ScheduleDto.from(await this.schedules.create(p, id, dto));
   }
 
-  @Patch('schedules/:id')
-  @RequireCapability('registry:manage')
-  @ApiOperation({ summary: 'Change a recording window (only the fields sent)' })
-  @ApiOkResponse({ type: ScheduleDto })
-  @ApiBadRequestResponse()
-  @ApiNotFoundResponse()
+  @CameraRowRoute.update('schedules/:id', 'Change a recording window (only the fields sent)', ScheduleDto)
   async update(
     @Principal() p: Principal,
     @Param('id') id: string,
@@ -57,12 +42,7 @@ export class SchedulesController {
     return ScheduleDto.from(await this.schedules.update(p, id, dto));
   }
 
-  @Delete('schedules/:id')
-  @HttpCode(204)
-  @RequireCapability('registry:manage')
-  @ApiOperation({ summary: 'Remove a recording window' })
-  @ApiNoContentResponse()
-  @ApiNotFoundResponse()
+  @CameraRowRoute.delete('schedules/:id', 'Remove a recording window')
   async delete(@Principal() p: Principal, @Param('id') id: string): Promise<void> {
     await this.schedules.delete(p, id);
   }

@@ -178,7 +178,7 @@ export class SettingsService implements OnModuleInit {
     return this.repo.stopModules(ids, this.clock.nowIso());
   }
 
-  getModule(id: string): Promise<ModuleRecordEntity | null> {
+  lookupModule(id: string): Promise<ModuleRecordEntity | null> {
     return this.repo.getModule(id);
   }
 

@@ -145,7 +145,7 @@ export class SidecarProxy implements UpgradeRoute, BeforeApplicationShutdown {
   }
 
   async handlerFor(id: string): Promise<RequestHandler | null> {
-    const mod = await this.modules.find(id);
+    const mod = await this.modules.lookup(id);
     if (!mod) return null;
     const cached = this.proxies.get(id);
     if (cached && cached.origin === mod.baseUrl) return cached.handler;

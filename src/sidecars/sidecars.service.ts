@@ -109,12 +109,12 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
     return this.repo.list();
   }
 
-  find(id: string): Promise<SidecarEntity | null> {
+  lookup(id: string): Promise<SidecarEntity | null> {
     return this.repo.get(id);
   }
 
   async get(id: string): Promise<SidecarEntity> {
-    const row = await this.find(id);
+    const row = await this.lookup(id);
     if (!row) throw new NotFoundError(`module \`${id}\` is not registered`, 'MODULE_NOT_FOUND');
     return row;
   }

@@ -1,8 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -13,6 +11,7 @@ import type { Request, Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
 import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
 import { Principal } from '../auth/principal';
+import { CameraRowRoute } from '../cameras/camera-rows.routes';
 import {
   CreateSnapshotScheduleDto,
   SnapshotDto,
@@ -27,21 +26,21 @@ import { SnapshotsService } from './snapshots.service';
 export class SnapshotsController {
   constructor(private readonly snapshots: SnapshotsService) {}
 
-  @Get('api/v1/cameras/:id/snapshot-schedules')
-  @RequireCapability('camera:read')
-  @ApiOperation({ summary: 'A camera’s snapshot schedules (a JPEG every interval_seconds)' })
-  @ApiOkResponse({ type: [SnapshotScheduleDto] })
-  @ApiNotFoundResponse()
+  @CameraRowRoute.list(
+    'api/v1/cameras/:id/snapshot-schedules',
+    'A camera’s snapshot schedules (a JPEG every interval_seconds)',
+    SnapshotScheduleDto,
+  )
   async listSchedules(@Principal() p: Principal, @Param('id') id: string): Promise<SnapshotScheduleDto[]> {
     return (await this.snapshots.listSchedules(p, id)).map(SnapshotScheduleDto.from);
   }
 
-  @Post('api/v1/cameras/:id/snapshot-schedules')
-  @RequireCapability('registry:manage')
-  @ApiOperation({ summary: 'Take a JPEG of the camera every interval_seconds (the first one at once)' })
-  @ApiCreatedResponse({ type: SnapshotScheduleDto })
-  @ApiBadRequestResponse({ description: 'interval_seconds not an integer in 5..86400' })
-  @ApiNotFoundResponse()
+  @CameraRowRoute.create(
+    'api/v1/cameras/:id/snapshot-schedules',
+    'Take a JPEG of the camera every interval_seconds (the first one at once)',
+    SnapshotScheduleDto,
+    'interval_seconds not an integer in 5..86400',
+  )
   async createSchedule(
     @Principal() p: Principal,
     @Param('id') id: string,
@@ -50,12 +49,11 @@ export class SnapshotsController {
     return SnapshotScheduleDto.from(await this.snapshots.createSchedule(p, id, dto));
   }
 
-  @Patch('api/v1/snapshot-schedules/:id')
-  @RequireCapability('registry:manage')
-  @ApiOperation({ summary: 'Change a snapshot schedule (only the fields sent)' })
-  @ApiOkResponse({ type: SnapshotScheduleDto })
-  @ApiBadRequestResponse()
-  @ApiNotFoundResponse()
+  @CameraRowRoute.update(
+    'api/v1/snapshot-schedules/:id',
+    'Change a snapshot schedule (only the fields sent)',
+    SnapshotScheduleDto,
+  )
   async updateSchedule(
     @Principal() p: Principal,
     @Param('id') id: string,
@@ -64,12 +62,10 @@ export class SnapshotsController {
     return SnapshotScheduleDto.from(await this.snapshots.updateSchedule(p, id, dto));
   }
 
-  @Delete('api/v1/snapshot-schedules/:id')
-  @HttpCode(204)
-  @RequireCapability('registry:manage')
-  @ApiOperation({ summary: 'Remove a snapshot schedule (its snapshots stay until retention)' })
-  @ApiNoContentResponse()
-  @ApiNotFoundResponse()
+  @CameraRowRoute.delete(
+    'api/v1/snapshot-schedules/:id',
+    'Remove a snapshot schedule (its snapshots stay until retention)',
+  )
   async deleteSchedule(@Principal() p: Principal, @Param('id') id: string): Promise<void> {
     await this.snapshots.deleteSchedule(p, id);
   }

@@ -50,7 +50,7 @@ export class HealthController {
     if (required <= 0) return { ready: true };
     // Of the cameras that should record (enabled, record_enabled; none when recording is off
     // globally), the share actually recording; no such camera counts as 100 %.
-    const expected = this.config.recorderEnabled ? await this.cameras.getRecordingExpectedIds() : [];
+    const expected = this.config.recorderEnabled ? await this.cameras.listRecordingExpectedIds() : [];
     const want = new Set(expected);
     const recording = this.recorder
       .statusSnapshot()

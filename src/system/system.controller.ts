@@ -41,8 +41,8 @@ export class SystemController {
   @ApiOkResponse({ type: Object })
   async get(@Principal() p: Principal) {
     const fleet = p.cameraScope === 'all';
-    const ids = (await this.cameras.getAllIds()).filter((id) => canSeeCamera(p, id));
-    const statuses = await this.recorder.getStatuses(ids);
+    const ids = (await this.cameras.listIds()).filter((id) => canSeeCamera(p, id));
+    const statuses = await this.recorder.listStatuses(ids);
     const usage = (await this.segments.usage()).filter((u) => canSeeCamera(p, u.cameraId));
     const totals = await this.segments.totals(fleet ? null : ids);
     const written = [...(await this.segments.writtenInLast(24)).entries()]

@@ -21,17 +21,8 @@ import { MediaService } from '../media/media.service';
 import { StorageAdapter } from '../media/storage.adapter';
 import type { ClosedSegment, RecorderListener } from '../recorder/recorder-listener';
 import { RecorderService } from '../recorder/recorder.service';
-import {
-  isDayDir,
-  isSegmentClosed,
-  parseSegmentName,
-  planFlatMove,
-  segmentDay,
-  segmentNode,
-  segmentRelPath,
-  segmentTimes,
-  unindexedNames,
-} from './timeline-logic';
+import { isSegmentClosed, planFlatMove, segmentNode, segmentTimes, unindexedNames } from './timeline-logic';
+import { isDayDir, parseSegmentName, segmentDay, segmentRelPath } from '../recorder/recording-layout';
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
 import { KeyedSerialQueue } from '../common/validation';
@@ -114,7 +105,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       for (const rel of this.probeFailures.keys()) if (rel.startsWith(prefix)) this.probeFailures.delete(rel);
       await this.repo.deleteCamera(cameraId);
     });
-    this.recorder.addListener(this);
+    this.recorder.listen(this);
     // The first tick runs at once: the boot reconciliation.
     this.loops.start('indexer', this.config.indexerIntervalS * 1000, () => this.scanAll());
   }

@@ -6,7 +6,8 @@ import { Clock } from '../common/clock';
 import { HeldarConfig } from '../config/heldar-config';
 import { StorageAdapter } from '../media/storage.adapter';
 import { IndexerService } from './indexer.service';
-import { isDayDir, parseSegmentName, recorderDayDirs, segmentNode } from './timeline-logic';
+import { isDayDir, parseSegmentName, recorderDayDirs } from '../recorder/recording-layout';
+import { segmentNode } from './timeline-logic';
 import { type SegmentUsageRow, TimelineRepository } from './timeline.repository';
 
 /** A camera's footage bytes (total, held, deletable): what retention plans with. */
@@ -149,7 +150,7 @@ export class SegmentPruner implements OnModuleInit {
    */
   async reclaimOrphans(minAgeMs: number): Promise<{ files: number; bytes: number }> {
     const root = this.config.recordingsDirAbs;
-    const known = new Set(await this.cameras.getAllIds());
+    const known = new Set(await this.cameras.listIds());
     const keepDays = new Set(recorderDayDirs(this.clock.nowMs()));
     const total = { files: 0, bytes: 0 };
     for (const cameraId of await this.storage.listDirs(root)) {

@@ -6,20 +6,13 @@ import {
   coverageInsert,
   coveragePieces,
   coverageWindow,
-  dayDirName,
-  dayStartMs,
-  isDayDir,
-  parseSegmentListLine,
   planFlatMove,
-  recorderDayDirs,
-  segmentRelPath,
   unindexedNames,
   findHoles,
   holeCauses,
   type RecordedGap,
   isSegmentClosed,
   mergeRanges,
-  parseSegmentName,
   segmentTimes,
   segmentNode,
 } from './timeline-logic';
@@ -28,19 +21,6 @@ import { deriveGapCause, type RecorderRun, runStops } from '../recorder/recorder
 
 const T = Date.UTC(2026, 10, 22, 10, 0, 0);
 const s = (a: number, b: number) => ({ startMs: T + a * 1000, endMs: T + b * 1000 });
-
-describe('parseSegmentName', () => {
-  it.each([
-    ['20261122_100000.mp4', T],
-    ['20261122_100000Z.mp4', T],
-    ['20261122_100000.mp4.part', null],
-    ['20261340_100000.mp4', null],
-    ['20261122_250000.mp4', null],
-    ['latest.mp4', null],
-  ])('%s', (name, expected) => {
-    expect(parseSegmentName(name)).toBe(expected);
-  });
-});
 
 describe('isSegmentClosed', () => {
   const base = { hasLaterSibling: false, mtimeMs: T, segmentSeconds: 60 };
@@ -227,67 +207,6 @@ describe('coveragePieces / coverageInsert / coverageWindow', () => {
         expect(pieces).toEqual(coveragePieces([...held].sort((a, b) => a.startMs - b.startMs)));
       }),
     );
-  });
-});
-
-describe('day folders', () => {
-  it.each([
-    [Date.UTC(2026, 11, 2, 0, 0, 0), '2026-12-02'],
-    [Date.UTC(2026, 11, 2, 23, 59, 59, 999), '2026-12-02'],
-    [Date.UTC(2026, 11, 31, 23, 59, 59), '2026-12-31'],
-    [Date.UTC(2027, 0, 1, 0, 0, 0), '2027-01-01'],
-  ])('dayDirName(%d) = %s', (ms, day) => {
-    expect(dayDirName(ms)).toBe(day);
-    expect(isDayDir(day)).toBe(true);
-    expect(dayStartMs(day)).toBeLessThanOrEqual(ms);
-  });
-
-  it.each([
-    ['2026-12-02', true],
-    ['2026-02-30', false],
-    ['2026-13-01', false],
-    ['20261202', false],
-    ['2026-12-02.bak', false],
-    ['..', false],
-  ])('isDayDir(%s) = %s', (name, expected) => {
-    expect(isDayDir(name)).toBe(expected);
-  });
-
-  it.each([
-    ['cam', '20261202_235959.mp4', 'cam/2026-12-02/20261202_235959.mp4'],
-    ['cam', '20261203_000000.mp4', 'cam/2026-12-03/20261203_000000.mp4'],
-    ['cam', 'notes.txt', null],
-    ['cam', '20261202_235959.mp4.part', null],
-  ])('segmentRelPath(%s, %s) = %s', (cam, name, expected) => {
-    expect(segmentRelPath(cam, name)).toBe(expected);
-  });
-
-  it.each([
-    // the clock is injected: a recorder started at 23:59:59 already has tomorrow's folder
-    [Date.UTC(2026, 11, 2, 12, 0, 0), ['2026-12-02', '2026-12-03']],
-    [Date.UTC(2026, 11, 2, 23, 59, 59), ['2026-12-02', '2026-12-03']],
-    [Date.UTC(2026, 11, 3, 0, 0, 0), ['2026-12-03', '2026-12-04']],
-    [Date.UTC(2026, 11, 31, 23, 59, 59), ['2026-12-31', '2027-01-01']],
-    [Date.UTC(2028, 1, 28, 23, 0, 0), ['2028-02-28', '2028-02-29']],
-  ])('recorderDayDirs(%d) = %j', (now, days) => {
-    expect(recorderDayDirs(now)).toEqual(days);
-  });
-});
-
-describe('parseSegmentListLine', () => {
-  it.each([
-    ['20261202_034532.mp4,0.000000,2.000000', { name: '20261202_034532.mp4', startS: 0, endS: 2 }],
-    ['20261202_034540.mp4,8.000000,8.800000\r', { name: '20261202_034540.mp4', startS: 8, endS: 8.8 }],
-    ['/rec/cam/20261202_034532.mp4,0.0,2.0', null],
-    ['"20261202_034532.mp4",0.0,2.0', null],
-    ['20261202_034532.mp4,0.0', null],
-    ['20261202_034532.mp4,a,2.0', null],
-    ['20261202_034532.mp4,,2.0', null],
-    ['20261202_034532.mp4,3.0,2.0', null],
-    ['notes.txt,0.0,2.0', null],
-    ['', null],
-  ])('%j → %j', (line, expected) => {
-    expect(parseSegmentListLine(line)).toEqual(expected);
   });
 });
 

@@ -29,7 +29,7 @@ export class TimelineController {
   @ApiNotFoundResponse()
   async getSegments(@Principal() p: Principal, @Param('id') id: string, @Query() q: SegmentsQueryDto) {
     await this.cameras.assertVisible(p, id, 'read its recordings');
-    return this.timeline.getSegments(id, q.from, q.to, q.limit ?? 500);
+    return this.timeline.listSegments(id, q.from, q.to, q.limit ?? 500);
   }
 
   @Get('timeline')
@@ -60,6 +60,6 @@ export class TimelineController {
     @Query() q: RecordingGapsQueryDto,
   ) {
     await this.cameras.assertVisible(p, id, 'read its recordings');
-    return this.timeline.getRecordingGaps(id, q.state, q.limit ?? 500);
+    return this.timeline.listRecordingGaps(id, q.state, q.limit ?? 500);
   }
 }

@@ -60,7 +60,7 @@ export class TimelineService {
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
-  async getSegments(cameraId: string, from?: string, to?: string, limit = 500): Promise<SegmentDto[]> {
+  async listSegments(cameraId: string, from?: string, to?: string, limit = 500): Promise<SegmentDto[]> {
     const { fromIso, toIso } = window(from, to);
     return (await this.repo.segments(cameraId, fromIso, toIso, limit)).map(toSegmentDto);
   }
@@ -132,7 +132,7 @@ export class TimelineService {
     };
   }
 
-  async getRecordingGaps(cameraId: string, state?: string, limit = 500): Promise<RecordingGapDto[]> {
+  async listRecordingGaps(cameraId: string, state?: string, limit = 500): Promise<RecordingGapDto[]> {
     const rows = await this.repo.gaps(cameraId, limit, state);
     return rows.map((g) => ({
       id: g.id,

@@ -417,7 +417,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async deliver(w: WebhookEntity, d: WebhookDeliveryEntity, sent: () => void): Promise<void> {
-    const event = this.recent.get(d.eventSeq) ?? (await this.events.getBySeqs([d.eventSeq]))[0];
+    const event = this.recent.get(d.eventSeq) ?? (await this.events.listBySeqs([d.eventSeq]))[0];
     const attempt = d.attempts + 1;
     // The scope may have narrowed since this delivery was queued (a retry, a replay): judged again.
     const outside = event !== undefined && !scopeAdmits(w.cameraScope, event.cameraId);

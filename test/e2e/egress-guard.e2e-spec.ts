@@ -157,7 +157,7 @@ describe(`egress guard (${ENGINE})`, () => {
     const modules = t.app.get(SidecarsService);
     // Control: while the name points at loopback, the proxy and the probe reach the sidecar.
     expect((await t.http().get('/m/moved/hello').set(admin).expect(200)).body).toEqual({ url: '/hello' });
-    expect(await modules.probe((await modules.find('moved'))!)).toBe('healthy');
+    expect(await modules.probe((await modules.lookup('moved'))!)).toBe('healthy');
 
     for (const address of ['169.254.169.254', '::ffff:169.254.169.254', '64:ff9b::a9fe:a9fe']) {
       sidecarAddress = address;
@@ -170,7 +170,7 @@ describe(`egress guard (${ENGINE})`, () => {
         ),
         code: 'MODULE_UNREACHABLE',
       });
-      expect(await modules.probe((await modules.find('moved'))!)).toBe('unreachable');
+      expect(await modules.probe((await modules.lookup('moved'))!)).toBe('unreachable');
       const row = (await t.http().get('/api/v1/modules/moved').set(admin).expect(200)).body;
       expect(row).toMatchObject({ state: 'unreachable' });
       expect(row.health_error).toMatch(/^refused: sidecar\.test resolves to a link-local address/);
@@ -194,7 +194,7 @@ describe(`egress guard (${ENGINE})`, () => {
       code: 'MODULE_UNREACHABLE',
     });
     const modules = t.app.get(SidecarsService);
-    expect(await modules.probe((await modules.find('moved'))!)).toBe('unreachable');
+    expect(await modules.probe((await modules.lookup('moved'))!)).toBe('unreachable');
     const row = (await t.http().get('/api/v1/modules/moved').set(admin).expect(200)).body;
     expect(row.health_error).toMatch(/^refused: ::ffff:a9fe:a9fe is a link-local address/);
   });

@@ -1,6 +1,7 @@
 import { SYSTEM_PRINCIPAL } from '../../src/auth/principal';
 import { CamerasRepository } from '../../src/cameras/cameras.repository';
-import { CamerasService, serverTimeZone } from '../../src/cameras/cameras.service';
+import { CamerasService } from '../../src/cameras/cameras.service';
+import { serverTimeZone } from '../../src/common/time-zone';
 import { SitesService } from '../../src/cameras/sites.service';
 import { SecretBox } from '../../src/common/secret-box';
 import { RecorderService } from '../../src/recorder/recorder.service';

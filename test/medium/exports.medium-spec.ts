@@ -106,9 +106,12 @@ describe(`exports service on real segments (${ENGINE})`, () => {
     expect(row.coveredSeconds).toBeGreaterThanOrEqual(3);
     expect(row.coveredSeconds).toBeLessThanOrEqual(5);
     expect(row.gaps).toEqual([{ from: segs[0].endTime, to: segs[1].startTime }]);
-    expect(await exportsSvc.get(row.id)).toMatchObject({ id: row.id, sizeBytes: row.sizeBytes });
-    expect((await exportsSvc.getAll([cam], 10)).map((c) => c.id)).toEqual([row.id]);
-    const audit = await k.get(AuditService).getAll({ targetId: row.id, limit: 10 });
+    expect(await exportsSvc.get(SYSTEM_PRINCIPAL, row.id)).toMatchObject({
+      id: row.id,
+      sizeBytes: row.sizeBytes,
+    });
+    expect((await exportsSvc.list([cam], 10)).map((c) => c.id)).toEqual([row.id]);
+    const audit = await k.get(AuditService).list({ targetId: row.id, limit: 10 });
     expect(audit.entries.map((a) => [a.action, a.detail])).toEqual([
       ['export_clip', { camera_id: cam, from: segs[0].startTime, to: segs[1].endTime, sha256: row.sha256 }],
     ]);
@@ -143,14 +146,17 @@ describe(`exports service on real segments (${ENGINE})`, () => {
     await exportsSvc.setEvidence(SYSTEM_PRINCIPAL, held.id, true);
     expect(await exportsSvc.deleteClips([held.id, loose.id])).toEqual({ deleted: 1, bytes: loose.sizeBytes });
     expect(existsSync(join(k.store.config.clipsDirAbs, loose.file))).toBe(false);
-    expect(await exportsSvc.get(loose.id)).toBeNull();
+    await expect(exportsSvc.get(SYSTEM_PRINCIPAL, loose.id)).rejects.toMatchObject({
+      status: 404,
+      code: 'CLIP_NOT_FOUND',
+    });
     // A cutoff after every clip: only the held one stays.
     await exportsSvc.pruneClips(new Date(Date.now() + 60_000).toISOString());
-    expect(await exportsSvc.get(held.id)).toMatchObject({ evidenceLocked: true });
+    expect(await exportsSvc.get(SYSTEM_PRINCIPAL, held.id)).toMatchObject({ evidenceLocked: true });
     expect(existsSync(join(k.store.config.clipsDirAbs, held.file))).toBe(true);
     await exportsSvc.setEvidence(SYSTEM_PRINCIPAL, held.id, false);
     await exportsSvc.pruneClips(new Date(Date.now() + 60_000).toISOString());
-    expect(await exportsSvc.get(held.id)).toBeNull();
+    await expect(exportsSvc.get(SYSTEM_PRINCIPAL, held.id)).rejects.toMatchObject({ code: 'CLIP_NOT_FOUND' });
     expect(existsSync(join(k.store.config.clipsDirAbs, held.file))).toBe(false);
     await expect(exportsSvc.setEvidence(SYSTEM_PRINCIPAL, 'clip_missing', true)).rejects.toMatchObject({
       status: 404,

@@ -85,25 +85,23 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     });
     sub.unsubscribe();
     expect(seen).toEqual(['real_event']);
-    expect(await events.getAll({ eventType: 'ghost_event', limit: 10 })).toEqual([]);
+    expect(await events.list({ eventType: 'ghost_event', limit: 10 })).toEqual([]);
   });
 
   it('queries: camera, exact and prefix type, minimum severity, since_seq ascending', async () => {
-    const newest = await events.getAll({ limit: 100 });
+    const newest = await events.list({ limit: 100 });
     expect(newest.map((e) => e.seq)).toEqual([...newest.map((e) => e.seq)].sort((x, y) => y - x));
-    expect((await events.getAll({ cameraId: 'c1', limit: 10 })).map((e) => e.eventType).sort()).toEqual([
+    expect((await events.list({ cameraId: 'c1', limit: 10 })).map((e) => e.eventType).sort()).toEqual([
       'camera_offline',
       'worker_thing',
     ]);
-    expect((await events.getAll({ eventType: 'camera_*', limit: 10 })).length).toBe(2);
-    expect((await events.getAll({ minSeverity: 'warning', limit: 10 })).map((e) => e.cameraId)).toEqual([
-      'c1',
-    ]);
+    expect((await events.list({ eventType: 'camera_*', limit: 10 })).length).toBe(2);
+    expect((await events.list({ minSeverity: 'warning', limit: 10 })).map((e) => e.cameraId)).toEqual(['c1']);
     const first = newest[newest.length - 1];
-    const after = await events.getAll({ sinceSeq: first.seq, limit: 10 });
+    const after = await events.list({ sinceSeq: first.seq, limit: 10 });
     expect(after[0].seq).toBeGreaterThan(first.seq);
     expect(after.map((e) => e.seq)).toEqual([...after.map((e) => e.seq)].sort((x, y) => x - y));
-    const types = await events.getTypes();
+    const types = await events.listTypes();
     expect(types).toContainEqual({
       event_type: 'worker_thing',
       description: 'Observed at runtime',
@@ -130,13 +128,13 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
     const mods = await settings.listModules();
     expect(mods.find((m) => m.id === 'events')).toMatchObject({ kind: 'builtin', state: 'running' });
     await settings.setModuleState('events', 'failed');
-    expect((await settings.getModule('events'))?.state).toBe('failed');
+    expect((await settings.lookupModule('events'))?.state).toBe('failed');
     await expect(settings.setModuleState('nope', 'running')).rejects.toMatchObject({ status: 404 });
   });
 
   it('audit: rows carry actor, action, target and camera subject', async () => {
     await audit.record(SYSTEM_PRINCIPAL, 'update_camera', 'camera', 'c9', { fields: ['name'] });
-    const [row] = (await audit.getAll({ limit: 1 })).entries;
+    const [row] = (await audit.list({ limit: 1 })).entries;
     expect(row).toMatchObject({
       actorKind: 'system',
       actorId: 'system',
@@ -169,7 +167,7 @@ describe(`events, settings and audit services (${ENGINE})`, () => {
       sqlite ? 'DROP TRIGGER audit_log_append_only' : 'DROP TRIGGER audit_log_append_only ON audit_log',
     );
     await ds.query(`UPDATE audit_log SET detail = '{"i":99}' WHERE target_id = 't2'`);
-    const edited = (await audit.getAll({ targetId: 't2', limit: 1 })).entries[0];
+    const edited = (await audit.list({ targetId: 't2', limit: 1 })).entries[0];
     const res = await audit.verify();
     expect(res).toMatchObject({ ok: false, first_broken_id: edited.id });
   });

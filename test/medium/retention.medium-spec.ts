@@ -75,7 +75,7 @@ describe(`retention service on real segments (${ENGINE})`, () => {
     const report = await retention.sweep();
     expect(report.pressure).toContain('camera_quota');
     expect(await stored(cam)).toEqual(segs.map((s) => s.id));
-    const events = await k.get(EventsService).getAll({ eventType: 'disk_pressure', limit: 100 });
+    const events = await k.get(EventsService).list({ eventType: 'disk_pressure', limit: 100 });
     expect(events.some((e) => e.payload.reason === 'camera_quota' && e.payload.camera_id === cam)).toBe(true);
   });
 

@@ -51,7 +51,7 @@ describe(`settings registry (${ENGINE})`, () => {
 
   const raw = (sql: string): Promise<Array<Record<string, unknown>>> => mod.get(DataSource).query(sql);
   const stateEvents = async () =>
-    (await mod.get(EventsService).getAll({ eventType: 'module_state_changed', limit: 100 })).map(
+    (await mod.get(EventsService).list({ eventType: 'module_state_changed', limit: 100 })).map(
       (e) => e.payload,
     );
 
@@ -75,23 +75,23 @@ describe(`settings registry (${ENGINE})`, () => {
 
   it('upsert then get; upsert promotes state', async () => {
     await settings.upsertModule(meta('mirror'), 'loaded');
-    expect(await settings.getModule('mirror')).toMatchObject({
+    expect(await settings.lookupModule('mirror')).toMatchObject({
       id: 'mirror',
       kind: 'sidecar',
       state: 'loaded',
       description: 'test module',
     });
     await settings.upsertModule(meta('mirror'), 'running');
-    expect((await settings.getModule('mirror'))?.state).toBe('running');
-    expect(await settings.getModule('nope')).toBeNull();
+    expect((await settings.lookupModule('mirror'))?.state).toBe('running');
+    expect(await settings.lookupModule('nope')).toBeNull();
   });
 
   it('set state changes only the state (and its reason and since); an unchanged state keeps its since', async () => {
     await settings.upsertModule(meta('compress'), 'loaded');
-    const before = (await settings.getModule('compress'))!;
+    const before = (await settings.lookupModule('compress'))!;
     await new Promise((r) => setTimeout(r, 5));
     await settings.setModuleState('compress', 'failed', 'disk gone');
-    const failed = (await settings.getModule('compress'))!;
+    const failed = (await settings.lookupModule('compress'))!;
     expect(failed).toMatchObject({
       name: 'Module compress',
       version: '0.1.0',
@@ -100,9 +100,9 @@ describe(`settings registry (${ENGINE})`, () => {
     });
     expect(failed.since! > before.since!).toBe(true);
     await settings.setModuleState('compress', 'failed', 'disk gone');
-    expect((await settings.getModule('compress'))!.since).toBe(failed.since);
+    expect((await settings.lookupModule('compress'))!.since).toBe(failed.since);
     await settings.setModuleState('compress', 'running');
-    expect(await settings.getModule('compress')).toMatchObject({ state: 'running', reason: null });
+    expect(await settings.lookupModule('compress')).toMatchObject({ state: 'running', reason: null });
   });
 
   it('a change of state is a module_state_changed event', async () => {
@@ -228,7 +228,7 @@ describe(`settings registry (${ENGINE})`, () => {
     await open(KEY_B);
     await expect(settings.get('smtp')).rejects.toMatchObject({ status: 500, code: 'CONFIG_UNREADABLE' });
     expect(settings.startProblem()).toMatch(/cannot be opened with this kernel's key .*smtp/);
-    const rec = await settings.getModule('settings');
+    const rec = await settings.lookupModule('settings');
     expect(rec).toMatchObject({ state: 'failed', reason: expect.stringMatching(/HELDAR_SECRET_KEY/) });
     expect(rec?.reason).not.toContain('hunter2');
     expect(await stateEvents()).toEqual(
@@ -238,7 +238,7 @@ describe(`settings registry (${ENGINE})`, () => {
     await mod.close();
     await open(KEY_A);
     expect(await settings.get('smtp')).toEqual({ user: 'a', password: 'hunter2' });
-    expect(await settings.getModule('settings')).toMatchObject({ state: 'running', reason: null });
+    expect(await settings.lookupModule('settings')).toMatchObject({ state: 'running', reason: null });
   });
 });
 

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -111,10 +111,13 @@ export class CreateApiKeyDto {
   confirm_privileged?: boolean;
 }
 
-export class UpdateApiKeyDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) name?: string;
+/** A key's grant is changed by the create rules (only the fields sent); its role stays. */
+export class UpdateApiKeyDto extends PartialType(
+  OmitType(CreateApiKeyDto, ['role', 'capabilities'] as const),
+) {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() active?: boolean;
 
+  // Not the create DTO's: omitting capabilities here keeps the key's, it does not fall back to the role.
   @ApiPropertyOptional({ enum: CAPABILITIES, isArray: true })
   @IsOptional()
   @IsArray()
@@ -123,28 +126,10 @@ export class UpdateApiKeyDto {
   @IsIn(CAPABILITIES, { each: true, message: `each capability must be one of: ${CAPABILITIES.join(', ')}` })
   capabilities?: string[];
 
-  @ApiPropertyOptional({ enum: ['all', 'cameras'] }) @IsOptional() @IsIn(['all', 'cameras']) scope_kind?:
-    'all' | 'cameras';
-
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1024)
-  @IsString({ each: true })
-  @Matches(/\S/, { each: true, message: 'scope_cameras must not contain empty ids' })
-  scope_cameras?: string[];
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'expires_at must be an RFC 3339 timestamp' })
-  expires_at?: string;
-
   @ApiPropertyOptional({ description: 'true revokes the key for good (the row is kept)' })
   @IsOptional()
   @IsIn([true], { message: 'revoked can only be set to true' })
   revoked?: boolean;
-
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() confirm_privileged?: boolean;
 }
 
 export class ApiKeyDto {

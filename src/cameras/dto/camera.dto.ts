@@ -3,6 +3,7 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, 
 import { RECORD_MODES } from '../record-mode';
 import { VENDOR_IDS } from '../vendor-templates';
 import { NO_CONTROL, OptionalNullable } from '../../common/validation';
+import { RegistryNameField, SlugIdField } from './registry-fields';
 
 // No whitespace or control characters anywhere (URLs end up in ffmpeg argv).
 /* eslint-disable no-control-regex */
@@ -11,17 +12,10 @@ const NO_SPACE = /^[^\s\x00-\x1f\x7f]+$/;
 /* eslint-enable no-control-regex */
 
 export class CreateCameraDto {
-  @ApiPropertyOptional({ description: 'slug; derived from the name when absent' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @SlugIdField()
   id?: string;
 
-  @ApiProperty({ maxLength: 128 })
-  @IsString()
-  @MaxLength(128)
-  @Matches(/\S/, { message: 'name must not be empty' })
-  @Matches(NO_CONTROL, { message: 'name must not contain control characters' })
+  @RegistryNameField()
   name!: string;
 
   @ApiPropertyOptional({ nullable: true, type: String })

@@ -1,19 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { RegistryNameField, SlugIdField } from './registry-fields';
 
 export class CreateSiteDto {
-  @ApiPropertyOptional({ description: 'slug; derived from the name when absent' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @SlugIdField()
   id?: string;
 
-  @ApiProperty({ maxLength: 128 })
-  @IsString()
-  @MaxLength(128)
-  @Matches(/\S/, { message: 'name must not be empty' })
-  // eslint-disable-next-line no-control-regex
-  @Matches(/^[^\x00-\x1f\x7f]*$/, { message: 'name must not contain control characters' })
+  @RegistryNameField()
   name!: string;
 
   @ApiPropertyOptional({ default: 'UTC', description: 'IANA time zone, e.g. Europe/Berlin' })

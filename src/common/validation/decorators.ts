@@ -3,6 +3,17 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 
+/**
+ * Decorators composed in the order they are written above a member: TypeScript applies the lowest
+ * first, `applyDecorators` its first argument first. A stack moved into one decorator this way
+ * registers its metadata (validation order, OpenAPI) exactly as the written stack did.
+ */
+export function AsWritten(
+  ...decorators: Array<ClassDecorator | MethodDecorator | PropertyDecorator>
+): ReturnType<typeof applyDecorators> {
+  return applyDecorators(...[...decorators].reverse());
+}
+
 /** No control characters (C0 and DEL) anywhere; whitespace is allowed. */
 // eslint-disable-next-line no-control-regex
 export const NO_CONTROL = /^[^\x00-\x1f\x7f]*$/;

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
@@ -72,38 +72,8 @@ export class CreateWebhookDto {
   scope_cameras?: string[];
 }
 
-export class UpdateWebhookDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120) name?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2048) url?: string;
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @Matches(TYPE_PATTERN, {
-    each: true,
-    message: 'each event_types entry must be a type, a prefix ending in *, or *',
-  })
-  event_types?: string[];
-  @ApiPropertyOptional({ enum: SEVERITIES }) @IsOptional() @IsIn(SEVERITIES) min_severity?: string;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
-
-  @ApiPropertyOptional({
-    enum: ['all', 'cameras'],
-    description: '`cameras`: only events of `scope_cameras` (camera-less system events are not delivered)',
-  })
-  @IsOptional()
-  @IsIn(['all', 'cameras'])
-  scope_kind?: 'all' | 'cameras';
-
-  @ApiPropertyOptional({ type: [String], description: 'the cameras of a `cameras` scope' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1024)
-  @IsString({ each: true })
-  @Matches(/\S/, { each: true, message: 'scope_cameras must not contain empty ids' })
-  @MaxLength(64, { each: true })
-  scope_cameras?: string[];
-}
+/** Any field of a webhook but its secret (only the fields sent change). */
+export class UpdateWebhookDto extends PartialType(OmitType(CreateWebhookDto, ['secret'] as const)) {}
 
 export class WebhookDto {
   @ApiProperty() id!: string;
