@@ -1,3 +1,5 @@
+import { ClusterLeaderEntity } from './cluster/entities/cluster-leader.entity';
+import { NodeEntity } from './cluster/entities/node.entity';
 import { KeepCursorEntity } from './keep/entities/keep-cursor.entity';
 import { KeepWindowEntity } from './keep/entities/keep-window.entity';
 import { RecordingScheduleEntity } from './schedules/entities/recording-schedule.entity';
@@ -69,4 +71,6 @@ export const ENTITIES = [
   SessionEntity,
   ApiKeyEntity,
   ClipEntity,
+  NodeEntity,
+  ClusterLeaderEntity,
 ];

@@ -3,6 +3,7 @@ import { ENTITIES } from './app.entities';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CamerasModule } from './cameras/cameras.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { CommonModule } from './common/common.module';
 import { ConfigModule } from './config/config.module';
 import type { HeldarConfig } from './config/heldar-config';
@@ -42,6 +43,7 @@ export class AppModule {
         CommonModule,
         TelemetryModule,
         DatabaseModule.forRoot(ENTITIES),
+        ClusterModule,
         ProcessModule,
         MediaModule,
         AuthModule,
