@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequireCapability } from '../auth/decorators';
+import { FleetOnly, RequireCapability } from '../auth/decorators';
 import { ClusterService } from './cluster.service';
 import { ClusterDto } from './dto/cluster.dto';
 
@@ -12,6 +12,7 @@ export class ClusterController {
 
   @Get()
   @RequireCapability('system:read')
+  @FleetOnly() // nodes, URLs and capacities are fleet-wide facts: not for camera-scoped credentials
   @ApiOperation({
     summary:
       'Nodes sharing this database: heartbeat, capacity, cameras held, which one leads (SQLite: one node)',

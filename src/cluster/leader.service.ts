@@ -86,7 +86,7 @@ export class LeaderService implements LeadershipSource, OnModuleInit, OnApplicat
     this.state = NO_LEASE;
     this.publish();
     this.leadership?.detach();
-    if (held && !this.repo.isSqlite)
+    if (held)
       await this.repo
         .releaseLeader(this.me.bootId)
         .catch((err: unknown) => this.logger.warn({ err }, 'could not release the leader lease'));

@@ -65,23 +65,39 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
       pid: this.me.pid,
       stoppedAt: null,
     };
+    let why: string | null = null;
     // Two tries: the row may move between the read and the conditional take (a racing boot).
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (await this.repo.insertIfAbsent(row)) return this.claimedAs('new');
-      const holder = await this.repo.get(this.me.nodeId);
-      if (!holder) continue;
-      const verdict = claimVerdict(holder, this.me, await this.repo.storeNow(), pidAlive);
-      if (!verdict.take) {
-        const where = this.config.isSqlite ? this.config.sqlitePath : maskUrl(this.config.databaseUrl);
-        throw new NodeClaimRefused(
-          refusalMessage(verdict.holder, this.config.isSqlite, where, this.me.nodeId),
-        );
+    for (let attempt = 0; attempt < 2 && why === null; attempt++) {
+      if (await this.repo.insertIfAbsent(row)) why = 'new';
+      else {
+        const holder = await this.repo.get(this.me.nodeId);
+        if (!holder) continue;
+        const verdict = claimVerdict(holder, this.me, await this.repo.storeNow(), pidAlive);
+        if (!verdict.take) throw this.refusal(verdict.holder);
+        if (await this.repo.takeOver(holder.bootId, row)) why = verdict.why;
       }
-      if (await this.repo.takeOver(holder.bootId, row)) return this.claimedAs(verdict.why);
     }
-    throw new NodeClaimRefused(
-      `node ${this.me.nodeId}: another kernel claimed this id while this one booted`,
-    );
+    if (why === null)
+      throw new NodeClaimRefused(
+        `node ${this.me.nodeId}: another kernel claimed this id while this one booted`,
+      );
+    if (this.config.isSqlite) {
+      // SQLite is single-node: a kernel alive on this file under ANY node id refuses this one. Checked
+      // after this row is written, so that of two kernels booting at once neither misses the other.
+      const now = await this.repo.storeNow();
+      for (const other of await this.repo.othersRunning(this.me.bootId)) {
+        const verdict = claimVerdict(other, this.me, now, pidAlive);
+        if (verdict.take) continue;
+        await this.repo.markStopped(this.me.nodeId, this.me.bootId);
+        throw this.refusal(verdict.holder);
+      }
+    }
+    this.claimedAs(why);
+  }
+
+  private refusal(holder: { pid: number; host: string }): NodeClaimRefused {
+    const where = this.config.isSqlite ? this.config.sqlitePath : maskUrl(this.config.databaseUrl);
+    return new NodeClaimRefused(refusalMessage(holder, this.config.isSqlite, where, this.me.nodeId));
   }
 
   private claimedAs(why: string): void {
@@ -100,7 +116,7 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
         if (!held && !this.lostWarned) {
           this.lostWarned = true;
           this.logger.error(
-            `node ${this.me.nodeId}: another kernel took this node id (this one was silent for more than 15 s); stop this kernel`,
+            `node ${this.me.nodeId}: another kernel holds this node id now (it took it while this one was stopping or silent for 15 s); stop this kernel`,
           );
         }
       } catch (err) {

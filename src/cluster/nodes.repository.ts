@@ -41,6 +41,17 @@ export class NodesRepository {
     return this.db.run((m) => m.getRepository(NodeEntity).findOneBy({ id }));
   }
 
+  /** Rows of other processes that did not stop gracefully (SQLite: a second kernel on the file, whatever its node id). */
+  othersRunning(bootId: string): Promise<NodeEntity[]> {
+    return this.db.run((m) =>
+      m
+        .getRepository(NodeEntity)
+        .createQueryBuilder('n')
+        .where('n.boot_id <> :bootId AND n.stopped_at IS NULL', { bootId })
+        .getMany(),
+    );
+  }
+
   /** Insert `row` (its `last_seen` and `started_at` by the store clock) unless the id exists; true if inserted. */
   async insertIfAbsent(row: Omit<NodeEntity, 'startedAt' | 'lastSeen'>): Promise<boolean> {
     const now = storeNowSql(this.db.isSqlite);
