@@ -75,6 +75,7 @@ describe(`cluster nodes, real processes (${ENGINE})`, () => {
     const second = await bootRefused(store, await freePort());
     expect(second.code).toBe(1);
     const holder = `another Heldar kernel (pid ${pidA} on host ${hostname()})`;
+    expect(second.out).not.toContain('    at '); // a message for the operator, no stack trace
     if (ENGINE === 'sqlite') {
       expect(second.out).toContain(`${holder} is using ${store.config.sqlitePath}; stop it first`);
       // Single-node whatever the node id: another id on the same file is refused too.
