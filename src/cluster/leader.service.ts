@@ -18,6 +18,7 @@ import {
   NO_LEASE,
   stepDownAt,
 } from './leader-lease';
+import { NodeHeartbeatService } from './node-heartbeat.service';
 import { NodeIdentity } from './node-identity';
 import { NodesRepository } from './nodes.repository';
 
@@ -53,6 +54,7 @@ export class LeaderService implements LeadershipSource, OnModuleInit, OnApplicat
     @Optional() private readonly leadership?: Leadership,
     @Optional() @Inject(MONOTONIC) mono?: () => number,
     @Optional() @Inject(LEASE_TIMING) timing?: LeaseTiming,
+    @Optional() private readonly heartbeat?: NodeHeartbeatService,
   ) {
     this.mono = mono ?? (() => performance.now());
     this.timing = timing ?? LEADER_TIMING;
@@ -60,6 +62,14 @@ export class LeaderService implements LeadershipSource, OnModuleInit, OnApplicat
 
   async onModuleInit(): Promise<void> {
     if (this.repo.isSqlite) return;
+    // This node's previous life crashed (kill -9) holding the lease: it cannot act any more, so the
+    // restart takes the lease at once instead of waiting out its TTL.
+    const deadBoot = (await this.heartbeat?.claimed$) ?? null;
+    if (
+      deadBoot !== null &&
+      (await this.repo.takeLeaderFrom(deadBoot, this.me.nodeId, this.me.bootId, this.timing.ttlMs))
+    )
+      this.logger.log(`node ${this.me.nodeId} took the leader lease over from its crashed previous boot`);
     // The first attempt before any module starts its loops: the leader's singletons start at boot.
     await this.renew();
     this.leadership?.attach(this);

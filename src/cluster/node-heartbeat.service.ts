@@ -25,6 +25,13 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
   private camerasHeld: () => number = () => 0;
   private claimed = false;
   private lostWarned = false;
+  private settle!: { ok: (deadBoot: string | null) => void; fail: (err: unknown) => void };
+  /**
+   * Settles once the boot claim is decided: the boot id of the previous holder of this node id when
+   * it was found dead (this host, pid gone: it can no longer act, so its leader lease may be taken at
+   * once), else null. Rejects when the claim is refused.
+   */
+  readonly claimed$: Promise<string | null> = new Promise((ok, fail) => (this.settle = { ok, fail }));
 
   constructor(
     private readonly repo: NodesRepository,
@@ -38,7 +45,13 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
   }
 
   async onModuleInit(): Promise<void> {
-    await this.claim();
+    this.claimed$.catch(() => undefined); // the refusal is thrown below; waiters see it too
+    try {
+      this.settle.ok(await this.claim());
+    } catch (err) {
+      this.settle.fail(err);
+      throw err;
+    }
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.timer.unref();
   }
@@ -52,8 +65,11 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
       .catch((err: unknown) => this.logger.warn({ err }, 'could not mark this node stopped'));
   }
 
-  /** Take this node's row, or refuse to start (NodeClaimRefused) while another kernel holds it. */
-  async claim(): Promise<void> {
+  /**
+   * Take this node's row, or refuse to start (NodeClaimRefused) while another kernel holds it. Returns
+   * the boot id of a previous holder found dead on this host (else null).
+   */
+  async claim(): Promise<string | null> {
     const row = {
       id: this.me.nodeId,
       url: this.me.url,
@@ -66,6 +82,7 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
       stoppedAt: null,
     };
     let why: string | null = null;
+    let deadBoot: string | null = null;
     // Two tries: the row may move between the read and the conditional take (a racing boot).
     for (let attempt = 0; attempt < 2 && why === null; attempt++) {
       if (await this.repo.insertIfAbsent(row)) why = 'new';
@@ -74,7 +91,10 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
         if (!holder) continue;
         const verdict = claimVerdict(holder, this.me, await this.repo.storeNow(), pidAlive);
         if (!verdict.take) throw this.refusal(verdict.holder);
-        if (await this.repo.takeOver(holder.bootId, row)) why = verdict.why;
+        if (await this.repo.takeOver(holder.bootId, row)) {
+          why = verdict.why;
+          if (why === 'dead_process') deadBoot = holder.bootId;
+        }
       }
     }
     if (why === null)
@@ -93,6 +113,7 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
       }
     }
     this.claimedAs(why);
+    return deadBoot;
   }
 
   private refusal(holder: { pid: number; host: string }): NodeClaimRefused {

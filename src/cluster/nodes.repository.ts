@@ -167,6 +167,28 @@ export class NodesRepository {
     return (rows as Array<{ boot_id: string }>).some((r) => r.boot_id === bootId);
   }
 
+  /**
+   * Take the lease from `deadBootId` at once, whatever its expiry: only for a process known dead (its
+   * node row was taken over because its pid is gone on this host). True if taken.
+   */
+  async takeLeaderFrom(deadBootId: string, nodeId: string, bootId: string, ttlMs: number): Promise<boolean> {
+    const sqlite = this.db.isSqlite;
+    const res = await this.db.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(ClusterLeaderEntity)
+        .set({
+          nodeId,
+          bootId,
+          acquiredAt: () => storeNowSql(sqlite),
+          expiresAt: () => storeNowSql(sqlite, ttlMs),
+        })
+        .where('name = :name AND boot_id = :dead', { name: LEADER, dead: deadBootId })
+        .execute(),
+    );
+    return (res.affected ?? 0) > 0;
+  }
+
   /** Give the lease up (graceful stop): another node takes it at its next attempt. */
   async releaseLeader(bootId: string): Promise<void> {
     await this.db.run((m) => m.getRepository(ClusterLeaderEntity).delete({ name: LEADER, bootId }));

@@ -135,8 +135,9 @@ describe(`cluster: nodes and the leader lease (${ENGINE})`, () => {
 
   describe('leader lease', () => {
     const made: LeaderService[] = [];
-    const node = (id: string, mono: () => number = () => performance.now()) => {
-      const s = new LeaderService(repo, new NodeIdentity(id, `http://${id}`), undefined, mono, FAST);
+    const node = (id: string | NodeIdentity, mono: () => number = () => performance.now()) => {
+      const who = typeof id === 'string' ? new NodeIdentity(id, `http://${id}`) : id;
+      const s = new LeaderService(repo, who, undefined, mono, FAST);
       made.push(s);
       return s;
     };
@@ -219,6 +220,24 @@ describe(`cluster: nodes and the leader lease (${ENGINE})`, () => {
       await a.stop();
       await b.renew();
       expect([a.isLeader(), b.isLeader()]).toEqual([false, true]);
+    });
+
+    it('a restart after a crash takes the lease of its dead previous boot at once (no other boot can be robbed)', async () => {
+      const crashedBoot = new NodeIdentity('c1', 'http://c1');
+      const crashed = node(crashedBoot);
+      await crashed.renew();
+      expect(crashed.isLeader()).toBe(true);
+      const other = node('c2');
+      const me = new NodeIdentity('c1', 'http://c1');
+      // Another boot id than the holder's: nothing happens.
+      expect(await repo.takeLeaderFrom('boot-not-holding', 'c1', me.bootId, FAST.ttlMs)).toBe(false);
+      // The holder's boot (found dead by the node claim): taken at once, before its TTL ran out.
+      expect(await repo.takeLeaderFrom(crashedBoot.bootId, 'c1', me.bootId, FAST.ttlMs)).toBe(true);
+      const restarted = node(me);
+      await restarted.renew();
+      await other.renew();
+      expect([restarted.isLeader(), other.isLeader()]).toEqual([true, false]);
+      expect(await repo.leaderNodeId()).toBe('c1');
     });
 
     it('a cluster loop ticks on the leader only; the follower runs it once it becomes leader', async () => {
