@@ -142,6 +142,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       1000,
       () => {
         this.tableDue = true;
+        // PostgreSQL: subscriptions may be changed through another node, which cannot invalidate
+        // this cache: the leader reads them again every tick.
+        if (!this.config.isSqlite) this.hooks = null;
         return this.cycle();
       },
       { scope: 'cluster' },
