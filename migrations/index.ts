@@ -13,6 +13,7 @@ import { Coverage1765700000000 } from './1765700000000-coverage';
 import { ModuleLifecycle1765800000000 } from './1765800000000-module-lifecycle';
 import { RecordingModes1766100000000 } from './1766100000000-recording-modes';
 import { Snapshots1766200000000 } from './1766200000000-snapshots';
+import { ClusterNodes1766300000000 } from './1766300000000-cluster-nodes';
 import { CameraLeases1766400000000 } from './1766400000000-camera-leases';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
@@ -32,5 +33,6 @@ export const MIGRATIONS = [
   ModuleLifecycle1765800000000,
   RecordingModes1766100000000,
   Snapshots1766200000000,
+  ClusterNodes1766300000000,
   CameraLeases1766400000000,
 ];

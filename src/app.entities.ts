@@ -1,3 +1,5 @@
+import { ClusterLeaderEntity } from './cluster/entities/cluster-leader.entity';
+import { NodeEntity } from './cluster/entities/node.entity';
 import { KeepCursorEntity } from './keep/entities/keep-cursor.entity';
 import { KeepWindowEntity } from './keep/entities/keep-window.entity';
 import { RecordingScheduleEntity } from './schedules/entities/recording-schedule.entity';
@@ -70,5 +72,7 @@ export const ENTITIES = [
   SessionEntity,
   ApiKeyEntity,
   ClipEntity,
+  NodeEntity,
+  ClusterLeaderEntity,
   CameraLeaseEntity,
 ];

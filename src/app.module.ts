@@ -3,6 +3,7 @@ import { ENTITIES } from './app.entities';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CamerasModule } from './cameras/cameras.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { CommonModule } from './common/common.module';
 import { ConfigModule } from './config/config.module';
 import type { HeldarConfig } from './config/heldar-config';
@@ -28,7 +29,6 @@ import { LiveviewModule } from './liveview/liveview.module';
 import { PlaybackModule } from './playback/playback.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './common/telemetry';
-import { ClusterModule } from './cluster/cluster.module';
 
 type ModuleRef = NonNullable<DynamicModule['imports']>[number];
 
@@ -43,6 +43,7 @@ export class AppModule {
         CommonModule,
         TelemetryModule,
         DatabaseModule.forRoot(ENTITIES),
+        ClusterModule,
         ProcessModule,
         MediaModule,
         AuthModule,
@@ -66,7 +67,6 @@ export class AppModule {
         LiveviewModule,
         PlaybackModule,
         MetricsModule,
-        ClusterModule,
         ...extra,
       ],
     };

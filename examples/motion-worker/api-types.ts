@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1/cluster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Nodes sharing this database: heartbeat, capacity, cameras held, which one leads (SQLite: one node) */
+        get: operations["ClusterController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -1337,6 +1354,42 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ClusterNodeDto: {
+            /** @description HELDAR_NODE_ID */
+            id: string;
+            /** @description How the other nodes reach this one (HELDAR_NODE_URL) */
+            url: string;
+            /** @description Kernel version the node runs */
+            version: string;
+            /** @description When the node (this boot of it) started */
+            started_at: string;
+            /** @description Its last heartbeat (every 3 s, store clock) */
+            last_seen: string;
+            /** @description Heartbeat within 15 s and not stopped */
+            live: boolean;
+            /** @description Cameras it records at most (HELDAR_NODE_MAX_CAMERAS) */
+            capacity: number;
+            /** @description Cameras it records now */
+            cameras_held: number;
+            /** @description Holds the leader lease (runs the cluster singletons) */
+            leader: boolean;
+            /** @description When it stopped gracefully */
+            stopped_at?: string | null;
+        };
+        ClusterDto: {
+            /**
+             * @description SQLite is single-node
+             * @enum {string}
+             */
+            engine: "sqlite" | "postgres";
+            /** @description The node that answered */
+            node_id: string;
+            /** @description The leader node, if any holds the lease */
+            leader_id: string | null;
+            /** @description Nodes that answered a heartbeat within 15 s */
+            live_nodes: number;
+            nodes: components["schemas"]["ClusterNodeDto"][];
+        };
         LoginDto: {
             username: string;
             password: string;
@@ -2465,6 +2518,39 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ClusterController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterDto"];
+                };
+            };
+            /** @description no valid credential (when auth is enabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description requires system:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     AuthController_login: {
         parameters: {
             query?: never;

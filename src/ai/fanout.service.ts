@@ -49,7 +49,9 @@ export class FanoutService implements OnApplicationBootstrap {
     }
     this.consumers = found;
     this.logger.log(`detection consumers: ${found.map((c) => c.name).join(', ') || 'none'}`);
-    this.loops.start('fanout_replay', REPLAY_EVERY_MS, () => this.replay().then(() => undefined));
+    this.loops.start('fanout_replay', REPLAY_EVERY_MS, () => this.replay().then(() => undefined), {
+      scope: 'cluster',
+    });
   }
 
   get names(): string[] {

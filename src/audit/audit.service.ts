@@ -101,7 +101,7 @@ export class AuditService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    this.loops.start('audit_head', DAY_MS, () => this.dailyHead());
+    this.loops.start('audit_head', DAY_MS, () => this.dailyHead(), { scope: 'cluster' });
   }
 
   /** Daily `audit_head` when the chain moved (the first tick, at boot, only notes the head). */

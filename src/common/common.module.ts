@@ -2,6 +2,7 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { HeldarConfig } from '../config/heldar-config';
 import { Clock } from './clock';
+import { Leadership } from './leadership';
 import { Loops } from './loops';
 import { RowRetention } from './row-retention';
 import { loadOrCreateSecretKey, SecretBox } from './secret-box';
@@ -11,6 +12,7 @@ import { loadOrCreateSecretKey, SecretBox } from './secret-box';
   imports: [ScheduleModule.forRoot()],
   providers: [
     Clock,
+    Leadership,
     Loops,
     RowRetention,
     {
@@ -26,6 +28,6 @@ import { loadOrCreateSecretKey, SecretBox } from './secret-box';
       },
     },
   ],
-  exports: [Clock, SecretBox, Loops, RowRetention],
+  exports: [Clock, SecretBox, Leadership, Loops, RowRetention],
 })
 export class CommonModule {}

@@ -1,4 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { Subject } from 'rxjs';
+import type { HeldarConfig } from '../config/heldar-config';
+import { Leadership } from './leadership';
 import { LOOP_NAME, Loops } from './loops';
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
@@ -67,5 +70,65 @@ describe('Loops', () => {
   ])('loop name %j is snake_case: %s', (name, ok) => {
     expect(LOOP_NAME.test(name)).toBe(ok);
     if (!ok) expect(() => loops.start(name, 60_000, () => Promise.resolve())).toThrow('snake_case');
+  });
+
+  describe('scope cluster (a singleton of the cluster)', () => {
+    /** A PostgreSQL node's Leadership driven by hand. */
+    function clusterNode() {
+      const leadership = new Leadership({ isSqlite: false } as HeldarConfig);
+      const changes$ = new Subject<boolean>();
+      let leader = false;
+      leadership.attach({ isLeader: () => leader, changes$ });
+      const set = (v: boolean) => {
+        leader = v;
+        changes$.next(v);
+      };
+      return { leadership, set };
+    }
+
+    it('on SQLite (single node) a cluster loop runs as a node loop', async () => {
+      const l = new Loops(registry, new Leadership({ isSqlite: true } as HeldarConfig));
+      const tick = jest.fn(() => Promise.resolve());
+      l.start('single', 60_000, tick, { scope: 'cluster' });
+      await turn();
+      expect(tick).toHaveBeenCalledTimes(1);
+      await l.beforeApplicationShutdown();
+    });
+
+    it('ticks only while this node is the leader; a node loop ticks regardless', async () => {
+      const { leadership, set } = clusterNode();
+      const l = new Loops(registry, leadership);
+      const single = jest.fn(() => Promise.resolve());
+      const own = jest.fn(() => Promise.resolve());
+      l.start('single', 20, single, { scope: 'cluster' });
+      l.start('own', 20, own);
+      await new Promise((r) => setTimeout(r, 70));
+      expect(single).not.toHaveBeenCalled();
+      expect(own.mock.calls.length).toBeGreaterThanOrEqual(2);
+
+      set(true);
+      await turn();
+      expect(single).toHaveBeenCalledTimes(1); // at once on becoming leader, not a period later
+      await new Promise((r) => setTimeout(r, 70));
+      const whileLeader = single.mock.calls.length;
+      expect(whileLeader).toBeGreaterThanOrEqual(3);
+
+      set(false);
+      await new Promise((r) => setTimeout(r, 70));
+      expect(single).toHaveBeenCalledTimes(whileLeader);
+      await l.beforeApplicationShutdown();
+    });
+
+    it('a stopped cluster loop does not run when leadership comes', async () => {
+      const { leadership, set } = clusterNode();
+      const l = new Loops(registry, leadership);
+      const tick = jest.fn(() => Promise.resolve());
+      l.start('single', 60_000, tick, { scope: 'cluster' });
+      await l.stop('single');
+      set(true);
+      await turn();
+      expect(tick).not.toHaveBeenCalled();
+      await l.beforeApplicationShutdown();
+    });
   });
 });

@@ -123,8 +123,13 @@ export class LiveviewService implements OnApplicationBootstrap, OnModuleDestroy 
       { remote: true },
     );
     if (this.mediamtx.configured)
-      this.loops.start('live_reconcile', this.config.liveReconcileIntervalS * 1000, () =>
-        this.reconcileAll(),
+      this.loops.start(
+        'live_reconcile',
+        this.config.liveReconcileIntervalS * 1000,
+        () => this.reconcileAll(),
+        {
+          scope: 'cluster',
+        },
       );
     else this.loops.start('live_reaper', REAP_MS, () => this.hls.reapIdle().then(() => undefined));
   }

@@ -102,7 +102,9 @@ export class SidecarsService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    this.loops.start('module_health', this.config.moduleHealthIntervalS * 1000, () => this.probeAll());
+    this.loops.start('module_health', this.config.moduleHealthIntervalS * 1000, () => this.probeAll(), {
+      scope: 'cluster',
+    });
   }
 
   list(): Promise<SidecarEntity[]> {

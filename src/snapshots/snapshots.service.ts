@@ -112,7 +112,7 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
       await this.repo.deleteSchedulesOf(id);
     });
     for (const s of await this.repo.allSchedules()) this.schedules.set(s.id, s);
-    this.loops.start('snapshots', TICK_MS, () => Promise.resolve(this.tick()));
+    this.loops.start('snapshots', TICK_MS, () => Promise.resolve(this.tick()), { scope: 'cluster' });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -11,6 +11,7 @@ import { merge, type Subscription } from 'rxjs';
 import { Clock } from '../common/clock';
 import { Telemetry } from '../common/telemetry';
 import { uuidv7 } from '../common/ids';
+import { Leadership } from '../common/leadership';
 import { Loops } from '../common/loops';
 import { SecretBox, SecretBoxError } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
@@ -78,6 +79,7 @@ export function matches(
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
   private subscription?: Subscription;
+  private leaderSub?: Subscription;
   private scheduling: Promise<void> | null = null;
   private scheduleAgain = false;
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -117,6 +119,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly telemetry: Telemetry,
     private readonly horizon: EventHorizon,
+    private readonly leadership: Leadership,
   ) {
     this.client = new GuardedClient({
       connections: config.webhookConcurrency,
@@ -125,20 +128,48 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const requeued = await this.repo.requeueInFlight(this.clock.nowIso());
-    if (requeued > 0) this.logger.warn(`re-queued ${requeued} delivery(ies) interrupted by a stop`);
+    // Cluster: the leader alone dispatches (the cursors and the ledger are shared): no delivery twice.
+    if (this.leadership.isLeader()) await this.requeue();
+    this.leaderSub = this.leadership.changes$.subscribe((leader) => {
+      if (!leader) return this.queues.clear(); // the rows stay `delivering`: the next leader re-queues them
+      void this.takeOver().catch((err: unknown) => this.logger.error({ err }, 'webhook takeover failed'));
+    });
     // Each commit, and (PostgreSQL) each move of the visibility horizon: an event read past it
     // is delivered once the transactions open beside it have ended (see EventHorizon).
     this.subscription = merge(this.bus.events$, this.horizon.advanced$).subscribe(() => this.wake());
-    this.loops.start('webhooks', 1000, () => {
-      this.tableDue = true;
-      return this.cycle();
-    });
+    this.loops.start(
+      'webhooks',
+      1000,
+      () => {
+        this.tableDue = true;
+        // PostgreSQL: subscriptions may be changed through another node, which cannot invalidate
+        // this cache: the leader reads them again every tick.
+        if (!this.config.isSqlite) this.hooks = null;
+        return this.cycle();
+      },
+      { scope: 'cluster' },
+    );
+  }
+
+  /** What the previous dispatcher had taken and not recorded (a stop, a crash, a lost leadership) is due again. */
+  private async requeue(): Promise<void> {
+    const requeued = await this.repo.requeueInFlight(this.clock.nowIso());
+    if (requeued > 0) this.logger.warn(`re-queued ${requeued} delivery(ies) interrupted by a stop`);
+  }
+
+  /** This node became the leader: its own sends of a former term end first, then the ledger's are due again. */
+  private async takeOver(): Promise<void> {
+    await Promise.allSettled(this.inFlight.values());
+    if (this.stopped || !this.leadership.isLeader()) return;
+    await this.requeue();
+    this.invalidate();
+    this.kick();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.subscription?.unsubscribe();
+    this.leaderSub?.unsubscribe();
     clearTimeout(this.retryTimer);
     await this.scheduling;
     await Promise.allSettled(this.inFlight.values());
@@ -200,7 +231,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async cycle(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || !this.leadership.isLeader()) return;
     await this.schedule();
     await this.pump();
   }
@@ -289,7 +320,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async pump(): Promise<void> {
     const all = this.config.webhookConcurrency;
     const per = this.config.webhookSubscriptionConcurrency;
-    while (!this.stopped && this.sending < all && this.inFlight.size < all * UNRECORDED_FACTOR) {
+    while (
+      !this.stopped &&
+      this.leadership.isLeader() &&
+      this.sending < all &&
+      this.inFlight.size < all * UNRECORDED_FACTOR
+    ) {
       if (this.queues.size === 0) {
         if (!this.tableDue) return;
         await this.refill();
