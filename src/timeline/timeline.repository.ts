@@ -461,9 +461,22 @@ export class TimelineRepository implements OnModuleInit {
             },
           )
           .getOne();
-        const seconds = (from: string) => Math.round((Date.parse(run.end) - Date.parse(from)) / 100) / 10;
+        const seconds = (from: string, to = run.end) =>
+          Math.round((Date.parse(to) - Date.parse(from)) / 100) / 10;
+        // A gap may already start here: the indexer's, recorded from the previous segment's end
+        // before this (late-indexed) segment had its row. One gap per start: it becomes this run,
+        // keeping its own cause only if it reaches past the run.
+        const same = prev ? null : await gaps.findOneBy({ cameraId, gapStart: run.start });
         if (prev) await gaps.update({ id: prev.id }, { gapEnd: run.end, gapSeconds: seconds(prev.gapStart) });
-        else
+        else if (same) {
+          const beyond = same.gapEnd > run.end;
+          await gaps.update(
+            { id: same.id },
+            beyond
+              ? { gapSeconds: seconds(run.start, same.gapEnd) }
+              : { gapEnd: run.end, gapSeconds: seconds(run.start), cause: 'no_event', fillState: 'none' },
+          );
+        } else
           await gaps.insert({
             id: prefixedId('gap_'),
             cameraId,

@@ -171,3 +171,47 @@ describe(`segment rows: batch insert and index use (${ENGINE})`, () => {
     expect(await repo.previousEnd(cam, iso(T0 + 6 * 3_600_000))).toBe(iso(T0 + 70 * 60_000));
   });
 });
+
+describe(`event-camera keep decisions and the gaps already recorded (${ENGINE})`, () => {
+  let store: TestStore;
+  let mod: TestingModule;
+  let repo: TimelineRepository;
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    mod = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule.forRoot(ENTITIES)],
+    }).compile();
+    await mod.init();
+    repo = new TimelineRepository(mod.get(DatabaseService), mod.get(RowRetention));
+  });
+
+  afterAll(async () => {
+    await mod.close();
+    await store.cleanup();
+  });
+
+  // A segment indexed late (its file closed after the next one's): the indexer had already
+  // recorded a gap from the previous segment's end, which is exactly where the late one starts.
+  it('a dropped run starting where a gap already starts extends that gap instead of failing the decision', async () => {
+    const [p, q, r] = rows('late', 3, T0, 60_000);
+    for (const s of [p, q, r]) await repo.insertSegment({ ...s, keptBy: 'pending' });
+    await repo.insertGap({
+      id: 'gap_indexer',
+      cameraId: 'late',
+      gapStart: p.endTime,
+      gapEnd: iso(T0 + 90_000),
+      gapSeconds: 30,
+      cause: 'recorder_restart',
+      fillState: 'pending',
+      createdAt: iso(T0),
+    });
+    const gone = await repo.decideSegments('late', [{ id: p.id, keptBy: 'event:door' }], [q.id], iso(T0));
+    expect(gone.map((g) => g.id)).toEqual([q.id]);
+    const gaps = await repo.gaps('late', 10);
+    expect(gaps.map((g) => [g.gapStart, g.gapEnd, g.cause])).toEqual([[q.startTime, q.endTime, 'no_event']]);
+    // Deciding again (a second decision pass over the same rows) changes nothing.
+    expect(await repo.decideSegments('late', [], [q.id], iso(T0))).toEqual([]);
+    expect((await repo.gaps('late', 10)).length).toBe(1);
+  });
+});
