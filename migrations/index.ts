@@ -13,6 +13,7 @@ import { Coverage1765700000000 } from './1765700000000-coverage';
 import { ModuleLifecycle1765800000000 } from './1765800000000-module-lifecycle';
 import { RecordingModes1766100000000 } from './1766100000000-recording-modes';
 import { Snapshots1766200000000 } from './1766200000000-snapshots';
+import { IndexedDays1766500000000 } from './1766500000000-indexed-days';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   ModuleLifecycle1765800000000,
   RecordingModes1766100000000,
   Snapshots1766200000000,
+  IndexedDays1766500000000,
 ];
