@@ -160,7 +160,7 @@ describe(`day folder state: a pass lists only what changed (${ENGINE})`, () => {
     const repo = t.app.get(TimelineRepository);
     const insert = repo.insertSegments.bind(repo);
     const middle = `cr/${dayName(DAYS[1])}/`;
-    jest.spyOn(repo, 'insertSegments').mockImplementation(async (rows: SegmentEntity[]) => {
+    jest.spyOn(repo, 'insertSegments').mockImplementation(async (rows: readonly SegmentEntity[]) => {
       if (rows.some((r) => r.path.startsWith(middle))) throw new Error('the kernel died here');
       return insert(rows);
     });
