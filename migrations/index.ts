@@ -15,6 +15,7 @@ import { RecordingModes1766100000000 } from './1766100000000-recording-modes';
 import { Snapshots1766200000000 } from './1766200000000-snapshots';
 import { ClusterNodes1766300000000 } from './1766300000000-cluster-nodes';
 import { CameraLeases1766400000000 } from './1766400000000-camera-leases';
+import { IndexedDays1766500000000 } from './1766500000000-indexed-days';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   Snapshots1766200000000,
   ClusterNodes1766300000000,
   CameraLeases1766400000000,
+  IndexedDays1766500000000,
 ];

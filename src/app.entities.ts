@@ -31,6 +31,7 @@ import { RecorderRunEntity } from './recorder/entities/recorder-run.entity';
 import { RecordingGapEntity } from './timeline/entities/recording-gap.entity';
 import { SegmentEntity } from './timeline/entities/segment.entity';
 import { CoverageEntity } from './timeline/entities/coverage.entity';
+import { IndexedDayEntity } from './timeline/entities/indexed-day.entity';
 import { SegmentUsageEntity } from './timeline/entities/segment-usage.entity';
 import { ModuleRecordEntity } from './settings/entities/module-record.entity';
 import { SettingEntity } from './settings/entities/setting.entity';
@@ -66,6 +67,7 @@ export const ENTITIES = [
   RecorderRunEntity,
   SegmentEntity,
   CoverageEntity,
+  IndexedDayEntity,
   SegmentUsageEntity,
   RecordingGapEntity,
   UserEntity,

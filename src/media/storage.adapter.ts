@@ -106,6 +106,15 @@ export class StorageAdapter {
     );
   }
 
+  /** The mtime of a directory (it changes as entries are added, removed or renamed in it); null
+   * when it is no directory. */
+  async dirMtime(dir: string): Promise<number | null> {
+    return stat(dir).then(
+      (s) => (s.isDirectory() ? s.mtimeMs : null),
+      () => null,
+    );
+  }
+
   /** Names of the sub-directories of `dir`; [] when it does not exist. */
   async listDirs(dir: string): Promise<string[]> {
     try {

@@ -21,7 +21,15 @@ import { MediaService } from '../media/media.service';
 import { StorageAdapter } from '../media/storage.adapter';
 import type { ClosedSegment, RecorderListener } from '../recorder/recorder-listener';
 import { RecorderService } from '../recorder/recorder.service';
-import { isSegmentClosed, planFlatMove, segmentNode, segmentTimes, unindexedNames } from './timeline-logic';
+import {
+  dayUnchanged,
+  isSegmentClosed,
+  mayRecordDay,
+  planFlatMove,
+  segmentNode,
+  segmentTimes,
+  unindexedNames,
+} from './timeline-logic';
 import { isDayDir, parseSegmentName, segmentDay, segmentRelPath } from '../recorder/recording-layout';
 import type { SegmentEntity } from './entities/segment.entity';
 import { TimelineRepository } from './timeline.repository';
@@ -200,16 +208,50 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       dirs = (await this.storage.listNames(camDir)).dirs;
     }
     const days = dirs.filter(isDayDir).sort();
-    // The camera's newest file (the only one that may still be written): in the last non-empty day.
+    // What the last full pass saw of each folder, and each folder's mtime now (read before any
+    // listing): a folder whose mtime is unchanged is not listed. State of folders gone is dropped.
+    const saved = await this.repo.dayStates(cameraId);
+    const present = new Set(days);
+    await this.repo.clearDayStates(
+      cameraId,
+      [...saved.keys()].filter((d) => !present.has(d)),
+    );
+    const statAtMs = this.clock.nowMs();
+    const mtimes = new Map<string, number | null>();
+    for (const day of days) mtimes.set(day, await this.storage.dirMtime(join(camDir, day)));
+    const unchanged = (day: string) => dayUnchanged(saved.get(day), mtimes.get(day) ?? null);
+    const record = (day: string, files: string[], names: string[], indexedFiles: number) =>
+      unchanged(day)
+        ? Promise.resolve()
+        : this.recordDay(cameraId, day, {
+            mtimeMs: mtimes.get(day) ?? null,
+            statAtMs,
+            mp4Files: files.filter((n) => n.endsWith('.mp4')).length,
+            segmentFiles: names.length,
+            indexedFiles,
+          });
+    // Listings of this pass, dropped as each folder is done (at most one day's names held).
+    const listed = new Map<string, string[]>();
+    const list = async (day: string) => {
+      let files = listed.get(day);
+      if (!files) listed.set(day, (files = (await this.storage.listNames(join(camDir, day))).files));
+      return files;
+    };
+    // The camera's newest file (the only one that may still be written): in the last non-empty
+    // day. That folder is always listed (a file in it may have grown since it was indexed).
     let newest: string | null = null;
-    for (let i = days.length - 1; i >= 0 && newest === null; i--) {
-      const names = (await this.storage.listNames(join(camDir, days[i]))).files.filter(
-        (n) => parseSegmentName(n) !== null,
-      );
-      if (names.length > 0) newest = names.sort()[names.length - 1];
+    let newestDay: string | null = null;
+    for (let i = days.length - 1; i >= 0 && newestDay === null; i--) {
+      const s = saved.get(days[i]);
+      if (s && s.files === 0 && unchanged(days[i])) continue;
+      const files = await list(days[i]);
+      const names = files.filter((n) => parseSegmentName(n) !== null);
+      if (names.length > 0) {
+        newestDay = days[i];
+        newest = names.sort()[names.length - 1];
+      } else await record(days[i], files, names, 0); // an empty folder (tomorrow's, made ahead)
     }
-    if (newest === null) return;
-    const newestDay = segmentDay(newest);
+    if (newestDay === null) return;
     const isClosed = (f: { name: string; mtimeMs: number }) =>
       f.name !== newest ||
       f.mtimeMs <= closedBeforeMs ||
@@ -221,27 +263,50 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       });
 
     for (const day of days) {
-      if (day > newestDay!) break;
-      const dayDir = join(camDir, day);
-      const names = (await this.storage.listNames(dayDir)).files.filter((n) => parseSegmentName(n) !== null);
-      if (names.length === 0) continue;
+      if (day > newestDay) break;
       const last = day === newestDay;
+      if (!last && unchanged(day)) continue; // nothing added, removed or renamed since it was seen whole
+      const dayDir = join(camDir, day);
+      const files = await list(day);
+      listed.delete(day);
+      const names = files.filter((n) => parseSegmentName(n) !== null);
+      if (names.length === 0) {
+        await record(day, files, names, 0);
+        continue;
+      }
       // A day whose row count matches its files is done: no row read, no stat.
-      if (!last && (await this.repo.countOfDay(cameraId, day, this.node)) === names.length) continue;
+      if (!last && (await this.repo.countOfDay(cameraId, day, this.node)) === names.length) {
+        await record(day, files, names, names.length);
+        continue;
+      }
       const indexed = await this.repo.indexedNamesOfDay(cameraId, day, this.node);
       const todo = unindexedNames(names, indexed).filter(
         (n) => (this.probeFailures.get(`${cameraId}/${day}/${n}`) ?? 0) < MAX_PROBE_FAILURES,
       );
+      let committed = 0;
       for (let i = 0; i < todo.length; i += PAGE) {
         const page = await this.statAll(cameraId, day, dayDir, todo.slice(i, i + PAGE));
         const ready = page.filter(isClosed);
         const probed = await this.probeAll(cameraId, ready);
         await this.commit(cameraId, probed, false);
+        committed += probed.length;
         await yieldToLoop();
       }
       if (last) await this.repairGrown(cameraId, day, dayDir, indexed, isClosed);
+      // Recorded only once every file of the folder has its row (a crash before this lists it again).
+      await record(day, files, names, names.filter((n) => indexed.has(n)).length + committed);
       await yieldToLoop();
     }
+  }
+
+  /** Record a day folder as seen whole, when its listing may stand for it until its mtime changes. */
+  private async recordDay(
+    cameraId: string,
+    day: string,
+    s: Parameters<typeof mayRecordDay>[0],
+  ): Promise<void> {
+    if (mayRecordDay(s))
+      await this.repo.saveDayState(cameraId, day, { mtimeMs: s.mtimeMs!, files: s.segmentFiles });
   }
 
   /** Old layout (`<camera>/<name>`): each closed file to its day folder, its row first (crash-safe:

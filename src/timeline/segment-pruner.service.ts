@@ -7,7 +7,7 @@ import { HeldarConfig } from '../config/heldar-config';
 import { StorageAdapter } from '../media/storage.adapter';
 import { IndexerService } from './indexer.service';
 import { isDayDir, parseSegmentName, recorderDayDirs } from '../recorder/recording-layout';
-import { segmentNode } from './timeline-logic';
+import { type DayState, dayUnchanged, segmentNode } from './timeline-logic';
 import { type SegmentUsageRow, TimelineRepository } from './timeline.repository';
 
 /** A camera's footage bytes (total, held, deletable): what retention plans with. */
@@ -144,9 +144,10 @@ export class SegmentPruner implements OnModuleInit {
    * Recording files (`*.mp4`) that no segment row knows and that were last written more than
    * `minAgeMs` ago: files of deleted cameras, and files of live cameras that the indexer has given
    * up on (empty or unreadable). The camera is indexed first, so footage written while the kernel
-   * was down is indexed, never mistaken for an orphan. Per day folder, a folder whose row count
-   * matches its files is skipped without a `stat`; emptied past day folders and directories of
-   * deleted cameras go.
+   * was down is indexed, never mistaken for an orphan. Per day folder, a folder the indexer
+   * recorded as seen whole and whose mtime is unchanged is not listed, one whose row count matches
+   * its files is skipped without a `stat`; emptied past day folders and directories of deleted
+   * cameras go.
    */
   async reclaimOrphans(minAgeMs: number): Promise<{ files: number; bytes: number }> {
     const root = this.config.recordingsDirAbs;
@@ -160,8 +161,15 @@ export class SegmentPruner implements OnModuleInit {
       const { files, dirs } = await this.storage.listNames(camDir);
       // Left in the old flat layout (a deleted camera's, or one the migration could not move).
       await this.reclaimIn(camDir, `${cameraId}/`, files, live, minAgeMs, total, null);
+      // A folder the indexer saw whole (every .mp4 with its row) and unchanged since: no orphan.
+      const saved = live ? await this.repo.dayStates(cameraId) : new Map<string, DayState>();
       for (const day of dirs.filter(isDayDir).sort()) {
         const dayDir = join(camDir, day);
+        const state = saved.get(day);
+        if (state && dayUnchanged(state, await this.storage.dirMtime(dayDir))) {
+          if (state.files === 0 && !keepDays.has(day)) await this.storage.removeEmptyDir(dayDir);
+          continue;
+        }
         const names = (await this.storage.listNames(dayDir)).files;
         const count = live ? await this.repo.countOfDay(cameraId, day, segmentNode(this.config)) : 0;
         const segments = names.filter((n) => parseSegmentName(n) !== null).length;

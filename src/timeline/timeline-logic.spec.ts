@@ -6,6 +6,9 @@ import {
   coverageInsert,
   coveragePieces,
   coverageWindow,
+  dayOfPath,
+  dayUnchanged,
+  mayRecordDay,
   planFlatMove,
   unindexedNames,
   findHoles,
@@ -245,5 +248,37 @@ describe('segmentNode (whose disk a segment row names)', () => {
     ['PostgreSQL, shared storage: none', { isSqlite: false, storageShared: true, nodeId: 'a' }, null],
   ])('%s', (_name, config, want) => {
     expect(segmentNode(config)).toBe(want);
+  });
+});
+
+describe('day folder state (a pass lists only folders changed since the last full look)', () => {
+  it.each([
+    [undefined, 1000, false],
+    [{ mtimeMs: 1000, files: 3 }, 1000, true],
+    [{ mtimeMs: 1000, files: 3 }, 1000.5, false],
+    [{ mtimeMs: 1000, files: 3 }, null, false],
+  ])('saved %j, mtime %j → unchanged %j', (saved, mtime, expected) => {
+    expect(dayUnchanged(saved, mtime)).toBe(expected);
+  });
+
+  const ok = { mtimeMs: 1000, statAtMs: 5000, mp4Files: 3, segmentFiles: 3, indexedFiles: 3 };
+  it.each([
+    [ok, true],
+    [{ ...ok, statAtMs: 2500 }, false], // modified 1.5 s before the stat: not settled
+    [{ ...ok, statAtMs: 3000 }, true],
+    [{ ...ok, mtimeMs: null }, false], // the folder vanished
+    [{ ...ok, indexedFiles: 2 }, false], // a file not indexed (still written, or failed to probe)
+    [{ ...ok, mp4Files: 4 }, false], // an .mp4 that is no segment: the orphan reclaim must see it
+    [{ ...ok, mp4Files: 0, segmentFiles: 0, indexedFiles: 0 }, true], // an empty folder
+  ])('%j → may record %j', (input, expected) => {
+    expect(mayRecordDay(input)).toBe(expected);
+  });
+
+  it.each([
+    ['cam/2026-12-02/20261202_000000.mp4', '2026-12-02'],
+    ['cam/20261202_000000.mp4', null],
+    ['cam/2026-13-02/20261202_000000.mp4', null],
+  ])('%s is in day folder %j', (path, day) => {
+    expect(dayOfPath(path)).toBe(day);
   });
 });

@@ -1,6 +1,6 @@
 /** Pure timeline rules: segment closedness and times, merged ranges, holes and their causes. */
 import { CAUSE_TOLERANCE_MS, type GapCause, type RecordingStop } from '../common/gap-cause';
-import { parseSegmentName } from '../recorder/recording-layout';
+import { isDayDir, parseSegmentName } from '../recorder/recording-layout';
 
 /** Grace after a segment's nominal length before a last file counts as finished. */
 export const CLOSE_GRACE_MS = 15_000;
@@ -191,4 +191,45 @@ export function planFlatMove(s: { flatRow: boolean; dayRow: boolean; dayFileExis
  */
 export function segmentNode(c: { isSqlite: boolean; storageShared: boolean; nodeId: string }): string | null {
   return c.isSqlite || c.storageShared ? null : c.nodeId;
+}
+
+/** A day folder modified this recently is listed again by the next pass even when fully indexed: a
+ * file created in the same tick of the filesystem's clock as our `stat` would not change its mtime. */
+export const DAY_SETTLE_MS = 2000;
+
+/** What the last full pass saw of a day folder (see IndexedDayEntity). */
+export interface DayState {
+  mtimeMs: number;
+  files: number;
+}
+
+/** A day folder whose mtime is the one the last full pass recorded: nothing was added, removed or
+ * renamed in it since, so it need not be listed. */
+export function dayUnchanged(saved: DayState | undefined, mtimeMs: number | null): boolean {
+  return saved !== undefined && mtimeMs !== null && saved.mtimeMs === mtimeMs;
+}
+
+/**
+ * Whether a pass may record a day folder as fully seen: its mtime (read before listing it) is
+ * settled, and every recording file (`*.mp4`) listed in it is a segment with a row.
+ */
+export function mayRecordDay(s: {
+  mtimeMs: number | null;
+  statAtMs: number;
+  mp4Files: number;
+  segmentFiles: number;
+  indexedFiles: number;
+}): boolean {
+  return (
+    s.mtimeMs !== null &&
+    s.statAtMs - s.mtimeMs >= DAY_SETTLE_MS &&
+    s.mp4Files === s.segmentFiles &&
+    s.indexedFiles === s.segmentFiles
+  );
+}
+
+/** The day folder of a segment row's path (`<camera>/<day>/<name>`); null for a flat path. */
+export function dayOfPath(path: string): string | null {
+  const parts = path.split('/');
+  return parts.length === 3 && isDayDir(parts[1]) ? parts[1] : null;
 }

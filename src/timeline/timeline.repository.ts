@@ -12,6 +12,7 @@ import { prefixedId } from '../common/ids';
 import type { GapCause } from '../common/gap-cause';
 import { DatabaseService } from '../database/database.service';
 import { CoverageEntity } from './entities/coverage.entity';
+import { IndexedDayEntity } from './entities/indexed-day.entity';
 import { RecordingGapEntity } from './entities/recording-gap.entity';
 import { SegmentUsageEntity } from './entities/segment-usage.entity';
 import { SegmentEntity } from './entities/segment.entity';
@@ -22,6 +23,8 @@ import {
   coverageInsert,
   coveragePieces,
   coverageWindow,
+  dayOfPath,
+  type DayState,
   type RecordedGap,
 } from './timeline-logic';
 
@@ -353,6 +356,7 @@ export class TimelineRepository implements OnModuleInit {
       const byCamera = new Map<string, SegmentEntity[]>();
       for (const g of gone) byCamera.set(g.cameraId, [...(byCamera.get(g.cameraId) ?? []), g]);
       for (const [cam, rows] of byCamera) {
+        await this.forgetDays(m, cam, rows);
         await this.rebuildCoverage(
           m,
           cam,
@@ -428,6 +432,7 @@ export class TimelineRepository implements OnModuleInit {
       if (held.length > 0) await repo.update({ id: In(held) }, { keptBy: 'lock' });
       if (picked.length === 0) return [];
       await repo.delete({ id: In(picked.map((p) => p.id)) });
+      await this.forgetDays(m, cameraId, picked);
       await this.rebuildCoverage(
         m,
         cameraId,
@@ -1069,7 +1074,38 @@ export class TimelineRepository implements OnModuleInit {
       await m.getRepository(CoverageEntity).delete({ cameraId });
       await m.getRepository(SegmentUsageEntity).delete({ cameraId });
       await m.getRepository(RecordingGapEntity).delete({ cameraId });
+      await m.getRepository(IndexedDayEntity).delete({ cameraId });
     });
+  }
+
+  /** Segments of these day folders are being deleted: their recorded states go in the same
+   * transaction (the next pass lists those folders again). */
+  private async forgetDays(
+    m: EntityManager,
+    cameraId: string,
+    rows: ReadonlyArray<{ path: string }>,
+  ): Promise<void> {
+    const days = [...new Set(rows.map((r) => dayOfPath(r.path)).filter((d): d is string => d !== null))];
+    if (days.length > 0) await m.getRepository(IndexedDayEntity).delete({ cameraId, day: In(days) });
+  }
+
+  /** What the last full pass saw of each of the camera's day folders (one row per folder). */
+  async dayStates(cameraId: string): Promise<Map<string, DayState>> {
+    const rows = await this.db.run((m) => m.getRepository(IndexedDayEntity).findBy({ cameraId }));
+    return new Map(rows.map((r) => [r.day, { mtimeMs: Number(r.mtimeMs), files: r.files }]));
+  }
+
+  /** Record a day folder as fully seen: `mtimeMs` read before it was listed, every file indexed. */
+  async saveDayState(cameraId: string, day: string, state: DayState): Promise<void> {
+    await this.db.run((m) =>
+      m.getRepository(IndexedDayEntity).upsert({ cameraId, day, ...state }, ['cameraId', 'day']),
+    );
+  }
+
+  /** Forget the recorded state of these day folders (gone, or changed under the pass). */
+  async clearDayStates(cameraId: string, days: readonly string[]): Promise<void> {
+    if (days.length === 0) return;
+    await this.db.run((m) => m.getRepository(IndexedDayEntity).delete({ cameraId, day: In([...days]) }));
   }
 
   // ---- Day-folder reconciliation (indexer): one query per camera-day, never all history ----

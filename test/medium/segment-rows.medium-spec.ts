@@ -202,7 +202,7 @@ describe(`event-camera keep decisions and the gaps already recorded (${ENGINE})`
       gapStart: p.endTime,
       gapEnd: iso(T0 + 90_000),
       gapSeconds: 30,
-      cause: 'recorder_restart',
+      cause: 'server_down',
       fillState: 'pending',
       createdAt: iso(T0),
     });
