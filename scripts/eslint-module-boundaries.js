@@ -2,7 +2,9 @@
 /**
  * The dependency rule (issue 15): a module of src/ (its first folder: cameras/, timeline/, …) must
  * not import another module's repository (`*.repository`) or its entities (`entities/`). It goes
- * through that module's service; only the module itself talks to its tables. Files directly in
+ * through that module's service; only the module itself talks to its tables, and within it only its
+ * services and repositories: a controller (`*.controller.ts`) imports no repository, not even its
+ * own module's (it maps routes onto services and holds no data access). Files directly in
  * src/ are the composition root (app.module.ts, app.entities.ts) and may import anything.
  *
  * A local ESLint rule (no plugin to install): `npm run lint` runs it over src/, and
@@ -33,6 +35,7 @@ const rule = {
     messages: {
       foreign:
         "{{from}}/ must not import the {{what}} of {{to}}/ ('{{source}}'): go through {{to}}'s service (or its public types)",
+      controller: "a controller must not import a repository ('{{source}}'): go through its module's service",
     },
     schema: [],
   },
@@ -47,6 +50,10 @@ const rule = {
       if (typeof source !== 'string' || !source.startsWith('.')) return;
       const target = path.resolve(path.dirname(file), source);
       const theirs = moduleOf(srcDir, target);
+      if (file.endsWith('.controller.ts') && internalOf(srcDir, target) === 'repository') {
+        context.report({ node: node.source, messageId: 'controller', data: { source } });
+        return;
+      }
       if (theirs === null || theirs === mine) return;
       const what = internalOf(srcDir, target);
       if (what === null) return;

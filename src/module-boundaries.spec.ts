@@ -84,6 +84,22 @@ describe('dependency rule: no module imports another module’s repository or en
     expect(lint(`src/${file}`, code)).toEqual([]);
   });
 
+  it.each([
+    [
+      'its own module’s',
+      'timeline/evidence.controller.ts',
+      "import { TimelineRepository } from './timeline.repository';",
+    ],
+    [
+      'another module’s',
+      'ai/ai.controller.ts',
+      "import type { SegmentRow } from '../timeline/timeline.repository';",
+    ],
+  ])('a controller importing %s repository is rejected', (_what, file, code) => {
+    const messages = lint(`src/${file}`, code);
+    expect(messages).toEqual([expect.stringContaining('a controller must not import a repository')]);
+  });
+
   it('outside src/ (tests, bench, scripts) it does not apply', () => {
     expect(
       lint(

@@ -3,8 +3,8 @@ import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } fro
 import type { Response } from 'express';
 import { RequireCapability } from '../auth/decorators';
 import { Principal } from '../auth/principal';
-import { AiRepository } from './ai.repository';
 import { type AiTaskDto, AiTasksService, toTaskDto, type WorkerTaskDto } from './ai-tasks.service';
+import { DetectionsService } from './detections.service';
 import { type IngestResult, IngestService } from './ingest.service';
 import {
   CreateAiTaskDto,
@@ -24,7 +24,7 @@ export class AiController {
   constructor(
     private readonly tasks: AiTasksService,
     private readonly ingestService: IngestService,
-    private readonly repo: AiRepository,
+    private readonly detectionsService: DetectionsService,
   ) {}
 
   @Get('cameras/:id/ai-tasks')
@@ -95,26 +95,7 @@ export class AiController {
   @Get('cameras/:id/detections')
   @RequireCapability('events:read')
   @ApiOkResponse({ type: [DetectionResponse] })
-  async detections(@Param('id') id: string, @Query() q: DetectionQuery): Promise<DetectionResponse[]> {
-    const rows = await this.repo.detections({
-      cameraId: id,
-      from: q.from ? new Date(q.from).toISOString() : undefined,
-      to: q.to ? new Date(q.to).toISOString() : undefined,
-      label: q.label,
-      limit: q.limit ?? 200,
-    });
-    return rows.map((d) => ({
-      id: d.id,
-      camera_id: d.cameraId,
-      task_type: d.taskType,
-      timestamp: d.timestamp,
-      label: d.label,
-      confidence: d.confidence,
-      bbox: d.bbox,
-      track_id: d.trackId,
-      attributes: d.attributes,
-      frame_id: d.frameId === null ? null : d.frameId.replace(/^w:/, ''),
-      created_at: d.createdAt,
-    }));
+  detections(@Param('id') id: string, @Query() q: DetectionQuery): Promise<DetectionResponse[]> {
+    return this.detectionsService.list(id, q);
   }
 }

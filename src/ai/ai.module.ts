@@ -7,6 +7,7 @@ import { AiController } from './ai.controller';
 import { AiRepository } from './ai.repository';
 import { AiTasksService } from './ai-tasks.service';
 import { FanoutService } from './fanout.service';
+import { DetectionsService } from './detections.service';
 import { IngestService } from './ingest.service';
 import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
@@ -19,7 +20,14 @@ import { EventsModule } from '../events/events.module';
 @Module({
   imports: [DiscoveryModule, CamerasModule, AuditModule, EventsModule],
   controllers: [AiController],
-  providers: [AiRepository, AiTasksRepository, AiTasksService, FanoutService, IngestService],
+  providers: [
+    AiRepository,
+    AiTasksRepository,
+    AiTasksService,
+    DetectionsService,
+    FanoutService,
+    IngestService,
+  ],
   exports: [AiTasksService, FanoutService],
 })
 export class AiModule {}

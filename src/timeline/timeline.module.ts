@@ -4,6 +4,7 @@ import { RecorderModule } from '../recorder/recorder.module';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { IndexerService } from './indexer.service';
 import { EvidenceController } from './evidence.controller';
+import { EvidenceService } from './evidence.service';
 import { MediaController } from './media.controller';
 import { TimelineController } from './timeline.controller';
 import { TimelineRepository } from './timeline.repository';
@@ -17,7 +18,7 @@ import { ClusterModule } from '../cluster/cluster.module';
 @Module({
   imports: [CamerasModule, RecorderModule, AuditModule, EventsModule, ClusterModule],
   controllers: [TimelineController, MediaController, EvidenceController],
-  providers: [TimelineRepository, IndexerService, TimelineService, SegmentPruner],
+  providers: [TimelineRepository, IndexerService, TimelineService, SegmentPruner, EvidenceService],
   exports: [TimelineService, IndexerService, SegmentPruner],
 })
 export class TimelineModule {}
