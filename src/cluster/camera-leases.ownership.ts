@@ -12,6 +12,8 @@ export abstract class CameraOwnership {
   abstract readonly changes$: Observable<OwnershipChange>;
   /** Graceful shutdown, after the recorders stopped: give every lease back at once. */
   abstract releaseAll(): Promise<void>;
+  /** Resolves once the lease round under way (if any) has ended and announced its changes. */
+  abstract settled(): Promise<void>;
 }
 
 /** Optional provider of the number of live nodes (ClusterModule's node registry, when there is

@@ -122,6 +122,10 @@ export class LeaseService
     return this.running;
   }
 
+  settled(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
   private async roundOnce(): Promise<void> {
     this.fence();
     const lost: string[] = [];

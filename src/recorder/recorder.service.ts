@@ -247,6 +247,8 @@ export class RecorderService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Wait until every queued reconcile has run (tests, shutdown). */
   async settled(): Promise<void> {
+    // A camera change first goes through a lease round (PostgreSQL), which schedules what it gained.
+    await this.ownership.settled();
     await this.queues.settled();
   }
 
