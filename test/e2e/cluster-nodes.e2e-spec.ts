@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { freePort } from '../fixtures/free-port';
-import { bootKernel, type Kernel, kill9, MAIN } from '../support/kernel-process';
+import { bootKernel, type Kernel, kernelEnv, kill9, MAIN } from '../support/kernel-process';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
 
 interface ClusterBody {
@@ -16,21 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A kernel process expected to refuse: its exit code and everything it printed. */
 function bootRefused(store: TestStore, port: number, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: store.dataDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HELDAR_DATA_DIR: store.dataDir,
-      HELDAR_DATABASE_URL: store.databaseUrl,
-      HELDAR_API_PORT: String(port),
-      HELDAR_API_HOST: '127.0.0.1',
-      HELDAR_AI_ENABLED: 'false',
-      HELDAR_MIN_FREE_DISK_GB: '0',
-      HELDAR_MAX_RECORDINGS_GB: '0',
-      HELDAR_LOG: 'warn',
-      ...env,
-    },
-  });
+  const child = spawn(process.execPath, [MAIN], { cwd: store.dataDir, env: kernelEnv(store, port, env) });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

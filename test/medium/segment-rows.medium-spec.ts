@@ -35,7 +35,7 @@ function rows(cameraId: string, n: number, fromMs = T0, stepMs = 60_000): Segmen
   }));
 }
 
-describe(`segment rows: batch insert and index use (${ENGINE})`, () => {
+describe(`segment rows: batch insert, index use and keep decisions (${ENGINE})`, () => {
   let store: TestStore;
   let mod: TestingModule;
   let db: DatabaseService;
@@ -169,26 +169,6 @@ describe(`segment rows: batch insert and index use (${ENGINE})`, () => {
     expect(await repo.previousEnd(cam, iso(T0 + 55 * 60_000))).toBe(iso(T0 + 70 * 60_000));
     // Five hours after the last one.
     expect(await repo.previousEnd(cam, iso(T0 + 6 * 3_600_000))).toBe(iso(T0 + 70 * 60_000));
-  });
-});
-
-describe(`event-camera keep decisions and the gaps already recorded (${ENGINE})`, () => {
-  let store: TestStore;
-  let mod: TestingModule;
-  let repo: TimelineRepository;
-
-  beforeAll(async () => {
-    store = await createTestStore();
-    mod = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(store.config), CommonModule, DatabaseModule.forRoot(ENTITIES)],
-    }).compile();
-    await mod.init();
-    repo = new TimelineRepository(mod.get(DatabaseService), mod.get(RowRetention));
-  });
-
-  afterAll(async () => {
-    await mod.close();
-    await store.cleanup();
   });
 
   // A segment indexed late (its file closed after the next one's): the indexer had already

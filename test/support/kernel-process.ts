@@ -12,6 +12,26 @@ export interface Kernel {
   base: string;
 }
 
+/** The environment a test kernel process runs with on `store`, listening on `port`. */
+export function kernelEnv(
+  store: TestStore,
+  port: number,
+  env: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    HELDAR_DATA_DIR: store.dataDir,
+    HELDAR_DATABASE_URL: store.databaseUrl,
+    HELDAR_API_PORT: String(port),
+    HELDAR_API_HOST: '127.0.0.1',
+    HELDAR_AI_ENABLED: 'false',
+    HELDAR_MIN_FREE_DISK_GB: '0',
+    HELDAR_MAX_RECORDINGS_GB: '0',
+    HELDAR_LOG: 'warn',
+    ...env,
+  };
+}
+
 /** The built kernel as a real process on `store` (SQLite), ready when `/readyz` answers 200. */
 export async function bootKernel(
   store: TestStore,
@@ -21,18 +41,7 @@ export async function bootKernel(
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (make does)`);
   const child = spawn(process.execPath, [MAIN], {
     cwd: store.dataDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HELDAR_DATA_DIR: store.dataDir,
-      HELDAR_DATABASE_URL: store.databaseUrl,
-      HELDAR_API_PORT: String(port),
-      HELDAR_API_HOST: '127.0.0.1',
-      HELDAR_AI_ENABLED: 'false',
-      HELDAR_MIN_FREE_DISK_GB: '0',
-      HELDAR_MAX_RECORDINGS_GB: '0',
-      HELDAR_LOG: 'warn',
-      ...env,
-    },
+    env: kernelEnv(store, port, env),
     stdio: 'ignore',
   });
   const exited = new Promise((r) => child.once('exit', r));
