@@ -76,6 +76,7 @@ const SHUTDOWN_DRAIN_MS = 10_000;
 
 @Injectable()
 export class IndexerService implements OnApplicationBootstrap, OnApplicationShutdown, RecorderListener {
+  private readonly unlinking = new Map<string, number>();
   private readonly logger = new Logger('Indexer');
   /** Only files that failed to probe (few, and forgotten once indexed or removed). */
   private readonly probeFailures = new Map<string, number>();
@@ -131,6 +132,23 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** True when the indexer will never index this file (empty, or it gave up probing it). */
+  /**
+   * Files whose rows are being deleted (retention, keep decisions) until they are unlinked: a
+   * reconciliation pass that listed one before the unlink and read the rows after the delete
+   * would otherwise index it again — a new row for a file about to vanish.
+   */
+  markUnlinking(rels: readonly string[]): void {
+    for (const r of rels) this.unlinking.set(r, (this.unlinking.get(r) ?? 0) + 1);
+  }
+
+  unmarkUnlinking(rels: readonly string[]): void {
+    for (const r of rels) {
+      const n = (this.unlinking.get(r) ?? 0) - 1;
+      if (n > 0) this.unlinking.set(r, n);
+      else this.unlinking.delete(r);
+    }
+  }
+
   gaveUpOn(rel: string, size: number): boolean {
     return size === 0 || (this.probeFailures.get(rel) ?? 0) >= MAX_PROBE_FAILURES;
   }
@@ -281,7 +299,9 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       }
       const indexed = await this.repo.indexedNamesOfDay(cameraId, day, this.node);
       const todo = unindexedNames(names, indexed).filter(
-        (n) => (this.probeFailures.get(`${cameraId}/${day}/${n}`) ?? 0) < MAX_PROBE_FAILURES,
+        (n) =>
+          (this.probeFailures.get(`${cameraId}/${day}/${n}`) ?? 0) < MAX_PROBE_FAILURES &&
+          !this.unlinking.has(`${cameraId}/${day}/${n}`),
       );
       let committed = 0;
       for (let i = 0; i < todo.length; i += PAGE) {

@@ -83,11 +83,26 @@ export class SegmentPruner implements OnModuleInit {
    * cluster with per-node storage only this node's rows: a node never deletes a row of footage
    * that lives on another node's disk (that node's retention does). */
   async deleteOldest(cameraId: string | null, limit: number, endBeforeIso?: string): Promise<PruneResult> {
+    const marked: string[] = [];
+    try {
+      return await this.pruneOldest(cameraId, limit, endBeforeIso, marked);
+    } finally {
+      this.indexer.unmarkUnlinking(marked);
+    }
+  }
+
+  private async pruneOldest(
+    cameraId: string | null,
+    limit: number,
+    endBeforeIso: string | undefined,
+    marked: string[],
+  ): Promise<PruneResult> {
     const gone = await this.repo.deleteOldestDeletable(
       cameraId,
       limit,
       endBeforeIso,
       segmentNode(this.config),
+      (paths) => this.markUnlinking(paths, marked),
     );
     const result: PruneResult = { deleted: 0, bytes: 0, unlinkFailures: 0, byCamera: new Map() };
     const folders = new Set<string>();
@@ -114,6 +129,13 @@ export class SegmentPruner implements OnModuleInit {
     return result;
   }
 
+  /** Rows about to go (inside their delete's transaction): the indexer must not index their files
+   * again until they are unlinked (`marked` collects them for the unmark). */
+  private markUnlinking(paths: string[], marked: string[]): void {
+    this.indexer.markUnlinking(paths);
+    marked.push(...paths);
+  }
+
   /** An event camera's segments waiting for their keep decision (see TimelineRepository). */
   pendingSegments(
     cameraId: string,
@@ -130,14 +152,21 @@ export class SegmentPruner implements OnModuleInit {
     keep: ReadonlyArray<{ id: string; keptBy: string }>,
     drop: readonly string[],
   ): Promise<{ deleted: number; bytes: number }> {
-    const gone = await this.repo.decideSegments(cameraId, keep, drop, this.clock.nowIso());
-    let bytes = 0;
-    for (const seg of gone) {
-      bytes += seg.sizeBytes;
-      if (!(await this.storage.remove(join(this.config.recordingsDirAbs, seg.path))))
-        this.logger.warn({ path: seg.path }, 'segment row deleted but its file could not be removed');
+    const marked: string[] = [];
+    try {
+      const gone = await this.repo.decideSegments(cameraId, keep, drop, this.clock.nowIso(), (paths) =>
+        this.markUnlinking(paths, marked),
+      );
+      let bytes = 0;
+      for (const seg of gone) {
+        bytes += seg.sizeBytes;
+        if (!(await this.storage.remove(join(this.config.recordingsDirAbs, seg.path))))
+          this.logger.warn({ path: seg.path }, 'segment row deleted but its file could not be removed');
+      }
+      return { deleted: gone.length, bytes };
+    } finally {
+      this.indexer.unmarkUnlinking(marked);
     }
-    return { deleted: gone.length, bytes };
   }
 
   /**

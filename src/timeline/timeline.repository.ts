@@ -320,6 +320,8 @@ export class TimelineRepository implements OnModuleInit {
     limit: number,
     endBeforeIso?: string,
     node: string | null = null,
+    /** Told the paths about to lose their rows, before the transaction commits (see SegmentPruner). */
+    deleting?: (paths: string[]) => void,
   ): Promise<DeletedSegment[]> {
     return this.db.transaction(async (m) => {
       const qb = onNode(
@@ -340,6 +342,7 @@ export class TimelineRepository implements OnModuleInit {
       } else qb.orderBy('s.end_time', 'ASC');
       const picked = await qb.limit(limit).getMany();
       if (picked.length === 0) return [];
+      deleting?.(picked.map((p) => p.path));
       const ids = picked.map((p) => p.id);
       await m
         .createQueryBuilder()
@@ -413,6 +416,8 @@ export class TimelineRepository implements OnModuleInit {
     keep: ReadonlyArray<{ id: string; keptBy: string }>,
     drop: readonly string[],
     nowIso: string,
+    /** Told the paths about to lose their rows, before the transaction commits (see SegmentPruner). */
+    deleting?: (paths: string[]) => void,
   ): Promise<DeletedSegment[]> {
     return this.db.transaction(async (m) => {
       const repo = m.getRepository(SegmentEntity);
@@ -431,6 +436,7 @@ export class TimelineRepository implements OnModuleInit {
       const held = drop.filter((id) => !dropSet.has(id));
       if (held.length > 0) await repo.update({ id: In(held) }, { keptBy: 'lock' });
       if (picked.length === 0) return [];
+      deleting?.(picked.map((p) => p.path));
       await repo.delete({ id: In(picked.map((p) => p.id)) });
       await this.forgetDays(m, cameraId, picked);
       await this.rebuildCoverage(

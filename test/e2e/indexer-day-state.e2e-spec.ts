@@ -121,6 +121,24 @@ describe(`day folder state: a pass lists only what changed (${ENGINE})`, () => {
     expect(listedDirs()).toContain(dayDir('ds', DAYS[1]));
   });
 
+  it('a pass never indexes again a file whose row is being deleted (its unlink still to come)', async () => {
+    await camera('rz');
+    await indexer.scanCamera('rz');
+    const victim = expected('rz')[6]; // the newest day's first (a pass always lists that folder)
+    const pruner = t.app.get(SegmentPruner);
+    const storage = t.app.get(StorageAdapter);
+    // The delete commits; before its unlink, a reconciliation pass runs (listed before, rows after).
+    const unlink = jest.spyOn(storage, 'remove').mockImplementationOnce(async (file: string) => {
+      await indexer.scanCamera('rz');
+      unlink.mockRestore();
+      return storage.remove(file);
+    });
+    // The 7 oldest: both older days and the newest day's first; the first unlink runs the pass.
+    expect((await pruner.deleteOldest('rz', 7)).deleted).toBe(7);
+    expect(await paths('rz')).toEqual(expected('rz').slice(7));
+    expect(existsSync(join(t.store.config.recordingsDirAbs, victim))).toBe(false);
+  });
+
   it('the orphan reclaim skips a folder seen whole and unchanged, and still reclaims a file the indexer gave up on', async () => {
     settle('ds', DAYS[0], 2);
     settle('ds', DAYS[1], 2);
