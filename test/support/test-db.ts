@@ -46,18 +46,7 @@ export async function createTestStore(env: Record<string, string> = {}): Promise
       await c.end();
     };
   }
-  const config = loadConfig({
-    HELDAR_DATA_DIR: dataDir,
-    HELDAR_DATABASE_URL: databaseUrl,
-    HELDAR_LOG: 'silent',
-    HELDAR_API_HOST: '127.0.0.1',
-    // Recorders only where a test records (they would pull every camera a test registers).
-    HELDAR_RECORDER_ENABLED: 'false',
-    // No cap or floor unless a test sets one: this machine's free space must not prune test footage.
-    HELDAR_MAX_RECORDINGS_GB: '0',
-    HELDAR_MIN_FREE_DISK_GB: '0',
-    ...env,
-  });
+  const config = testConfig(dataDir, databaseUrl, env);
   return {
     config,
     dataDir,
@@ -78,16 +67,7 @@ export function sharedTestStore(store: TestStore, env: Record<string, string> = 
   const dataDir = mkdtempSync(join(tmpdir(), 'heldar-test-'));
   if (existsSync(store.config.secretKeyFile))
     copyFileSync(store.config.secretKeyFile, join(dataDir, 'secret.key'));
-  const config = loadConfig({
-    HELDAR_DATA_DIR: dataDir,
-    HELDAR_DATABASE_URL: store.databaseUrl,
-    HELDAR_LOG: 'silent',
-    HELDAR_API_HOST: '127.0.0.1',
-    HELDAR_RECORDER_ENABLED: 'false',
-    HELDAR_MAX_RECORDINGS_GB: '0',
-    HELDAR_MIN_FREE_DISK_GB: '0',
-    ...env,
-  });
+  const config = testConfig(dataDir, store.databaseUrl, env);
   return {
     config,
     dataDir,
@@ -97,4 +77,20 @@ export function sharedTestStore(store: TestStore, env: Record<string, string> = 
       return Promise.resolve();
     },
   };
+}
+
+/** A test kernel's configuration on `dataDir` and `databaseUrl`, plus any HELDAR_* of the test. */
+function testConfig(dataDir: string, databaseUrl: string, env: Record<string, string | undefined>) {
+  return loadConfig({
+    HELDAR_DATA_DIR: dataDir,
+    HELDAR_DATABASE_URL: databaseUrl,
+    HELDAR_LOG: 'silent',
+    HELDAR_API_HOST: '127.0.0.1',
+    // Recorders only where a test records (they would pull every camera a test registers).
+    HELDAR_RECORDER_ENABLED: 'false',
+    // No cap or floor unless a test sets one: this machine's free space must not prune test footage.
+    HELDAR_MAX_RECORDINGS_GB: '0',
+    HELDAR_MIN_FREE_DISK_GB: '0',
+    ...env,
+  });
 }
