@@ -20,6 +20,7 @@ import { GAP_THRESHOLD_MS } from '../../src/timeline/indexer.service';
 const TRIALS = 10;
 const CLIENTS = 4;
 const PER_BATCH = 5;
+const ORPHAN_GRACE_MS = 10_000;
 const RECORDING_ENV = {
   HELDAR_RECORDER_ENABLED: 'true',
   HELDAR_INDEXER_INTERVAL_S: '1',
@@ -71,6 +72,7 @@ describe('kill -9 of the kernel under ingest and recording', () => {
     const acked = new Set<string>();
     const attempted = new Set<string>();
     let orphans = 0;
+    let slowestRecorderExitMs = 0;
     let recordingBeforeKill = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
       // Recording again (a segment indexed since this boot) before the next kill.
@@ -88,13 +90,29 @@ describe('kill -9 of the kernel under ingest and recording', () => {
       });
       await new Promise((r) => setTimeout(r, 800 + ((trial * 337) % 1200)));
       await kill9(current);
+      const killedAt = Date.now();
       stop = true;
       await Promise.all(clients);
-      // The recorder must die with the kernel (else the next boot starts a second writer). The
-      // outage also outlasts the gap threshold: a hole shorter than that is joined, not a gap, and
-      // the bundled kernel boots fast enough to close one in under 3 s.
-      await new Promise((r) => setTimeout(r, GAP_THRESHOLD_MS + 500));
-      orphans += ffmpegPidsMentioning(store.dataDir).length;
+      // The recorder must die with the kernel (else the next boot starts a second writer): it gets
+      // SIGTERM from the kernel's death (PDEATHSIG) and finishes its segment, which on a loaded
+      // machine can take seconds. An orphan is one still alive ORPHAN_GRACE_MS after the kill;
+      // without the death signal it would record forever. The outage also outlasts the gap
+      // threshold: a hole shorter than that is joined, not a gap, and the bundled kernel boots fast
+      // enough to close one in under 3 s.
+      while (ffmpegPidsMentioning(store.dataDir).length > 0 && Date.now() - killedAt < ORPHAN_GRACE_MS)
+        await new Promise((r) => setTimeout(r, 100));
+      const alive = ffmpegPidsMentioning(store.dataDir);
+      if (alive.length === 0) slowestRecorderExitMs = Math.max(slowestRecorderExitMs, Date.now() - killedAt);
+      orphans += alive.length;
+      for (const pid of alive) {
+        try {
+          process.kill(pid, 'SIGKILL'); // counted; the next trial starts with one writer
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+      const outage = GAP_THRESHOLD_MS + 500 - (Date.now() - killedAt);
+      if (outage > 0) await new Promise((r) => setTimeout(r, outage));
       bootIso = new Date().toISOString();
       k = await bootKernel(store, port, RECORDING_ENV);
     }
@@ -179,7 +197,10 @@ describe('kill -9 of the kernel under ingest and recording', () => {
     report.check('finished_segments_unindexed', unindexed.length, '== 0', {
       note: unindexed.slice(0, 5).map(describeFile).join('; '),
     });
-    report.check('recorders_orphaned_by_kill', orphans, '== 0');
+    report.check('recorders_orphaned_by_kill', orphans, '== 0', {
+      note: `still alive ${ORPHAN_GRACE_MS / 1000} s after the kill`,
+    });
+    report.info('recorders_gone_after_kill_max_ms', slowestRecorderExitMs);
     report.check('trials_recording_before_kill', recordingBeforeKill, `== ${TRIALS}`);
     report.check('gaps_server_down', byCause.server_down ?? 0, `>= ${TRIALS}`);
     report.check('gaps_other_cause', gaps.length - (byCause.server_down ?? 0), '== 0');
