@@ -78,7 +78,9 @@ export async function benchExport(): Promise<ExportBenchResult> {
       writeFileSync(
         list,
         buildConcatList(
-          readdirSync(rec)
+          // The kernel moved the flat files into day folders (`<day>/<file>`) at boot.
+          readdirSync(rec, { recursive: true, encoding: 'utf8' })
+            .filter((f) => f.endsWith('.mp4'))
             .sort()
             .map((f) => join(rec, f)),
         ),
