@@ -349,11 +349,6 @@ async function benchFailover(adminUrl: string, root: string): Promise<FailoverFi
         perTrial.push(outcome.segment);
         if (Number.isFinite(outcome.lease)) leaseTaken.push(outcome.lease);
         moved += its.length;
-        const { rows } = await pg.query<{ n: string }>(
-          `SELECT COUNT(*) AS n FROM recording_gaps WHERE camera_id = ANY($1) AND cause = 'node_failover' AND created_at > $2`,
-          [its, killedIso],
-        );
-        gaps += Number(rows[0].n);
       } else timedOut++;
       log(
         `trial ${t + 1}: killed ${victim.id} (${its.join(', ')}) → ` +
@@ -366,6 +361,14 @@ async function benchFailover(adminUrl: string, root: string): Promise<FailoverFi
       nodes[nodes.indexOf(victim)] = again;
       await sleep(settleMs);
       owners = await waitFor('the cluster to settle after the restart', 90_000, settled);
+      // Counted once settled: the taker writes the gap after the first segment's row.
+      if (outcome) {
+        const { rows } = await pg.query<{ n: string }>(
+          `SELECT COUNT(*) AS n FROM recording_gaps WHERE camera_id = ANY($1) AND cause = 'node_failover' AND created_at > $2`,
+          [its, killedIso],
+        );
+        gaps += Number(rows[0].n);
+      }
     }
     const bound = LEASE_TTL_MS + LEASE_RENEW_MS + segmentS * 1000;
     const p50 = pct(perTrial, 50);
