@@ -17,6 +17,7 @@ import { benchHttp } from './http.bench';
 import { benchEventMode } from './event-mode.bench';
 import { benchPlayback } from './playback.bench';
 import { benchConsole } from './console.bench';
+import { benchCluster } from './cluster.bench';
 
 /**
  * `npm run bench`: each benchmark reports its figure and the raw tool's figure from the same
@@ -66,6 +67,11 @@ async function main(): Promise<void> {
   console.log('console (first paint in chromium, shipped size):', JSON.stringify(consoleUi, null, 2));
   const scale = only && only !== 'scale' ? results.scale : await benchScale();
   console.log('scale (30 days held vs empty):', JSON.stringify(scale, null, 2));
+  const cluster = only && only !== 'cluster' ? results.cluster : await benchCluster();
+  console.log(
+    'cluster (3 nodes on one PostgreSQL: failover, lease bookkeeping):',
+    JSON.stringify(cluster, null, 2),
+  );
   results = {
     ...results,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -85,6 +91,7 @@ async function main(): Promise<void> {
     playback,
     console: consoleUi,
     scale,
+    cluster,
   };
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`wrote ${file}`);

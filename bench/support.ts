@@ -32,8 +32,12 @@ export function procCpu(pid: number | 'self'): { own: number; reapedChildren: nu
   }
 }
 
-/** The RTSP test publisher (GStreamer, one shared encoder: 640×360 at 10 fps) on `port`, once it is ready. */
-export async function startRtspPublisher(port: number): Promise<ChildProcess> {
+/** The RTSP test publisher (GStreamer, one shared encoder: 640×360 at 10 fps unless `size` says
+ * otherwise) on `port`, once it is ready. */
+export async function startRtspPublisher(
+  port: number,
+  size: { width: number; height: number; fps: number } = { width: 640, height: 360, fps: 10 },
+): Promise<ChildProcess> {
   const root = resolve(__dirname, '..', '..');
   const publisher = spawn(
     '/usr/bin/python3',
@@ -42,11 +46,11 @@ export async function startRtspPublisher(port: number): Promise<ChildProcess> {
       '--port',
       String(port),
       '--width',
-      '640',
+      String(size.width),
       '--height',
-      '360',
+      String(size.height),
       '--fps',
-      '10',
+      String(size.fps),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
