@@ -16,7 +16,15 @@ import { EventsService } from './events.service';
 })
 @Module({
   controllers: [EventsController],
-  providers: [CacheInvalidation, EventBus, EventHorizon, EventRelay, EventsRepository, EventsService, EventStreamService],
+  providers: [
+    CacheInvalidation,
+    EventBus,
+    EventHorizon,
+    EventRelay,
+    EventsRepository,
+    EventsService,
+    EventStreamService,
+  ],
   exports: [CacheInvalidation, EventBus, EventHorizon, EventsService],
 })
 export class EventsModule {}

@@ -126,7 +126,9 @@ function scenarios(nodes: () => { a: TestApp; b: TestApp }) {
     };
     try {
       onB.tick();
-      const s = await a.app.get(SnapshotsService).createSchedule(SYSTEM_PRINCIPAL, cam, { interval_seconds: 3600 });
+      const s = await a.app
+        .get(SnapshotsService)
+        .createSchedule(SYSTEM_PRINCIPAL, cam, { interval_seconds: 3600 });
       await waitFor(() => shotOnB(1), REACH_MS, "B's first shot of A's schedule");
       // A new interval restarts the schedule: B shoots again at once.
       await a.app.get(SnapshotsService).updateSchedule(SYSTEM_PRINCIPAL, s.id, { interval_seconds: 60 });
@@ -143,10 +145,15 @@ function scenarios(nodes: () => { a: TestApp; b: TestApp }) {
 
   it("sites: B's camera policies take the time zone of a site changed, then deleted, through A", async () => {
     const { a, b } = nodes();
-    const site = await a.app.get(SitesService).create(SYSTEM_PRINCIPAL, { name: uid('site'), timezone: 'UTC' });
+    const site = await a.app
+      .get(SitesService)
+      .create(SYSTEM_PRINCIPAL, { name: uid('site'), timezone: 'UTC' });
     const cam = await camera(a, { site_id: site.id });
     const zoneOnB = async () => (await b.app.get(CamerasService).getPolicy(cam))?.timezone;
     expect(await waitFor(zoneOnB, REACH_MS, "A's camera on B")).toBe('UTC');
+    // A's camera_created also reaches B (and drops its policies): let it land, so that what follows
+    // proves the site change itself.
+    await new Promise((r) => setTimeout(r, 300));
     const tz = serverTimeZone() === 'Pacific/Chatham' ? 'Asia/Kathmandu' : 'Pacific/Chatham';
     await a.app.get(SitesService).update(SYSTEM_PRINCIPAL, site.id, { timezone: tz });
     await waitFor(async () => (await zoneOnB()) === tz, REACH_MS, "A's site time zone on B");
@@ -175,7 +182,10 @@ function scenarios(nodes: () => { a: TestApp; b: TestApp }) {
   it('settings: B reads the retention limits A set (read from the table each time: nothing cached)', async () => {
     const { a, b } = nodes();
     await a.app.get(RetentionService).updateLimits(SYSTEM_PRINCIPAL, { max_recordings_gb: 12 });
-    expect(await b.app.get(RetentionService).limits()).toMatchObject({ capBytes: 12 * GIB, capOverridden: true });
+    expect(await b.app.get(RetentionService).limits()).toMatchObject({
+      capBytes: 12 * GIB,
+      capOverridden: true,
+    });
     await a.app.get(RetentionService).updateLimits(SYSTEM_PRINCIPAL, { max_recordings_gb: null });
     expect((await b.app.get(RetentionService).limits()).capOverridden).toBe(false);
   });
@@ -210,9 +220,11 @@ if (ENGINE === 'postgres') {
       );
       expect(killed).toEqual([{ ok: true }]);
       await waitFor(async () => !relay.listening, 5000, "B's listener to notice");
-      await a.app
-        .get(SchedulesService)
-        .create(SYSTEM_PRINCIPAL, cam, { days: [0, 1, 2, 3, 4, 5, 6], time_start: '00:00', time_end: '24:00' });
+      await a.app.get(SchedulesService).create(SYSTEM_PRINCIPAL, cam, {
+        days: [0, 1, 2, 3, 4, 5, 6],
+        time_start: '00:00',
+        time_end: '24:00',
+      });
       await waitFor(async () => relay.listening, 10_000, "B's listener to reconnect");
       await waitFor(async () => onB.isOpen(cam, 'UTC', Date.now()), REACH_MS, "A's window on B");
     });
@@ -237,7 +249,9 @@ if (ENGINE === 'postgres') {
       const run = jest.spyOn(db, 'run');
       const select = jest.spyOn(db, 'select');
       const seen: Array<Record<string, string> | null> = [];
-      const off = t.app.get(CacheInvalidation).on('x_test', (keys) => void seen.push(keys ? { ...keys } : null));
+      const off = t.app
+        .get(CacheInvalidation)
+        .on('x_test', (keys) => void seen.push(keys ? { ...keys } : null));
       try {
         await t.app.get(CacheInvalidation).publish('x_test', { id: '1' });
         expect(seen).toEqual([{ id: '1' }]);
