@@ -2,11 +2,13 @@ import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { assertCameraScope, type Principal } from '../auth/principal';
 import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
+import { SITES_CACHE } from '../cameras/sites.service';
 import { Clock } from '../common/clock';
 import { Telemetry } from '../common/telemetry';
 import { NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { mapDriverError } from '../common/driver-errors';
+import { CacheInvalidation } from '../events/cache-invalidation';
 import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { AiRepository } from './ai.repository';
@@ -31,6 +33,7 @@ export interface IngestResult {
 export class IngestService implements OnApplicationBootstrap {
   private readonly cameras = new Map<string, { siteId: string | null; at: number }>();
   private off?: Unsubscribe;
+  private offSites?: Unsubscribe;
 
   constructor(
     private readonly repo: AiRepository,
@@ -41,6 +44,7 @@ export class IngestService implements OnApplicationBootstrap {
     private readonly deletionHooks: CameraDeletionHooks,
     private readonly clock: Clock,
     private readonly telemetry: Telemetry,
+    private readonly caches: CacheInvalidation,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -52,6 +56,8 @@ export class IngestService implements OnApplicationBootstrap {
       'ingest',
       { remote: true }, // a cache: changed through any node
     );
+    // A deleted site leaves its cameras without one (no camera event): read them again.
+    this.offSites = this.caches.on(SITES_CACHE, () => this.cameras.clear(), 'ingest');
     this.deletionHooks.add('detections', async (cameraId) => {
       await this.repo.deleteCamera(cameraId);
     });
@@ -59,6 +65,7 @@ export class IngestService implements OnApplicationBootstrap {
 
   onApplicationShutdown(): void {
     this.off?.();
+    this.offSites?.();
   }
 
   private async site(cameraId: string): Promise<string | null> {

@@ -41,7 +41,8 @@ export class CamerasRepository {
     return found;
   }
 
-  private forget(id: string): void {
+  /** Forget that camera `id` exists (deleted: here, or through another node of the cluster). */
+  forget(id: string): void {
     this.known.delete(id);
     this.generation++;
   }

@@ -14,6 +14,7 @@ import { serverTimeZone } from '../common/time-zone';
 import { slugify } from '../common/ids';
 import { SecretBox } from '../common/secret-box';
 import { HeldarConfig } from '../config/heldar-config';
+import { CacheInvalidation } from '../events/cache-invalidation';
 import { EventBus, type Unsubscribe } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import { ProbeGovernor } from '../media/media-jobs';
@@ -31,6 +32,7 @@ import {
 } from './camera.mapper';
 import { CameraDeletionChecks } from './camera-deletion-checks';
 import { CamerasRepository } from './cameras.repository';
+import { SITES_CACHE } from './sites.service';
 import type { CameraDto, CameraTestDto, CreateCameraDto, UpdateCameraDto } from './dto/camera.dto';
 import type { CameraEntity } from './entities/camera.entity';
 import { isEventMode, type RecordMode } from './record-mode';
@@ -83,6 +85,7 @@ export class CamerasService implements OnModuleInit, OnApplicationBootstrap, OnA
    * dropped after each change, so a read begun before a change is never kept. */
   private policies: Promise<ReadonlyMap<string, CameraPolicy>> | null = null;
   private offRemote?: Unsubscribe;
+  private offSites?: Unsubscribe;
 
   constructor(
     private readonly repo: CamerasRepository,
@@ -95,6 +98,7 @@ export class CamerasService implements OnModuleInit, OnApplicationBootstrap, OnA
     private readonly deletionChecks: CameraDeletionChecks,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly bus: EventBus,
+    private readonly caches: CacheInvalidation,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -106,15 +110,20 @@ export class CamerasService implements OnModuleInit, OnApplicationBootstrap, OnA
     this.offRemote = this.bus.on(
       ['camera_created', 'camera_updated', 'camera_deleted'],
       (e) => {
-        if (e.remote) this.invalidatePolicies();
+        if (!e.remote) return;
+        this.invalidatePolicies();
+        if (e.eventType === 'camera_deleted' && e.cameraId) this.repo.forget(e.cameraId);
       },
       'camera-policies',
       { remote: true },
     );
+    // A site changed (its time zone is every camera's schedule zone), here or on another node.
+    this.offSites = this.caches.on(SITES_CACHE, () => this.invalidatePolicies(), 'camera-policies');
   }
 
   onApplicationShutdown(): void {
     this.offRemote?.();
+    this.offSites?.();
   }
 
   /**

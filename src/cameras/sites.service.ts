@@ -7,8 +7,14 @@ import { slugify } from '../common/ids';
 import { isTimeZone } from '../common/time-zone';
 import { toSiteDto } from './camera.mapper';
 import { CamerasRepository } from './cameras.repository';
-import { CamerasService } from './cameras.service';
+import { CacheInvalidation } from '../events/cache-invalidation';
 import type { CreateSiteDto, SiteDto, UpdateSiteDto } from './dto/site.dto';
+
+/**
+ * The cache scope of sites (key `site`): published after a site is created, changed or deleted
+ * (deleting one moves its cameras to no site). Cameras' policies hold each one's site time zone.
+ */
+export const SITES_CACHE = 'sites';
 
 function checkTimeZone(tz: string | undefined): void {
   if (tz !== undefined && !isTimeZone(tz)) {
@@ -25,7 +31,7 @@ export class SitesService {
     private readonly repo: CamerasRepository,
     private readonly clock: Clock,
     private readonly audit: AuditService,
-    private readonly cameras: CamerasService,
+    private readonly caches: CacheInvalidation,
   ) {}
 
   async list(): Promise<SiteDto[]> {
@@ -57,7 +63,7 @@ export class SitesService {
         timezone: row.timezone,
       });
     });
-    this.cameras.invalidatePolicies();
+    await this.caches.publish(SITES_CACHE, { site: row.id });
     return toSiteDto(row);
   }
 
@@ -73,7 +79,7 @@ export class SitesService {
       await this.audit.record(principal, 'update_site', 'site', id, { ...dto });
       return this.get(id);
     });
-    this.cameras.invalidatePolicies(); // the zone of its cameras' schedules
+    await this.caches.publish(SITES_CACHE, { site: id }); // the zone of its cameras' schedules
     return site;
   }
 
@@ -83,6 +89,6 @@ export class SitesService {
       if (!(await this.repo.deleteSite(id))) throw new SiteNotFound(id);
       await this.audit.record(principal, 'delete_site', 'site', id);
     });
-    this.cameras.invalidatePolicies(); // its cameras fall back to the server's zone
+    await this.caches.publish(SITES_CACHE, { site: id }); // its cameras fall back to the server's zone
   }
 }

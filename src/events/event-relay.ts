@@ -28,6 +28,16 @@ export function reconnectDelayMs(attempt: number): number {
   return Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(Math.max(attempt, 0), 16));
 }
 
+/**
+ * Another channel heard on the relay's connection (e.g. CacheInvalidation's): `notified` with each
+ * payload (this kernel's own included), `missed` once the connection is back after a loss (what
+ * was notified meanwhile is gone: assume anything changed).
+ */
+export interface ChannelListener {
+  notified(payload: string): void;
+  missed(): void;
+}
+
 /** The seq a notification carries, or null for anything else (never thrown on). */
 export function notifiedSeq(payload: string | undefined): number | null {
   if (!payload || !/^[1-9]\d{0,15}$/.test(payload)) return null;
@@ -124,6 +134,10 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
   private running: Promise<void> | null = null;
   private again = false;
   private horizonSub: Subscription | undefined;
+  /** Other channels this connection listens on, by name. */
+  private readonly channels = new Map<string, ChannelListener>();
+  /** The connection was lost (or never opened) since the last (re)connection: tell the channels. */
+  private missed = false;
 
   constructor(
     private readonly db: DatabaseService,
@@ -141,6 +155,20 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
   /** True while the notification connection is open. */
   get listening(): boolean {
     return this.client !== null;
+  }
+
+  /**
+   * Also listen on `channel` (a plain lower-case name) on the same connection, from the next
+   * (re)connection, or at once when open. One listener per channel. PostgreSQL only (a no-op on
+   * SQLite).
+   */
+  listen(channel: string, listener: ChannelListener): void {
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(channel) || channel === EVENTS_CHANNEL)
+      throw new Error(`cannot listen on channel \`${channel}\``);
+    if (this.channels.has(channel)) throw new Error(`channel \`${channel}\` has a listener already`);
+    this.channels.set(channel, listener);
+    const c = this.client;
+    if (c) void c.query(`LISTEN ${channel}`).catch((err: unknown) => this.lost(c, err));
   }
 
   /** An event of this kernel is about to be inserted (its id). */
@@ -198,6 +226,7 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
     try {
       await c.connect();
       await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+      for (const channel of this.channels.keys()) await c.query(`LISTEN ${channel}`);
     } catch (err) {
       this.lost(c, err);
       return;
@@ -211,11 +240,25 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
     this.attempt = 0;
     this.everything = true;
     this.schedule();
+    if (this.missed) {
+      this.missed = false;
+      for (const [channel, l] of this.channels) this.tell(channel, () => l.missed());
+    }
+  }
+
+  /** A channel listener's call; a throw is logged, never breaks the connection's handler. */
+  private tell(channel: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.logger.error({ err, channel }, 'a notification listener failed');
+    }
   }
 
   private lost(c: Client, err?: unknown): void {
     if (this.stopped || this.dead.has(c)) return; // each client is given up once
     this.dead.add(c);
+    this.missed = true;
     if (this.client === c) this.client = null;
     c.on('error', () => undefined);
     void c.end().catch(() => undefined);
@@ -230,7 +273,11 @@ export class EventRelay implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private notified(n: Notification): void {
-    if (n.channel !== EVENTS_CHANNEL) return;
+    if (n.channel !== EVENTS_CHANNEL) {
+      const l = this.channels.get(n.channel);
+      if (l) this.tell(n.channel, () => l.notified(n.payload ?? ''));
+      return;
+    }
     const seq = notifiedSeq(n.payload);
     // This kernel's own commit already rang its bus.
     if (seq === null || this.local.hasSeq(seq)) return;

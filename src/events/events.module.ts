@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
+import { CacheInvalidation } from './cache-invalidation';
 import { EventBus } from './event-bus';
 import { EventHorizon } from './event-horizon';
 import { EventRelay } from './event-relay';
@@ -15,7 +16,15 @@ import { EventsService } from './events.service';
 })
 @Module({
   controllers: [EventsController],
-  providers: [EventBus, EventHorizon, EventRelay, EventsRepository, EventsService, EventStreamService],
-  exports: [EventBus, EventHorizon, EventsService],
+  providers: [
+    CacheInvalidation,
+    EventBus,
+    EventHorizon,
+    EventRelay,
+    EventsRepository,
+    EventsService,
+    EventStreamService,
+  ],
+  exports: [CacheInvalidation, EventBus, EventHorizon, EventsService],
 })
 export class EventsModule {}

@@ -7,10 +7,14 @@ import { Clock } from '../common/clock';
 import { BadRequestError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
 import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
+import { CacheInvalidation } from '../events/cache-invalidation';
 import { RecordingScheduleEntity } from './entities/recording-schedule.entity';
 import { parseHhMm, type ScheduleWindow, scheduleOpen } from './schedule-logic';
 import { SchedulesRepository } from './schedules.repository';
-import { loadScoped } from '../common/validation';
+import { KeyedSerialQueue, loadScoped } from '../common/validation';
+
+/** The cache scope of recording schedules: key `camera` (its windows changed). */
+export const SCHEDULES_CACHE = 'recording_schedules';
 
 export interface ScheduleInput {
   days?: number[];
@@ -50,7 +54,8 @@ function checkTime(name: string, v: string, allow24: boolean): string {
 /**
  * Recording schedules: weekly windows per camera, evaluated on the camera's site wall clock.
  * Every window is held in memory (a few per camera), so the recorder's check every few seconds
- * reads no row; a change is announced on `changes$` and reconciles that camera's recorder at once.
+ * reads no row. A change, made through this node or another one of the cluster (CacheInvalidation),
+ * re-reads that camera's windows, is announced on `changes$` and reconciles its recorder at once.
  */
 @Injectable()
 export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -59,6 +64,8 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
   /** Camera ids whose windows changed (created, updated, deleted). */
   readonly changes$ = this.changed.asObservable();
   private loaded = false;
+  /** Re-reads of one camera run one after another: the last one started leaves the newest rows. */
+  private readonly rereads = new KeyedSerialQueue();
 
   constructor(
     private readonly repo: SchedulesRepository,
@@ -66,9 +73,15 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly audit: AuditService,
     private readonly deletionHooks: CameraDeletionHooks,
     private readonly clock: Clock,
+    private readonly caches: CacheInvalidation,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.caches.on(
+      SCHEDULES_CACHE,
+      (keys) => (keys?.camera ? this.refresh(keys.camera) : this.reloadAll()),
+      'recording-schedules',
+    );
     this.deletionHooks.add('schedules', async (id) => {
       this.byCamera.delete(id);
       await this.repo.deleteCamera(id);
@@ -82,13 +95,18 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async load(): Promise<void> {
     if (this.loaded) return;
+    this.fill(await this.repo.all());
+    this.loaded = true;
+  }
+
+  /** Hold exactly `rows` (read first, swapped at once: a check meanwhile sees the old windows). */
+  private fill(rows: RecordingScheduleEntity[]): void {
     this.byCamera.clear();
-    for (const r of await this.repo.all()) {
+    for (const r of rows) {
       const list = this.byCamera.get(r.cameraId) ?? [];
       list.push(r);
       this.byCamera.set(r.cameraId, list);
     }
-    this.loaded = true;
   }
 
   /** Whether any of the camera's windows is open at `ms` in `tz` (no window: closed). */
@@ -126,7 +144,7 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
         time_end: row.timeEnd,
       });
     });
-    await this.refresh(cameraId);
+    await this.caches.publish(SCHEDULES_CACHE, { camera: cameraId });
     return row;
   }
 
@@ -144,7 +162,7 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
         fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
       });
     });
-    await this.refresh(current.cameraId);
+    await this.caches.publish(SCHEDULES_CACHE, { camera: current.cameraId });
     return { ...current, ...patch };
   }
 
@@ -154,7 +172,7 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
       await this.repo.delete(id);
       await this.audit.record(p, 'delete_schedule', 'schedule', id, { camera_id: current.cameraId });
     });
-    await this.refresh(current.cameraId);
+    await this.caches.publish(SCHEDULES_CACHE, { camera: current.cameraId });
   }
 
   private async load1(p: Principal, id: string, action: string): Promise<RecordingScheduleEntity> {
@@ -165,10 +183,21 @@ export class SchedulesService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /** Re-read one camera's windows after a change (from the table: the truth after the commit). */
-  private async refresh(cameraId: string): Promise<void> {
-    const rows = await this.repo.forCamera(cameraId);
-    if (rows.length > 0) this.byCamera.set(cameraId, rows);
-    else this.byCamera.delete(cameraId);
-    this.changed.next(cameraId);
+  private refresh(cameraId: string): Promise<void> {
+    return this.rereads.run(cameraId, async () => {
+      const rows = await this.repo.forCamera(cameraId);
+      if (rows.length > 0) this.byCamera.set(cameraId, rows);
+      else this.byCamera.delete(cameraId);
+      this.changed.next(cameraId);
+    });
+  }
+
+  /** Changes may have been missed (the cluster's notifications were cut): re-read every window. */
+  private async reloadAll(): Promise<void> {
+    const rows = await this.repo.all();
+    const before = new Set(this.byCamera.keys());
+    this.fill(rows);
+    this.loaded = true;
+    for (const id of new Set([...before, ...this.byCamera.keys()])) this.changed.next(id);
   }
 }

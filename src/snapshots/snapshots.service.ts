@@ -17,6 +17,7 @@ import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { RowRetention } from '../common/row-retention';
 import { HeldarConfig } from '../config/heldar-config';
+import { CacheInvalidation, type CacheKeys } from '../events/cache-invalidation';
 import { ExportsService } from '../exports/exports.service';
 import { StorageAdapter } from '../media/storage.adapter';
 import type { SnapshotEntity } from './entities/snapshot.entity';
@@ -30,7 +31,10 @@ import {
   snapshotRelPath,
 } from './snapshot-logic';
 import { SnapshotsRepository } from './snapshots.repository';
-import { loadScoped } from '../common/validation';
+import { KeyedSerialQueue, loadScoped } from '../common/validation';
+
+/** The cache scope of snapshot schedules: key `schedule` (its id). */
+export const SNAPSHOT_SCHEDULES_CACHE = 'snapshot_schedules';
 
 export interface SnapshotScheduleInput {
   interval_seconds?: number;
@@ -84,6 +88,8 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
   /** The last file name second per camera (two schedules in one second get distinct names). */
   private readonly lastStamp = new Map<string, { second: number; seq: number }>();
   private stopped = false;
+  /** Re-reads of one schedule run one after another: the last one started leaves the newest row. */
+  private readonly rereads = new KeyedSerialQueue();
 
   constructor(
     private readonly repo: SnapshotsRepository,
@@ -96,6 +102,7 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
     private readonly rowRetention: RowRetention,
     private readonly clock: Clock,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
+    private readonly caches: CacheInvalidation,
   ) {}
 
   get rootDir(): string {
@@ -107,6 +114,8 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // A schedule changed through this node or another one of the cluster.
+    this.caches.on(SNAPSHOT_SCHEDULES_CACHE, (keys) => this.reread(keys), 'snapshot-schedules');
     this.deletionHooks.add('snapshots', async (id) => {
       for (const s of [...this.schedules.values()]) if (s.cameraId === id) this.forget(s.id);
       await this.repo.deleteSchedulesOf(id);
@@ -268,7 +277,7 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
         enabled: row.enabled,
       });
     });
-    this.schedules.set(row.id, row);
+    await this.caches.publish(SNAPSHOT_SCHEDULES_CACHE, { schedule: row.id });
     return row;
   }
 
@@ -288,11 +297,8 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
         fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
       });
     });
-    const next = { ...current, ...patch };
-    this.schedules.set(id, next);
-    // A new interval starts from now: the next shot is one new interval after the last one.
-    if (patch.intervalSeconds !== undefined) this.nextDue.delete(id);
-    return next;
+    await this.caches.publish(SNAPSHOT_SCHEDULES_CACHE, { schedule: id });
+    return { ...current, ...patch };
   }
 
   async deleteSchedule(p: Principal, id: string): Promise<void> {
@@ -303,12 +309,33 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
         camera_id: current.cameraId,
       });
     });
-    this.forget(id);
+    await this.caches.publish(SNAPSHOT_SCHEDULES_CACHE, { schedule: id });
   }
 
   private forget(id: string): void {
     this.schedules.delete(id);
     this.nextDue.delete(id);
+  }
+
+  /** Read a changed schedule again (`null`: every one; changes may have been missed). */
+  private async reread(keys: CacheKeys | null): Promise<void> {
+    if (keys?.schedule) {
+      const id = keys.schedule;
+      await this.rereads.run(id, async () => this.keep(id, await this.repo.getSchedule(id)));
+      return;
+    }
+    const rows = new Map((await this.repo.allSchedules()).map((s) => [s.id, s]));
+    for (const id of [...this.schedules.keys()]) if (!rows.has(id)) this.forget(id);
+    for (const [id, row] of rows) this.keep(id, row);
+  }
+
+  /** Hold `row` as schedule `id` (null: it is gone). */
+  private keep(id: string, row: SnapshotScheduleEntity | null): void {
+    if (!row) return this.forget(id);
+    const before = this.schedules.get(id);
+    this.schedules.set(id, row);
+    // A new interval starts from now: the next shot is one new interval after the last one.
+    if (before && before.intervalSeconds !== row.intervalSeconds) this.nextDue.delete(id);
   }
 
   private async loadSchedule(p: Principal, id: string, action: string): Promise<SnapshotScheduleEntity> {

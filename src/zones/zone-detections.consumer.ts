@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { prefixedId } from '../common/ids';
 import { Loops } from '../common/loops';
 import { RowRetention } from '../common/row-retention';
+import { CacheInvalidation, type CacheKeys } from '../events/cache-invalidation';
 import { EventsService } from '../events/events.service';
 import type { Severity } from '../events/event-types';
 import type { ZoneEntity } from './entities/zone.entity';
@@ -37,6 +38,9 @@ function toDef(z: ZoneEntity): ZoneRule {
   };
 }
 
+/** The cache scope of zone rows: keys `camera`, and `zone` (+ `deleted: 'true'`) for one zone. */
+export const ZONES_CACHE = 'zones';
+
 /**
  * The kernel's own detection consumer: each batch runs through the zone engine (state per
  * camera, server time); what it emits becomes `zone_events` rows and `zone_*` kernel events, with
@@ -48,8 +52,10 @@ export class ZoneDetectionsConsumer implements DetectionConsumer, OnModuleInit, 
   /** The zone engine and store writes only: run inside the fan-out's group-commit unit. */
   readonly transactional = true;
   private readonly engine: ZoneEngine;
-  /** Enabled zones per camera (read on first use, dropped when they change). */
+  /** Enabled zones per camera (read on first use, dropped when they change, on any node). */
   private readonly defs = new Map<string, ZoneRule[]>();
+  /** Moves at every drop: a read begun before a change is not kept. */
+  private defsGeneration = 0;
   /** The last occupancy written per zone. */
   private readonly occupancy = new Map<string, number>();
   private readonly chain = new KeyedSerialQueue();
@@ -62,11 +68,14 @@ export class ZoneDetectionsConsumer implements DetectionConsumer, OnModuleInit, 
     private readonly rowRetention: RowRetention,
     private readonly loops: Loops,
     private readonly clock: Clock,
+    private readonly caches: CacheInvalidation,
   ) {
     this.engine = new ZoneEngine({ nowMs: () => this.clock.nowMs() });
   }
 
   onModuleInit(): void {
+    // Zones changed through this node or another one (ZonesService publishes after the commit).
+    this.caches.on(ZONES_CACHE, (keys) => this.onZonesChanged(keys), 'zone-detections');
     this.rowRetention.register({
       name: 'zone_events',
       ttl: 'detection',
@@ -84,16 +93,17 @@ export class ZoneDetectionsConsumer implements DetectionConsumer, OnModuleInit, 
     return true;
   }
 
-  /** The zones of `cameraId` changed (created, updated, deleted: `zoneId`): read them again. */
-  zonesChanged(cameraId: string, zoneId?: string): void {
-    this.defs.delete(cameraId);
-    if (zoneId !== undefined) this.engine.forgetZone(zoneId);
-  }
-
-  /** A zone was deleted: its state and last occupancy go. */
-  zoneDeleted(cameraId: string, zoneId: string): void {
-    this.zonesChanged(cameraId, zoneId);
-    this.occupancy.delete(zoneId);
+  /** Zones changed (`null`: any of them may have): read them again; a changed zone's tracks restart. */
+  private onZonesChanged(keys: CacheKeys | null): void {
+    this.defsGeneration++;
+    if (!keys?.camera) {
+      this.defs.clear();
+      return;
+    }
+    this.defs.delete(keys.camera);
+    if (keys.zone === undefined) return;
+    this.engine.forgetZone(keys.zone);
+    if (keys.deleted === 'true') this.occupancy.delete(keys.zone);
   }
 
   /** Batches of one camera are processed in order; cameras run independently. */
@@ -190,14 +200,16 @@ export class ZoneDetectionsConsumer implements DetectionConsumer, OnModuleInit, 
   private async zonesOf(cameraId: string): Promise<ZoneRule[]> {
     let defs = this.defs.get(cameraId);
     if (!defs) {
+      const generation = this.defsGeneration;
       defs = (await this.repo.forCamera(cameraId, true)).map(toDef);
-      this.defs.set(cameraId, defs);
+      if (generation === this.defsGeneration) this.defs.set(cameraId, defs);
     }
     return defs;
   }
 
   /** A deleted camera: its engine state and cached zones, then its rows. */
   private async forgetCamera(cameraId: string): Promise<void> {
+    this.defsGeneration++;
     this.defs.delete(cameraId);
     this.engine.forgetCamera(cameraId);
     await this.repo.deleteCamera(cameraId);

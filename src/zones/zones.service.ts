@@ -5,9 +5,10 @@ import { CamerasService } from '../cameras/cameras.service';
 import { Clock } from '../common/clock';
 import { NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
+import { CacheInvalidation } from '../events/cache-invalidation';
 import type { ZoneEntity } from './entities/zone.entity';
 import type { ZoneEventEntity } from './entities/zone-event.entity';
-import { ZoneDetectionsConsumer } from './zone-detections.consumer';
+import { ZONES_CACHE } from './zone-detections.consumer';
 import { evidenceEventId } from './zone-evidence';
 import { checkConfig, checkGeometry, type ZoneInput } from './zone-validation';
 import { type ZoneEventQuery, ZonesRepository } from './zones.repository';
@@ -20,7 +21,7 @@ export type { ZoneInput } from './zone-validation';
 export class ZonesService {
   constructor(
     private readonly repo: ZonesRepository,
-    private readonly consumer: ZoneDetectionsConsumer,
+    private readonly caches: CacheInvalidation,
     private readonly cameras: CamerasService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -76,7 +77,7 @@ export class ZonesService {
       });
       return { zone: row, created: true };
     });
-    this.consumer.zonesChanged(cameraId);
+    if (res.created) await this.caches.publish(ZONES_CACHE, { camera: cameraId });
     return res;
   }
 
@@ -100,7 +101,7 @@ export class ZonesService {
         fields: Object.keys(input),
       });
     });
-    this.consumer.zonesChanged(z.cameraId, id);
+    await this.caches.publish(ZONES_CACHE, { camera: z.cameraId, zone: id });
     return (await this.repo.get(id))!;
   }
 
@@ -110,7 +111,7 @@ export class ZonesService {
       await this.repo.delete(id);
       await this.audit.record(p, 'delete_zone', 'zone', id, { camera_id: z.cameraId });
     });
-    this.consumer.zoneDeleted(z.cameraId, id);
+    await this.caches.publish(ZONES_CACHE, { camera: z.cameraId, zone: id, deleted: 'true' });
   }
 
   // --- Reads ------------------------------------------------------------------------------

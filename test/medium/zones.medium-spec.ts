@@ -16,6 +16,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { ENTITIES } from '../../src/app.entities';
 import { DatabaseService } from '../../src/database/database.service';
+import { CacheInvalidation } from '../../src/events/cache-invalidation';
 import { EventBus, type KernelEvent } from '../../src/events/event-bus';
 import { EventsModule } from '../../src/events/events.module';
 import { EventsService } from '../../src/events/events.service';
@@ -96,11 +97,13 @@ describe(`zones: rows, consumer and the camera-deletion cascade (${ENGINE})`, ()
       new RowRetention(),
       loops,
       mod.get(Clock),
+      mod.get(CacheInvalidation),
     );
+    consumer.onModuleInit();
     consumer.onApplicationBootstrap();
     const cameras = { lookup: (id: string) => Promise.resolve({ id }) } as unknown as CamerasService;
     const audit = { record: () => Promise.resolve() } as unknown as AuditService;
-    zones = new ZonesService(repo, consumer, cameras, audit, mod.get(Clock));
+    zones = new ZonesService(repo, mod.get(CacheInvalidation), cameras, audit, mod.get(Clock));
   });
 
   afterAll(async () => {
@@ -263,6 +266,7 @@ describe(`zones: a failing camera cleanup is retried, then named (${ENGINE})`, (
       new RowRetention(),
       { start: () => undefined } as unknown as Loops,
       mod.get(Clock),
+      mod.get(CacheInvalidation),
     );
     consumer.onApplicationBootstrap();
   });
