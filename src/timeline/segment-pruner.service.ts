@@ -191,7 +191,9 @@ export class SegmentPruner implements OnModuleInit {
       // Left in the old flat layout (a deleted camera's, or one the migration could not move).
       await this.reclaimIn(camDir, `${cameraId}/`, files, live, minAgeMs, total, null);
       // A folder the indexer saw whole (every .mp4 with its row) and unchanged since: no orphan.
-      const saved = live ? await this.repo.dayStates(cameraId) : new Map<string, DayState>();
+      const saved = live
+        ? await this.repo.dayStates(cameraId, segmentNode(this.config))
+        : new Map<string, DayState>();
       for (const day of dirs.filter(isDayDir).sort()) {
         const dayDir = join(camDir, day);
         const state = saved.get(day);

@@ -1085,7 +1085,8 @@ export class TimelineRepository implements OnModuleInit {
   }
 
   /** Segments of these day folders are being deleted: their recorded states go in the same
-   * transaction (the next pass lists those folders again). */
+   * transaction, every node's (the next pass of the node holding them lists those folders again;
+   * another node's folder of that day is listed once more, which costs one listing). */
   private async forgetDays(
     m: EntityManager,
     cameraId: string,
@@ -1095,23 +1096,36 @@ export class TimelineRepository implements OnModuleInit {
     if (days.length > 0) await m.getRepository(IndexedDayEntity).delete({ cameraId, day: In(days) });
   }
 
-  /** What the last full pass saw of each of the camera's day folders (one row per folder). */
-  async dayStates(cameraId: string): Promise<Map<string, DayState>> {
-    const rows = await this.db.run((m) => m.getRepository(IndexedDayEntity).findBy({ cameraId }));
+  /** What the last full pass of `node` (null: a single node, or shared storage) saw of each of
+   * the camera's day folders on its disk (one row per folder). */
+  async dayStates(cameraId: string, node: string | null = null): Promise<Map<string, DayState>> {
+    const rows = await this.db.run((m) =>
+      m.getRepository(IndexedDayEntity).findBy({ cameraId, nodeId: dayNode(node) }),
+    );
     return new Map(rows.map((r) => [r.day, { mtimeMs: Number(r.mtimeMs), files: r.files }]));
   }
 
-  /** Record a day folder as fully seen: `mtimeMs` read before it was listed, every file indexed. */
-  async saveDayState(cameraId: string, day: string, state: DayState): Promise<void> {
+  /** Record a day folder on `node`'s disk as fully seen: `mtimeMs` read before it was listed,
+   * every file indexed. */
+  async saveDayState(
+    cameraId: string,
+    day: string,
+    state: DayState,
+    node: string | null = null,
+  ): Promise<void> {
     await this.db.run((m) =>
-      m.getRepository(IndexedDayEntity).upsert({ cameraId, day, ...state }, ['cameraId', 'day']),
+      m
+        .getRepository(IndexedDayEntity)
+        .upsert({ cameraId, nodeId: dayNode(node), day, ...state }, ['cameraId', 'nodeId', 'day']),
     );
   }
 
-  /** Forget the recorded state of these day folders (gone, or changed under the pass). */
-  async clearDayStates(cameraId: string, days: readonly string[]): Promise<void> {
+  /** Forget the recorded state of these day folders on `node`'s disk (gone, or changed under the pass). */
+  async clearDayStates(cameraId: string, days: readonly string[], node: string | null = null): Promise<void> {
     if (days.length === 0) return;
-    await this.db.run((m) => m.getRepository(IndexedDayEntity).delete({ cameraId, day: In([...days]) }));
+    await this.db.run((m) =>
+      m.getRepository(IndexedDayEntity).delete({ cameraId, nodeId: dayNode(node), day: In([...days]) }),
+    );
   }
 
   // ---- Day-folder reconciliation (indexer): one query per camera-day, never all history ----
@@ -1187,6 +1201,9 @@ function dayWindow(day: string): { lo: string; hi: string } {
     hi: new Date(start + 26 * 3_600_000).toISOString(),
   };
 }
+
+/** The `indexed_days.node_id` of a node's folders: '' when segment rows carry no node. */
+const dayNode = (node: string | null): string => node ?? '';
 
 /**
  * Only the segments whose file lies on `node`'s disk (per-node storage), and rows without a node

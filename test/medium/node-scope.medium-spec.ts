@@ -1,0 +1,131 @@
+import { copyFileSync, mkdirSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { CamerasService } from '../../src/cameras/cameras.service';
+import type { CreateCameraDto } from '../../src/cameras/dto/camera.dto';
+import { DatabaseService } from '../../src/database/database.service';
+import { StorageAdapter } from '../../src/media/storage.adapter';
+import { IndexerService } from '../../src/timeline/indexer.service';
+import { type MediumKernel, sampleSegment, startMediumKernel } from '../support/medium-kernel';
+import { waitFor } from '../support/test-app';
+import { ENGINE } from '../support/test-db';
+
+/**
+ * State that belongs to one node of a cluster with per-node storage (issue 18): two kernels on one
+ * PostgreSQL, `node-a` and `node-b`, each with its own data dir (its own recordings disk). What a
+ * node keeps about its own disk must not be shared with, skipped for or deleted by the other.
+ * (SQLite is single-node: the same code paths run there with no node, as every other spec shows.)
+ */
+const DAY_MS = 86_400_000;
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const fileName = (ms: number) =>
+  new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15) + '.mp4';
+
+interface Row {
+  path: string;
+  node_id: string | null;
+  kept_by: string;
+  size_bytes: number | string;
+}
+
+async function rows(k: MediumKernel, cameraId: string): Promise<Row[]> {
+  return k
+    .get(DatabaseService)
+    .run(
+      (m) =>
+        m.query(
+          'SELECT path, node_id, kept_by, size_bytes FROM segments WHERE camera_id = $1 ORDER BY start_time',
+          [cameraId],
+        ) as Promise<Row[]>,
+    );
+}
+
+if (ENGINE === 'postgres')
+  describe('per-node state with per-node storage: two nodes on one PostgreSQL (postgres)', () => {
+    let a: MediumKernel;
+    let b: MediumKernel;
+
+    beforeAll(async () => {
+      a = await startMediumKernel({ HELDAR_NODE_ID: 'node-a' });
+      b = await startMediumKernel({ HELDAR_NODE_ID: 'node-b' }, a.store);
+    }, 60_000);
+    afterAll(async () => {
+      await b?.close();
+      await a?.close();
+    });
+
+    /** A camera made on node-a that node-b's policy cache knows too (not recorded by any node). */
+    async function camera(prefix: string, extra: Partial<CreateCameraDto> = {}): Promise<string> {
+      const id = await a.uniqueCamera(prefix, { record_enabled: false, ...extra });
+      await waitFor(() => b.get(CamerasService).getPolicy(id), 10_000, `node-b sees camera ${id}`);
+      return id;
+    }
+
+    /** Real 2 s segment files ending at `ends` in the camera's day folder on `k`'s disk, the
+     * folder's mtime then set to `dirMtimeMs`. */
+    function place(k: MediumKernel, cameraId: string, day: string, ends: number[], dirMtimeMs: number): void {
+      const dir = join(k.store.config.recordingsDirAbs, cameraId, day);
+      mkdirSync(dir, { recursive: true });
+      const sample = sampleSegment(k.store.dataDir);
+      for (const end of ends) {
+        const p = join(dir, fileName(end - 2000));
+        copyFileSync(sample, p);
+        utimesSync(p, end / 1000, end / 1000);
+      }
+      utimesSync(dir, dirMtimeMs / 1000, dirMtimeMs / 1000);
+    }
+
+    const names = (rs: Row[], node: string) =>
+      rs.filter((r) => r.node_id === node).map((r) => r.path.split('/').slice(1).join('/'));
+
+    describe('day folders (indexed_days)', () => {
+      // A failover within day D1: node-a recorded its morning, node-b its afternoon and day D2.
+      const d1 = Date.parse(`${dayOf(Date.now() - 3 * DAY_MS)}T00:00:00.000Z`);
+      const d2 = d1 + DAY_MS;
+      const D1 = dayOf(d1);
+      const D2 = dayOf(d2);
+      const h = (n: number) => n * 3_600_000;
+
+      it('node-b indexes its own folder of a day node-a recorded as seen whole, even with the same mtime', async () => {
+        const cam = await camera('nd');
+        // Both folders of D1 last changed at the same instant (a coarse filesystem clock does that).
+        const mtime = d1 + h(14);
+        place(a, cam, D1, [d1 + h(1), d1 + h(2)], mtime);
+        place(b, cam, D1, [d1 + h(12), d1 + h(13)], mtime);
+        place(b, cam, D2, [d2 + h(1)], d2 + h(1));
+        await a.get(IndexerService).scanCamera(cam);
+        await b.get(IndexerService).scanCamera(cam);
+        const rs = await rows(a, cam);
+        expect(names(rs, 'node-a')).toEqual([
+          `${D1}/${fileName(d1 + h(1) - 2000)}`,
+          `${D1}/${fileName(d1 + h(2) - 2000)}`,
+        ]);
+        // On main node-b took node-a's record of D1 for its own folder and never listed it.
+        expect(names(rs, 'node-b')).toEqual([
+          `${D1}/${fileName(d1 + h(12) - 2000)}`,
+          `${D1}/${fileName(d1 + h(13) - 2000)}`,
+          `${D2}/${fileName(d2 + h(1) - 2000)}`,
+        ]);
+      });
+
+      it('a node’s record of its folder survives the other node’s pass: an unchanged folder is not listed again', async () => {
+        const cam = await camera('nl');
+        // node-a: D1 morning and D2 (the camera came back to it); node-b: D1 afternoon.
+        place(a, cam, D1, [d1 + h(1), d1 + h(2)], d1 + h(3));
+        place(a, cam, D2, [d2 + h(5)], d2 + h(5));
+        place(b, cam, D1, [d1 + h(12), d1 + h(13)], d1 + h(14));
+        await a.get(IndexerService).scanCamera(cam);
+        await b.get(IndexerService).scanCamera(cam);
+        const listed = jest.spyOn(a.get(StorageAdapter), 'listNames');
+        try {
+          await a.get(IndexerService).scanCamera(cam);
+          const d1Dir = join(a.store.config.recordingsDirAbs, cam, D1);
+          // On main node-b's pass overwrote the shared row with its folder's mtime: node-a listed
+          // its D1 again, and would at every pass (each node's pass overwriting the other's).
+          expect(listed.mock.calls.map((c) => c[0])).not.toContain(d1Dir);
+        } finally {
+          listed.mockRestore();
+        }
+        expect((await rows(a, cam)).length).toBe(5);
+      });
+    });
+  });
