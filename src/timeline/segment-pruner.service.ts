@@ -136,7 +136,10 @@ export class SegmentPruner implements OnModuleInit {
     marked.push(...paths);
   }
 
-  /** An event camera's segments waiting for their keep decision (see TimelineRepository). */
+  /** An event camera's segments waiting for their keep decision (see TimelineRepository). In a
+   * cluster with per-node storage only this node's rows: the keep decision that deletes a segment
+   * unlinks its file, so it is taken by the node whose disk holds it (the keep windows it reads are
+   * shared rows, whichever node a trigger arrived on). */
   pendingSegments(
     cameraId: string,
     afterStartIso: string,

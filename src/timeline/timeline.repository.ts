@@ -380,24 +380,29 @@ export class TimelineRepository implements OnModuleInit {
   /**
    * An event camera's segments still waiting for their keep decision (`kept_by = 'pending'`) that
    * start after `afterStartIso` and end before `endBeforeIso`, oldest first, at most `limit`. The
-   * camera/start index bounds the read to the rows after the decision cursor.
+   * camera/start index bounds the read to the rows after the decision cursor. `node`: only rows
+   * whose file is on that node's disk (and rows without a node); null: every row.
    */
   pendingSegments(
     cameraId: string,
     afterStartIso: string,
     endBeforeIso: string,
     limit: number,
+    node: string | null = null,
   ): Promise<Array<{ id: string; startTime: string; endTime: string }>> {
     return this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select(['s.id', 's.startTime', 's.endTime'])
-        .where('s.camera_id = :cameraId AND s.start_time > :after AND s.start_time < :before', {
-          cameraId,
-          after: afterStartIso,
-          before: endBeforeIso,
-        })
+      onNode(
+        m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select(['s.id', 's.startTime', 's.endTime'])
+          .where('s.camera_id = :cameraId AND s.start_time > :after AND s.start_time < :before', {
+            cameraId,
+            after: afterStartIso,
+            before: endBeforeIso,
+          }),
+        node,
+      )
         .andWhere('s.end_time < :before AND s.kept_by = :pending', { pending: 'pending' })
         .orderBy('s.start_time', 'ASC')
         .limit(limit)

@@ -1,8 +1,10 @@
-import { copyFileSync, mkdirSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { CamerasService } from '../../src/cameras/cameras.service';
 import type { CreateCameraDto } from '../../src/cameras/dto/camera.dto';
+import { Loops } from '../../src/common/loops';
 import { DatabaseService } from '../../src/database/database.service';
+import { KeepService } from '../../src/keep/keep.service';
 import { StorageAdapter } from '../../src/media/storage.adapter';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { type MediumKernel, sampleSegment, startMediumKernel } from '../support/medium-kernel';
@@ -126,6 +128,47 @@ if (ENGINE === 'postgres')
           listed.mockRestore();
         }
         expect((await rows(a, cam)).length).toBe(5);
+      });
+    });
+
+    describe('keep decisions (event recording)', () => {
+      it('a trigger on node-b keeps node-a’s footage; each node decides only the segments on its own disk', async () => {
+        // The test decides, not the 5 s loops (they would decide before the trigger).
+        for (const k of [a, b]) await k.get(Loops).stop('keep_decide');
+        const cam = await camera('nk', { record_mode: 'event', pre_roll_seconds: 0, post_roll_seconds: 1 });
+        const onA = await a.record(cam, 3, 600_000);
+        // (record() answers every row of the camera: node-b's are the last two)
+        const onB = (await b.record(cam, 2, 300_000)).slice(-2);
+        expect((await rows(a, cam)).map((r) => [r.node_id, r.kept_by])).toEqual([
+          ['node-a', 'pending'],
+          ['node-a', 'pending'],
+          ['node-a', 'pending'],
+          ['node-b', 'pending'],
+          ['node-b', 'pending'],
+        ]);
+        // A worker's event for the camera reaches node-b: the window it opens is a shared row.
+        await b.get(KeepService).trigger(cam, Date.parse(onA[1].startTime) + 500, 'person');
+        const later = Date.now() + 3_600_000;
+        const policy = { id: cam, preRollSeconds: 0, segmentSeconds: 2 };
+
+        // node-b decides first: its own two segments go (no trigger reached them), node-a's stay
+        // pending (on main node-b deleted node-a's rows, whose files it cannot reach).
+        await b.get(KeepService).decideCamera(policy, later);
+        let rs = await rows(a, cam);
+        expect(rs.map((r) => [r.node_id, r.kept_by])).toEqual([
+          ['node-a', 'pending'],
+          ['node-a', 'pending'],
+          ['node-a', 'pending'],
+        ]);
+        for (const s of onB) expect(existsSync(s.file)).toBe(false);
+
+        // node-a's decision sees the window opened through node-b: the triggered segment is kept.
+        await a.get(KeepService).decideCamera(policy, later);
+        rs = await rows(a, cam);
+        expect(rs.map((r) => [r.node_id, r.kept_by])).toEqual([['node-a', 'event:person']]);
+        expect(existsSync(onA[1].file)).toBe(true);
+        expect(existsSync(onA[0].file)).toBe(false);
+        expect(existsSync(onA[2].file)).toBe(false);
       });
     });
   });
