@@ -50,8 +50,23 @@ export class SegmentPruner implements OnModuleInit {
     });
   }
 
+  /** Every node's footage per camera (one `segment_usage` row each). */
   usage(): Promise<SegmentUsageRow[]> {
     return this.repo.usageByCamera();
+  }
+
+  /** Whether this node's disk holds only part of the footage (per-node storage in a cluster). */
+  get perNode(): boolean {
+    return segmentNode(this.config) !== null;
+  }
+
+  /** The footage on this node's disk per camera (optionally only of `cameraIds`), what its
+   * retention limits apply to: `usage()` on a single node or with shared storage; with per-node
+   * storage an aggregate of this node's rows (retention asks only when `usage()` says a limit may
+   * be exceeded, or the disk is short). */
+  usageHere(cameraIds?: readonly string[]): Promise<SegmentUsageRow[]> {
+    const node = segmentNode(this.config);
+    return node === null ? this.usage() : this.repo.usageOnNode(node, cameraIds);
   }
 
   totals(
@@ -146,7 +161,7 @@ export class SegmentPruner implements OnModuleInit {
     endBeforeIso: string,
     limit: number,
   ): Promise<Array<{ id: string; startTime: string; endTime: string }>> {
-    return this.repo.pendingSegments(cameraId, afterStartIso, endBeforeIso, limit);
+    return this.repo.pendingSegments(cameraId, afterStartIso, endBeforeIso, limit, segmentNode(this.config));
   }
 
   /** Keep (`kept_by`) or delete (row, then file; `no_event` gaps) an event camera's segments. */

@@ -196,6 +196,45 @@ export class TimelineRepository implements OnModuleInit {
     }));
   }
 
+  /** The same figures as `usageByCamera` for the segments whose file is on `node`'s disk (and
+   * rows without a node), optionally only of `cameraIds`: an aggregate over those rows
+   * (`segment_usage` sums every node's). Per-node storage only, when a limit may be exceeded. */
+  async usageOnNode(node: string, cameraIds?: readonly string[]): Promise<SegmentUsageRow[]> {
+    if (cameraIds && cameraIds.length === 0) return [];
+    const held = '(s.evidence_locked = :yes OR s.locked > 0)';
+    const rows = await this.db.run((m) => {
+      const qb = onNode(
+        m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('s.camera_id', 'camera_id')
+          .addSelect('COUNT(*)', 'n')
+          .addSelect('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
+          .addSelect(`COALESCE(SUM(CASE WHEN ${held} THEN 1 ELSE 0 END), 0)`, 'held_n')
+          .addSelect(`COALESCE(SUM(CASE WHEN ${held} THEN s.size_bytes ELSE 0 END), 0)`, 'held_bytes')
+          .setParameter('yes', true),
+        node,
+      );
+      if (cameraIds) qb.andWhere('s.camera_id IN (:...cameraIds)', { cameraIds: [...cameraIds] });
+      return qb.groupBy('s.camera_id').getRawMany<{
+        camera_id: string;
+        n: string | number;
+        bytes: string | number;
+        held_n: string | number;
+        held_bytes: string | number;
+      }>();
+    });
+    return rows
+      .map((r) => ({
+        cameraId: r.camera_id,
+        totalBytes: Number(r.bytes),
+        protectedBytes: Number(r.held_bytes),
+        deletableBytes: Number(r.bytes) - Number(r.held_bytes),
+        deletableCount: Number(r.n) - Number(r.held_n),
+      }))
+      .sort((x, y) => (x.cameraId < y.cameraId ? -1 : x.cameraId > y.cameraId ? 1 : 0));
+  }
+
   /** Count and oldest/newest times of the segments, optionally only of `cameraIds`: the usage
    * rows plus two index seeks per camera (or one for the newest end of all). */
   async totals(

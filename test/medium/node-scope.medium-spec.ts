@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { CamerasService } from '../../src/cameras/cameras.service';
 import type { CreateCameraDto } from '../../src/cameras/dto/camera.dto';
@@ -6,6 +6,7 @@ import { Loops } from '../../src/common/loops';
 import { DatabaseService } from '../../src/database/database.service';
 import { KeepService } from '../../src/keep/keep.service';
 import { StorageAdapter } from '../../src/media/storage.adapter';
+import { RetentionService } from '../../src/retention/retention.service';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { type MediumKernel, sampleSegment, startMediumKernel } from '../support/medium-kernel';
 import { waitFor } from '../support/test-app';
@@ -169,6 +170,31 @@ if (ENGINE === 'postgres')
         expect(existsSync(onA[1].file)).toBe(true);
         expect(existsSync(onA[0].file)).toBe(false);
         expect(existsSync(onA[2].file)).toBe(false);
+      });
+    });
+
+    describe('retention quota', () => {
+      it('a camera’s quota counts the footage on this node’s disk: node-b never deletes because of node-a’s bytes', async () => {
+        const size = Math.max(
+          statSync(sampleSegment(a.store.dataDir)).size,
+          statSync(sampleSegment(b.store.dataDir)).size,
+        );
+        // node-a holds three segments (over the quota), node-b two (under it); together five.
+        const cam = await camera('nq', { storage_quota_bytes: Math.floor(2.5 * size) });
+        await a.record(cam, 3, 900_000);
+        await b.record(cam, 2, 300_000);
+        await b.get(RetentionService).sweep();
+        // On main node-b saw five segments over the quota and deleted its own, the newest footage.
+        expect((await rows(a, cam)).map((r) => r.node_id)).toEqual([
+          'node-a',
+          'node-a',
+          'node-a',
+          'node-b',
+          'node-b',
+        ]);
+        const report = await a.get(RetentionService).sweep();
+        expect(report.camera_quota.cameras[cam]).toEqual({ deleted: 1, bytes: expect.any(Number) as number });
+        expect((await rows(a, cam)).map((r) => r.node_id)).toEqual(['node-a', 'node-a', 'node-b', 'node-b']);
       });
     });
   });
