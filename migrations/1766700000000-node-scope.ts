@@ -8,6 +8,8 @@ import { col } from './helpers';
  *   files or list them again forever. `node_id` is the node whose disk holds the folder, '' on a
  *   single node and with shared storage (a key column cannot be NULL). The table only spares a
  *   pass some listings (no row: the folder is listed), so it is made anew rather than copied.
+ * - `snapshots.node_id`: the node whose data dir holds the JPEG (NULL on a single node or with
+ *   shared storage), like `segments.node_id`; each node prunes only its own files.
  */
 export class NodeScope1766700000000 implements MigrationInterface {
   name = 'NodeScope1766700000000';
@@ -15,9 +17,11 @@ export class NodeScope1766700000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.dropTable('indexed_days');
     await q.createTable(indexedDays(true));
+    await q.addColumn('snapshots', col('node_id', 'text', { isNullable: true }));
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.dropColumn('snapshots', 'node_id');
     await q.dropTable('indexed_days');
     await q.createTable(indexedDays(false));
   }

@@ -2,11 +2,15 @@ import { copyFileSync, existsSync, mkdirSync, statSync, utimesSync } from 'node:
 import { join } from 'node:path';
 import { CamerasService } from '../../src/cameras/cameras.service';
 import type { CreateCameraDto } from '../../src/cameras/dto/camera.dto';
+import { LeaseService } from '../../src/cluster/lease.service';
 import { Loops } from '../../src/common/loops';
 import { DatabaseService } from '../../src/database/database.service';
+import { ExportsService } from '../../src/exports/exports.service';
 import { KeepService } from '../../src/keep/keep.service';
 import { StorageAdapter } from '../../src/media/storage.adapter';
 import { RetentionService } from '../../src/retention/retention.service';
+import { SYSTEM_PRINCIPAL } from '../../src/auth/principal';
+import { SnapshotsService } from '../../src/snapshots/snapshots.service';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { type MediumKernel, sampleSegment, startMediumKernel } from '../support/medium-kernel';
 import { waitFor } from '../support/test-app';
@@ -196,5 +200,81 @@ if (ENGINE === 'postgres')
         expect(report.camera_quota.cameras[cam]).toEqual({ deleted: 1, bytes: expect.any(Number) as number });
         expect((await rows(a, cam)).map((r) => r.node_id)).toEqual(['node-a', 'node-a', 'node-b', 'node-b']);
       });
+    });
+  });
+
+if (ENGINE === 'postgres')
+  describe('two nodes recording their share: snapshot schedules (postgres)', () => {
+    let c: MediumKernel;
+    let d: MediumKernel;
+    const cams: string[] = [];
+    const holder = new Map<string, MediumKernel>();
+    const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 0xff, 0xd9]);
+    // Recorders on (so cameras are leased) but without an ffmpeg: nothing is pulled from a camera.
+    const env = {
+      HELDAR_RECORDER_ENABLED: 'true',
+      HELDAR_FFMPEG_BIN: '/nonexistent',
+    };
+
+    beforeAll(async () => {
+      c = await startMediumKernel({ ...env, HELDAR_NODE_ID: 'node-c', HELDAR_NODE_MAX_CAMERAS: '2' });
+      jest.spyOn(c.get(ExportsService), 'snapshot').mockResolvedValue(JPEG);
+      for (let i = 0; i < 4; i++) {
+        const id = await c.uniqueCamera('ns');
+        await c.get(SnapshotsService).createSchedule(SYSTEM_PRINCIPAL, id, { interval_seconds: 5 });
+        cams.push(id);
+      }
+      // node-d boots with the schedules in the table; node-c holds two cameras at most.
+      d = await startMediumKernel({ ...env, HELDAR_NODE_ID: 'node-d' }, c.store);
+      jest.spyOn(d.get(ExportsService), 'snapshot').mockResolvedValue(JPEG);
+      await waitFor(
+        () =>
+          Promise.resolve(
+            c.get(LeaseService).heldCameras().length === 2 && d.get(LeaseService).heldCameras().length === 2,
+          ),
+        20_000,
+        'two cameras leased on each node',
+      );
+      for (const id of c.get(LeaseService).heldCameras()) holder.set(id, c);
+      for (const id of d.get(LeaseService).heldCameras()) holder.set(id, d);
+    }, 90_000);
+    afterAll(async () => {
+      await d?.close();
+      await c?.close();
+    });
+
+    it('each camera’s JPEGs are taken by its lease holder, stored in its data dir, and the row names it', async () => {
+      expect([...holder.keys()].sort()).toEqual([...cams].sort());
+      type Snap = { camera_id: string; path: string; node_id: string | null };
+      const snaps = () =>
+        c
+          .get(DatabaseService)
+          .run(
+            (m) =>
+              m.query(
+                `SELECT camera_id, path, node_id FROM snapshots WHERE camera_id IN (${cams.map((_, i) => `$${i + 1}`).join(', ')})`,
+                cams,
+              ) as Promise<Snap[]>,
+          );
+      const taken = await waitFor(
+        async () => {
+          const s = await snaps();
+          return cams.every((id) => s.some((x) => x.camera_id === id)) ? s : null;
+        },
+        20_000,
+        'a snapshot of every camera',
+      );
+      for (const s of taken) {
+        const k = holder.get(s.camera_id)!;
+        // On main the leader (node-c) took all four, into its own data dir, with no node on the row.
+        expect(s.node_id).toBe(k.store.config.nodeId);
+        expect(existsSync(join(k.store.dataDir, 'snapshots', s.path))).toBe(true);
+      }
+      const grabbed = (k: MediumKernel) =>
+        [
+          ...new Set((k.get(ExportsService).snapshot as jest.Mock).mock.calls.map((x) => x[0] as string)),
+        ].sort();
+      expect(grabbed(c)).toEqual(cams.filter((id) => holder.get(id) === c).sort());
+      expect(grabbed(d)).toEqual(cams.filter((id) => holder.get(id) === d).sort());
     });
   });
