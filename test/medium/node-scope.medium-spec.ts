@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Response } from 'express';
 import { CamerasService } from '../../src/cameras/cameras.service';
 import type { CreateCameraDto } from '../../src/cameras/dto/camera.dto';
 import { LeaseService } from '../../src/cluster/lease.service';
@@ -7,6 +8,8 @@ import { Loops } from '../../src/common/loops';
 import { DatabaseService } from '../../src/database/database.service';
 import { ExportsService } from '../../src/exports/exports.service';
 import { KeepService } from '../../src/keep/keep.service';
+import { RecorderService } from '../../src/recorder/recorder.service';
+import { HealthController } from '../../src/system/health.controller';
 import { StorageAdapter } from '../../src/media/storage.adapter';
 import { RetentionService } from '../../src/retention/retention.service';
 import { SYSTEM_PRINCIPAL } from '../../src/auth/principal';
@@ -204,7 +207,7 @@ if (ENGINE === 'postgres')
   });
 
 if (ENGINE === 'postgres')
-  describe('two nodes recording their share: snapshot schedules (postgres)', () => {
+  describe('two nodes recording their share: snapshot schedules and /readyz (postgres)', () => {
     let c: MediumKernel;
     let d: MediumKernel;
     const cams: string[] = [];
@@ -214,6 +217,7 @@ if (ENGINE === 'postgres')
     const env = {
       HELDAR_RECORDER_ENABLED: 'true',
       HELDAR_FFMPEG_BIN: '/nonexistent',
+      HELDAR_READYZ_MIN_RECORDING_PERCENT: '100',
     };
 
     beforeAll(async () => {
@@ -276,5 +280,46 @@ if (ENGINE === 'postgres')
         ].sort();
       expect(grabbed(c)).toEqual(cams.filter((id) => holder.get(id) === c).sort());
       expect(grabbed(d)).toEqual(cams.filter((id) => holder.get(id) === d).sort());
+    });
+
+    it('/readyz on each node counts the cameras it records: both recording their two are ready', async () => {
+      const readyz = async (k: MediumKernel) => {
+        let status = 200;
+        const res = {
+          status(code: number) {
+            status = code;
+            return res;
+          },
+          setHeader: () => res,
+        } as unknown as Response;
+        const body = await k.get(HealthController).readyz(res);
+        return { status, body };
+      };
+      // Each node's recorders report its own cameras recording (no ffmpeg here to really record).
+      for (const k of [c, d])
+        jest.spyOn(k.get(RecorderService), 'statusSnapshot').mockImplementation(() =>
+          k
+            .get(LeaseService)
+            .heldCameras()
+            .map(
+              (cameraId) =>
+                ({ cameraId, state: 'recording' }) as ReturnType<RecorderService['statusSnapshot']>[number],
+            ),
+        );
+      // On main each node divided its two by all four cameras: 50 %, 503.
+      for (const k of [c, d])
+        expect(await readyz(k)).toEqual({
+          status: 200,
+          body: { ready: true, recording_pct: 100, required_pct: 100 },
+        });
+      // One of node-d's cameras stops recording: node-d is not ready, node-c still is.
+      const [first] = d.get(LeaseService).heldCameras();
+      jest
+        .spyOn(d.get(RecorderService), 'statusSnapshot')
+        .mockImplementation(
+          () => [{ cameraId: first, state: 'recording' }] as ReturnType<RecorderService['statusSnapshot']>,
+        );
+      expect(await readyz(d)).toMatchObject({ status: 503, body: { ready: false, recording_pct: 50 } });
+      expect((await readyz(c)).status).toBe(200);
     });
   });
