@@ -40,13 +40,26 @@ interface Row {
 async function rows(k: MediumKernel, cameraId: string): Promise<Row[]> {
   return k
     .get(DatabaseService)
-    .run(
-      (m) =>
-        m.query(
-          'SELECT path, node_id, kept_by, size_bytes FROM segments WHERE camera_id = $1 ORDER BY start_time',
-          [cameraId],
-        ) as Promise<Row[]>,
+    .run((m) =>
+      m.query<Row[]>(
+        'SELECT path, node_id, kept_by, size_bytes FROM segments WHERE camera_id = $1 ORDER BY start_time',
+        [cameraId],
+      ),
     );
+}
+
+/** Real 2 s segment files ending at `ends` in the camera's day folder on `k`'s disk, the
+ * folder's mtime then set to `dirMtimeMs`. */
+function place(k: MediumKernel, cameraId: string, day: string, ends: number[], dirMtimeMs: number): void {
+  const dir = join(k.store.config.recordingsDirAbs, cameraId, day);
+  mkdirSync(dir, { recursive: true });
+  const sample = sampleSegment(k.store.dataDir);
+  for (const end of ends) {
+    const p = join(dir, fileName(end - 2000));
+    copyFileSync(sample, p);
+    utimesSync(p, end / 1000, end / 1000);
+  }
+  utimesSync(dir, dirMtimeMs / 1000, dirMtimeMs / 1000);
 }
 
 if (ENGINE === 'postgres')
@@ -68,20 +81,6 @@ if (ENGINE === 'postgres')
       const id = await a.uniqueCamera(prefix, { record_enabled: false, ...extra });
       await waitFor(() => b.get(CamerasService).getPolicy(id), 10_000, `node-b sees camera ${id}`);
       return id;
-    }
-
-    /** Real 2 s segment files ending at `ends` in the camera's day folder on `k`'s disk, the
-     * folder's mtime then set to `dirMtimeMs`. */
-    function place(k: MediumKernel, cameraId: string, day: string, ends: number[], dirMtimeMs: number): void {
-      const dir = join(k.store.config.recordingsDirAbs, cameraId, day);
-      mkdirSync(dir, { recursive: true });
-      const sample = sampleSegment(k.store.dataDir);
-      for (const end of ends) {
-        const p = join(dir, fileName(end - 2000));
-        copyFileSync(sample, p);
-        utimesSync(p, end / 1000, end / 1000);
-      }
-      utimesSync(dir, dirMtimeMs / 1000, dirMtimeMs / 1000);
     }
 
     const names = (rs: Row[], node: string) =>
@@ -253,12 +252,11 @@ if (ENGINE === 'postgres')
       const snaps = () =>
         c
           .get(DatabaseService)
-          .run(
-            (m) =>
-              m.query(
-                `SELECT camera_id, path, node_id FROM snapshots WHERE camera_id IN (${cams.map((_, i) => `$${i + 1}`).join(', ')})`,
-                cams,
-              ) as Promise<Snap[]>,
+          .run((m) =>
+            m.query<Snap[]>(
+              `SELECT * FROM snapshots WHERE camera_id IN (${cams.map((_, i) => `$${i + 1}`).join(', ')})`,
+              cams,
+            ),
           );
       const taken = await waitFor(
         async () => {
@@ -268,18 +266,19 @@ if (ENGINE === 'postgres')
         20_000,
         'a snapshot of every camera',
       );
-      for (const s of taken) {
-        const k = holder.get(s.camera_id)!;
-        // On main the leader (node-c) took all four, into its own data dir, with no node on the row.
-        expect(s.node_id).toBe(k.store.config.nodeId);
-        expect(existsSync(join(k.store.dataDir, 'snapshots', s.path))).toBe(true);
-      }
+      // On main the leader (node-c) took all four, into its own data dir, with no node on the row.
       const grabbed = (k: MediumKernel) =>
         [
           ...new Set((k.get(ExportsService).snapshot as jest.Mock).mock.calls.map((x) => x[0] as string)),
         ].sort();
       expect(grabbed(c)).toEqual(cams.filter((id) => holder.get(id) === c).sort());
       expect(grabbed(d)).toEqual(cams.filter((id) => holder.get(id) === d).sort());
+      // ... and stored by it, the row naming it.
+      for (const s of taken) {
+        const k = holder.get(s.camera_id)!;
+        expect(s.node_id).toBe(k.store.config.nodeId);
+        expect(existsSync(join(k.store.dataDir, 'snapshots', s.path))).toBe(true);
+      }
     });
 
     it('/readyz on each node counts the cameras it records: both recording their two are ready', async () => {
@@ -321,5 +320,74 @@ if (ENGINE === 'postgres')
         );
       expect(await readyz(d)).toMatchObject({ status: 503, body: { ready: false, recording_pct: 50 } });
       expect((await readyz(c)).status).toBe(200);
+    });
+  });
+
+if (ENGINE === 'sqlite')
+  describe('a single node (sqlite): no node anywhere, as before', () => {
+    let k: MediumKernel;
+    beforeAll(async () => {
+      k = await startMediumKernel();
+    }, 60_000);
+    afterAll(async () => {
+      await k?.close();
+    });
+
+    it('day folders are recorded without a node, and an unchanged past one is not listed again', async () => {
+      const cam = await k.uniqueCamera('sd');
+      const d1 = Date.parse(`${dayOf(Date.now() - 3 * DAY_MS)}T00:00:00.000Z`);
+      const d2 = d1 + DAY_MS;
+      place(k, cam, dayOf(d1), [d1 + 3_600_000], d1 + 7_200_000);
+      place(k, cam, dayOf(d2), [d2 + 3_600_000], d2 + 7_200_000);
+      await k.get(IndexerService).scanCamera(cam);
+      const days = await k
+        .get(DatabaseService)
+        .run((m) =>
+          m.query<Array<{ node_id: string; day: string }>>(
+            'SELECT node_id, day FROM indexed_days WHERE camera_id = ? ORDER BY day',
+            [cam],
+          ),
+        );
+      expect(days).toEqual([
+        { node_id: '', day: dayOf(d1) },
+        { node_id: '', day: dayOf(d2) },
+      ]);
+      const listed = jest.spyOn(k.get(StorageAdapter), 'listNames');
+      try {
+        await k.get(IndexerService).scanCamera(cam);
+        expect(listed.mock.calls.map((c) => c[0])).not.toContain(
+          join(k.store.config.recordingsDirAbs, cam, dayOf(d1)),
+        );
+      } finally {
+        listed.mockRestore();
+      }
+    });
+
+    it('snapshot schedules run on the one node, rows without a node', async () => {
+      const grab = jest
+        .spyOn(k.get(ExportsService), 'snapshot')
+        .mockResolvedValue(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0xff, 0xd9]));
+      try {
+        const cam = await k.uniqueCamera('ss');
+        await k.get(SnapshotsService).createSchedule(SYSTEM_PRINCIPAL, cam, { interval_seconds: 5 });
+        const rows = await waitFor(
+          async () => {
+            const r = await k
+              .get(DatabaseService)
+              .run((m) =>
+                m.query<Array<{ node_id: string | null }>>(
+                  'SELECT node_id FROM snapshots WHERE camera_id = ?',
+                  [cam],
+                ),
+              );
+            return r.length > 0 ? r : null;
+          },
+          10_000,
+          'a snapshot',
+        );
+        expect(rows[0].node_id).toBeNull();
+      } finally {
+        grab.mockRestore();
+      }
     });
   });
