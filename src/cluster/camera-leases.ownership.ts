@@ -14,6 +14,10 @@ export abstract class CameraOwnership {
   abstract releaseAll(): Promise<void>;
   /** Resolves once the lease round under way (if any) has ended and announced its changes. */
   abstract settled(): Promise<void>;
+  /** Whether this node may take more cameras (it holds fewer than HELDAR_NODE_MAX_CAMERAS). */
+  abstract hasRoom(): boolean;
+  /** Of `cameraIds`, those no node holds a live lease on (SQLite: none, nothing read). */
+  abstract unleased(cameraIds: readonly string[]): Promise<string[]>;
 }
 
 /** Optional provider of the number of live nodes (ClusterModule's node registry, when there is

@@ -115,7 +115,7 @@ export class CameraLeasesRepository {
     return pgRows(rows).length;
   }
 
-  /** Every live lease (camera → node), for the owner metric and tests. */
+  /** Every live lease (camera → node), for the owner metric, /readyz and tests. */
   async owners(): Promise<Map<string, string>> {
     const rows = await this.db.run((m) =>
       m.query<Array<{ camera_id: string; node_id: string }>>(

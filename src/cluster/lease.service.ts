@@ -80,6 +80,16 @@ export class LeaseService
     return sent !== undefined && this.mono.now() < this.deadline(sent);
   }
 
+  hasRoom(): boolean {
+    return this.held.size < this.config.nodeMaxCameras;
+  }
+
+  async unleased(cameraIds: readonly string[]): Promise<string[]> {
+    if (!this.clustered || cameraIds.length === 0) return [];
+    const owners = await this.repo.owners();
+    return cameraIds.filter((id) => !owners.has(id));
+  }
+
   /** The cameras this node holds (sorted). */
   heldCameras(): string[] {
     return [...this.held.keys()].sort();

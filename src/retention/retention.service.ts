@@ -243,7 +243,8 @@ export class RetentionService implements OnApplicationBootstrap {
     await this.deleted('age', report.age);
   }
 
-  /** 2. Cameras over their own `storage_quota_bytes` lose their oldest footage. */
+  /** 2. Cameras over their own `storage_quota_bytes` lose their oldest footage (per-node storage:
+   * the quota applies to what each node's disk holds of the camera). */
   private async byQuota(report: SweepReport): Promise<void> {
     const quotas = new Map(
       (await this.cameras.retentionPolicies())
@@ -251,7 +252,15 @@ export class RetentionService implements OnApplicationBootstrap {
         .map((c) => [c.id, c.quotaBytes!]),
     );
     if (quotas.size === 0) return;
-    for (const u of await this.segments.usage()) {
+    let usage = await this.segments.usage();
+    // Per-node storage: every node's bytes are in `usage()`; a camera over its quota there may be
+    // over on this node's disk, which is what this node's retention decides on (and deletes from).
+    if (this.segments.perNode) {
+      const over = usage.filter((u) => u.totalBytes > (quotas.get(u.cameraId) ?? Infinity));
+      if (over.length === 0) return;
+      usage = await this.segments.usageHere(over.map((u) => u.cameraId));
+    }
+    for (const u of usage) {
       const quota = quotas.get(u.cameraId);
       if (quota === undefined || u.totalBytes <= quota) continue;
       const budget = quota - u.protectedBytes;
@@ -278,7 +287,10 @@ export class RetentionService implements OnApplicationBootstrap {
   /** 3. All recordings above the cap: the camera furthest over its fair share goes first. */
   private async byCap(report: SweepReport, capBytes: number): Promise<void> {
     if (capBytes <= 0) return;
-    const usage = await this.segments.usage();
+    let usage = await this.segments.usage();
+    if (usage.reduce((s, u) => s + u.totalBytes, 0) <= capBytes) return;
+    // Per-node storage: the cap is on this node's recordings (every node's sum is above it first).
+    if (this.segments.perNode) usage = await this.segments.usageHere();
     const total = usage.reduce((s, u) => s + u.totalBytes, 0);
     if (total <= capBytes) return;
     const locked = usage.reduce((s, u) => s + u.protectedBytes, 0);
@@ -343,7 +355,8 @@ export class RetentionService implements OnApplicationBootstrap {
       });
     }
     if (stats.freeBytes >= floorBytes) return;
-    const usage = await this.segments.usage();
+    // This volume's footage (per-node storage: this node's rows; another node's frees nothing here).
+    const usage = await this.segments.usageHere();
     for (let i = 0; i < MAX_FLOOR_ITERATIONS && stats.freeBytes < floorBytes; i++) {
       const deficit = floorBytes - stats.freeBytes;
       const deletable = usage.reduce((s, u) => s + u.deletableBytes, 0);

@@ -1,4 +1,4 @@
-import { isDue, isJpeg, snapshotRelPath } from './snapshot-logic';
+import { isDue, isJpeg, snapshotRelPath, takesSnapshotsOf } from './snapshot-logic';
 
 describe('snapshotRelPath', () => {
   it.each([
@@ -35,5 +35,18 @@ describe('isJpeg', () => {
     ['empty', [], false],
   ])('%s', (_name, bytes, ok) => {
     expect(isJpeg(Uint8Array.from(bytes))).toBe(ok);
+  });
+});
+
+describe('takesSnapshotsOf (which node grabs a camera)', () => {
+  it.each([
+    ['the node recording it', { owns: true, leader: false, recorded: true }, true],
+    ['the node recording it, also the leader', { owns: true, leader: true, recorded: true }, true],
+    ['another node, the leader, while one records it', { owns: false, leader: true, recorded: true }, false],
+    ['another node, a follower', { owns: false, leader: false, recorded: true }, false],
+    ['the leader, for a camera no node records', { owns: false, leader: true, recorded: false }, true],
+    ['a follower, for a camera no node records', { owns: false, leader: false, recorded: false }, false],
+  ])('%s', (_name, s, takes) => {
+    expect(takesSnapshotsOf(s)).toBe(takes);
   });
 });

@@ -34,3 +34,13 @@ export function isDue(nextDueMs: number | null, intervalSeconds: number, nowMs: 
 export function isJpeg(buf: Uint8Array): boolean {
   return buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
 }
+
+/**
+ * Whether this node takes a camera's snapshots: the node that records the camera does (its
+ * lease holder in a cluster: the JPEG lands next to the footage, and the camera is pulled by one
+ * node); a camera that no node records (recording off for it, or everywhere) is taken by the
+ * leader. A recording camera without a holder (the seconds of a failover) is taken by nobody.
+ */
+export function takesSnapshotsOf(s: { owns: boolean; leader: boolean; recorded: boolean }): boolean {
+  return s.owns || (s.leader && !s.recorded);
+}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CamerasModule } from '../cameras/cameras.module';
+import { ClusterModule } from '../cluster/cluster.module';
 import { ExportsModule } from '../exports/exports.module';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { SnapshotsController } from './snapshots.controller';
@@ -14,7 +15,7 @@ import { EventsModule } from '../events/events.module';
   description: 'A JPEG per camera every interval, kept HELDAR_SNAPSHOT_RETENTION_HOURS',
 })
 @Module({
-  imports: [CamerasModule, ExportsModule, AuditModule, EventsModule],
+  imports: [CamerasModule, ClusterModule, ExportsModule, AuditModule, EventsModule],
   controllers: [SnapshotsController],
   providers: [SnapshotsRepository, SnapshotsService],
   exports: [SnapshotsService],

@@ -76,16 +76,14 @@ export class SnapshotsRepository {
   }
 
   /** Up to `limit` snapshots taken before `cutoffIso`, oldest first (index on taken_at): removed
-   * from the table in the same transaction and returned, so their files can be unlinked. */
-  takeOlderThan(cutoffIso: string, limit: number): Promise<SnapshotEntity[]> {
+   * from the table in the same transaction and returned, so their files can be unlinked. `node`:
+   * only those whose file is in that node's data dir (and rows without a node); null: all. */
+  takeOlderThan(cutoffIso: string, limit: number, node: string | null = null): Promise<SnapshotEntity[]> {
     return this.db.transaction(async (m) => {
       const repo = m.getRepository(SnapshotEntity);
-      const rows = await repo
-        .createQueryBuilder('s')
-        .where('s.taken_at < :cutoffIso', { cutoffIso })
-        .orderBy('s.taken_at', 'ASC')
-        .limit(limit)
-        .getMany();
+      const qb = repo.createQueryBuilder('s').where('s.taken_at < :cutoffIso', { cutoffIso });
+      if (node !== null) qb.andWhere('(s.node_id = :node OR s.node_id IS NULL)', { node });
+      const rows = await qb.orderBy('s.taken_at', 'ASC').limit(limit).getMany();
       if (rows.length > 0) await repo.delete({ id: In(rows.map((r) => r.id)) });
       return rows;
     });

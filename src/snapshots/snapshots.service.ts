@@ -11,15 +11,18 @@ import { AuditService } from '../audit/audit.service';
 import { type Principal } from '../auth/principal';
 import { CameraDeletionHooks } from '../cameras/camera-deletion-hooks';
 import { CamerasService } from '../cameras/cameras.service';
+import { CameraOwnership } from '../cluster/camera-leases.ownership';
 import { Clock } from '../common/clock';
 import { BadRequestError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
+import { Leadership } from '../common/leadership';
 import { Loops } from '../common/loops';
 import { RowRetention } from '../common/row-retention';
 import { HeldarConfig } from '../config/heldar-config';
 import { CacheInvalidation, type CacheKeys } from '../events/cache-invalidation';
 import { ExportsService } from '../exports/exports.service';
 import { StorageAdapter } from '../media/storage.adapter';
+import { segmentNode } from '../timeline/timeline-logic';
 import type { SnapshotEntity } from './entities/snapshot.entity';
 import type { SnapshotScheduleEntity } from './entities/snapshot-schedule.entity';
 import {
@@ -29,6 +32,7 @@ import {
   SNAPSHOT_INTERVAL_MAX_S,
   SNAPSHOT_INTERVAL_MIN_S,
   snapshotRelPath,
+  takesSnapshotsOf,
 } from './snapshot-logic';
 import { SnapshotsRepository } from './snapshots.repository';
 import { KeyedSerialQueue, loadScoped } from '../common/validation';
@@ -73,8 +77,9 @@ export interface SnapshotUsage {
 /**
  * Snapshot schedules: every enabled schedule takes a live JPEG of its camera each
  * `interval_seconds` (through the exports' snapshot, so the media-job governor bounds it too), at
- * most SNAPSHOT_CONCURRENCY at once and one per camera at a time. A camera that fails is logged
- * and tried again at its next interval. Files live under `<data>/snapshots/<camera>/<day>/`,
+ * most SNAPSHOT_CONCURRENCY at once and one per camera at a time, on the node that records the
+ * camera (in a cluster: its lease holder; the row names the node whose data dir holds the file).
+ * A camera that fails is logged and tried again at its next interval. Files live under `<data>/snapshots/<camera>/<day>/`,
  * rows in `snapshots`; both go after HELDAR_SNAPSHOT_RETENTION_HOURS in the retention sweep.
  */
 @Injectable()
@@ -101,6 +106,8 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
     private readonly loops: Loops,
     private readonly rowRetention: RowRetention,
     private readonly clock: Clock,
+    private readonly ownership: CameraOwnership,
+    private readonly leadership: Leadership,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly caches: CacheInvalidation,
   ) {}
@@ -121,7 +128,9 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
       await this.repo.deleteSchedulesOf(id);
     });
     for (const s of await this.repo.allSchedules()) this.schedules.set(s.id, s);
-    this.loops.start('snapshots', TICK_MS, () => Promise.resolve(this.tick()), { scope: 'cluster' });
+    // Per node: each node grabs the cameras it records (its leases in a cluster; every camera on a
+    // single node), so a JPEG lands next to that camera's footage and no camera is grabbed twice.
+    this.loops.start('snapshots', TICK_MS, () => this.tick());
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -132,12 +141,14 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
 
   // ---- the loop ------------------------------------------------------------------------------
 
-  /** Start the grab of every due schedule, within the concurrency bound (never waits for one). */
-  tick(): void {
+  /** Start the grab of every due schedule of a camera this node takes, within the concurrency
+   * bound (never waits for one). */
+  async tick(): Promise<void> {
+    const here = await this.takenHere();
     const now = this.clock.nowMs();
     for (const s of this.schedules.values()) {
       if (this.stopped || this.inFlight.size >= SNAPSHOT_CONCURRENCY) return;
-      if (!s.enabled || this.busyCameras.has(s.cameraId)) continue;
+      if (!s.enabled || this.busyCameras.has(s.cameraId) || !here(s.cameraId)) continue;
       if (!isDue(this.nextDue.get(s.id) ?? null, s.intervalSeconds, now)) continue;
       this.nextDue.set(s.id, now + s.intervalSeconds * 1000);
       this.busyCameras.add(s.cameraId);
@@ -157,6 +168,20 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
         });
       this.inFlight.add(p);
     }
+  }
+
+  /** Which cameras' schedules this node runs (`takesSnapshotsOf`). A single node: every camera,
+   * nothing read. In a cluster the recorded cameras come from the cached camera policies. */
+  private async takenHere(): Promise<(cameraId: string) => boolean> {
+    if (this.config.isSqlite) return () => true;
+    const recorded = new Set(
+      this.config.recorderEnabled
+        ? (await this.cameras.listPolicies()).filter((c) => c.enabled && c.recordEnabled).map((c) => c.id)
+        : [],
+    );
+    const leader = this.leadership.isLeader();
+    return (cameraId) =>
+      takesSnapshotsOf({ owns: this.ownership.owns(cameraId), leader, recorded: recorded.has(cameraId) });
   }
 
   private fileName(cameraId: string, ms: number): string {
@@ -185,6 +210,7 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
         takenAt: new Date(takenMs).toISOString(),
         path: rel,
         sizeBytes: jpeg.length,
+        nodeId: segmentNode(this.config),
       });
     } catch (err) {
       await this.storage.remove(file);
@@ -199,7 +225,8 @@ export class SnapshotsService implements OnModuleInit, OnApplicationBootstrap, B
   async pruneOlderThan(cutoffIso: string): Promise<number> {
     let total = 0;
     for (;;) {
-      const gone = await this.repo.takeOlderThan(cutoffIso, PRUNE_BATCH);
+      // Per-node storage: only the files in this node's data dir (every node prunes its own).
+      const gone = await this.repo.takeOlderThan(cutoffIso, PRUNE_BATCH, segmentNode(this.config));
       const dirs = new Set<string>();
       for (const r of gone) {
         const file = join(this.rootDir, r.path);

@@ -3,9 +3,11 @@ import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import type { Response } from 'express';
 import { Public } from '../auth/decorators';
 import { CamerasService } from '../cameras/cameras.service';
+import { CameraOwnership } from '../cluster/camera-leases.ownership';
 import { HeldarConfig } from '../config/heldar-config';
 import { DatabaseService } from '../database/database.service';
 import { RecorderService } from '../recorder/recorder.service';
+import { camerasToCount, recordingPercent } from './readiness';
 
 interface Readiness {
   ready: boolean;
@@ -21,6 +23,7 @@ export class HealthController {
     private readonly db: DatabaseService,
     private readonly cameras: CamerasService,
     private readonly recorder: RecorderService,
+    private readonly ownership: CameraOwnership,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
   ) {}
 
@@ -49,13 +52,21 @@ export class HealthController {
     const required = this.config.readyzMinRecordingPercent;
     if (required <= 0) return { ready: true };
     // Of the cameras that should record (enabled, record_enabled; none when recording is off
-    // globally), the share actually recording; no such camera counts as 100 %.
+    // globally) and are this node's to record (see camerasToCount), the share actually recording.
     const expected = this.config.recorderEnabled ? await this.cameras.listRecordingExpectedIds() : [];
-    const want = new Set(expected);
-    const recording = this.recorder
-      .statusSnapshot()
-      .filter((s) => want.has(s.cameraId) && s.state === 'recording').length;
-    const pct = expected.length ? Math.round((recording / expected.length) * 1000) / 10 : 100;
+    const unleased =
+      expected.length > 0 && this.ownership.hasRoom() ? await this.ownership.unleased(expected) : [];
+    const counted = camerasToCount(expected, {
+      holds: (id) => this.ownership.owns(id),
+      unleased: new Set(unleased),
+    });
+    const recording = new Set(
+      this.recorder
+        .statusSnapshot()
+        .filter((s) => s.state === 'recording')
+        .map((s) => s.cameraId),
+    );
+    const pct = recordingPercent(counted, recording);
     if (pct < required) {
       res.status(503).setHeader('Retry-After', '15');
       return { ready: false, reason: 'insufficient_recorders', recording_pct: pct, required_pct: required };

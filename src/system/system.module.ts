@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HeldarModule } from '../common/heldar-module.decorator';
 import { CamerasModule } from '../cameras/cameras.module';
+import { ClusterModule } from '../cluster/cluster.module';
 import { RecorderModule } from '../recorder/recorder.module';
 import { RetentionModule } from '../retention/retention.module';
 import { TimelineModule } from '../timeline/timeline.module';
@@ -10,7 +11,7 @@ import { SystemController } from './system.controller';
 
 @HeldarModule({ id: 'system', name: 'System', description: 'Health, readiness and system figures' })
 @Module({
-  imports: [CamerasModule, RecorderModule, TimelineModule, RetentionModule, OverlayModule],
+  imports: [CamerasModule, ClusterModule, RecorderModule, TimelineModule, RetentionModule, OverlayModule],
   controllers: [HealthController, SystemController],
 })
 export class SystemModule {}

@@ -228,11 +228,12 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     const days = dirs.filter(isDayDir).sort();
     // What the last full pass saw of each folder, and each folder's mtime now (read before any
     // listing): a folder whose mtime is unchanged is not listed. State of folders gone is dropped.
-    const saved = await this.repo.dayStates(cameraId);
+    const saved = await this.repo.dayStates(cameraId, this.node);
     const present = new Set(days);
     await this.repo.clearDayStates(
       cameraId,
       [...saved.keys()].filter((d) => !present.has(d)),
+      this.node,
     );
     const statAtMs = this.clock.nowMs();
     const mtimes = new Map<string, number | null>();
@@ -326,7 +327,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     s: Parameters<typeof mayRecordDay>[0],
   ): Promise<void> {
     if (mayRecordDay(s))
-      await this.repo.saveDayState(cameraId, day, { mtimeMs: s.mtimeMs!, files: s.segmentFiles });
+      await this.repo.saveDayState(cameraId, day, { mtimeMs: s.mtimeMs!, files: s.segmentFiles }, this.node);
   }
 
   /** Old layout (`<camera>/<name>`): each closed file to its day folder, its row first (crash-safe:

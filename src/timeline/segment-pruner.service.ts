@@ -50,8 +50,23 @@ export class SegmentPruner implements OnModuleInit {
     });
   }
 
+  /** Every node's footage per camera (one `segment_usage` row each). */
   usage(): Promise<SegmentUsageRow[]> {
     return this.repo.usageByCamera();
+  }
+
+  /** Whether this node's disk holds only part of the footage (per-node storage in a cluster). */
+  get perNode(): boolean {
+    return segmentNode(this.config) !== null;
+  }
+
+  /** The footage on this node's disk per camera (optionally only of `cameraIds`), what its
+   * retention limits apply to: `usage()` on a single node or with shared storage; with per-node
+   * storage an aggregate of this node's rows (retention asks only when `usage()` says a limit may
+   * be exceeded, or the disk is short). */
+  usageHere(cameraIds?: readonly string[]): Promise<SegmentUsageRow[]> {
+    const node = segmentNode(this.config);
+    return node === null ? this.usage() : this.repo.usageOnNode(node, cameraIds);
   }
 
   totals(
@@ -136,14 +151,17 @@ export class SegmentPruner implements OnModuleInit {
     marked.push(...paths);
   }
 
-  /** An event camera's segments waiting for their keep decision (see TimelineRepository). */
+  /** An event camera's segments waiting for their keep decision (see TimelineRepository). In a
+   * cluster with per-node storage only this node's rows: the keep decision that deletes a segment
+   * unlinks its file, so it is taken by the node whose disk holds it (the keep windows it reads are
+   * shared rows, whichever node a trigger arrived on). */
   pendingSegments(
     cameraId: string,
     afterStartIso: string,
     endBeforeIso: string,
     limit: number,
   ): Promise<Array<{ id: string; startTime: string; endTime: string }>> {
-    return this.repo.pendingSegments(cameraId, afterStartIso, endBeforeIso, limit);
+    return this.repo.pendingSegments(cameraId, afterStartIso, endBeforeIso, limit, segmentNode(this.config));
   }
 
   /** Keep (`kept_by`) or delete (row, then file; `no_event` gaps) an event camera's segments. */
@@ -191,7 +209,9 @@ export class SegmentPruner implements OnModuleInit {
       // Left in the old flat layout (a deleted camera's, or one the migration could not move).
       await this.reclaimIn(camDir, `${cameraId}/`, files, live, minAgeMs, total, null);
       // A folder the indexer saw whole (every .mp4 with its row) and unchanged since: no orphan.
-      const saved = live ? await this.repo.dayStates(cameraId) : new Map<string, DayState>();
+      const saved = live
+        ? await this.repo.dayStates(cameraId, segmentNode(this.config))
+        : new Map<string, DayState>();
       for (const day of dirs.filter(isDayDir).sort()) {
         const dayDir = join(camDir, day);
         const state = saved.get(day);

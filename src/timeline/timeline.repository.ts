@@ -196,6 +196,45 @@ export class TimelineRepository implements OnModuleInit {
     }));
   }
 
+  /** The same figures as `usageByCamera` for the segments whose file is on `node`'s disk (and
+   * rows without a node), optionally only of `cameraIds`: an aggregate over those rows
+   * (`segment_usage` sums every node's). Per-node storage only, when a limit may be exceeded. */
+  async usageOnNode(node: string, cameraIds?: readonly string[]): Promise<SegmentUsageRow[]> {
+    if (cameraIds && cameraIds.length === 0) return [];
+    const held = '(s.evidence_locked = :yes OR s.locked > 0)';
+    const rows = await this.db.run((m) => {
+      const qb = onNode(
+        m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select('s.camera_id', 'camera_id')
+          .addSelect('COUNT(*)', 'n')
+          .addSelect('COALESCE(SUM(s.size_bytes), 0)', 'bytes')
+          .addSelect(`COALESCE(SUM(CASE WHEN ${held} THEN 1 ELSE 0 END), 0)`, 'held_n')
+          .addSelect(`COALESCE(SUM(CASE WHEN ${held} THEN s.size_bytes ELSE 0 END), 0)`, 'held_bytes')
+          .setParameter('yes', true),
+        node,
+      );
+      if (cameraIds) qb.andWhere('s.camera_id IN (:...cameraIds)', { cameraIds: [...cameraIds] });
+      return qb.groupBy('s.camera_id').getRawMany<{
+        camera_id: string;
+        n: string | number;
+        bytes: string | number;
+        held_n: string | number;
+        held_bytes: string | number;
+      }>();
+    });
+    return rows
+      .map((r) => ({
+        cameraId: r.camera_id,
+        totalBytes: Number(r.bytes),
+        protectedBytes: Number(r.held_bytes),
+        deletableBytes: Number(r.bytes) - Number(r.held_bytes),
+        deletableCount: Number(r.n) - Number(r.held_n),
+      }))
+      .sort((x, y) => (x.cameraId < y.cameraId ? -1 : x.cameraId > y.cameraId ? 1 : 0));
+  }
+
   /** Count and oldest/newest times of the segments, optionally only of `cameraIds`: the usage
    * rows plus two index seeks per camera (or one for the newest end of all). */
   async totals(
@@ -380,24 +419,29 @@ export class TimelineRepository implements OnModuleInit {
   /**
    * An event camera's segments still waiting for their keep decision (`kept_by = 'pending'`) that
    * start after `afterStartIso` and end before `endBeforeIso`, oldest first, at most `limit`. The
-   * camera/start index bounds the read to the rows after the decision cursor.
+   * camera/start index bounds the read to the rows after the decision cursor. `node`: only rows
+   * whose file is on that node's disk (and rows without a node); null: every row.
    */
   pendingSegments(
     cameraId: string,
     afterStartIso: string,
     endBeforeIso: string,
     limit: number,
+    node: string | null = null,
   ): Promise<Array<{ id: string; startTime: string; endTime: string }>> {
     return this.db.run((m) =>
-      m
-        .getRepository(SegmentEntity)
-        .createQueryBuilder('s')
-        .select(['s.id', 's.startTime', 's.endTime'])
-        .where('s.camera_id = :cameraId AND s.start_time > :after AND s.start_time < :before', {
-          cameraId,
-          after: afterStartIso,
-          before: endBeforeIso,
-        })
+      onNode(
+        m
+          .getRepository(SegmentEntity)
+          .createQueryBuilder('s')
+          .select(['s.id', 's.startTime', 's.endTime'])
+          .where('s.camera_id = :cameraId AND s.start_time > :after AND s.start_time < :before', {
+            cameraId,
+            after: afterStartIso,
+            before: endBeforeIso,
+          }),
+        node,
+      )
         .andWhere('s.end_time < :before AND s.kept_by = :pending', { pending: 'pending' })
         .orderBy('s.start_time', 'ASC')
         .limit(limit)
@@ -1085,7 +1129,8 @@ export class TimelineRepository implements OnModuleInit {
   }
 
   /** Segments of these day folders are being deleted: their recorded states go in the same
-   * transaction (the next pass lists those folders again). */
+   * transaction, every node's (the next pass of the node holding them lists those folders again;
+   * another node's folder of that day is listed once more, which costs one listing). */
   private async forgetDays(
     m: EntityManager,
     cameraId: string,
@@ -1095,23 +1140,36 @@ export class TimelineRepository implements OnModuleInit {
     if (days.length > 0) await m.getRepository(IndexedDayEntity).delete({ cameraId, day: In(days) });
   }
 
-  /** What the last full pass saw of each of the camera's day folders (one row per folder). */
-  async dayStates(cameraId: string): Promise<Map<string, DayState>> {
-    const rows = await this.db.run((m) => m.getRepository(IndexedDayEntity).findBy({ cameraId }));
+  /** What the last full pass of `node` (null: a single node, or shared storage) saw of each of
+   * the camera's day folders on its disk (one row per folder). */
+  async dayStates(cameraId: string, node: string | null = null): Promise<Map<string, DayState>> {
+    const rows = await this.db.run((m) =>
+      m.getRepository(IndexedDayEntity).findBy({ cameraId, nodeId: dayNode(node) }),
+    );
     return new Map(rows.map((r) => [r.day, { mtimeMs: Number(r.mtimeMs), files: r.files }]));
   }
 
-  /** Record a day folder as fully seen: `mtimeMs` read before it was listed, every file indexed. */
-  async saveDayState(cameraId: string, day: string, state: DayState): Promise<void> {
+  /** Record a day folder on `node`'s disk as fully seen: `mtimeMs` read before it was listed,
+   * every file indexed. */
+  async saveDayState(
+    cameraId: string,
+    day: string,
+    state: DayState,
+    node: string | null = null,
+  ): Promise<void> {
     await this.db.run((m) =>
-      m.getRepository(IndexedDayEntity).upsert({ cameraId, day, ...state }, ['cameraId', 'day']),
+      m
+        .getRepository(IndexedDayEntity)
+        .upsert({ cameraId, nodeId: dayNode(node), day, ...state }, ['cameraId', 'nodeId', 'day']),
     );
   }
 
-  /** Forget the recorded state of these day folders (gone, or changed under the pass). */
-  async clearDayStates(cameraId: string, days: readonly string[]): Promise<void> {
+  /** Forget the recorded state of these day folders on `node`'s disk (gone, or changed under the pass). */
+  async clearDayStates(cameraId: string, days: readonly string[], node: string | null = null): Promise<void> {
     if (days.length === 0) return;
-    await this.db.run((m) => m.getRepository(IndexedDayEntity).delete({ cameraId, day: In([...days]) }));
+    await this.db.run((m) =>
+      m.getRepository(IndexedDayEntity).delete({ cameraId, nodeId: dayNode(node), day: In([...days]) }),
+    );
   }
 
   // ---- Day-folder reconciliation (indexer): one query per camera-day, never all history ----
@@ -1187,6 +1245,9 @@ function dayWindow(day: string): { lo: string; hi: string } {
     hi: new Date(start + 26 * 3_600_000).toISOString(),
   };
 }
+
+/** The `indexed_days.node_id` of a node's folders: '' when segment rows carry no node. */
+const dayNode = (node: string | null): string => node ?? '';
 
 /**
  * Only the segments whose file lies on `node`'s disk (per-node storage), and rows without a node

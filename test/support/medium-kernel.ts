@@ -10,7 +10,7 @@ import type { CreateCameraDto } from '../../src/cameras/dto/camera.dto';
 import { RetentionService } from '../../src/retention/retention.service';
 import { IndexerService } from '../../src/timeline/indexer.service';
 import { TimelineService } from '../../src/timeline/timeline.service';
-import { createTestStore, type TestStore } from './test-db';
+import { createTestStore, sharedTestStore, type TestStore } from './test-db';
 
 /**
  * The kernel's services on a real migrated store, without an HTTP server (the medium tier): the
@@ -40,7 +40,7 @@ const fileName = (ms: number) =>
   new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15) + '.mp4';
 
 /** A real 2-second H.264 MP4 (made once per store). */
-function sampleSegment(dir: string): string {
+export function sampleSegment(dir: string): string {
   const file = join(dir, 'sample-2s.mp4');
   if (!existsSync(file)) {
     execFileSync('ffmpeg', [
@@ -51,12 +51,13 @@ function sampleSegment(dir: string): string {
   return file;
 }
 
-export async function startMediumKernel(env: Record<string, string> = {}): Promise<MediumKernel> {
-  const store = await createTestStore({
-    HELDAR_INDEXER_INTERVAL_S: '3600',
-    HELDAR_RETENTION_INTERVAL_S: '86400',
-    ...env,
-  });
+/** `sharedWith`: another cluster node on that kernel's database (PostgreSQL), its own data dir. */
+export async function startMediumKernel(
+  env: Record<string, string> = {},
+  sharedWith?: TestStore,
+): Promise<MediumKernel> {
+  const vars = { HELDAR_INDEXER_INTERVAL_S: '3600', HELDAR_RETENTION_INTERVAL_S: '86400', ...env };
+  const store = sharedWith ? sharedTestStore(sharedWith, vars) : await createTestStore(vars);
   const mod = await Test.createTestingModule({ imports: [AppModule.register(store.config)] }).compile();
   await mod.init();
   // The boot sweep starts at once: let it finish so that it cannot take what a test places.

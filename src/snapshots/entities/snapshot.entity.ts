@@ -10,4 +10,7 @@ export class SnapshotEntity {
   @Column({ type: 'text', name: 'taken_at' }) takenAt!: string;
   @Column({ type: 'text' }) path!: string;
   @Column({ type: 'integer', name: 'size_bytes' }) sizeBytes!: number;
+  /** The node whose data dir holds the file (per-node storage in a cluster, like
+   * `segments.node_id`); null on a single node, with shared storage, and for rows from before. */
+  @Column({ type: 'text', name: 'node_id', nullable: true }) nodeId?: string | null;
 }
