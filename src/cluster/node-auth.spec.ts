@@ -28,8 +28,17 @@ const viewer: Principal = {
   cameraScope: ['cam_a', 'cam_b'],
 };
 
-const signed = (over: Partial<{ key: Buffer; path: string; nodeId: string; at: number; p: Principal }> = {}) =>
-  signNodeRequest(over.key ?? KEY, 'GET', over.path ?? PATH, over.nodeId ?? 'node-a', over.p ?? viewer, over.at ?? NOW);
+const signed = (
+  over: Partial<{ key: Buffer; path: string; nodeId: string; at: number; p: Principal }> = {},
+) =>
+  signNodeRequest(
+    over.key ?? KEY,
+    'GET',
+    over.path ?? PATH,
+    over.nodeId ?? 'node-a',
+    over.p ?? viewer,
+    over.at ?? NOW,
+  );
 
 describe('node-to-node auth', () => {
   it('accepts its own signature and carries the node and the principal', () => {
@@ -50,7 +59,11 @@ describe('node-to-node auth', () => {
     ['another time', (h) => ['GET', PATH, { ...h, [NODE_HEADERS.time]: String(NOW + 1) }]],
     [
       'a widened principal',
-      (h) => ['GET', PATH, { ...h, [NODE_HEADERS.principal]: encodePrincipal({ ...viewer, cameraScope: 'all' }) }],
+      (h) => [
+        'GET',
+        PATH,
+        { ...h, [NODE_HEADERS.principal]: encodePrincipal({ ...viewer, cameraScope: 'all' }) },
+      ],
     ],
     [
       'a flipped signature digit',
@@ -62,7 +75,10 @@ describe('node-to-node auth', () => {
   ];
   it.each(tampered)('refuses %s (bad_signature)', (_what, change) => {
     const [method, path, headers] = change(signed());
-    expect(verifyNodeRequest(KEY, method, path, headers, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifyNodeRequest(KEY, method, path, headers, NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('refuses a signature made with a key derived from another secret key', () => {
@@ -99,8 +115,18 @@ describe('node-to-node auth', () => {
   });
 
   it.each([
-    ['an unknown kind', Buffer.from('{"kind":"root","id":"x","name":"x","role":null,"caps":[],"scope":"all"}').toString('base64url')],
-    ['scope neither all nor a list', Buffer.from('{"kind":"user","id":"x","name":"x","role":null,"caps":[],"scope":"some"}').toString('base64url')],
+    [
+      'an unknown kind',
+      Buffer.from('{"kind":"root","id":"x","name":"x","role":null,"caps":[],"scope":"all"}').toString(
+        'base64url',
+      ),
+    ],
+    [
+      'scope neither all nor a list',
+      Buffer.from('{"kind":"user","id":"x","name":"x","role":null,"caps":[],"scope":"some"}').toString(
+        'base64url',
+      ),
+    ],
     ['not JSON', '%%%'],
   ])('a principal header with %s decodes to nothing', (_what, encoded) => {
     expect(decodePrincipal(encoded)).toBeNull();

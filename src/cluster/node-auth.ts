@@ -78,7 +78,7 @@ export function decodePrincipal(encoded: string): Principal | null {
     kind: w.kind,
     id: w.id,
     name: w.name,
-    role: w.role as Role | null,
+    role: w.role,
     capabilities: new Set(w.caps as Capability[]),
     cameraScope: w.scope === 'all' ? 'all' : Object.freeze([...w.scope]),
   };
@@ -165,7 +165,8 @@ export function verifyNodeRequest(
     return { ok: false, reason: 'malformed' };
   const timeMs = Number(time);
   const expected = mac(key, { method, pathAndQuery, timeMs, nodeId, principal });
-  if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return { ok: false, reason: 'bad_signature' };
+  if (!timingSafeEqual(expected, Buffer.from(signature, 'hex')))
+    return { ok: false, reason: 'bad_signature' };
   if (Math.abs(nowMs - timeMs) > windowMs) return { ok: false, reason: 'stale' };
   const p = decodePrincipal(principal);
   if (!p) return { ok: false, reason: 'malformed' };

@@ -4,7 +4,6 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Principal } from '../auth/principal';
 import { DomainError, UnavailableError } from '../common/errors';
 import { SecretBox } from '../common/secret-box';
@@ -93,7 +92,9 @@ export class NodeClient {
         signal: AbortSignal.any([status.signal, AbortSignal.timeout(NODE_TRANSFER_TIMEOUT_MS)]),
       });
     } catch (err) {
-      const why = status.signal.aborted ? `no answer within ${NODE_HEADERS_TIMEOUT_MS / 1000} s` : errText(err);
+      const why = status.signal.aborted
+        ? `no answer within ${NODE_HEADERS_TIMEOUT_MS / 1000} s`
+        : errText(err);
       this.logger.warn({ msg: 'node request failed', node: nodeId, url: node.url, why });
       throw new UnavailableError(
         `node \`${nodeId}\`, which holds this footage, did not answer (${why})`,
@@ -143,7 +144,7 @@ export class NodeClient {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as WebReadableStream), cap, createWriteStream(dest));
+      await pipeline(Readable.fromWeb(res.body), cap, createWriteStream(dest));
     } catch (err) {
       await rm(dest, { force: true });
       throw this.failed(nodeId, errText(err));
@@ -189,7 +190,7 @@ export class NodeClient {
       return;
     }
     try {
-      await pipeline(Readable.fromWeb(up.body as WebReadableStream), res);
+      await pipeline(Readable.fromWeb(up.body), res);
     } catch (err) {
       // Headers are sent: the client sees a cut transfer (its Content-Length is not met).
       this.logger.warn({ msg: 'proxied media transfer cut', node: nodeId, why: errText(err) });
@@ -199,7 +200,11 @@ export class NodeClient {
 
   private failed(nodeId: string, why: string): DomainError {
     this.logger.warn({ msg: 'node media transfer failed', node: nodeId, why });
-    return new DomainError(502, 'NODE_PROXY_FAILED', `reading this footage from node \`${nodeId}\` failed (${why})`);
+    return new DomainError(
+      502,
+      'NODE_PROXY_FAILED',
+      `reading this footage from node \`${nodeId}\` failed (${why})`,
+    );
   }
 }
 

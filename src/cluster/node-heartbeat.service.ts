@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { maskUrl } from '../common/redaction';
 import { HeldarConfig } from '../config/heldar-config';
 import { KERNEL_VERSION } from '../version';

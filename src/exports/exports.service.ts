@@ -295,7 +295,9 @@ export class ExportsService implements OnModuleInit {
     const source = await this.cameras.getLiveUrl(cameraId);
     if (!source) throw new BadRequestError(`camera \`${cameraId}\` has no stream URL`, 'NO_STREAM_URL');
     const secrets = source.secrets;
-    return this.jobs.run(() => this.grabFrame((out) => buildLiveSnapshotArgs(source.url, out), secrets, false));
+    return this.jobs.run(() =>
+      this.grabFrame((out) => buildLiveSnapshotArgs(source.url, out), secrets, false),
+    );
   }
 
   /**
@@ -375,8 +377,13 @@ export class ExportsService implements OnModuleInit {
 
   /** Answers `res` with a clip file another node's disk holds, through that node (Range passed on). */
   proxyClip(principal: Principal, clip: ClipEntity, req: Request, res: Response): Promise<void> {
-    return this.nodes.proxy(clip.nodeId!, nodeClipPath(clip.id), principal, req, res, () =>
-      new NotFoundError('no such media', 'MEDIA_NOT_FOUND'),
+    return this.nodes.proxy(
+      clip.nodeId!,
+      nodeClipPath(clip.id),
+      principal,
+      req,
+      res,
+      () => new NotFoundError('no such media', 'MEDIA_NOT_FOUND'),
     );
   }
 

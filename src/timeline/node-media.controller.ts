@@ -33,7 +33,8 @@ export class NodeMediaController {
     const seg = await this.files.byId(id);
     if (seg) assertCameraScope(p, seg.cameraId, 'read its recordings');
     // Only this node's own files: never a hop on to a third node.
-    if (!seg || this.files.isRemote(seg)) throw new NotFoundError('no such segment on this node', 'MEDIA_NOT_FOUND');
+    if (!seg || this.files.isRemote(seg))
+      throw new NotFoundError('no such segment on this node', 'MEDIA_NOT_FOUND');
     const file = await resolveUnderRoot(this.config.recordingsDirAbs, seg.path);
     await sendMediaFile(res, file);
   }

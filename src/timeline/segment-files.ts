@@ -107,14 +107,15 @@ export class SegmentFiles implements OnModuleInit {
           principal,
           dest,
           Math.max(2 * s.sizeBytes, s.sizeBytes + 64 * 1024 ** 2),
-          () => new NotFoundError(`a recording of this range is no longer on node \`${s.nodeId}\``, 'NO_FOOTAGE'),
+          () =>
+            new NotFoundError(`a recording of this range is no longer on node \`${s.nodeId}\``, 'NO_FOOTAGE'),
         );
-        out[i] = { ...s, file: dest } as T;
+        out[i] = { ...s, file: dest };
       };
       for (let k = 0; k < todo.length; k += PARALLEL) {
         // Settled, not all: no copy is still writing when a failure removes the folder.
         const done = await Promise.allSettled(todo.slice(k, k + PARALLEL).map(copy));
-        const failed = done.find((d) => d.status === 'rejected');
+        const failed = done.find((d): d is PromiseRejectedResult => d.status === 'rejected');
         if (failed) throw failed.reason;
       }
       return { segs: out, copied: todo.length, release };
@@ -141,9 +142,19 @@ export class SegmentFiles implements OnModuleInit {
   }
 
   /** Answers `res` with a segment held by another node, through it (the caller's Range passed on). */
-  proxy(principal: Principal, seg: { id: string; nodeId?: string | null }, req: Request, res: Response): Promise<void> {
-    return this.nodes.proxy(seg.nodeId!, nodeSegmentPath(seg.id), principal, req, res, () =>
-      new NotFoundError('no such media', 'MEDIA_NOT_FOUND'),
+  proxy(
+    principal: Principal,
+    seg: { id: string; nodeId?: string | null },
+    req: Request,
+    res: Response,
+  ): Promise<void> {
+    return this.nodes.proxy(
+      seg.nodeId!,
+      nodeSegmentPath(seg.id),
+      principal,
+      req,
+      res,
+      () => new NotFoundError('no such media', 'MEDIA_NOT_FOUND'),
     );
   }
 }

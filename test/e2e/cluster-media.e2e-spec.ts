@@ -2,13 +2,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import type { Principal } from '../../src/auth/principal';
+import { SYSTEM_PRINCIPAL as SYSTEM } from '../../src/auth/principal';
 import { nodeAuthKey, signNodeRequest } from '../../src/cluster/node-auth';
 import { SecretBox } from '../../src/common/secret-box';
 import { ffprobeJson } from '../fixtures/ffprobe';
 import { freePort } from '../fixtures/free-port';
 import { startTestCamera, type TestCamera } from '../fixtures/test-camera';
-import { bootKernel, bootRefused, json, type Kernel, kill9, MAIN, sqliteRows } from '../support/kernel-process';
+import {
+  bootKernel,
+  bootRefused,
+  json,
+  type Kernel,
+  kill9,
+  MAIN,
+  sqliteRows,
+} from '../support/kernel-process';
 import { createTestStore, ENGINE, type TestStore } from '../support/test-db';
 
 /**
@@ -42,15 +50,6 @@ interface Seg {
   size_bytes: number;
 }
 
-const SYSTEM: Principal = {
-  kind: 'system',
-  id: 'system',
-  name: 'system',
-  role: 'admin',
-  capabilities: new Set(['admin']),
-  cameraScope: 'all',
-};
-
 describe(`cluster media: footage on another node's disk (${ENGINE})`, () => {
   let store: TestStore;
   let cam: TestCamera | null = null;
@@ -58,7 +57,8 @@ describe(`cluster media: footage on another node's disk (${ENGINE})`, () => {
   const kernels: Kernel[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (make test does)`);
+    if (!existsSync(MAIN))
+      throw new Error(`${MAIN} is missing: run \`npm run build\` first (make test does)`);
     store = await createTestStore();
   });
 
@@ -112,12 +112,16 @@ describe(`cluster media: footage on another node's disk (${ENGINE})`, () => {
       await db.connect();
       const ownerOf = new Map<string, string | null>();
       const readOwners = async () => {
-        for (const r of (await db.query<{ id: string; node_id: string | null }>('SELECT id, node_id FROM segments')).rows)
+        for (const r of (
+          await db.query<{ id: string; node_id: string | null }>('SELECT id, node_id FROM segments')
+        ).rows)
           ownerOf.set(r.id, r.node_id);
       };
       const owners = await db.query<{ node_id: string | null }>('SELECT DISTINCT node_id FROM segments');
       expect(owners.rows.map((r) => r.node_id)).toEqual(['node-a']);
-      const check = await db.query<{ value: string }>("SELECT value FROM cluster_meta WHERE name = 'secret_check'");
+      const check = await db.query<{ value: string }>(
+        "SELECT value FROM cluster_meta WHERE name = 'secret_check'",
+      );
       expect(check.rows).toHaveLength(1);
       expect(check.rows[0].value).not.toContain(Buffer.from(secret, 'base64').toString('hex'));
       expect(check.rows[0].value).not.toContain(secret);
@@ -188,7 +192,10 @@ describe(`cluster media: footage on another node's disk (${ENGINE})`, () => {
       writeFileSync(bothFile, Buffer.from(await (await fetch(`${b.base}${both.body.url}`)).arrayBuffer()));
       const bothS = Number((await ffprobeJson(bothFile)).format?.duration);
       // Stream copy of the files in order, cut to the range: what they hold, at most the range.
-      const held = inRange.reduce((n, x) => n + (Date.parse(x.end_time) - Date.parse(x.start_time)) / 1000, 0);
+      const held = inRange.reduce(
+        (n, x) => n + (Date.parse(x.end_time) - Date.parse(x.start_time)) / 1000,
+        0,
+      );
       expect(Math.abs(bothS - Math.min(held, (bothTo - bothFrom) / 1000))).toBeLessThan(2.5);
       // No temporary copy of A's segments is left on B.
       const tmp = join(dirs.b, 'tmp', 'remote-segments');
@@ -203,7 +210,11 @@ describe(`cluster media: footage on another node's disk (${ENGINE})`, () => {
       const frame = await fetch(`${b.base}/api/v1/cameras/cm1/playback/frame?at=${encodeURIComponent(at)}`);
       expect(frame.status).toBe(200);
       expect(frame.headers.get('content-type')).toBe('image/jpeg');
-      expect(Buffer.from(await frame.arrayBuffer()).subarray(0, 2).toString('hex')).toBe('ffd8');
+      expect(
+        Buffer.from(await frame.arrayBuffer())
+          .subarray(0, 2)
+          .toString('hex'),
+      ).toBe('ffd8');
       const pb = await json<{ playlist_url: string; segment_count: number; skipped_segments: number }>(
         `${b.base}/api/v1/cameras/cm1/playback`,
         { method: 'POST', body: JSON.stringify({ from: s1.start_time, to: s3.end_time }) },
@@ -214,7 +225,9 @@ describe(`cluster media: footage on another node's disk (${ENGINE})`, () => {
       const playlist = await (await fetch(`${b.base}${pb.body.playlist_url}`)).text();
       const firstUri = playlist.split('\n').find((l) => l.startsWith(`${s1.id}.mp4`));
       expect(firstUri).toBeDefined();
-      const pbFile = await fetch(`${b.base}/media/playback/${pb.body.playlist_url.split('/')[3]}/${firstUri}`);
+      const pbFile = await fetch(
+        `${b.base}/media/playback/${pb.body.playlist_url.split('/')[3]}/${firstUri}`,
+      );
       expect(pbFile.status).toBe(200);
       expect(Buffer.from(await pbFile.arrayBuffer()).equals(onA)).toBe(true);
 
@@ -281,4 +294,3 @@ describe(`cluster media: footage on another node's disk (${ENGINE})`, () => {
     }, 30_000);
   }
 });
-

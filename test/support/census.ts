@@ -2,7 +2,13 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AUTHENTICATED_KEY, CAPABILITY_KEY, FLEET_KEY, NODE_ONLY_KEY, PUBLIC_KEY } from '../../src/auth/decorators';
+import {
+  AUTHENTICATED_KEY,
+  CAPABILITY_KEY,
+  FLEET_KEY,
+  NODE_ONLY_KEY,
+  PUBLIC_KEY,
+} from '../../src/auth/decorators';
 
 export interface RouteInfo {
   method: string;
