@@ -16,6 +16,7 @@ import { Snapshots1766200000000 } from './1766200000000-snapshots';
 import { ClusterNodes1766300000000 } from './1766300000000-cluster-nodes';
 import { CameraLeases1766400000000 } from './1766400000000-camera-leases';
 import { IndexedDays1766500000000 } from './1766500000000-indexed-days';
+import { ClusterMedia1766600000000 } from './1766600000000-cluster-media';
 import { NodeScope1766700000000 } from './1766700000000-node-scope';
 
 /** Every migration, in order. Shipped migrations are never edited: add a new one. */
@@ -38,5 +39,6 @@ export const MIGRATIONS = [
   ClusterNodes1766300000000,
   CameraLeases1766400000000,
   IndexedDays1766500000000,
+  ClusterMedia1766600000000,
   NodeScope1766700000000,
 ];

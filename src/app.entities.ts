@@ -1,4 +1,5 @@
 import { ClusterLeaderEntity } from './cluster/entities/cluster-leader.entity';
+import { ClusterMetaEntity } from './cluster/entities/cluster-meta.entity';
 import { NodeEntity } from './cluster/entities/node.entity';
 import { KeepCursorEntity } from './keep/entities/keep-cursor.entity';
 import { KeepWindowEntity } from './keep/entities/keep-window.entity';
@@ -77,4 +78,5 @@ export const ENTITIES = [
   NodeEntity,
   ClusterLeaderEntity,
   CameraLeaseEntity,
+  ClusterMetaEntity,
 ];

@@ -58,8 +58,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // A refusal (another kernel holds this node or database file) is a message for the operator, not a bug.
-  const refused = err instanceof Error && err.name === 'NodeClaimRefused';
+  // A refusal (another kernel holds this node or database file, another secret key than the
+  // cluster's) is a message for the operator, not a bug.
+  const refused =
+    err instanceof Error && (err.name === 'NodeClaimRefused' || err.name === 'SecretKeyMismatch');
   process.stderr.write(
     `heldar: failed to start: ${err instanceof Error ? (refused ? err.message : (err.stack ?? err.message)) : String(err)}\n`,
   );

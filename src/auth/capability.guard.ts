@@ -1,10 +1,12 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { HeldarConfig } from '../config/heldar-config';
-import { ForbiddenError } from '../common/errors';
+import { ForbiddenError, UnauthorizedError } from '../common/errors';
+import { SecretBox } from '../common/secret-box';
+import { nodeAuthKey, verifyNodeRequest } from '../cluster/node-auth';
 import type { Capability } from './capabilities';
-import { AUTHENTICATED_KEY, CAPABILITY_KEY, FLEET_KEY, PUBLIC_KEY } from './decorators';
+import { AUTHENTICATED_KEY, CAPABILITY_KEY, FLEET_KEY, NODE_ONLY_KEY, PUBLIC_KEY } from './decorators';
 import { assertCameraScope, assertFleet, hasCapability, PRINCIPAL_KEY, SYSTEM_PRINCIPAL } from './principal';
 import { PrincipalResolver } from './principal-resolver';
 
@@ -14,11 +16,17 @@ import { PrincipalResolver } from './principal-resolver';
  */
 @Injectable()
 export class CapabilityGuard implements CanActivate {
+  private readonly logger = new Logger('NodeAuth');
+  private readonly nodeKey: Buffer;
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly resolver: PrincipalResolver,
-  ) {}
+    box: SecretBox,
+  ) {
+    this.nodeKey = nodeAuthKey(box);
+  }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
@@ -27,6 +35,24 @@ export class CapabilityGuard implements CanActivate {
     if (this.config.authEnabled) this.resolver.assertOrigin(req);
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    // Node-to-node routes: only a request signed by a node of the cluster, whatever
+    // HELDAR_AUTH_ENABLED says; a user credential is not looked at. The principal is the one the
+    // calling node acts for (the route applies its capability and camera scope).
+    if (this.reflector.getAllAndOverride<boolean>(NODE_ONLY_KEY, targets)) {
+      const v = verifyNodeRequest(this.nodeKey, req.method, req.originalUrl, req.headers, Date.now());
+      if (!v.ok) {
+        const from = req.headers['x-heldar-node'];
+        this.logger.warn({
+          msg: 'node-to-node request refused',
+          reason: v.reason,
+          node: typeof from === 'string' ? from.slice(0, 128) : null,
+          ip: req.socket.remoteAddress ?? null,
+        });
+        throw new UnauthorizedError('a node-to-node signature is required (missing, invalid or stale)');
+      }
+      (req as unknown as Record<string, unknown>)[PRINCIPAL_KEY] = v.principal;
+      return true;
+    }
     const caps = this.reflector.getAllAndOverride<Capability[] | undefined>(CAPABILITY_KEY, targets) ?? [];
     const anyPrincipal = this.reflector.getAllAndOverride<boolean>(AUTHENTICATED_KEY, targets) === true;
     if (caps.length === 0 && !anyPrincipal) {

@@ -39,6 +39,16 @@ export function FleetOnly(): MethodDecorator & ClassDecorator {
   return SetMetadata(FLEET_KEY, true);
 }
 
+export const NODE_ONLY_KEY = 'heldar:node-only';
+
+/**
+ * Node-to-node route (cluster): no user credential is looked at; the route's own guard accepts only
+ * a request signed by another node (NodeAuthGuard). A user's token alone gets 401.
+ */
+export function NodeOnly(): MethodDecorator & ClassDecorator {
+  return SetMetadata(NODE_ONLY_KEY, true);
+}
+
 /** Explicitly public (health probes, login). */
 export function Public(): MethodDecorator & ClassDecorator {
   return SetMetadata(PUBLIC_KEY, true);

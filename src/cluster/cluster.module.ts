@@ -9,9 +9,11 @@ import { ClusterService } from './cluster.service';
 import { LeaderService } from './leader.service';
 import { LeaseService } from './lease.service';
 import { NodeHeartbeatService } from './node-heartbeat.service';
+import { NodeClient } from './node-client';
 import { NodeIdentity } from './node-identity';
 import { NODE_LIVE_MS } from './nodes.logic';
 import { NodesRepository } from './nodes.repository';
+import { SecretCheck } from './secret-check';
 
 /**
  * Several kernels on one PostgreSQL (issue 18): each node's heartbeat row, the leader lease that
@@ -29,7 +31,9 @@ import { NodesRepository } from './nodes.repository';
       useFactory: (cfg: HeldarConfig) => NodeIdentity.of(cfg),
     },
     NodesRepository,
+    SecretCheck,
     NodeHeartbeatService,
+    NodeClient,
     LeaderService,
     ClusterService,
     MonotonicClock,
@@ -43,7 +47,7 @@ import { NodesRepository } from './nodes.repository';
     LeaseService,
     { provide: CameraOwnership, useExisting: LeaseService },
   ],
-  exports: [NodeIdentity, NodeHeartbeatService, LeaderService, CameraOwnership, LeaseService],
+  exports: [NodeIdentity, NodeHeartbeatService, LeaderService, CameraOwnership, LeaseService, NodeClient],
 })
 export class ClusterModule implements OnModuleInit {
   constructor(

@@ -1,10 +1,18 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { maskUrl } from '../common/redaction';
 import { HeldarConfig } from '../config/heldar-config';
 import { KERNEL_VERSION } from '../version';
 import { NodeIdentity } from './node-identity';
 import { claimVerdict, HEARTBEAT_MS, pidAlive, refusalMessage } from './nodes.logic';
 import { NodesRepository } from './nodes.repository';
+import { SecretCheck } from './secret-check';
 
 /** Boot refused: another kernel holds this node id (or, on SQLite, this database file). */
 export class NodeClaimRefused extends Error {
@@ -37,6 +45,8 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
     private readonly repo: NodesRepository,
     private readonly me: NodeIdentity,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
+    /** Always there in the application (optional for specs that build this service alone). */
+    @Optional() private readonly secretCheck?: SecretCheck,
   ) {}
 
   /** Who holds cameras (the camera leases) reports their count here; 0 until one does. */
@@ -47,6 +57,8 @@ export class NodeHeartbeatService implements OnModuleInit, OnApplicationShutdown
   async onModuleInit(): Promise<void> {
     this.claimed$.catch(() => undefined); // the refusal is thrown below; waiters see it too
     try {
+      // Before the node row is written: a node with another secret key never joins.
+      await this.secretCheck?.verify();
       this.settle.ok(await this.claim());
     } catch (err) {
       this.settle.fail(err);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseService } from '../database/database.service';
 import { ClusterLeaderEntity } from './entities/cluster-leader.entity';
+import { ClusterMetaEntity } from './entities/cluster-meta.entity';
 import { NodeEntity } from './entities/node.entity';
 
 /** The leader lease's one row. */
@@ -205,5 +206,37 @@ export class NodesRepository {
         .getOne(),
     );
     return row?.nodeId ?? null;
+  }
+
+  /** One live node (heartbeat within `liveMs`, not stopped; store clock), or null. */
+  async getLive(id: string, liveMs: number): Promise<NodeEntity | null> {
+    const since = storeNowSql(this.db.isSqlite, -liveMs);
+    return this.db.run((m) =>
+      m
+        .getRepository(NodeEntity)
+        .createQueryBuilder('n')
+        .where(`n.id = :id AND n.stopped_at IS NULL AND n.last_seen > ${since}`, { id })
+        .getOne(),
+    );
+  }
+
+  /**
+   * The value stored under `name` in `cluster_meta`, written as `value` when absent (insert if
+   * absent, race-safe: of two nodes booting at once one writes, both read the same value back).
+   */
+  async metaOrInsert(name: string, value: string): Promise<string> {
+    const now = storeNowSql(this.db.isSqlite);
+    await this.db.run((m) =>
+      m
+        .createQueryBuilder()
+        .insert()
+        .into(ClusterMetaEntity)
+        .values({ name, value, createdAt: () => now })
+        .orIgnore()
+        .execute(),
+    );
+    const row = await this.db.run((m) => m.getRepository(ClusterMetaEntity).findOneBy({ name }));
+    if (!row) throw new Error(`cluster_meta: \`${name}\` was not readable right after its insert`);
+    return row.value;
   }
 }

@@ -11,13 +11,20 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExcludeController,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { RequireCapability } from '../auth/decorators';
+import { NodeOnly, RequireCapability } from '../auth/decorators';
 import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
-import { Principal } from '../auth/principal';
+import { hasCapability, Principal } from '../auth/principal';
 import { CamerasService } from '../cameras/cameras.service';
-import { NotFoundError } from '../common/errors';
+import { ForbiddenError, NotFoundError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
 import { ExportsService } from './exports.service';
 import { ViewAudit } from '../audit/view-audit';
@@ -62,7 +69,7 @@ export class ExportsController {
     @Res() res: Response,
   ): Promise<void> {
     await this.cameras.assertVisible(p, id, 'take a snapshot');
-    const jpeg = await this.exportsService.snapshot(id, q.at);
+    const jpeg = await this.exportsService.snapshot(id, q.at, p);
     await this.views.record(
       p,
       'view_snapshot',
@@ -123,7 +130,34 @@ export class ExportsController {
     assertInScope(p, clip?.cameraId, 'credential is not scoped to the camera of this clip');
     const target = authorizeMediaPath(p, raw, () => clip?.cameraId ?? null);
     if (!clip) throw new NotFoundError('no such media', 'MEDIA_NOT_FOUND');
+    // Per-node storage: a clip made on another node is served through that node.
+    if (this.exportsService.isRemote(clip)) return this.exportsService.proxyClip(p, clip, req, res);
     const file = await resolveUnderRoot(this.config.clipsDirAbs, target.relPath);
     await sendMediaFile(res, file);
+  }
+}
+
+/**
+ * Node-to-node (cluster, per-node storage): a clip file this node's disk holds, for another node
+ * serving a user of its own (HTTP Range). Only a request signed by a node of the cluster gets here;
+ * the principal it acts for must hold video:export and see the clip's camera.
+ */
+@ApiExcludeController()
+@Controller('internal/v1')
+export class NodeClipsController {
+  constructor(
+    private readonly exportsService: ExportsService,
+    @Inject(HeldarConfig) private readonly config: HeldarConfig,
+  ) {}
+
+  @Get('clips/:id')
+  @NodeOnly()
+  async clip(@Principal() p: Principal, @Param('id') id: string, @Res() res: Response): Promise<void> {
+    if (!hasCapability(p, 'video:export'))
+      throw new ForbiddenError('requires capability video:export', 'MISSING_CAPABILITY');
+    const clip = await this.exportsService.get(p, id);
+    if (this.exportsService.isRemote(clip))
+      throw new NotFoundError('no such clip file on this node', 'MEDIA_NOT_FOUND');
+    await sendMediaFile(res, await resolveUnderRoot(this.config.clipsDirAbs, clip.file));
   }
 }

@@ -1,10 +1,13 @@
 import { ExportsRepository } from './exports.repository';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { RowRetention } from '../common/row-retention';
 import { join } from 'node:path';
 import { DatabaseService } from '../database/database.service';
 import { AuditService } from '../audit/audit.service';
-import type { Principal } from '../auth/principal';
+import { SYSTEM_PRINCIPAL, type Principal } from '../auth/principal';
+import { NodeClient } from '../cluster/node-client';
+import { SegmentFiles, type SegmentRef } from '../timeline/segment-files';
 import { Clock } from '../common/clock';
 import { BadRequestError, ConflictError, DomainError, NotFoundError } from '../common/errors';
 import { prefixedId } from '../common/ids';
@@ -27,6 +30,8 @@ import { MediaJobs } from '../media/media-jobs';
 import { loadScoped, type ScopedCaller } from '../common/validation';
 
 export const MAX_CLIP_SECONDS = 3600;
+/** The owner's route for one clip file (node-to-node; see NodeClipsController). */
+export const nodeClipPath = (id: string) => `/internal/v1/clips/${encodeURIComponent(id)}`;
 const CLIP_TIMEOUT_MS = 180_000;
 const SNAPSHOT_TIMEOUT_MS = 20_000;
 
@@ -56,6 +61,8 @@ export class ExportsService implements OnModuleInit {
     private readonly clock: Clock,
     private readonly rowRetention: RowRetention,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
+    private readonly segmentFiles: SegmentFiles,
+    private readonly nodes: NodeClient,
   ) {}
 
   onModuleInit(): void {
@@ -157,7 +164,7 @@ export class ExportsService implements OnModuleInit {
     principal: Principal,
     id: string,
     cameraId: string,
-    segs: Array<{ id: string; file: string; startTime: string; endTime: string }>,
+    segs: Array<SegmentRef & { startTime: string; endTime: string }>,
     fromMs: number,
     toMs: number,
   ): Promise<ClipEntity> {
@@ -166,8 +173,11 @@ export class ExportsService implements OnModuleInit {
     await this.storage.ensureDir(this.config.clipsDirAbs);
     const list = join(this.config.clipsDirAbs, `${id}.txt`);
     const out = join(this.config.clipsDirAbs, `${id}.mp4`);
+    // Segments on another node's disk (per-node storage, e.g. a range spanning a failover) are
+    // copied here first: the clip is one ffmpeg run over local files either way.
+    const local = await this.segmentFiles.local(principal, segs);
     try {
-      await this.storage.writeText(list, buildConcatList(segs.map((s) => s.file)));
+      await this.storage.writeText(list, buildConcatList(local.segs.map((s) => s.file)));
       const firstStart = Date.parse(segs[0].startTime);
       const res = await this.runner.runToCompletion(
         this.config.ffmpegBin,
@@ -217,6 +227,8 @@ export class ExportsService implements OnModuleInit {
         createdByName: principal.name,
         createdAt: this.clock.nowIso(),
         evidenceLocked: false,
+        // The file stays on this node's disk; another node serves it through this one.
+        nodeId: this.nodes.ownRowNodeId,
       };
       await this.db.transaction(async () => {
         await this.repo.create(row);
@@ -230,6 +242,7 @@ export class ExportsService implements OnModuleInit {
       return row;
     } finally {
       await this.storage.remove(list);
+      await local.release();
     }
   }
 
@@ -268,29 +281,47 @@ export class ExportsService implements OnModuleInit {
     return { deleted: gone.length, bytes: gone.reduce((s, c) => s + c.sizeBytes, 0) };
   }
 
-  /** A JPEG: the frame recorded at `at`, or (without `at`) a live grab from the sub stream (else main). */
-  async snapshot(cameraId: string, at?: string): Promise<Buffer> {
-    let args: (out: string) => string[];
-    let lockIds: string[] = [];
-    let secrets: readonly string[] = [];
+  /**
+   * A JPEG: the frame recorded at `at`, or (without `at`) a live grab from the sub stream (else
+   * main). `principal`: on whose behalf a segment on another node's disk is read.
+   */
+  async snapshot(cameraId: string, at?: string, principal: Principal = SYSTEM_PRINCIPAL): Promise<Buffer> {
     if (at) {
       const atIso = new Date(at).toISOString();
       const seg = await this.timeline.segmentAt(cameraId, atIso);
       if (!seg) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
-      lockIds = [seg.id];
-      args = (out) =>
-        buildSnapshotAtArgs(seg.file, (Date.parse(atIso) - Date.parse(seg.startTime)) / 1000, out);
-    } else {
-      const source = await this.cameras.getLiveUrl(cameraId);
-      if (!source) throw new BadRequestError(`camera \`${cameraId}\` has no stream URL`, 'NO_STREAM_URL');
-      secrets = source.secrets;
-      args = (out) => buildLiveSnapshotArgs(source.url, out);
+      return this.recordedFrame(principal, seg, atIso);
     }
-    // As for a clip: the segment is read-locked before the wait for a media slot.
-    const held = await this.timeline.lockForRead(lockIds, true);
-    if (at && held.length === 0) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
+    const source = await this.cameras.getLiveUrl(cameraId);
+    if (!source) throw new BadRequestError(`camera \`${cameraId}\` has no stream URL`, 'NO_STREAM_URL');
+    const secrets = source.secrets;
+    return this.jobs.run(() =>
+      this.grabFrame((out) => buildLiveSnapshotArgs(source.url, out), secrets, false),
+    );
+  }
+
+  /**
+   * The JPEG of the frame at `atIso` of a recorded segment (read through its node when another
+   * node's disk holds it). As for a clip: the segment is read-locked before the wait for a media slot.
+   */
+  async recordedFrame(
+    principal: Principal,
+    seg: SegmentRef & { startTime: string },
+    atIso: string,
+  ): Promise<Buffer> {
+    const held = await this.timeline.lockForRead([seg.id], true);
+    if (held.length === 0) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
     try {
-      return await this.jobs.run(() => this.grabFrame(args, secrets, at !== undefined));
+      const local = await this.segmentFiles.local(principal, [seg]);
+      try {
+        const file = local.segs[0].file;
+        const offsetS = (Date.parse(atIso) - Date.parse(seg.startTime)) / 1000;
+        return await this.jobs.run(() =>
+          this.grabFrame((out) => buildSnapshotAtArgs(file, offsetS, out), [], true),
+        );
+      } finally {
+        await local.release();
+      }
     } finally {
       await this.timeline.lockForRead(held, false);
     }
@@ -337,6 +368,23 @@ export class ExportsService implements OnModuleInit {
       forbidden: `credential is not scoped to the camera of clip \`${id}\``,
       notFound: () => new NotFoundError(`clip \`${id}\` not found`, 'CLIP_NOT_FOUND'),
     });
+  }
+
+  /** Whether another node's disk holds the clip's file (per-node storage). */
+  isRemote(clip: ClipEntity): boolean {
+    return this.nodes.isRemote(clip.nodeId);
+  }
+
+  /** Answers `res` with a clip file another node's disk holds, through that node (Range passed on). */
+  proxyClip(principal: Principal, clip: ClipEntity, req: Request, res: Response): Promise<void> {
+    return this.nodes.proxy(
+      clip.nodeId!,
+      nodeClipPath(clip.id),
+      principal,
+      req,
+      res,
+      () => new NotFoundError('no such media', 'MEDIA_NOT_FOUND'),
+    );
   }
 
   /** The clip stored as `file`, or null. */

@@ -159,6 +159,11 @@ export class FragmentIndexCache {
     return this.entries.get(path)?.key ?? null;
   }
 
+  /** Drops what is held of `path` (a temporary copy about to be removed). */
+  forget(path: string): void {
+    this.entries.delete(path);
+  }
+
   async get(path: string): Promise<Mp4FragmentIndex | null> {
     const key = await fileStamp(path);
     if (key === null) return null;

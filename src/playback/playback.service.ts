@@ -21,6 +21,7 @@ import { signLiveToken, verifyLiveToken, type LiveTokenClaims } from '../livevie
 import { FragmentIndexCache, fileStamp, type Mp4FragmentIndex } from '../media/mp4-fragments';
 import type { GapDto } from '../timeline/dto/timeline.dto';
 import { TimelineService } from '../timeline/timeline.service';
+import { SegmentFiles, type SegmentRef } from '../timeline/segment-files';
 import { ExportsService } from '../exports/exports.service';
 import {
   nearestKeyframe,
@@ -87,6 +88,11 @@ interface FinishedPart {
 interface Session {
   id: string;
   cameraId: string;
+  /** Who opened it: segments on another node's disk are read through that node on its behalf. */
+  principal: Principal;
+  /** Local copies of segments another node's disk holds (per-node storage), by segment id: their
+   * release (the copy is removed) when the segment leaves the session or the session closes. */
+  copies: Map<string, () => Promise<void>>;
   fromMs: number;
   toMs: number | null;
   token: string;
@@ -163,6 +169,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     box: SecretBox,
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly remux: RemuxCache,
+    private readonly segmentFiles: SegmentFiles,
   ) {
     this.key = box.deriveKey('heldar-playback-token-v1');
   }
@@ -200,6 +207,8 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     const session: Session = {
       id,
       cameraId,
+      principal: p,
+      copies: new Map(),
       fromMs,
       toMs,
       token: signLiveToken(this.key, {
@@ -266,15 +275,32 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.cameras.assertVisible(p, cameraId, 'read its recordings');
     const atMs = Date.parse(at);
     const seg = await this.timeline.segmentAt(cameraId, iso(atMs));
-    const index = seg ? await this.fragments.get(seg.file) : null;
-    const key = seg && index ? nearestKeyframe(index, Date.parse(seg.startTime), atMs) : null;
-    if (!seg || !key) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
-    const cacheKey = `${seg.id}:${key.fragment}`;
-    let jpeg = this.frames.get(cacheKey);
-    if (jpeg) this.frames.delete(cacheKey);
-    else jpeg = await this.exportsService.snapshot(cameraId, iso(key.atMs));
-    this.frames.set(cacheKey, jpeg);
-    while (this.frames.size > FRAME_CACHE) this.frames.delete(this.frames.keys().next().value!);
+    if (!seg) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
+    // A segment on another node's disk is read through it (a local copy for this request).
+    const local = await this.segmentFiles.local(p, [seg]);
+    let out: { jpeg: Buffer; frameAt: string };
+    try {
+      const file = local.segs[0].file;
+      const index = await this.fragments.get(file);
+      const key = index ? nearestKeyframe(index, Date.parse(seg.startTime), atMs) : null;
+      if (!key) throw new NotFoundError('no footage at that time', 'NO_FOOTAGE');
+      const frameAt = iso(key.atMs);
+      const cacheKey = `${seg.id}:${key.fragment}`;
+      const cached = this.frames.get(cacheKey);
+      if (cached) this.frames.delete(cacheKey);
+      // A local segment: the snapshot export as for any recorded frame; a copy: that very file.
+      const jpeg =
+        cached ??
+        (local.copied > 0
+          ? await this.exportsService.recordedFrame(p, { ...seg, file, nodeId: null }, frameAt)
+          : await this.exportsService.snapshot(cameraId, frameAt));
+      this.frames.set(cacheKey, jpeg);
+      while (this.frames.size > FRAME_CACHE) this.frames.delete(this.frames.keys().next().value!);
+      out = { jpeg, frameAt };
+    } finally {
+      if (local.copied > 0) this.fragments.forget(local.segs[0].file);
+      await local.release();
+    }
     await this.views.record(
       p,
       'view_snapshot',
@@ -282,7 +308,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       { type: 'camera', id: cameraId },
       { at, live: false },
     );
-    return { jpeg, frameAt: iso(key.atMs) };
+    return out;
   }
 
   /** DELETE: the caller must see the session's camera; a scoped caller learns nothing of others. */
@@ -448,6 +474,7 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     for (const id of gone) {
       s.segments.delete(id);
       if (s.remuxed.delete(id)) this.remux.release(id);
+      await this.dropCopy(s, id);
     }
     s.ordered = s.ordered.filter((x) => s.segments.has(x.id));
     await this.unlock(gone);
@@ -500,10 +527,22 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
    * else its remuxed copy (made once, pinned while the session is open); null, with the reason kept
    * and logged, when neither (the segment is a hole of the session, never an error).
    */
-  private async servedFile(
-    s: Session,
-    r: { id: string; file: string; startTime: string },
-  ): Promise<string | null> {
+  private async servedFile(s: Session, row: SegmentRef & { startTime: string }): Promise<string | null> {
+    let r = row;
+    if (this.segmentFiles.isRemote(row)) {
+      // On another node's disk: a local copy, held while the session lists the segment.
+      try {
+        const local = await this.segmentFiles.local(s.principal, [row]);
+        if (s.closed) {
+          await local.release();
+          return this.skip(s, row, 'the session closed');
+        }
+        s.copies.set(row.id, local.release);
+        r = local.segs[0];
+      } catch (err) {
+        return this.skip(s, row, `not readable from node ${row.nodeId}: ${(err as Error).message}`);
+      }
+    }
     if (await this.fragments.get(r.file)) return r.file;
     const res = await this.remux.acquire(r.id, r.file);
     let reason = res.ok ? 'the remuxed copy is not readable fragmented MP4' : res.reason;
@@ -515,6 +554,12 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
       } else this.remux.release(r.id);
       if (s.closed) reason = 'the session closed';
     }
+    await this.dropCopy(s, r.id);
+    return this.skip(s, r, reason);
+  }
+
+  /** Leaves a segment out of the session (a hole, never an error), with why. */
+  private skip(s: Session, r: { id: string; startTime: string }, reason: string): null {
     s.skipped.set(r.id, { segment_id: r.id, start_time: r.startTime, reason });
     this.logger.warn({
       msg: 'segment left out of a playback session',
@@ -541,7 +586,16 @@ export class PlaybackService implements OnApplicationBootstrap, OnModuleDestroy 
     s.closed = true;
     for (const id of s.remuxed) this.remux.release(id);
     s.remuxed.clear();
+    for (const id of [...s.copies.keys()]) await this.dropCopy(s, id);
     await this.unlock([...s.segments.keys()]);
+  }
+
+  /** Removes the local copy of another node's segment the session held, if any. */
+  private async dropCopy(s: Session, id: string): Promise<void> {
+    const release = s.copies.get(id);
+    if (!release) return;
+    s.copies.delete(id);
+    await release();
   }
 
   private async close(s: Session): Promise<void> {

@@ -5,7 +5,9 @@ import { RequireCapability } from '../auth/decorators';
 import { authorizeMediaPath, resolveUnderRoot, sendMediaFile } from '../auth/media-guard';
 import { Principal } from '../auth/principal';
 import { ViewAudit } from '../audit/view-audit';
+import { NotFoundError } from '../common/errors';
 import { HeldarConfig } from '../config/heldar-config';
+import { SegmentFiles } from './segment-files';
 
 /** The raw (still percent-encoded) path after `/media/`, so encoded traversal can be seen and refused. */
 function rawMediaPath(req: Request): string {
@@ -20,6 +22,7 @@ export class MediaController {
   constructor(
     @Inject(HeldarConfig) private readonly config: HeldarConfig,
     private readonly views: ViewAudit,
+    private readonly files: SegmentFiles,
   ) {}
 
   @Get('recordings/*path')
@@ -30,9 +33,16 @@ export class MediaController {
   @ApiOkResponse({ description: 'the file, or 206 with the requested range' })
   async getRecording(@Principal() p: Principal, @Req() req: Request, @Res() res: Response): Promise<void> {
     const target = authorizeMediaPath(p, rawMediaPath(req));
-    const file = await resolveUnderRoot(this.config.recordingsDirAbs, target.relPath);
-    // One row per viewer and file (a player's byte ranges are one view).
+    const file = await resolveUnderRoot(this.config.recordingsDirAbs, target.relPath).catch(async (err) => {
+      // Not on this disk: with per-node storage, maybe on another node's (served through it).
+      if (!(err instanceof NotFoundError)) throw err;
+      const remote = await this.files.remoteByPath(target.relPath);
+      if (!remote || remote.cameraId !== target.cameraId) throw err;
+      return remote;
+    });
+    // One row per viewer and file (a player's byte ranges are one view), on this node only.
     await this.views.record(p, 'view_segment', target.cameraId!, { type: 'recording', id: target.relPath });
-    await sendMediaFile(res, file);
+    if (typeof file === 'string') await sendMediaFile(res, file);
+    else await this.files.proxy(p, file, req, res);
   }
 }

@@ -6,6 +6,8 @@ import { IndexerService } from './indexer.service';
 import { EvidenceController } from './evidence.controller';
 import { EvidenceService } from './evidence.service';
 import { MediaController } from './media.controller';
+import { NodeMediaController } from './node-media.controller';
+import { SegmentFiles } from './segment-files';
 import { TimelineController } from './timeline.controller';
 import { TimelineRepository } from './timeline.repository';
 import { TimelineService } from './timeline.service';
@@ -17,8 +19,15 @@ import { ClusterModule } from '../cluster/cluster.module';
 @HeldarModule({ id: 'timeline', name: 'Timeline', description: 'Indexer, segments, gaps with causes' })
 @Module({
   imports: [CamerasModule, RecorderModule, AuditModule, EventsModule, ClusterModule],
-  controllers: [TimelineController, MediaController, EvidenceController],
-  providers: [TimelineRepository, IndexerService, TimelineService, SegmentPruner, EvidenceService],
-  exports: [TimelineService, IndexerService, SegmentPruner],
+  controllers: [TimelineController, MediaController, EvidenceController, NodeMediaController],
+  providers: [
+    TimelineRepository,
+    IndexerService,
+    TimelineService,
+    SegmentPruner,
+    EvidenceService,
+    SegmentFiles,
+  ],
+  exports: [TimelineService, IndexerService, SegmentPruner, SegmentFiles],
 })
 export class TimelineModule {}

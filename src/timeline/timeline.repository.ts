@@ -98,10 +98,11 @@ interface SegmentRow {
   incident_id: string | null;
   created_at: string;
   kept_by: string | null;
+  node_id: string | null;
 }
 
 export const SEGMENT_COLUMNS =
-  'id, camera_id, path, start_time, end_time, duration_s, codec, width, height, fps, size_bytes, container, locked, evidence_locked, incident_id, created_at, kept_by';
+  'id, camera_id, path, start_time, end_time, duration_s, codec, width, height, fps, size_bytes, container, locked, evidence_locked, incident_id, created_at, kept_by, node_id';
 
 /** A driver row as the entity TypeORM would have built (same transforms: bigint → number, 0/1 → boolean). */
 const toSegment = (r: SegmentRow): SegmentEntity => ({
@@ -122,6 +123,8 @@ const toSegment = (r: SegmentRow): SegmentEntity => ({
   incidentId: r.incident_id,
   createdAt: r.created_at,
   keptBy: r.kept_by,
+  // The node whose disk holds the file: an export or a playback reads another node's through it.
+  nodeId: r.node_id,
 });
 
 /** The recorded spans of a window: the segments of its edges and the coverage pieces between

@@ -24,6 +24,8 @@ const SCOPE_NEUTRAL: Record<string, string> = {
   'GET /api/v1/cameras': 'the list is filtered to the scope (asserted below)',
   'POST /api/v1/cameras': 'the new id must be inside the scope (asserted below)',
   'GET /api/v1/camera-vendors': 'a static catalogue',
+  'GET /internal/v1/segments/:id': 'node-to-node only: any user credential gets 401 (cluster-media e2e)',
+  'GET /internal/v1/clips/:id': 'node-to-node only: any user credential gets 401 (cluster-media e2e)',
   'GET /api/v1/auth/me': 'the caller itself',
   'GET /api/v1/health/cameras': 'filtered to the scope (asserted below)',
   'GET /api/v1/events': 'camera-scoped keys cannot hold events:read',

@@ -45,7 +45,7 @@ describe('route declarations (auth off)', () => {
     const routes = census(t.app).filter((r) => !r.path.startsWith('/api/v1/test-undeclared'));
     expect(routes.length).toBeGreaterThan(15);
     const undeclared = routes.filter(
-      (r) => !r.isPublic && !r.authenticatedOnly && r.capabilities.length === 0,
+      (r) => !r.isPublic && !r.nodeOnly && !r.authenticatedOnly && r.capabilities.length === 0,
     );
     expect(undeclared).toEqual([]);
     expect(
@@ -63,5 +63,12 @@ describe('route declarations (auth off)', () => {
       '/media/playback/:id/index.m3u8', // and its playlist, the same way
       '/readyz',
     ]);
+    // Node-to-node routes (cluster media): only a request another node signed gets through.
+    expect(
+      routes
+        .filter((r) => r.nodeOnly)
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    ).toEqual(['GET /internal/v1/clips/:id', 'GET /internal/v1/segments/:id']);
   });
 });

@@ -2,13 +2,21 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AUTHENTICATED_KEY, CAPABILITY_KEY, FLEET_KEY, PUBLIC_KEY } from '../../src/auth/decorators';
+import {
+  AUTHENTICATED_KEY,
+  CAPABILITY_KEY,
+  FLEET_KEY,
+  NODE_ONLY_KEY,
+  PUBLIC_KEY,
+} from '../../src/auth/decorators';
 
 export interface RouteInfo {
   method: string;
   path: string;
   capabilities: string[];
   isPublic: boolean;
+  /** Node-to-node only: a request signed by another node (never a user credential). */
+  nodeOnly: boolean;
   authenticatedOnly: boolean;
   fleet: boolean;
 }
@@ -39,6 +47,7 @@ export function census(app: NestExpressApplication): RouteInfo[] {
               .replace(/^\/+/, ''),
           capabilities: get<string[]>(CAPABILITY_KEY) ?? [],
           isPublic: get<boolean>(PUBLIC_KEY) === true,
+          nodeOnly: get<boolean>(NODE_ONLY_KEY) === true,
           authenticatedOnly: get<boolean>(AUTHENTICATED_KEY) === true,
           fleet: get<boolean>(FLEET_KEY) === true,
         });

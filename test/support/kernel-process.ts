@@ -59,6 +59,25 @@ export async function bootKernel(
   }
 }
 
+/** A kernel process expected to refuse to start: its exit code and everything it printed (killed after 30 s). */
+export function bootRefused(
+  store: TestStore,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [MAIN], { cwd: store.dataDir, env: kernelEnv(store, port, env) });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((r) =>
+    child.once('exit', (code) => {
+      clearTimeout(killer);
+      r({ code, out });
+    }),
+  );
+}
+
 export async function kill9(k: Kernel | null): Promise<void> {
   if (!k || k.child.exitCode !== null) return;
   k.child.kill('SIGKILL');

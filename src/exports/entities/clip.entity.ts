@@ -21,4 +21,7 @@ export class ClipEntity {
   @Column({ type: 'text', name: 'created_at' }) createdAt!: string;
   /** Held as evidence: never deleted by retention (TTL or free-disk floor). */
   @Column({ type: 'boolean', name: 'evidence_locked', default: false }) evidenceLocked!: boolean;
+  /** The node whose disk holds the file (cluster with per-node storage); null on a single node or
+   * shared storage. Another node serves it through that one. */
+  @Column({ type: 'text', name: 'node_id', nullable: true }) nodeId?: string | null;
 }
