@@ -45,7 +45,12 @@ describe('segmentTimes', () => {
   });
   const name = '20261122_100000.mp4'; // opened in the second starting at T
   it.each([
-    ['a first segment (media buffered before the name)', T + 2000, 4.5, { startMs: T - 2500, endMs: T + 2000 }],
+    [
+      'a first segment (media buffered before the name)',
+      T + 2000,
+      4.5,
+      { startMs: T - 2500, endMs: T + 2000 },
+    ],
     ['an ordinary segment', T + 2300, 2, { startMs: T + 300, endMs: T + 2300 }],
     ['opened at the end of its second', T + 3000, 2, { startMs: T + 1000, endMs: T + 3000 }],
     // Its writer was stopped 40 s mid-file and finished it on resume: placed by its name.
