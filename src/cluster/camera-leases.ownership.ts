@@ -8,6 +8,13 @@ import type { OwnershipChange } from './camera-leases.logic';
  */
 export abstract class CameraOwnership {
   abstract owns(cameraId: string): boolean;
+  /**
+   * How long ago (ms) this node stopped being able to prove its lease on the camera, while it does
+   * not hold it now: a recorder of this node that opened a file since then had no lease (it was
+   * paused past its fence, and wrote on when it resumed). Null while it holds the lease, and for a
+   * camera it never lost (or released, or took back since); null on a single SQLite node.
+   */
+  abstract unprovenForMs(cameraId: string): number | null;
   /** Gained and lost cameras, as they change. */
   abstract readonly changes$: Observable<OwnershipChange>;
   /** Graceful shutdown, after the recorders stopped: give every lease back at once. */

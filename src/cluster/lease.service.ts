@@ -44,6 +44,8 @@ export class LeaseService
   private readonly logger = new Logger('Leases');
   /** Held cameras → monotonic send time of the statement that last confirmed the lease. */
   private readonly held = new Map<string, number>();
+  /** Cameras lost (fenced, or not renewed) → monotonic instant their lease stopped being proven. */
+  private readonly lostAt = new Map<string, number>();
   private readonly changes = new Subject<OwnershipChange>();
   readonly changes$ = this.changes.asObservable();
   private readonly timing: LeaseTiming;
@@ -88,6 +90,15 @@ export class LeaseService
     if (!this.clustered || cameraIds.length === 0) return [];
     const owners = await this.repo.owners();
     return cameraIds.filter((id) => !owners.has(id));
+  }
+
+  unprovenForMs(cameraId: string): number | null {
+    if (!this.clustered) return null;
+    const now = this.mono.now();
+    const sent = this.held.get(cameraId);
+    // Still held, but past its deadline: the fence has not run yet (a node just resumed).
+    const ended = sent === undefined ? this.lostAt.get(cameraId) : this.deadline(sent);
+    return ended === undefined || now < ended ? null : now - ended;
   }
 
   /** The cameras this node holds (sorted). */
@@ -144,10 +155,12 @@ export class LeaseService
     const renewSent = this.mono.now();
     try {
       const renewed = new Set(await this.repo.renew(this.config.nodeId, this.timing.ttlMs));
-      for (const id of [...this.held.keys()]) {
+      for (const [id, sent] of [...this.held]) {
         if (renewed.has(id)) this.held.set(id, renewSent);
         else {
           this.held.delete(id);
+          // Someone else holds it (or it expired): no longer ours from now, or from its deadline.
+          this.lostAt.set(id, Math.min(this.deadline(sent), renewSent));
           lost.push(id);
         }
       }
@@ -156,6 +169,7 @@ export class LeaseService
       for (const id of renewed) {
         if (this.held.has(id)) continue;
         this.held.set(id, renewSent);
+        this.lostAt.delete(id);
         gained.push(id);
       }
     } catch (err) {
@@ -184,6 +198,7 @@ export class LeaseService
       for (const id of out.released) if (this.held.delete(id)) lost.push(id);
       for (const t of out.taken) {
         if (!this.held.has(t.cameraId)) gained.push(t.cameraId);
+        this.lostAt.delete(t.cameraId);
         this.held.set(t.cameraId, sent);
         if (t.failover) failover.push(t.cameraId);
       }
@@ -201,7 +216,10 @@ export class LeaseService
   fence(): void {
     const out = fencedOut(this.held, this.mono.now(), this.timing);
     if (out.length === 0) return;
-    for (const id of out) this.held.delete(id);
+    for (const id of out) {
+      this.lostAt.set(id, this.deadline(this.held.get(id)!));
+      this.held.delete(id);
+    }
     this.logger.warn({ cameras: out }, 'camera leases not renewed in time: their recorders stop');
     this.changes.next({ gained: [], lost: out, failover: [] });
   }

@@ -74,13 +74,38 @@ export async function openDataSource(
   const ds = new DataSource(options);
   await ds.initialize();
   try {
-    await ds.runMigrations({ transaction: 'each' });
+    if (cfg.isSqlite) await ds.runMigrations({ transaction: 'each' });
+    else await migrateExclusively(ds);
     if (cfg.isSqlite) restrictSqliteFiles(cfg.sqlitePath);
   } catch (err) {
     await ds.destroy();
     throw err;
   }
   return ds;
+}
+
+/** The PostgreSQL advisory lock key under which a kernel migrates ("HELD"). */
+export const MIGRATION_LOCK_KEY = 0x48454c44;
+
+/**
+ * PostgreSQL: migrate while holding a session advisory lock, so kernels started together on one
+ * database (the nodes of a cluster) migrate one after the other; the next finds nothing to do.
+ * Without it, two creating the `migrations` table or one migration's tables at once fail on
+ * PostgreSQL's unique catalog keys and the kernel exits during boot.
+ */
+async function migrateExclusively(ds: DataSource): Promise<void> {
+  const lock = ds.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await lock.release();
+  }
 }
 
 /** SQL statements TypeORM would run to make the schema match the entities (empty = no drift). */

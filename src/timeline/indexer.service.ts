@@ -29,6 +29,7 @@ import {
   segmentNode,
   segmentTimes,
   unindexedNames,
+  writtenWithoutLease,
 } from './timeline-logic';
 import { isDayDir, parseSegmentName, segmentDay, segmentRelPath } from '../recorder/recording-layout';
 import type { SegmentEntity } from './entities/segment.entity';
@@ -402,8 +403,22 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     return out.filter((p): p is Probed => p !== null);
   }
 
-  /** Probe a closed file; an empty or header-only one is removed, an unreadable one counted. */
+  /** Probe a closed file; an empty or header-only one is removed, an unreadable one counted, and
+   * one this node's recorder opened after it lost the camera's lease is removed. */
   private async probeOrDiscard(cameraId: string, f: Found): Promise<Probed | null> {
+    if (this.openedWithoutLease(cameraId, f.name)) {
+      // A recorder paused past its lease (a frozen machine, a stopped process group) writes on
+      // when it runs again, until its node stops it: the network's backlog of the pause, in files
+      // named at the resume. Another node recorded the camera meanwhile; where their media belongs
+      // cannot be told from name nor mtime, and a row would put it over the new owner's footage.
+      if (await this.storage.remove(f.abs))
+        this.logger.warn(
+          { cameraId, file: f.rel },
+          'removed a segment this node opened after its lease on the camera ended (a paused recorder resumed)',
+        );
+      this.probeFailures.delete(f.rel);
+      return null;
+    }
     if (f.size === 0) {
       await this.discardEmpty(cameraId, f.rel, f.abs);
       return null;
@@ -426,6 +441,14 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     return { ...f, probe };
   }
 
+  /** Per-node storage only (this node's own disk: a file opened there after the lease ended is
+   * its own fenced recorder's). With shared storage it could be the new owner's file. */
+  private openedWithoutLease(cameraId: string, name: string): boolean {
+    if (this.node === null) return false;
+    const ago = this.ownership.unprovenForMs(cameraId);
+    return writtenWithoutLease(name, ago === null ? null : this.clock.nowMs() - ago);
+  }
+
   private async discardEmpty(cameraId: string, rel: string, abs: string): Promise<void> {
     if (await this.storage.remove(abs))
       this.logger.log({ cameraId, file: rel }, 'removed a segment file without media');
@@ -443,7 +466,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
     const keptBy = await this.keptBy(cameraId);
     const now = this.clock.nowIso();
     const committed: Array<{ f: Probed; endIso: string }> = [];
-    const timed = files.map((f) => ({ f, ...segmentTimes(f.mtimeMs, f.probe.durationS) }));
+    const timed = files.map((f) => ({ f, ...segmentTimes(f.mtimeMs, f.probe.durationS, f.name) }));
     await this.repo.transaction(async () => {
       // A page that lies after every row of the camera (a backlog, the live case) needs one query
       // for the end before it; the others follow from the page itself.
@@ -546,7 +569,7 @@ export class IndexerService implements OnApplicationBootstrap, OnApplicationShut
       if (indexed.get(f.name) === f.size || !isClosed(f)) continue;
       const probe = await this.media.probeFile(f.abs);
       if (!probe) continue;
-      const { endMs } = segmentTimes(f.mtimeMs, probe.durationS);
+      const { endMs } = segmentTimes(f.mtimeMs, probe.durationS, f.name);
       // Indexed while still growing (or rewritten): repair size, end and duration.
       await this.repo.repairSegment(f.rel, {
         sizeBytes: f.size,

@@ -18,6 +18,7 @@ import {
   mergeRanges,
   segmentTimes,
   segmentNode,
+  writtenWithoutLease,
 } from './timeline-logic';
 import type { GapCause } from '../common/gap-cause';
 import { deriveGapCause, type RecorderRun, runStops } from '../recorder/recorder-runs';
@@ -41,6 +42,41 @@ describe('isSegmentClosed', () => {
 describe('segmentTimes', () => {
   it('ends at the last write and starts one duration earlier (the first segment is longer than its name says)', () => {
     expect(segmentTimes(T + 4500, 4.5)).toEqual({ startMs: T, endMs: T + 4500 });
+  });
+  const name = '20261122_100000.mp4'; // opened in the second starting at T
+  it.each([
+    [
+      'a first segment (media buffered before the name)',
+      T + 2000,
+      4.5,
+      { startMs: T - 2500, endMs: T + 2000 },
+    ],
+    ['an ordinary segment', T + 2300, 2, { startMs: T + 300, endMs: T + 2300 }],
+    ['opened at the end of its second', T + 3000, 2, { startMs: T + 1000, endMs: T + 3000 }],
+    // Its writer was stopped 40 s mid-file and finished it on resume: placed by its name.
+    ['written late by a resumed recorder', T + 41_000, 2, { startMs: T + 1000, endMs: T + 3000 }],
+    ['a file copied in later (mtime of the copy)', T + 7_200_000, 2, { startMs: T + 1000, endMs: T + 3000 }],
+  ])('%s', (_what, mtimeMs, durationS, expected) => {
+    expect(segmentTimes(mtimeMs, durationS, name)).toEqual(expected);
+  });
+  it('a name that is no segment name bounds nothing', () => {
+    expect(segmentTimes(T + 41_000, 2, 'clip.mp4')).toEqual({ startMs: T + 39_000, endMs: T + 41_000 });
+  });
+});
+
+describe('writtenWithoutLease', () => {
+  const name = '20261122_100000.mp4'; // opened in the second starting at T
+  it.each([
+    ['the lease is held (or was never lost)', null, false],
+    ['opened before the lease ended', T + 5000, false],
+    ['opened in the second the lease ended', T + 400, false],
+    ['opened after the lease ended (a recorder resumed after a pause)', T - 30_000, true],
+    ['opened the instant it ended', T, true],
+  ])('%s', (_what, leaseEndedMs, expected) => {
+    expect(writtenWithoutLease(name, leaseEndedMs)).toBe(expected);
+  });
+  it('a name that is no segment name is not judged', () => {
+    expect(writtenWithoutLease('notes.txt', T - 30_000)).toBe(false);
   });
 });
 

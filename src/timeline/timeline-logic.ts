@@ -16,14 +16,45 @@ export function isSegmentClosed(f: {
   return f.hasLaterSibling || f.nowMs - f.mtimeMs >= f.segmentSeconds * 1000 + CLOSE_GRACE_MS;
 }
 
+/** ffmpeg names a file by the wall-clock second it opens it: it opened it before this much after
+ * the name's instant, and the media in it starts no later than that. */
+export const NAME_RESOLUTION_MS = 1000;
+
 /**
  * Segment times come from the media, not the name: ffmpeg names a file when it opens it, and the
  * first segment of a run holds ~2 s of media buffered before that. A finished file's last write
  * (mtime) is the end of its media, so start = mtime − duration.
+ *
+ * Except when the file was written late: a recorder paused while it held the file open (its
+ * machine frozen, the process group stopped) writes the rest of it when it runs again, so the
+ * mtime is the resume time, not the end of the media. The media starts no later than the file was
+ * opened (its `name`, to the second), so a start later than that is bounded by it and the end
+ * follows from the duration: the footage stays where it was filmed instead of moving to the
+ * moment its writer woke up (where another node may have recorded the camera meanwhile).
  */
-export function segmentTimes(mtimeMs: number, durationS: number): { startMs: number; endMs: number } {
+export function segmentTimes(
+  mtimeMs: number,
+  durationS: number,
+  name?: string,
+): { startMs: number; endMs: number } {
+  const durationMs = Math.round(durationS * 1000);
   const endMs = Math.round(mtimeMs);
-  return { startMs: endMs - Math.round(durationS * 1000), endMs };
+  const openedMs = name === undefined ? null : parseSegmentName(name);
+  const latest = openedMs === null ? Infinity : openedMs + NAME_RESOLUTION_MS;
+  if (endMs - durationMs <= latest) return { startMs: endMs - durationMs, endMs };
+  return { startMs: latest, endMs: latest + durationMs };
+}
+
+/**
+ * Whether a segment file was opened by a recorder whose node no longer held the camera's lease:
+ * opened (its name, to the second) at or after `leaseEndedMs`, the wall-clock instant from which
+ * the node could not prove its lease any more (null: it holds the lease, or never lost it). A file
+ * opened in the second of that instant counts as opened before (the fence margin covers it).
+ */
+export function writtenWithoutLease(name: string, leaseEndedMs: number | null): boolean {
+  if (leaseEndedMs === null) return false;
+  const openedMs = parseSegmentName(name);
+  return openedMs !== null && openedMs >= leaseEndedMs;
 }
 
 export interface Span {

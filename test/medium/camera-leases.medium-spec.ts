@@ -193,6 +193,12 @@ if (ENGINE === 'postgres') {
       // C resumes: it does not get them back (and no camera has two owners).
       await c.leases.round();
       expect(c.leases.heldCameras()).toEqual([]);
+      // What C's recorders open from now on was opened without a lease; the holders' are theirs.
+      for (const id of cOwned) {
+        expect(c.leases.unprovenForMs(id)).toBeGreaterThan(0);
+        const holder = [a, b].find((n) => n.leases.owns(id))!;
+        expect(holder.leases.unprovenForMs(id)).toBeNull();
+      }
       for (const cam of list) expect(ns.filter((n) => n.leases.owns(cam.id))).toHaveLength(1);
       const db = await owners(a);
       expect(db.size).toBe(12);
@@ -203,15 +209,23 @@ if (ENGINE === 'postgres') {
       const a = await start('node-a', cams(5));
       await a.leases.round();
       expect(a.leases.heldCameras()).toHaveLength(5);
+      expect(a.leases.unprovenForMs('cam_00')).toBeNull();
       a.clock.offset = 40_000;
-      // Nothing sent yet: the node already cannot prove its leases.
+      // Nothing sent yet: the node already cannot prove its leases, since 12 s after the round's send
+      // (40 s − 12 s = 28 s ago): what its recorder opened since then was opened without a lease.
       expect(a.leases.owns('cam_00')).toBe(false);
+      const since = a.leases.unprovenForMs('cam_00')!;
+      expect(since).toBeGreaterThan(27_000);
+      expect(since).toBeLessThan(30_000);
       a.leases.fence();
       expect(a.changes.at(-1)).toMatchObject({ lost: ['cam_00', 'cam_01', 'cam_02', 'cam_03', 'cam_04'] });
+      // Fenced: the same instant, still.
+      expect(Math.abs(a.leases.unprovenForMs('cam_00')! - since)).toBeLessThan(500);
       // The database still had them (a real pause of 40 s would not): the next renewal proves them again.
       await a.leases.round();
       expect(a.leases.heldCameras()).toHaveLength(5);
       expect(a.leases.owns('cam_00')).toBe(true);
+      expect(a.leases.unprovenForMs('cam_00')).toBeNull();
     });
 
     it('graceful stop releases: another node takes the cameras at its next round, not as a failover', async () => {

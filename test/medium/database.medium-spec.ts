@@ -82,6 +82,29 @@ describe(`database (${ENGINE})`, () => {
     expect(await ds.runMigrations()).toEqual([]);
   });
 
+  if (ENGINE === 'postgres') {
+    it('three kernels opening one new database at once (a cluster started together) all migrate it', async () => {
+      const fresh = await createTestStore();
+      try {
+        const opened = await Promise.allSettled([0, 1, 2].map(() => openDataSource(fresh.config, ENTITIES)));
+        const ok = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+        try {
+          expect(opened.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual([
+            'ok',
+            'ok',
+            'ok',
+          ]);
+          const applied: Array<{ name: string }> = await ok[0].query('SELECT name FROM migrations');
+          expect(applied.map((r) => r.name)).toEqual(MIGRATIONS.map((M) => new M().name));
+        } finally {
+          await Promise.all(ok.map((d) => d.destroy()));
+        }
+      } finally {
+        await fresh.cleanup();
+      }
+    });
+  }
+
   if (ENGINE === 'sqlite') {
     it('the database file and its WAL/SHM are owner-only (0600), like secret.key', async () => {
       await ds.query('CREATE TABLE IF NOT EXISTS mode_probe (x integer)');

@@ -10,6 +10,8 @@ export interface Kernel {
   child: ChildProcess;
   exited: Promise<unknown>;
   base: string;
+  /** Leads its own process group (the kernel and its ffmpeg children): signals go to all of it. */
+  group?: boolean;
 }
 
 /** The environment a test kernel process runs with on `store`, listening on `port`. */
@@ -32,29 +34,42 @@ export function kernelEnv(
   };
 }
 
-/** The built kernel as a real process on `store` (SQLite), ready when `/readyz` answers 200. */
+/**
+ * The built kernel as a real process on `store` (SQLite), ready when `/readyz` answers 200.
+ * `group`: in a process group of its own with its children (a machine, for `signalGroup`); whoever
+ * boots one must `kill9` it (the whole group) in teardown.
+ */
 export async function bootKernel(
   store: TestStore,
   port: number,
   env: Record<string, string> = {},
+  opts: { group?: boolean } = {},
 ): Promise<Kernel> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (make does)`);
   const child = spawn(process.execPath, [MAIN], {
     cwd: store.dataDir,
     env: kernelEnv(store, port, env),
     stdio: 'ignore',
+    detached: opts.group ?? false,
   });
   const exited = new Promise((r) => child.once('exit', r));
   const base = `http://127.0.0.1:${port}`;
+  const k: Kernel = { child, exited, base, group: opts.group ?? false };
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      if ((await fetch(`${base}/readyz`)).status === 200) return { child, exited, base };
+      if ((await fetch(`${base}/readyz`)).status === 200) return k;
     } catch {
       /* not yet */
     }
-    if (child.exitCode !== null) throw new Error(`the kernel exited with ${child.exitCode} during boot`);
-    if (Date.now() > deadline) throw new Error('the kernel did not become ready');
+    if (child.exitCode !== null) {
+      if (k.group) signalGroup(k, 'SIGKILL');
+      throw new Error(`the kernel exited with ${child.exitCode} during boot`);
+    }
+    if (Date.now() > deadline) {
+      await kill9(k);
+      throw new Error('the kernel did not become ready');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -78,10 +93,23 @@ export function bootRefused(
   );
 }
 
+/** SIGKILL: the kernel, or its whole group (children included, even when the kernel is gone). */
 export async function kill9(k: Kernel | null): Promise<void> {
-  if (!k || k.child.exitCode !== null) return;
+  if (!k) return;
+  if (k.group) signalGroup(k, 'SIGKILL');
+  if (k.child.exitCode !== null || k.child.signalCode !== null) return;
   k.child.kill('SIGKILL');
   await k.exited;
+}
+
+/** A signal to a grouped kernel's whole process group (SIGSTOP/SIGCONT: a frozen machine). */
+export function signalGroup(k: Kernel, signal: NodeJS.Signals): void {
+  if (!k.group || k.child.pid === undefined) throw new Error('not a grouped kernel');
+  try {
+    process.kill(-k.child.pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // the group is gone already
+  }
 }
 
 /** Rows straight from the SQLite file (read-only connection). */
