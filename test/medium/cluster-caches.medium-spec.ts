@@ -3,6 +3,7 @@ import { IngestService } from '../../src/ai/ingest.service';
 import { SYSTEM_PRINCIPAL } from '../../src/auth/principal';
 import { CamerasService } from '../../src/cameras/cameras.service';
 import { SitesService } from '../../src/cameras/sites.service';
+import { CameraOwnership } from '../../src/cluster/camera-leases.ownership';
 import { CameraNotFound } from '../../src/common/errors';
 import { serverTimeZone } from '../../src/common/time-zone';
 import { DatabaseService } from '../../src/database/database.service';
@@ -117,15 +118,18 @@ function scenarios(nodes: () => { a: TestApp; b: TestApp }) {
     // No camera to grab from: every grab (on either node) answers a JPEG, and B's are counted.
     jest.spyOn(a.app.get(ExportsService), 'snapshot').mockResolvedValue(JPEG);
     const grabs = jest.spyOn(b.app.get(ExportsService), 'snapshot').mockResolvedValue(JPEG);
+    // Schedules run on the node that records the camera; these kernels record nothing, so B is
+    // made its lease holder (what is under test is B's copy of A's schedules, not who holds it).
+    jest.spyOn(b.app.get(CameraOwnership), 'owns').mockImplementation((id) => id === cam);
     const onB = b.app.get(SnapshotsService);
     const grabbed = () => grabs.mock.calls.filter((c) => c[0] === cam).length;
-    /** B's loop ticks (B is not the leader: by hand), then has B shot `n` times? */
-    const shotOnB = (n: number) => {
-      onB.tick();
-      return Promise.resolve(grabbed() === n);
+    /** B's loop ticks (by hand), then has B shot `n` times? */
+    const shotOnB = async (n: number) => {
+      await onB.tick();
+      return grabbed() === n;
     };
     try {
-      onB.tick();
+      await onB.tick();
       const s = await a.app
         .get(SnapshotsService)
         .createSchedule(SYSTEM_PRINCIPAL, cam, { interval_seconds: 3600 });
