@@ -167,7 +167,7 @@ if (ENGINE === 'postgres') {
         const killed = await rawQuery(
           a,
           `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-            WHERE application_name = '${LISTENER_NAME} node-b'`,
+            WHERE application_name = '${LISTENER_NAME} node-b' AND datname = current_database()`,
         );
         expect(killed).toEqual([{ ok: true }]);
         await waitFor(async () => !relay.listening, 5000, "B's listener to notice");
