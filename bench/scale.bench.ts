@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,7 +29,9 @@ const CLK_TCK = 100;
  * backlog is not indexed by the kernel itself (add a table keyed by camera_id that the indexer
  * fills, e.g. stored coverage ranges). */
 // Segment rows and what is kept from them (stored coverage, per-camera usage).
-const CLONE_TABLES = ['segments', 'coverage', 'segment_usage'];
+/** What the kernel wrote for the reference camera's history: its rows, and (indexed_days) what its
+ * last full pass saw of each day folder, so a clone boots as the site does every day after the first. */
+const CLONE_TABLES = ['segments', 'coverage', 'segment_usage', 'indexed_days'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const env = (name: string, fallback: string) => process.env[name] || fallback;
@@ -232,7 +234,13 @@ function readReference(dbPath: string, cameraId: string): Reference {
 }
 
 /** Insert the reference rows for camera `i` (kernel stopped): new ids, its camera id and paths. */
-function cloneReference(dbPath: string, ref: Reference, from: string, cameras: number[]): void {
+function cloneReference(
+  dbPath: string,
+  ref: Reference,
+  from: string,
+  cameras: number[],
+  recordingsDir: string,
+): void {
   const db = new BetterSqlite3(dbPath);
   try {
     db.transaction(() => {
@@ -249,6 +257,9 @@ function cloneReference(dbPath: string, ref: Reference, from: string, cameras: n
             if (typeof r.id === 'string') r.id = prefixedId(r.id.slice(0, r.id.indexOf('_') + 1));
             if (typeof r.path === 'string' && r.path.startsWith(`${from}/`))
               r.path = `${cam}/${r.path.slice(from.length + 1)}`;
+            // A day folder's state holds its own mtime (the clone's folder was made by the link).
+            if (table === 'indexed_days')
+              r.mtime_ms = statSync(join(recordingsDir, cam, String(r.day))).mtimeMs;
             insert.run(...cols.map((c) => r[c]));
           }
         }
@@ -427,7 +438,7 @@ async function scenario(n: number, fixture: ScaleFixture, o: ScenarioOptions): P
     if (indexSelf < n) {
       for (let i = indexSelf; i < n; i++) await linkScaleCamera(fixture, i, recordings);
       const rest = Array.from({ length: n - indexSelf }, (_, j) => indexSelf + j);
-      cloneReference(dbPath, reference!, scaleCameraId(0), rest);
+      cloneReference(dbPath, reference!, scaleCameraId(0), rest, recordings);
       log(`cloned the reference rows for ${rest.length} camera(s)`);
     }
     // Every file has its row: the state a site is in every day after the first (the issue's
