@@ -141,6 +141,13 @@ export class GuardedClient {
 
   constructor(private readonly options: { connections: number; connectTimeoutMs: number }) {}
 
+  /** Load the client now, without sending (a kernel with subscriptions: not at its first event). */
+  warm(): void {
+    this.pool().catch(() => {
+      this.agent = undefined; // the first post tries again and reports why
+    });
+  }
+
   private pool(): Promise<Agent> {
     this.agent ??= import('undici').then((u) => {
       undici = u;

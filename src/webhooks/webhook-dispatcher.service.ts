@@ -27,7 +27,9 @@ import { retryDelayMs, signedHeaders, signingKey, typeMatches, webhookSecretAad 
 import { type SchedulePlan, WebhooksRepository } from './webhooks.repository';
 import { KeyedSerialQueue } from '../common/validation';
 
-const SCHEDULE_BATCH = 500;
+/** Events per scheduling pass; passes yield to I/O in between, so a burst's first deliveries are
+ * on the wire while the rest is still being scheduled. */
+const SCHEDULE_BATCH = 100;
 const REFILL_BATCH = 200;
 /** Attempts sent but not yet committed to the ledger: at most this many times the concurrency. */
 const UNRECORDED_FACTOR = 4;
@@ -106,6 +108,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly secrets = new Map<string, { sealed: string; key: KeyObject }>();
   /** Keep-alive connections per origin; every new connection still goes through the egress guard. */
   private readonly client: GuardedClient;
+  /** The delivery counter's children, bound once (a labelled inc hashes its labels every time). */
+  private readonly outcomeCounters: Record<'delivered' | 'retrying' | 'dead', { inc(): void }>;
   /** Why a subscription's URL host is refused as written (a blocked literal), by URL; '' = not. */
   private readonly literalRefusals = new Map<string, string>();
 
@@ -121,6 +125,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly horizon: EventHorizon,
     private readonly leadership: Leadership,
   ) {
+    const counter = telemetry.webhookDeliveries;
+    this.outcomeCounters = {
+      delivered: counter.labels({ outcome: 'delivered' }),
+      retrying: counter.labels({ outcome: 'retrying' }),
+      dead: counter.labels({ outcome: 'dead' }),
+    };
     this.client = new GuardedClient({
       connections: config.webhookConcurrency,
       connectTimeoutMs: config.webhookTimeoutMs,
@@ -181,11 +191,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.hooks = null;
     this.secrets.clear();
     this.tableDue = true;
+    // Warm the HTTP client for a new subscription now, not at its first event.
+    if (!this.stopped && this.leadership.isLeader()) void this.subscriptions().catch(() => undefined);
   }
 
   private subscriptions(): Promise<Map<string, WebhookEntity>> {
     if (!this.hooks) {
-      const load = this.repo.all().then((rows) => new Map(rows.map((w) => [w.id, w])));
+      const load = this.repo.all().then((rows) => {
+        // Deliveries will be sent: the HTTP client loads now, not in the middle of the first burst.
+        if (rows.some((w) => w.enabled)) this.client.warm();
+        return new Map(rows.map((w) => [w.id, w]));
+      });
       this.hooks = load;
       load.catch(() => {
         if (this.hooks === load) this.hooks = null;
@@ -302,6 +318,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       if (!this.stopped)
         void this.pump().catch((err: unknown) => this.logger.error({ err }, 'webhook dispatch failed'));
       if (batch.length < SCHEDULE_BATCH) return;
+      // More: let the sends just started reach the wire (and answers come back) first.
+      await new Promise((r) => setImmediate(r));
+      if (this.stopped || !this.leadership.isLeader()) return;
     }
   }
 
@@ -467,9 +486,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const now = new Date(nowMs).toISOString();
     const delay =
       result.ok || !event || outside ? null : retryDelayMs(this.config.webhookRetryDelaysS, attempt);
-    this.telemetry.webhookDeliveries.inc({
-      outcome: result.ok ? 'delivered' : delay === null ? 'dead' : 'retrying',
-    });
+    this.outcomeCounters[result.ok ? 'delivered' : delay === null ? 'dead' : 'retrying'].inc();
     await this.repo.recordOutcome(
       {
         deliveryId: d.id,
