@@ -27,10 +27,8 @@ const MAIN = join(__dirname, '..', 'heldar.js'); // the bundle `make run` starts
 const CLK_TCK = 100;
 /** Tables whose rows of the indexed reference camera are cloned for the other cameras when their
  * backlog is not indexed by the kernel itself (add a table keyed by camera_id that the indexer
- * fills, e.g. stored coverage ranges). */
-// Segment rows and what is kept from them (stored coverage, per-camera usage).
-/** What the kernel wrote for the reference camera's history: its rows, and (indexed_days) what its
- * last full pass saw of each day folder, so a clone boots as the site does every day after the first. */
+ * fills): segment rows, what is kept from them (stored coverage, per-camera usage) and what the
+ * last full pass saw of each day folder, so a clone boots as a site does every day after the first. */
 const CLONE_TABLES = ['segments', 'coverage', 'segment_usage', 'indexed_days'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
