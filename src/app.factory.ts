@@ -161,6 +161,9 @@ export async function createApp(
     return p;
   };
   app.use((req: Request, res: Response, next: NextFunction) => {
+    // No body (most GETs): nothing to parse, and no route-limit lookup (as body-parser's own check).
+    if (req.headers['transfer-encoding'] === undefined && req.headers['content-length'] === undefined)
+      return next();
     if (req.path.startsWith('/m/')) return next(); // sidecar bodies are streamed through untouched
     const raised = RAISED_JSON_LIMITS.find((r) => r.method === req.method && r.path.test(req.path));
     parserFor(raised?.limit ?? DEFAULT_JSON_LIMIT)(req, res, (err?: unknown) => next(bodyParserError(err)));

@@ -12,10 +12,15 @@ import { TimelineRepository } from './timeline.repository';
 const iso = (ms: number) => new Date(ms).toISOString();
 const secs = (ms: number) => Math.round(ms / 100) / 10;
 const DAY_MS = 86_400_000;
+/** Characters encodeURIComponent leaves as they are, and the `/` between parts. */
+const URL_SAFE_PATH = /^[A-Za-z0-9\-_.!~*'()/]*$/;
 
 export function toSegmentDto(s: SegmentEntity): SegmentDto {
-  // `<camera>/<day>/<file>` (or an old flat `<camera>/<file>`): every part below the camera, encoded.
-  const file = s.path.split('/').slice(1).map(encodeURIComponent).join('/');
+  // `<camera>/<day>/<file>` (or an old flat `<camera>/<file>`): every part below the camera, encoded
+  // (the recorder's own names need no encoding: they are used as they are).
+  const cut = s.path.indexOf('/');
+  const below = cut < 0 ? '' : s.path.slice(cut + 1);
+  const file = URL_SAFE_PATH.test(below) ? below : below.split('/').map(encodeURIComponent).join('/');
   return {
     id: s.id,
     camera_id: s.cameraId,
