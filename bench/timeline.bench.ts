@@ -32,7 +32,10 @@ import { DatabaseService } from '../src/database/database.service';
 const DAYS = 30;
 const PER_CAMERA = DAYS * 1440; // 60 s segments
 const SCALE_CAMERAS = 64;
-const RUNS = Number(process.env.BENCH_TIMELINE_RUNS ?? 200);
+const RUNS = Number(process.env.BENCH_TIMELINE_RUNS ?? 500);
+/** Requests of each case before the measured ones: a kernel serving these all day has them
+ * compiled; the first few dozen run in the interpreter while the optimising compiler catches up. */
+const WARMUP = 50;
 /** Main's way before stored coverage (every segment of the window merged per request) is slow: a few runs. */
 const BEFORE_RUNS = 5;
 const SCALE_CACHE = join(tmpdir(), `heldar-bench-scale64-v1-m${MIGRATIONS.length}.db`);
@@ -309,7 +312,7 @@ async function benchStore(
     client = httpClient(port);
     const api = (path: string) => client!.get(path);
     for (const name of Object.keys(paths) as CaseName[]) {
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < WARMUP; i++) {
         await api(paths[name]);
         await rawCases[name]();
       }
