@@ -13,31 +13,28 @@ const SUBSCRIPTIONS = 5;
 /** Longer than both ends keep an idle keep-alive connection. */
 const QUIET_MS = 6_000;
 
+/** One burst of 1,000 events to the 5 subscriptions. */
+export interface BurstFigure {
+  deliveries: number;
+  commit_to_receipt_p50_ms: number;
+  commit_to_receipt_p95_ms: number;
+  deliveries_per_s: number;
+  /** From the first emit: when the last event committed, and when the first delivery arrived. */
+  emitted_ms: number;
+  first_receipt_ms: number;
+}
+
 export interface EventsBenchResult {
   events: number;
   subscriptions: number;
   /** The first burst of a freshly booted kernel (the same as `burst`): its delivery path not yet
    * compiled by the optimising compiler, its connections opened as it goes. */
-  burst_after_boot: {
-    deliveries: number;
-    commit_to_receipt_p50_ms: number;
-    commit_to_receipt_p95_ms: number;
-    deliveries_per_s: number;
-    emitted_ms: number;
-    first_receipt_ms: number;
-  };
+  burst_after_boot: BurstFigure;
   /** All 1,000 events emitted back to back from one loop that never yields: every event commits
    * before the dispatcher gets a turn, so latency is mostly queueing behind the whole burst. A
    * kernel that has delivered before (compiled), after a quiet spell long enough for every
    * keep-alive connection to close, so its connections are opened anew. */
-  burst: {
-    deliveries: number;
-    commit_to_receipt_p50_ms: number;
-    commit_to_receipt_p95_ms: number;
-    deliveries_per_s: number;
-    /** From the first emit: when the last event committed, and when the first delivery arrived. */
-    emitted_ms: number;
-    first_receipt_ms: number;
+  burst: BurstFigure & {
     /** The same 5,000 bodies POSTed by a bare keep-alive client at the dispatcher's concurrency. */
     raw_deliveries_per_s: number;
     /** The bare client's own p95, all 5,000 ready at its start (to each POST's answer): the least
@@ -50,14 +47,7 @@ export interface EventsBenchResult {
   };
   /** The same burst with each event emitted in its own turn of the event loop, as events arriving
    * from requests and workers are (the dispatcher runs between them). */
-  burst_own_turns: {
-    deliveries: number;
-    commit_to_receipt_p50_ms: number;
-    commit_to_receipt_p95_ms: number;
-    deliveries_per_s: number;
-    emitted_ms: number;
-    first_receipt_ms: number;
-  };
+  burst_own_turns: BurstFigure;
   /** 200 events/s (a busy site): latency of one delivery. */
   paced_200_per_s: { deliveries: number; commit_to_receipt_p50_ms: number; commit_to_receipt_p95_ms: number };
   raw_post_p50_ms: number;
@@ -191,7 +181,7 @@ export async function benchEvents(): Promise<EventsBenchResult> {
     // paceMs < 0: back to back, but each event in its own turn of the event loop (as events arrive
     // from requests and workers); 0: one loop that never yields (every event commits before the
     // dispatcher gets a turn); > 0: paced.
-    const phase = async (tag: string, paceMs: number) => {
+    const phase = async (tag: string, paceMs: number): Promise<BurstFigure> => {
       const arrivals = rx.collect(EVENTS * SUBSCRIPTIONS, 120_000);
       const committed = new Map<number, number>();
       const started = wallMs();
