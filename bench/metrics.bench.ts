@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, get, type Server } from 'node:http';
+import { get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/heldar-config';
 import { pct, round } from './stats';
+import { bareHttpServer } from './support';
 
 const CAMERAS = 64;
 const WARMUP = 20;
@@ -78,12 +79,9 @@ export async function benchMetrics(): Promise<MetricsBenchResult> {
     await new Promise((r) => setTimeout(r, 500)); // the recorders reconcile (to `disabled`) from the bus
     const body = await fetchText(`${base}/metrics`);
     const api = await timed(`${base}/metrics`);
-    raw = createServer((_q, s) => {
-      s.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      s.end(body);
-    });
-    await new Promise<void>((r) => raw!.listen(0, '127.0.0.1', r));
-    const rawTimes = await timed(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/metrics`);
+    const bare = await bareHttpServer('text/plain; version=0.0.4; charset=utf-8', () => body);
+    raw = bare.server;
+    const rawTimes = await timed(`http://127.0.0.1:${bare.port}/metrics`);
     return {
       cameras: CAMERAS,
       requests: REQUESTS,

@@ -112,10 +112,13 @@ async function getOk(url: string): Promise<unknown> {
 
 /** Kernel CPU-s per minute over `seconds` with nothing asked of it, its CPU-s in each 10 s of
  * that (where the time went: a one-off shows as one window), and its RSS at the end. */
-async function steady(
-  k: Kernel,
-  seconds: number,
-): Promise<{ cpu_s_per_min: number; cpu_s_per_10s: number[]; rss_mib: number }> {
+interface SteadyFigure {
+  cpu_s_per_min: number;
+  cpu_s_per_10s: number[];
+  rss_mib: number;
+}
+
+async function steady(k: Kernel, seconds: number): Promise<SteadyFigure> {
   const pid = k.child.pid!;
   const c0 = cpuS(pid);
   const t0 = performance.now();
@@ -286,14 +289,8 @@ function cloneReference(
 export interface ScaleFigures {
   cameras: number;
   files_held: number;
-  empty: {
-    cpu_s_per_min: number;
-    cpu_s_per_10s: number[];
-    rss_mib: number;
-    api_cameras_p99_ms: number;
-    ready_ms: number;
-  };
-  held: { cpu_s_per_min: number; cpu_s_per_10s: number[]; rss_mib: number; ready_ms: number };
+  empty: SteadyFigure & { api_cameras_p99_ms: number; ready_ms: number };
+  held: SteadyFigure & { ready_ms: number };
   /** held ÷ empty (issue 14's bar: ≤ 1.2) */
   ratio_cpu: number;
   ratio_rss: number;

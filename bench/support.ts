@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 
-/** Shared by the benchmarks: a free loopback port, a process's CPU from /proc, the RTSP publisher. */
+/** Shared by the benchmarks: a free loopback port, a bare HTTP server, a process's CPU from /proc,
+ * the RTSP publisher. */
 
 const CLK_TCK = 100;
 
@@ -19,6 +21,21 @@ export function freePort(): Promise<number> {
 }
 
 /** CPU seconds (user + system) a process has used, and those of its reaped children, from /proc. */
+/** A bare node:http server on loopback answering every request with `body()` (read per request,
+ * so a bench can swap it): the raw floor a kernel route's latency is compared with. */
+export async function bareHttpServer(
+  contentType: string,
+  body: () => string | Buffer,
+): Promise<{ port: number; server: Server }> {
+  const server = createHttpServer((_req, res) => {
+    const b = body();
+    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(b) });
+    res.end(b);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, server };
+}
+
 export function procCpu(pid: number | 'self'): { own: number; reapedChildren: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

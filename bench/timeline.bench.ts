@@ -1,8 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -13,6 +12,7 @@ import { RetentionService } from '../src/retention/retention.service';
 import { coverageWindow, findHoles, mergeRanges } from '../src/timeline/timeline-logic';
 import { COVERAGE_SPANS_SQL, SEGMENT_COLUMNS, TimelineRepository } from '../src/timeline/timeline.repository';
 import { pct, round } from './stats';
+import { bareHttpServer } from './support';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/heldar-config';
 import { DatabaseService } from '../src/database/database.service';
@@ -129,17 +129,6 @@ const elapsed = async (fn: () => unknown): Promise<number> => {
   await fn();
   return performance.now() - t0;
 };
-
-/** A bare node:http server answering every GET with `body()` (JSON, keep-alive). */
-async function bareServer(body: () => Buffer): Promise<{ port: number; server: Server }> {
-  const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
-    const b = body();
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': b.length });
-    res.end(b);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, server };
-}
 
 /** Times each request the kernel's HTTP server handles while `on`: arrival (headers parsed) to
  * the response's last byte handed to the socket. */
@@ -370,7 +359,7 @@ async function benchStore(
     client = httpClient(port);
     const api = (path: string) => client!.get(path);
     let bareBody = Buffer.alloc(0);
-    const started = await bareServer(() => bareBody);
+    const started = await bareHttpServer('application/json; charset=utf-8', () => bareBody);
     bare = started.server;
     bareClient = httpClient(started.port);
     for (const name of Object.keys(paths) as CaseName[]) {
